@@ -1,0 +1,57 @@
+"""The interface every emotion translator implements (neural generator, landmark warp, ...)."""
+
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass
+from typing import Optional
+
+import numpy as np
+
+from w2le_live.face.types import FaceObservation
+
+
+@dataclass(frozen=True)
+class Controls:
+    """What the user asked for on this frame (from the CLI, the tray or the control API)."""
+
+    target: str = "happy"  # one of Translator.emotions, or "neutral"
+    intensity: float = 1.0  # 0 = untouched, 1 = full effect, up to 1.5 to exaggerate
+    bypass: bool = False  # pass frames through untouched
+
+
+class Translator(abc.ABC):
+    """Turns one camera frame into the same frame with the face's emotion changed.
+
+    Implementations must be cheap to call per frame, keep per-stream state only in ``reset``-able
+    attributes, and return the input frame object unchanged when there is no face or bypass is on.
+    """
+
+    #: short name shown in the CLI/tray ("landmark", "neural")
+    name: str = "translator"
+    #: target emotions this translator can produce
+    emotions: tuple[str, ...] = ()
+    #: whether ``translate`` needs the mel window (neural generators do; the landmark warp does not)
+    needs_audio: bool = False
+
+    @abc.abstractmethod
+    def translate(
+        self,
+        frame: np.ndarray,
+        face: Optional[FaceObservation],
+        mel: Optional[np.ndarray],
+        controls: Controls,
+    ) -> np.ndarray:
+        """Return the translated frame.
+
+        frame: (H, W, 3) uint8 BGR, the full camera frame (not modified in place).
+        face: the tracked face in ``frame``, or None (then ``frame`` is returned as is).
+        mel: (80, 16) float32 in [-4, 4], the audio window for this frame, or None when there is no audio.
+        """
+
+    def reset(self) -> None:
+        """Forget per-stream state (new clip or camera); default: nothing to forget."""
+
+    def describe(self) -> str:
+        """One line for logs and the status bar."""
+        return f"{self.name} ({', '.join(self.emotions)})"
