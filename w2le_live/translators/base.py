@@ -51,6 +51,7 @@ class Translator(abc.ABC):
 
     def reset(self) -> None:
         """Forget per-stream state (new clip or camera); default: nothing to forget."""
+        return None
 
     def describe(self) -> str:
         """One line for logs and the status bar."""

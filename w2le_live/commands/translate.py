@@ -1,0 +1,76 @@
+"""``w2le-live translate IN -o OUT``: translate a video file's facial emotion into a new file."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from w2le_live.errors import UserError
+
+
+def add_parser(sub, name: str, help_text: str) -> None:
+    p = sub.add_parser(name, help=help_text, description=help_text)
+    p.add_argument("input", nargs="?", help="input video (any common container/codec, with its audio)")
+    p.add_argument("-o", "--output", required=True, help="output .mp4 (written atomically)")
+    p.add_argument("--demo", action="store_true", help="use the bundled demo clip (GRID corpus) as input")
+    p.add_argument(
+        "--model", default=None, help="generator checkpoint; omit for the landmark translator (no weights)"
+    )
+    p.add_argument("--target", default="happy", help="target emotion (default: happy)")
+    p.add_argument("--intensity", type=float, default=1.0, help="0 = untouched .. 1 = full (up to 1.5)")
+    p.add_argument("--mask", choices=("half", "full"), default=None, help="override the checkpoint's mask mode")
+    p.add_argument(
+        "--backend",
+        default="auto",
+        choices=("auto", "torch", "onnxruntime", "openvino", "tensorrt"),
+        help="inference runtime for --model (default: the fastest available)",
+    )
+    p.add_argument(
+        "--allow-silence",
+        action="store_true",
+        help="translate a clip with no audio track using silence (the model loses lip-sync guidance)",
+    )
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from w2le_live.offline import translate_file
+    from w2le_live.translators import make_translator
+    from w2le_live.translators.base import Controls
+
+    if args.demo:
+        from w2le_live.demo import demo_clip_path
+
+        src = demo_clip_path()
+    elif args.input:
+        src = Path(args.input)
+    else:
+        raise UserError("no input video given; pass a file path or --demo for the bundled clip.")
+    if not 0.0 <= args.intensity <= 1.5:
+        raise UserError(f"--intensity {args.intensity} is out of range; use a value from 0 to 1.5.")
+    dst = Path(args.output)
+    if dst.resolve() == Path(src).resolve():
+        raise UserError("the output path is the input file; choose a different -o path.")
+
+    translator = make_translator(args.model, backend=args.backend, mask=args.mask)
+    if args.target not in translator.emotions:
+        raise UserError(
+            f"the {translator.name} translator cannot produce '{args.target}'; "
+            f"choose --target from: {', '.join(translator.emotions)}."
+        )
+    controls = Controls(target=args.target, intensity=args.intensity)
+    summary = translate_file(
+        src,
+        dst,
+        translator,
+        controls,
+        allow_silence=args.allow_silence,
+        alignment=getattr(translator, "alignment", "wav2lip"),
+        progress=not args.no_progress,
+    )
+    for line in summary.lines():
+        print(line, file=sys.stderr)
+    print(f"wrote {dst}", file=sys.stderr)
+    return 0

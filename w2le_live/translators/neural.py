@@ -1,0 +1,97 @@
+"""The Wav2Lip-Emotion translator: crop + mask -> generator backend -> feathered paste-back."""
+
+from __future__ import annotations
+
+import logging
+from typing import Optional
+
+import numpy as np
+
+from w2le_live.config import FACE_SIZE, BlendConfig
+from w2le_live.face.types import FaceObservation
+from w2le_live.translators.base import Controls, Translator
+
+log = logging.getLogger(__name__)
+
+
+def build_generator_input(crop: np.ndarray, prior_mask: np.ndarray) -> np.ndarray:
+    """Stack the masked pose prior and the unmasked reference as the generator expects.
+
+    crop: (96, 96, 3) uint8 BGR face crop.
+    prior_mask: (96, 96) float32 in [0, 1]; 1 where the prior is hidden (zeroed).
+    Returns (6, 96, 96) float32 in [0, 1]: channels 0-2 masked prior, 3-5 reference, BGR.
+    """
+    ref = crop.astype(np.float32) * (1.0 / 255.0)
+    prior = ref * (1.0 - prior_mask[..., None])
+    return np.concatenate([prior, ref], axis=2).transpose(2, 0, 1)
+
+
+class NeuralTranslator(Translator):
+    """A trained Wav2Lip-Emotion generator (one source -> destination emotion pair per checkpoint)."""
+
+    name = "neural"
+    needs_audio = True
+
+    def __init__(
+        self,
+        model_path: str,
+        *,
+        backend: str = "auto",
+        mask: Optional[str] = None,
+        blend: BlendConfig = BlendConfig(),
+    ):
+        from w2le_live.backends.select import open_backend
+        from w2le_live.models.checkpoint import read_meta
+
+        self.model_path = str(model_path)
+        self.meta = read_meta(self.model_path)
+        self.mask_mode = mask or self.meta.mask_mode
+        self.backend = open_backend(self.model_path, backend=backend)
+        self.blend = blend
+        target = self.meta.target_emotion or "lipsync"
+        self.emotions = (target,)
+        self.alignment = self.meta.alignment
+
+    def describe(self) -> str:
+        return (
+            f"neural {self.meta.source_emotion or '?'}->{self.emotions[0]} ({self.mask_mode} mask) "
+            f"on {self.backend.describe()}"
+        )
+
+    def _prior_mask(self, face: FaceObservation, affine: np.ndarray) -> np.ndarray:
+        from w2le_live.face import masks
+
+        if self.mask_mode == "half":
+            return masks.half_mask(FACE_SIZE)
+        return masks.full_mask(masks.landmarks_to_crop(face.landmarks, affine), FACE_SIZE)
+
+    def translate(
+        self,
+        frame: np.ndarray,
+        face: Optional[FaceObservation],
+        mel: Optional[np.ndarray],
+        controls: Controls,
+    ) -> np.ndarray:
+        """Re-render the face with the generator.
+
+        frame: (H, W, 3) uint8 BGR. mel: (80, 16) float32 in [-4, 4], or None (silence is used).
+        """
+        if face is None or controls.bypass or controls.intensity <= 0 or controls.target not in self.emotions:
+            return frame
+        from w2le_live.face import blend, masks
+
+        crop, affine = masks.crop_face(frame, face.box, FACE_SIZE)
+        faces = build_generator_input(crop, self._prior_mask(face, affine))[None]
+        if mel is None:
+            mel = np.full((80, 16), -4.0, dtype=np.float32)  # the normalised mel of silence
+        out = self.backend.run(faces, mel[None, None].astype(np.float32, copy=False))[0]
+        generated = np.clip(out.transpose(1, 2, 0) * 255.0 + 0.5, 0, 255).astype(np.uint8)
+        paste_mask = masks.face_oval_mask(frame.shape[:2], face.landmarks)
+        return blend.paste_back(
+            frame,
+            generated,
+            face.box,
+            paste_mask,
+            intensity=min(controls.intensity, 1.0),
+            color_match=self.blend.color_match,
+        )
