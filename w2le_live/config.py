@@ -70,8 +70,13 @@ class TrackerConfig:
     pad_top: float = 0.10  # crop padding as fractions of the landmark box height/width
     pad_bottom: float = 0.10
     pad_side: float = 0.10
-    smoothing_min_cutoff: float = 1.0  # One-Euro filter: Hz at rest (lower = steadier)
-    smoothing_beta: float = 0.05  # One-Euro filter: speed coefficient (higher = less lag on motion)
+    # One-Euro filters (speed measured in face sizes per second, so resolution does not matter)
+    box_min_cutoff: float = 1.0  # crop box: Hz at rest (lower = steadier)
+    box_beta: float = 4.0  # crop box: cut-off rise per face-size/s of motion (higher = less lag)
+    landmark_min_cutoff: float = 6.0  # landmarks keep speech-rate lip motion (~2-8 Hz)
+    landmark_beta: float = 8.0
+    edge_cut_limit: float = 0.25  # box fraction outside the frame beyond which the face is passed through
+    lost_frames_before_reacquire: int = 10
 
 
 @dataclass(frozen=True)

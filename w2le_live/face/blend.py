@@ -1,0 +1,86 @@
+"""Feathered paste-back of a generated face: no box, no seam, pixels outside the mask untouched."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def feather(mask: np.ndarray, width: float) -> np.ndarray:
+    """Soft alpha that is 0 on and outside the mask border and rises to 1 over ``width`` pixels inside it.
+
+    mask: (H, W) uint8/bool/float in {0, 1}. Returns (H, W) float32 in [0, 1], exactly 0 outside the mask.
+    """
+    import cv2
+
+    m = (np.asarray(mask) > 0).astype(np.uint8)
+    if width <= 0.5:
+        return m.astype(np.float32)
+    dist = cv2.distanceTransform(m, cv2.DIST_L2, 5)
+    a = np.clip(dist / float(width), 0.0, 1.0)
+    return (a * a * (3.0 - 2.0 * a)).astype(np.float32)  # smoothstep: no visible edge in the ramp
+
+
+def match_color(src: np.ndarray, ref: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """Shift ``src``'s per-channel LAB mean/std to ``ref``'s inside the weighted region.
+
+    src, ref: (h, w, 3) uint8 BGR; weight: (h, w) float32 in [0, 1]. Returns (h, w, 3) uint8 BGR.
+    """
+    import cv2
+
+    wsum = float(weight.sum())
+    if wsum < 16:
+        return src
+    s = cv2.cvtColor(src, cv2.COLOR_BGR2LAB).astype(np.float32)
+    r = cv2.cvtColor(ref, cv2.COLOR_BGR2LAB).astype(np.float32)
+    w = weight[..., None] / wsum
+    ms, mr = (s * w).sum((0, 1)), (r * w).sum((0, 1))
+    ss = np.sqrt(((s - ms) ** 2 * w).sum((0, 1))) + 1e-3
+    sr = np.sqrt(((r - mr) ** 2 * w).sum((0, 1))) + 1e-3
+    out = (s - ms) * np.clip(sr / ss, 0.5, 2.0) + mr
+    return cv2.cvtColor(np.clip(out, 0, 255).astype(np.uint8), cv2.COLOR_LAB2BGR)
+
+
+def paste_back(
+    frame: np.ndarray,
+    generated: np.ndarray,
+    box: tuple[int, int, int, int],
+    mask: np.ndarray,
+    intensity: float = 1.0,
+    color_match: bool = True,
+    feather_frac: float = 0.12,
+) -> np.ndarray:
+    """Blend a generated square crop into a copy of ``frame``.
+
+    frame: (H, W, 3) uint8 BGR. generated: (S, S, 3) uint8 BGR, the crop of ``box`` as re-rendered.
+    box: (x0, y0, x1, y1) square, may extend beyond the frame. mask: (H, W) uint8 in {0, 1}, where the face
+    may change (e.g. :func:`w2le_live.face.masks.face_oval_mask`). intensity: 0..1 scales the alpha.
+    Pixels where ``mask`` is 0, and all pixels outside the box, are bit-identical to ``frame``.
+    """
+    import cv2
+
+    out = frame.copy()
+    h, w = frame.shape[:2]
+    x0, y0, x1, y1 = box
+    side = x1 - x0
+    if side <= 0 or intensity <= 0:
+        return out
+    cx0, cy0, cx1, cy1 = max(x0, 0), max(y0, 0), min(x1, w), min(y1, h)
+    if cx1 <= cx0 or cy1 <= cy0:
+        return out
+    big = cv2.resize(
+        generated,
+        (side, y1 - y0),
+        interpolation=cv2.INTER_CUBIC if side > generated.shape[0] else cv2.INTER_AREA,
+    )
+    gen = big[cy0 - y0 : cy1 - y0, cx0 - x0 : cx1 - x0]
+    orig = frame[cy0:cy1, cx0:cx1]
+    region_mask = mask[cy0:cy1, cx0:cx1]
+    alpha = feather(region_mask, feather_frac * side) * float(min(intensity, 1.0))
+    if color_match:
+        gen = match_color(gen, orig, alpha)
+    a = alpha[..., None]
+    blended = orig.astype(np.float32) * (1.0 - a) + gen.astype(np.float32) * a
+    res = np.clip(blended + 0.5, 0, 255).astype(np.uint8)
+    res[alpha <= 0] = orig[alpha <= 0]
+    out[cy0:cy1, cx0:cx1] = res
+    return out

@@ -1,0 +1,29 @@
+"""Named MediaPipe FaceMesh (468/478-point) landmark indices."""
+
+from __future__ import annotations
+
+# Face boundary, ordered around the face (forehead top -> right -> chin -> left).
+FACE_OVAL = (
+    10, 338, 297, 332, 284, 251, 389, 356, 454, 323, 361, 288, 397, 365, 379, 378, 400, 377,
+    152, 148, 176, 149, 150, 136, 172, 58, 132, 93, 234, 127, 162, 21, 54, 103, 67, 109,
+)  # fmt: skip
+CHIN = 152
+FOREHEAD = 10
+MOUTH_LEFT, MOUTH_RIGHT = 61, 291  # lip corners (subject's right, left in the image: 61 is image-left)
+UPPER_LIP_INNER, LOWER_LIP_INNER = 13, 14
+UPPER_LIP_OUTER, LOWER_LIP_OUTER = 0, 17
+LIPS_OUTER = (61, 185, 40, 39, 37, 0, 267, 269, 270, 409, 291, 375, 321, 405, 314, 17, 84, 181, 91, 146)
+LIPS_INNER = (78, 191, 80, 81, 82, 13, 312, 311, 310, 415, 308, 324, 318, 402, 317, 14, 87, 178, 88, 95)
+LEFT_EYE_UPPER = (246, 161, 160, 159, 158, 157, 173)  # image-left eye
+LEFT_EYE_LOWER = (7, 163, 144, 145, 153, 154, 155)
+RIGHT_EYE_UPPER = (466, 388, 387, 386, 385, 384, 398)
+RIGHT_EYE_LOWER = (249, 390, 373, 374, 380, 381, 382)
+LEFT_EYE_CORNERS = (33, 133)
+RIGHT_EYE_CORNERS = (263, 362)
+LEFT_BROW = (70, 63, 105, 66, 107, 46, 53, 52, 65, 55)  # outer -> inner
+RIGHT_BROW = (300, 293, 334, 296, 336, 276, 283, 282, 295, 285)
+LEFT_BROW_INNER = (107, 66, 55, 65)
+RIGHT_BROW_INNER = (336, 296, 285, 295)
+LEFT_CHEEK = (205, 50, 187, 123, 147, 207, 216, 206, 36, 101, 118, 117)
+RIGHT_CHEEK = (425, 280, 411, 352, 376, 427, 436, 426, 266, 330, 347, 346)
+NOSE_TIP = 1
