@@ -19,7 +19,9 @@ def add_parser(sub, name: str, help_text: str) -> None:
     )
     p.add_argument("--target", default="happy", help="target emotion (default: happy)")
     p.add_argument("--intensity", type=float, default=1.0, help="0 = untouched .. 1 = full (up to 1.5)")
-    p.add_argument("--mask", choices=("half", "full"), default=None, help="override the checkpoint's mask mode")
+    p.add_argument(
+        "--mask", choices=("half", "full"), default=None, help="override the checkpoint's mask mode"
+    )
     p.add_argument(
         "--backend",
         default="auto",

@@ -243,6 +243,9 @@ class VideoWriter:
             self._write_audio()
         self._c.close()
         self._closed = True
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(self._tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the file normal permissions
         os.replace(self._tmp, self.path)
         return self.path
 

@@ -14,7 +14,9 @@ class ConvBNReLU(nn.Module):
 
     def __init__(self, cin: int, cout: int, kernel_size, stride=1, padding=0, residual: bool = False):
         super().__init__()
-        self.conv_block = nn.Sequential(nn.Conv2d(cin, cout, kernel_size, stride, padding), nn.BatchNorm2d(cout))
+        self.conv_block = nn.Sequential(
+            nn.Conv2d(cin, cout, kernel_size, stride, padding), nn.BatchNorm2d(cout)
+        )
         self.act = nn.ReLU()
         self.residual = residual
 

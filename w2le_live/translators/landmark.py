@@ -1,0 +1,131 @@
+"""The translator that needs no trained weights: a landmark-driven expression warp on the MediaPipe mesh."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import numpy as np
+
+from w2le_live.face import landmarks as L
+from w2le_live.face.types import FaceObservation
+from w2le_live.translators import expressions as E
+from w2le_live.translators.base import Controls, Translator
+
+FEATHER_FRAC = 0.12  # same feather as the neural path's paste-back (w2le_live.face.blend)
+
+
+def face_frame(lm: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """The face's own axes from landmarks (N, 2+) float32 pixels.
+
+    Returns (origin (2,), x_axis (2,) unit towards image-right eye, up (2,) unit towards the forehead,
+    face width in px).
+    """
+    left = lm[list(L.LEFT_EYE_CORNERS), :2].mean(axis=0)
+    right = lm[list(L.RIGHT_EYE_CORNERS), :2].mean(axis=0)
+    ex = right - left
+    ex = ex / max(np.linalg.norm(ex), 1e-6)
+    up = np.array([ex[1], -ex[0]])  # image y grows downwards: rotate +90 deg
+    width = float(np.linalg.norm(lm[234, :2] - lm[454, :2]))
+    origin = (left + right) / 2
+    return origin, ex, up, max(width, 1.0)
+
+
+def to_face_coords(lm: np.ndarray) -> np.ndarray:
+    """(N, 2+) pixels -> (N, 2) in face widths, rotation- and translation-free (for neutral calibration)."""
+    o, ex, up, w = face_frame(lm)
+    d = lm[:, :2] - o
+    return np.stack([d @ ex, d @ up], axis=1) / w
+
+
+class LandmarkTranslator(Translator):
+    """Moves lip corners, cheeks, lids and brows along per-emotion fields; the inner lips stay the person's.
+
+    ``calibrate()`` (or the first ``calib_frames`` frames with a face) records the person's neutral face; the
+    ``neutral`` target pulls the current expression towards it by ``intensity``.
+    """
+
+    name = "landmark"
+    emotions = ("happy", "sad", "surprised", "angry", "neutral")
+    needs_audio = False
+
+    def __init__(self, calib_frames: int = 25):
+        self.calib_frames = calib_frames
+        self.reset()
+
+    def reset(self) -> None:
+        self._calib: list[np.ndarray] = []
+        self._neutral: Optional[np.ndarray] = None
+
+    def calibrate(self) -> None:
+        """Record the neutral face again from the next ``calib_frames`` frames."""
+        self.reset()
+
+    @property
+    def calibrated(self) -> bool:
+        return self._neutral is not None
+
+    def _observe(self, lm: np.ndarray) -> None:
+        if self._neutral is None:
+            self._calib.append(to_face_coords(lm))
+            if len(self._calib) >= self.calib_frames:
+                self._neutral = np.mean(self._calib, axis=0)
+
+    def control_points(
+        self, lm: np.ndarray, target: str, intensity: float
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Control points for a target. lm: (478, 2+) float32 pixels.
+
+        Returns (points (K, 2) px, displacements (K, 2) px, sigmas (K,) px), all float32.
+        """
+        o, ex, up, w = face_frame(lm)
+        pts, disp, sig = [], [], []
+        if target == "neutral":
+            if self._neutral is None:
+                return (np.zeros((0, 2), np.float32),) * 2 + (np.zeros(0, np.float32),)
+            cur = to_face_coords(lm)
+            for idx, s in zip(E.NEUTRAL_POINTS, E.NEUTRAL_SIGMAS):
+                i = list(idx)
+                delta = (self._neutral[i] - cur[i]).mean(axis=0) * w * intensity
+                pts.append(lm[i, :2].mean(axis=0))
+                disp.append(delta[0] * ex + delta[1] * up)
+                sig.append(s * w)
+        else:
+            for mv in E.FIELDS[target]:
+                p = lm[list(mv.landmarks), :2].mean(axis=0)
+                side = np.sign((p - o) @ ex) or 1.0  # out = away from the vertical midline
+                d = (mv.out * side * ex + mv.up * up) * w * intensity
+                pts.append(p)
+                disp.append(d)
+                sig.append(mv.sigma * w)
+        return np.asarray(pts, np.float32), np.asarray(disp, np.float32), np.asarray(sig, np.float32)
+
+    def translate(
+        self,
+        frame: np.ndarray,
+        face: Optional[FaceObservation],
+        mel: Optional[np.ndarray],
+        controls: Controls,
+    ) -> np.ndarray:
+        """frame: (H, W, 3) uint8 BGR; mel is ignored (lip opening is the person's own)."""
+        if face is None:
+            return frame
+        lm = face.landmarks
+        self._observe(lm)
+        if controls.bypass or controls.intensity <= 0 or controls.target not in self.emotions:
+            return frame
+        pts, disp, sig = self.control_points(lm, controls.target, float(min(controls.intensity, 1.5)))
+        if len(pts) == 0:
+            return frame
+        from w2le_live.face.blend import feather
+        from w2le_live.face.masks import face_oval_mask
+        from w2le_live.translators.warp import warp_region
+
+        h, w = frame.shape[:2]
+        x0, y0, x1, y1 = face.box
+        x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, w), min(y1, h)
+        if x1 - x0 < 8 or y1 - y0 < 8:
+            return frame
+        local = lm[:, :2] - np.array([x0, y0], np.float32)
+        mask = face_oval_mask((y1 - y0, x1 - x0), local)
+        alpha = feather(mask, FEATHER_FRAC * face.size)
+        return warp_region(frame, pts, disp, sig, (x0, y0, x1, y1), alpha)
