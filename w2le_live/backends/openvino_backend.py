@@ -1,0 +1,30 @@
+"""OpenVINO backend (CPU) for fp32 or QDQ-int8 ONNX models."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from w2le_live.backends.base import Backend
+from w2le_live.errors import BackendUnavailableError
+
+
+class OpenVinoBackend(Backend):
+    name = "openvino"
+
+    def load(self) -> OpenVinoBackend:
+        try:
+            import openvino as ov
+        except ImportError:
+            raise BackendUnavailableError(
+                "OpenVINO is not installed; run: pip install 'w2le-live[cpu]'."
+            ) from None
+        core = ov.Core()
+        model = core.read_model(self.model_path)
+        self.compiled = core.compile_model(model, "CPU", {"PERFORMANCE_HINT": "LATENCY"})
+        self.request = self.compiled.create_infer_request()
+        return self
+
+    def run(self, faces: np.ndarray, mels: np.ndarray) -> np.ndarray:
+        """faces: (B, 6, 96, 96) float32 in [0, 1]; mels: (B, 1, 80, 16) float32 -> (B, 3, 96, 96) float32 in [0, 1]."""
+        res = self.request.infer({"mel": mels.astype(np.float32), "faces": faces.astype(np.float32)})
+        return np.asarray(next(iter(res.values())), dtype=np.float32).copy()

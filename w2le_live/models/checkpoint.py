@@ -1,0 +1,179 @@
+"""Generator checkpoints: our safetensors format with metadata, and the original Wav2Lip ``.pth`` files.
+
+Loading never executes code: safetensors holds only tensors, and ``.pth`` files go through
+``torch.load(weights_only=True)``; a pickle that needs anything more is refused with one sentence.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any, Optional
+
+from w2le_live.config import MelConfig
+from w2le_live.errors import CheckpointError
+from w2le_live.models.generator import GeneratorDims
+
+FORMAT_VERSION = 1
+META_KEY = "w2le_meta"
+
+
+@dataclass(frozen=True)
+class ModelMeta:
+    """Everything the runtime must know about a generator besides its weights."""
+
+    dims: GeneratorDims = field(default_factory=GeneratorDims)
+    mask_mode: str = "half"  # half | full
+    source_emotion: Optional[str] = None
+    target_emotion: Optional[str] = None
+    alignment: str = "wav2lip"  # wav2lip | centered | causal
+    mel: MelConfig = field(default_factory=MelConfig)
+    version: int = FORMAT_VERSION
+    notes: str = ""
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> ModelMeta:
+        d = json.loads(text)
+        if d.get("version", 0) > FORMAT_VERSION:
+            raise CheckpointError(
+                f"the checkpoint uses format version {d['version']}, newer than this w2le-live understands; "
+                "upgrade w2le-live."
+            )
+        known = {f.name for f in fields(cls)}
+        d = {k: v for k, v in d.items() if k in known}
+        d["dims"] = GeneratorDims(**d.get("dims", {}))
+        d["mel"] = MelConfig(**d.get("mel", {}))
+        return cls(**d)
+
+
+def _check_file(path: Path) -> None:
+    if not path.exists():
+        raise CheckpointError(f"the checkpoint {path} does not exist; check the --model path.")
+    if path.is_dir():
+        raise CheckpointError(
+            f"{path} is a folder, not a checkpoint file; pass the .safetensors or .pth file."
+        )
+    if path.stat().st_size == 0:
+        raise CheckpointError(f"the checkpoint {path} is empty (0 bytes); download or export it again.")
+
+
+def save_generator(path: str | Path, model, meta: ModelMeta) -> Path:
+    """Write weights + metadata as safetensors, atomically (temp file, then rename)."""
+    from safetensors.torch import save_file
+
+    path = Path(path)
+    sd = {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or Path("."))
+    os.close(fd)
+    try:
+        save_file(sd, tmp, metadata={META_KEY: meta.to_json()})
+        os.replace(tmp, path)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+    return path
+
+
+def _load_pickle_state(path: Path) -> dict[str, Any]:
+    import pickle
+
+    import torch
+
+    try:
+        obj = torch.load(str(path), map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        raise CheckpointError(
+            f"{path} is a pickle that needs more than plain tensors to load ({str(exc).splitlines()[0][:120]}), "
+            "and loading it could run code; re-save only its state_dict, or convert it with a trusted script."
+        ) from None
+    except (RuntimeError, EOFError, ValueError, OSError) as exc:
+        raise CheckpointError(
+            f"{path} is not a readable PyTorch checkpoint ({exc.__class__.__name__}); download it again."
+        ) from None
+    if isinstance(obj, dict) and "state_dict" in obj and isinstance(obj["state_dict"], dict):
+        obj = obj["state_dict"]
+    if not isinstance(obj, dict) or not obj:
+        raise CheckpointError(f"{path} holds no state_dict of tensors; pass a generator checkpoint.")
+    return {(k[7:] if k.startswith("module.") else k): v for k, v in obj.items()}
+
+
+def _infer_dims(sd: dict[str, Any]) -> GeneratorDims:
+    w = sd.get("face_encoder_blocks.0.0.conv_block.0.weight")
+    if w is None:
+        raise CheckpointError(
+            "the checkpoint has no 'face_encoder_blocks.0.0.conv_block.0.weight' tensor, so it is not a Wav2Lip "
+            "generator (SyncNet or discriminator weights?); pass the generator checkpoint."
+        )
+    return GeneratorDims(width=round(w.shape[0] / 16.0, 4))
+
+
+def read_state(path: str | Path) -> tuple[dict[str, Any], ModelMeta]:
+    """(state_dict of CPU tensors without ``module.`` prefixes, metadata) of any supported checkpoint."""
+    path = Path(path)
+    _check_file(path)
+    if path.suffix == ".safetensors":
+        from safetensors import SafetensorError
+        from safetensors.torch import load_file
+
+        try:
+            from safetensors import safe_open
+
+            with safe_open(str(path), framework="pt") as f:
+                raw = (f.metadata() or {}).get(META_KEY)
+            sd = load_file(str(path))
+        except (SafetensorError, OSError, ValueError) as exc:
+            raise CheckpointError(
+                f"{path} is not a valid safetensors file ({exc}); export it again."
+            ) from None
+        meta = ModelMeta.from_json(raw) if raw else ModelMeta(dims=_infer_dims(sd))
+        return sd, meta
+    sd = _load_pickle_state(path)
+    return sd, ModelMeta(dims=_infer_dims(sd), notes=f"original Wav2Lip-format checkpoint {path.name}")
+
+
+def read_meta(path: str | Path) -> ModelMeta:
+    """Metadata only (reads the safetensors header; ``.pth`` files are loaded to infer their dims)."""
+    path = Path(path)
+    if path.suffix == ".onnx":
+        import onnx
+
+        _check_file(path)
+        m = onnx.load(str(path), load_external_data=False)
+        props = {p.key: p.value for p in m.metadata_props}
+        return ModelMeta.from_json(props[META_KEY]) if META_KEY in props else ModelMeta()
+    return read_state(path)[1]
+
+
+def load_generator(path: str | Path, map_location: str = "cpu"):
+    """Build the generator a checkpoint describes and load its weights strictly.
+
+    Returns (model in eval mode, ModelMeta). Any missing, unexpected or mis-shaped tensor raises
+    CheckpointError naming the first one.
+    """
+    from w2le_live.models.generator import Wav2LipGenerator
+
+    sd, meta = read_state(path)
+    model = Wav2LipGenerator(meta.dims)
+    own = model.state_dict()
+    for k, v in own.items():
+        if k not in sd:
+            raise CheckpointError(
+                f"the checkpoint lacks tensor '{k}'; it is not a width-{meta.dims.width} Wav2Lip generator."
+            )
+        if tuple(sd[k].shape) != tuple(v.shape):
+            raise CheckpointError(
+                f"tensor '{k}' has shape {tuple(sd[k].shape)} in the checkpoint but {tuple(v.shape)} in a "
+                f"width-{meta.dims.width} generator; the checkpoint is of another architecture."
+            )
+    extra = [k for k in sd if k not in own]
+    if extra:
+        raise CheckpointError(
+            f"the checkpoint has unexpected tensor '{extra[0]}'; it is not a Wav2Lip generator."
+        )
+    model.load_state_dict(sd, strict=True)
+    return model.to(map_location).eval(), meta
