@@ -22,7 +22,9 @@ def shared_data() -> Path:
     """Path to ../shared/data (real clips and weights); skips the test with a reason when absent."""
     path = _shared_data_dir()
     if not path.is_dir():
-        pytest.skip(f"real test data not found at {path} (set W2LE_SHARED_DATA or place shared/ beside the repo)")
+        pytest.skip(
+            f"real test data not found at {path} (set W2LE_SHARED_DATA or place shared/ beside the repo)"
+        )
     return path
 
 
