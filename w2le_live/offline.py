@@ -91,12 +91,6 @@ def translate_file(
 
     summary = TranslateSummary(translator=translator.describe())
     translator.reset()
-    bar = None
-    if progress:
-        from tqdm import tqdm
-
-        bar = tqdm(total=n_frames_est, unit="frame", desc=f"translate {src.name}", leave=False)
-    t_start = time.perf_counter()
     writer = video.VideoWriter(
         dst,
         fps=FPS,
@@ -104,6 +98,12 @@ def translate_file(
         audio=audio_native[0] if audio_native is not None else None,
         audio_rate=audio_native[1] if audio_native is not None else None,
     )
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=n_frames_est, unit="frame", desc=f"translate {src.name}", leave=False)
+    t_start = time.perf_counter()
     try:
         with FaceTracker() as tracker:
             t_prev = time.perf_counter()

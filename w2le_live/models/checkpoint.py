@@ -79,6 +79,21 @@ def save_generator(path: str | Path, model, meta: ModelMeta) -> Path:
     return path
 
 
+def _wants_code(path: Path, message: str) -> bool:
+    """Whether a checkpoint that weights_only refused asks for globals/callables (code) or is just corrupt."""
+    import pickletools
+    import zipfile
+
+    if zipfile.is_zipfile(path):  # torch.save's zip format: torch names the refused global
+        return "Unsupported global" in message or "GLOBAL" in message
+    code_ops = {"GLOBAL", "STACK_GLOBAL", "REDUCE", "INST", "OBJ", "NEWOBJ", "NEWOBJ_EX"}
+    try:
+        with open(path, "rb") as f:
+            return any(op.name in code_ops for op, _, _ in pickletools.genops(f))
+    except Exception:  # noqa: BLE001 - not even a well-formed pickle: corrupt
+        return False
+
+
 def _load_pickle_state(path: Path) -> dict[str, Any]:
     import pickle
 
@@ -87,8 +102,12 @@ def _load_pickle_state(path: Path) -> dict[str, Any]:
     try:
         obj = torch.load(str(path), map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
+        if not _wants_code(path, str(exc)):
+            raise CheckpointError(
+                f"{path} is a corrupt or truncated checkpoint; download or export it again."
+            ) from None
         raise CheckpointError(
-            f"{path} is a pickle that needs more than plain tensors to load ({str(exc).splitlines()[0][:120]}), "
+            f"{path} is a pickle that needs more than plain tensors to load, "
             "and loading it could run code; re-save only its state_dict, or convert it with a trusted script."
         ) from None
     except (RuntimeError, EOFError, ValueError, OSError) as exc:
