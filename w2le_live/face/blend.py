@@ -21,23 +21,25 @@ def feather(mask: np.ndarray, width: float) -> np.ndarray:
 
 
 def match_color(src: np.ndarray, ref: np.ndarray, weight: np.ndarray) -> np.ndarray:
-    """Shift ``src``'s per-channel LAB mean/std to ``ref``'s inside the weighted region.
+    """Shift ``src``'s per-channel YCrCb (luma + chroma) mean/std to ``ref``'s where ``weight`` > 0.5.
 
     src, ref: (h, w, 3) uint8 BGR; weight: (h, w) float32 in [0, 1]. Returns (h, w, 3) uint8 BGR.
+    Statistics come from every other pixel and the transform is applied as a per-channel lookup table,
+    so this costs about a millisecond for a 300x300 face.
     """
     import cv2
 
-    wsum = float(weight.sum())
-    if wsum < 16:
+    mask = (weight[::2, ::2] > 0.5).astype(np.uint8)
+    if int(mask.sum()) < 16:
         return src
-    s = cv2.cvtColor(src, cv2.COLOR_BGR2LAB).astype(np.float32)
-    r = cv2.cvtColor(ref, cv2.COLOR_BGR2LAB).astype(np.float32)
-    w = weight[..., None] / wsum
-    ms, mr = (s * w).sum((0, 1)), (r * w).sum((0, 1))
-    ss = np.sqrt(((s - ms) ** 2 * w).sum((0, 1))) + 1e-3
-    sr = np.sqrt(((r - mr) ** 2 * w).sum((0, 1))) + 1e-3
-    out = (s - ms) * np.clip(sr / ss, 0.5, 2.0) + mr
-    return cv2.cvtColor(np.clip(out, 0, 255).astype(np.uint8), cv2.COLOR_LAB2BGR)
+    s = cv2.cvtColor(src, cv2.COLOR_BGR2YCrCb)
+    r = cv2.cvtColor(ref[::2, ::2], cv2.COLOR_BGR2YCrCb)
+    ms, ss = cv2.meanStdDev(s[::2, ::2], mask=mask)
+    mr, sr = cv2.meanStdDev(r, mask=mask)
+    gain = np.clip((sr.ravel() + 1e-3) / (ss.ravel() + 1e-3), 0.5, 2.0)
+    x = np.arange(256, dtype=np.float64)[:, None]
+    lut = np.clip((x - ms.ravel()) * gain + mr.ravel(), 0, 255).astype(np.uint8)  # (256, 3)
+    return cv2.cvtColor(cv2.LUT(s, lut[None]), cv2.COLOR_YCrCb2BGR)
 
 
 def paste_back(
@@ -78,9 +80,7 @@ def paste_back(
     alpha = feather(region_mask, feather_frac * side) * float(min(intensity, 1.0))
     if color_match:
         gen = match_color(gen, orig, alpha)
-    a = alpha[..., None]
-    blended = orig.astype(np.float32) * (1.0 - a) + gen.astype(np.float32) * a
-    res = np.clip(blended + 0.5, 0, 255).astype(np.uint8)
-    res[alpha <= 0] = orig[alpha <= 0]
+    res = cv2.blendLinear(gen, orig, alpha, 1.0 - alpha)
+    np.copyto(res, orig, where=(alpha <= 0)[..., None])  # bit-exact outside the mask
     out[cy0:cy1, cx0:cx1] = res
     return out

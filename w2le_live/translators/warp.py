@@ -63,7 +63,6 @@ def warp_region(
         frame, xs - field[..., 0], ys - field[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
     )
     orig = frame[y0:y1, x0:x1]
-    keep = alpha <= 0
-    warped[keep] = orig[keep]
+    np.copyto(warped, orig, where=(alpha <= 0)[..., None])  # bit-exact outside the mask
     out[y0:y1, x0:x1] = warped
     return out
