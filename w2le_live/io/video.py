@@ -194,14 +194,19 @@ class VideoWriter:
         self._v.width, self._v.height, self._v.pix_fmt = self.width, self.height, "yuv420p"
         if codec == "libx264":
             self._v.options = {"crf": str(crf), "preset": "veryfast"}
-        self._audio = None
-        if audio is not None and audio_rate:
-            a = np.asarray(audio, dtype=np.float32)
-            a = a[:, None] if a.ndim == 1 else a
-            a = a[:, :2]
-            self._audio = (a, int(audio_rate))
+        self._audio = None  # whole-clip audio written at close
+        self._a = None
+        self._apts = 0
+        if audio_rate:
+            channels = 1
+            if audio is not None:
+                a = np.asarray(audio, dtype=np.float32)
+                a = (a[:, None] if a.ndim == 1 else a)[:, :2]
+                self._audio = a
+                channels = a.shape[1]
+            self._audio_rate = int(audio_rate)
             self._a = self._c.add_stream("aac", rate=int(audio_rate))
-            self._a.layout = "stereo" if a.shape[1] == 2 else "mono"
+            self._a.layout = "stereo" if channels == 2 else "mono"
         self.frames = 0
         self._closed = False
 
@@ -215,23 +220,22 @@ class VideoWriter:
             self._c.mux(pkt)
         self.frames += 1
 
-    def _write_audio(self) -> None:
+    def write_audio(self, pcm: np.ndarray) -> None:
+        """Append audio incrementally. pcm: (N,) or (N, C) float32 in [-1, 1] at the writer's audio_rate."""
         import av
 
-        a, rate = self._audio
-        n = a.shape[0]
-        block = 1024
-        pts = 0
-        for s in range(0, n, block):
-            chunk = np.ascontiguousarray(a[s : s + block].T)  # (C, n) planar
+        if self._a is None:
+            raise ValueError("this VideoWriter was created without audio_rate")
+        a = np.asarray(pcm, dtype=np.float32)
+        a = (a[:, None] if a.ndim == 1 else a)[:, : self._a.layout.nb_channels]
+        for s in range(0, a.shape[0], 1024):
+            chunk = np.ascontiguousarray(a[s : s + 1024].T)  # (C, n) planar
             af = av.AudioFrame.from_ndarray(chunk, format="fltp", layout=self._a.layout.name)
-            af.sample_rate = rate
-            af.pts = pts
-            pts += chunk.shape[1]
+            af.sample_rate = self._audio_rate
+            af.pts = self._apts
+            self._apts += chunk.shape[1]
             for pkt in self._a.encode(af):
                 self._c.mux(pkt)
-        for pkt in self._a.encode(None):
-            self._c.mux(pkt)
 
     def close(self) -> Path:
         """Flush, finalise and atomically move the file into place; returns the final path."""
@@ -240,7 +244,10 @@ class VideoWriter:
         for pkt in self._v.encode(None):
             self._c.mux(pkt)
         if self._audio is not None:
-            self._write_audio()
+            self.write_audio(self._audio)
+        if self._a is not None:
+            for pkt in self._a.encode(None):
+                self._c.mux(pkt)
         self._c.close()
         self._closed = True
         umask = os.umask(0)

@@ -1,0 +1,74 @@
+"""Microphone input via sounddevice into an :class:`AudioRing`, stamped on the monotonic clock."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Optional
+
+import numpy as np
+
+from w2le_live.errors import DeviceError
+
+log = logging.getLogger(__name__)
+
+
+def list_input_devices() -> list[str]:
+    import sounddevice as sd
+
+    return [f"{i}: {d['name']}" for i, d in enumerate(sd.query_devices()) if d["max_input_channels"] > 0]
+
+
+class MicSource:
+    """Captures a microphone at its native rate, converts to 16 kHz mono, and pushes blocks into ``ring``.
+
+    Each block is stamped with the monotonic time of its first sample (arrival time minus the block's duration
+    minus the stream's input latency).
+    """
+
+    def __init__(self, device: Optional[int | str], ring, blocksize_s: float = 0.02):
+        self.device, self.ring, self.blocksize_s = device, ring, blocksize_s
+        self.stream = None
+        self.blocks = 0
+
+    def start(self) -> None:
+        try:
+            import sounddevice as sd
+        except (ImportError, OSError):
+            raise DeviceError(
+                "microphone input needs sounddevice and PortAudio; run: pip install sounddevice (and install libportaudio2)."
+            ) from None
+        dev = int(self.device) if isinstance(self.device, str) and self.device.isdigit() else self.device
+        try:
+            info = sd.query_devices(dev, "input")
+        except (ValueError, sd.PortAudioError):
+            have = "; ".join(list_input_devices()) or "none"
+            raise DeviceError(
+                f"microphone {self.device!r} was not found; microphones: {have} (or use --mic none)."
+            ) from None
+        rate = int(info["default_samplerate"])
+        self.rate = rate
+        from w2le_live.audio.resample import to_16k_mono
+
+        def callback(indata, frames, time_info, status):
+            t_first = time.monotonic() - frames / rate - (self.stream.latency if self.stream else 0.0)
+            self.ring.push(to_16k_mono(indata.copy(), rate), t_first)
+            self.blocks += 1
+
+        self.stream = sd.InputStream(
+            device=dev, channels=min(2, int(info["max_input_channels"])), samplerate=rate,
+            blocksize=int(rate * self.blocksize_s), dtype="float32", callback=callback,
+        )  # fmt: skip
+        self.stream.start()
+
+    def stop(self) -> None:
+        if self.stream is not None:
+            self.stream.stop()
+            self.stream.close()
+            self.stream = None
+
+
+def pcm_equal(a: np.ndarray, b: np.ndarray, tol: float = 1e-6) -> bool:
+    """Whether two PCM arrays hold the same samples (tests)."""
+    n = min(len(a), len(b))
+    return n > 0 and float(np.abs(a[:n] - b[:n]).max()) <= tol

@@ -1,0 +1,146 @@
+"""Where translated frames go: a virtual camera (pyvirtualcam), an mp4 file with the input audio, or nowhere."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+
+from w2le_live.errors import DeviceError, UserError
+
+
+class Sink:
+    """``open(width, height, fps)`` once the first frame's size is known, then ``send`` per frame, ``close``."""
+
+    def open(self, width: int, height: int, fps: float) -> None:
+        self.width, self.height, self.fps = width, height, fps
+
+    def send(self, frame: np.ndarray, t_capture: float) -> None:
+        """frame: (H, W, 3) uint8 BGR; t_capture: monotonic capture time of the camera frame it shows."""
+
+    def close(self) -> None:
+        return None
+
+    def describe(self) -> str:
+        return type(self).__name__
+
+
+class NullSink(Sink):
+    """Discards frames (benchmarks); counts them."""
+
+    def __init__(self) -> None:
+        self.frames = 0
+
+    def send(self, frame: np.ndarray, t_capture: float) -> None:
+        self.frames += 1
+
+    def describe(self) -> str:
+        return "null"
+
+
+def virtual_camera_hint() -> str:
+    """How to get a virtual camera device on this OS, in one clause."""
+    if sys.platform.startswith("linux"):
+        return (
+            "install v4l2loopback and load it with: sudo modprobe v4l2loopback devices=1 exclusive_caps=1 "
+            'card_label="W2LE Live"'
+        )
+    return "install OBS Studio and start its Virtual Camera once (OBS 26+ on Windows, OBS 30+ on macOS)"
+
+
+class VirtualCamSink(Sink):
+    """pyvirtualcam: v4l2loopback on Linux, OBS Virtual Camera on Windows/macOS, or a registered backend."""
+
+    def __init__(self, device: Optional[str] = None, backend: Optional[str] = None):
+        self.device, self.backend = device, backend
+        self.cam = None
+        self.frames = 0
+
+    def open(self, width: int, height: int, fps: float) -> None:
+        super().open(width, height, fps)
+        try:
+            import pyvirtualcam
+        except ImportError:
+            raise UserError(
+                "the virtual camera needs pyvirtualcam; run: pip install 'w2le-live[live]'."
+            ) from None
+        try:
+            self.cam = pyvirtualcam.Camera(
+                width, height, fps, fmt=pyvirtualcam.PixelFormat.BGR, device=self.device, backend=self.backend
+            )
+        except Exception as exc:  # noqa: BLE001 - pyvirtualcam raises RuntimeError/ValueError by platform
+            raise DeviceError(
+                f"no virtual camera is available ({str(exc).strip().splitlines()[0][:100]}); "
+                f"{virtual_camera_hint()}, or run with --sink file:out.mp4."
+            ) from None
+
+    def send(self, frame: np.ndarray, t_capture: float) -> None:
+        self.cam.send(frame)
+        self.frames += 1
+
+    def close(self) -> None:
+        if self.cam is not None:
+            self.cam.close()
+            self.cam = None
+
+    def describe(self) -> str:
+        return f"virtual camera {self.cam.device if self.cam else self.device or ''}".strip()
+
+
+class FileSink(Sink):
+    """An mp4 recording of the output with the input audio (from the pipeline's audio ring) muxed in sync.
+
+    Audio is taken from the ring incrementally: for each frame, the samples between the previous frame's capture
+    time and this one's, so the audio lines up with the capture times of the frames shown.
+    """
+
+    def __init__(self, path: str | Path, audio_ring=None):
+        self.path = Path(path)
+        self.audio_ring = audio_ring
+        self.writer = None
+        self._t_audio: Optional[float] = None
+        self.frames = 0
+
+    def open(self, width: int, height: int, fps: float) -> None:
+        from w2le_live.io.video import VideoWriter
+
+        super().open(width, height, fps)
+        rate = 16000 if self.audio_ring is not None else None
+        self.writer = VideoWriter(self.path, fps, (width, height), audio_rate=rate)
+
+    def send(self, frame: np.ndarray, t_capture: float) -> None:
+        self.writer.write(frame)
+        if self.audio_ring is not None:
+            if self._t_audio is None:
+                self._t_audio = t_capture
+            end = t_capture + 1.0 / self.fps
+            if end > self._t_audio:
+                self.writer.write_audio(self.audio_ring.read(self._t_audio, end))
+                self._t_audio = end
+        self.frames += 1
+
+    def close(self) -> None:
+        if self.writer is not None:
+            if self.frames:
+                self.writer.close()
+            else:
+                self.writer.abort()
+            self.writer = None
+
+    def describe(self) -> str:
+        return f"file {self.path}"
+
+
+def open_sink(spec: str, audio_ring=None) -> Sink:
+    """``vcam[:DEVICE]``, ``file:PATH``, ``null`` -> a Sink."""
+    if spec == "null":
+        return NullSink()
+    if spec == "vcam" or spec.startswith("vcam:"):
+        return VirtualCamSink(device=spec[5:] or None)
+    if spec.startswith("file:") and len(spec) > 5:
+        return FileSink(spec[5:], audio_ring=audio_ring)
+    if spec == "preview":
+        raise UserError("the preview window is not built yet; use --sink file:out.mp4 to watch the result.")
+    raise UserError(f"unknown sink '{spec}'; use vcam, vcam:/dev/videoN, file:PATH.mp4 or null.")
