@@ -169,7 +169,7 @@ class CameraSource(FrameSource):
                 except Exception:  # noqa: BLE001
                     pass
             self._stop.wait(backoff)
-            backoff = min(backoff * 2, 4.0)
+            backoff = min(backoff * 2, 1.0)  # a returning camera is picked up within a second
             try:
                 self._cap = self._opener()
                 if not self._cap.isOpened():
