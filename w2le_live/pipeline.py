@@ -119,6 +119,7 @@ class Pipeline:
         self._listeners: list[Callable[[PipelineEvent], None]] = []
         self._result: Optional[_Result] = None
         self._result_lock = threading.Lock()
+        self._new_result = threading.Event()
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._c = _Counters(
@@ -302,6 +303,7 @@ class Pipeline:
             self._on_frame(cap.frame, out, face)
         with self._result_lock:
             self._result = _Result(out, cap.t, cap.seq, translated)
+        self._new_result.set()
 
     _seq_out = 0
 
@@ -322,16 +324,26 @@ class Pipeline:
         return card
 
     def _output(self) -> None:
+        """Send a frame per period; a fresh result goes out at once (no waiting for the next tick), so the
+        added latency is the processing time, not up to a whole period of phase offset."""
         period = 1.0 / self.config.fps
-        next_t = time.monotonic()
+        last_sent = 0.0
         while not self._stop.is_set():
             now = time.monotonic()
-            if now < next_t:
-                self._stop.wait(next_t - now)
+            since = now - last_sent
+            fresh = self._new_result.is_set() and since >= 0.6 * period
+            # without a fresh result, fill in (pass through / repeat) only once the stream is clearly late,
+            # so jitter in the camera's timing does not add extra frames
+            if not fresh and since < 1.25 * period:
+                if (
+                    self._new_result.is_set()
+                ):  # a result is waiting for the minimum spacing: sleep, don't spin
+                    self._stop.wait(max(0.6 * period - since, 0.001))
+                else:
+                    self._new_result.wait(1.25 * period - since)
                 continue
-            next_t += period
-            if next_t < now - period:  # fell far behind (machine stalled): resynchronise, don't burst
-                next_t = now + period
+            self._new_result.clear()
+            last_sent = now
             with self._result_lock:
                 res = self._result
             cap = self.source.latest()
