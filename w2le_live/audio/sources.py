@@ -46,18 +46,23 @@ class MicSource:
             raise DeviceError(
                 f"microphone {self.device!r} was not found; microphones: {have} (or use --mic none)."
             ) from None
-        rate = int(info["default_samplerate"])
+        channels = 1  # speech: one channel (PortAudio/ALSA downmix when the device has more)
+        rate = 16000  # what the model uses: no resampling when the device (or its driver) offers it
+        try:
+            sd.check_input_settings(device=dev, samplerate=rate, channels=channels, dtype="int16")
+        except Exception:  # noqa: BLE001 - the device insists on its own rate: resample in the callback
+            rate = int(info["default_samplerate"])
         self.rate = rate
         from w2le_live.audio.resample import to_16k_mono
 
         def callback(indata, frames, time_info, status):
             t_first = time.monotonic() - frames / rate - (self.stream.latency if self.stream else 0.0)
-            self.ring.push(to_16k_mono(indata.copy(), rate), t_first)
+            self.ring.push(to_16k_mono(indata[:, 0] if channels == 1 else indata.copy(), rate), t_first)
             self.blocks += 1
 
         self.stream = sd.InputStream(
-            device=dev, channels=min(2, int(info["max_input_channels"])), samplerate=rate,
-            blocksize=int(rate * self.blocksize_s), dtype="float32", callback=callback,
+            device=dev, channels=channels, samplerate=rate,
+            blocksize=int(rate * self.blocksize_s), dtype="int16", callback=callback,  # 16-bit, as mics deliver
         )  # fmt: skip
         self.stream.start()
 

@@ -34,6 +34,17 @@ def add_common_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--height", type=int, default=480)
     p.add_argument("--fps", type=float, default=25.0)
     p.add_argument("--loop", action="store_true", help="loop a file source")
+    p.add_argument(
+        "--virtual-mic",
+        default=None,
+        help="re-play the mic, delayed by the video latency, to this output device (e.g. a null sink / VB-Cable)",
+    )
+    p.add_argument(
+        "--av-offset-ms",
+        type=float,
+        default=None,
+        help="fixed delay for --virtual-mic instead of the measured one",
+    )
 
 
 def add_parser(sub, name: str, help_text: str) -> None:
@@ -66,7 +77,7 @@ def build_pipeline(args: argparse.Namespace):
         source = FileSource(src, audio_ring=ring, loop=args.loop, fps=args.fps, size=None)
     elif src.isdigit() or src.startswith("/dev/video"):
         source = CameraSource(int(src) if src.isdigit() else src, args.width, args.height, args.fps)
-        if args.mic != "none" and translator.needs_audio:
+        if args.mic != "none" and (translator.needs_audio or args.virtual_mic):
             from w2le_live.audio.sources import MicSource
 
             mic = MicSource(None if args.mic == "default" else args.mic, ring)
@@ -98,6 +109,18 @@ def run(args: argparse.Namespace) -> int:
         logging.getLogger(__name__).warning(
             "running without a microphone: the neural model gets silence and loses lip guidance."
         )
+    vmic = None
+    if args.virtual_mic:
+        from w2le_live.io.virtual_mic import VirtualMic
+
+        fixed = None if args.av_offset_ms is None else args.av_offset_ms / 1000.0
+        vmic = VirtualMic(
+            pipe.audio_ring,
+            args.virtual_mic,
+            delay_s=fixed,
+            delay_source=lambda: pipe.stats().latency_ms_p50 / 1000.0,
+        )
+        vmic.start()
     pipe.start()
     try:
         waited = 0.0
@@ -115,8 +138,9 @@ def run(args: argparse.Namespace) -> int:
         pass
     finally:
         pipe.stop()
-        if mic is not None:
-            mic.stop()
+        for dev in (mic, vmic):
+            if dev is not None:
+                dev.stop()
         if not args.quiet:
             print(file=sys.stderr)
     pipe.raise_if_failed()
