@@ -158,6 +158,10 @@ class Pipeline:
         """Swap translators (the caller has loaded it already, so the video never stalls)."""
         self._cmd.put(("translator", translator))
 
+    def set_source(self, source) -> None:
+        """Switch cameras/files without restarting: the new source starts before the old one is released."""
+        self._cmd.put(("source", source))
+
     def calibrate_neutral(self) -> None:
         self._cmd.put(("calibrate", None))
 
@@ -193,9 +197,25 @@ class Pipeline:
                 self._translator = value
                 if self._controls.target not in value.emotions and value.emotions:
                     self._controls = replace(self._controls, target=value.emotions[0])
+            elif kind == "source":
+                value.on_event = lambda k, m: self._emit(k, m)
+                try:
+                    value.start()
+                except Exception as exc:  # noqa: BLE001 - keep the old camera when the new one fails
+                    self._emit("error", str(exc))
+                    continue
+                old, self.source = self.source, value
+                old.stop()
+                if self._tracker is not None:
+                    self._tracker.reset()
+                self._translator.reset()
+                self._seq_out = 0
+                with self._result_lock:
+                    self._result = None
             elif kind == "calibrate" and hasattr(self._translator, "calibrate"):
                 self._translator.calibrate()
-            self._emit("state", f"{kind} -> {value if kind != 'translator' else value.describe()}")
+            shown = value.describe() if hasattr(value, "describe") else value
+            self._emit("state", f"{kind} -> {shown}")
 
     # ---- lifecycle --------------------------------------------------------------------------------
     def start(self) -> None:
@@ -224,6 +244,7 @@ class Pipeline:
         self.source.stop()
         try:
             if self._sink_open:
+                self._sink_open = False
                 self.sink.close()
         finally:
             self._running = False

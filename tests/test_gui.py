@@ -1,0 +1,181 @@
+"""The tray GUI under Xvfb with a real tray host (trayer), driving a real Pipeline playing a real clip."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+# screenshots go to $W2LE_SCREENSHOTS (docs/screenshots/ was made this way) or a temp folder
+SHOTS = Path(os.environ.get("W2LE_SCREENSHOTS") or tempfile.mkdtemp(prefix="w2le-shots-"))
+
+
+@pytest.fixture(scope="module")
+def display():
+    if shutil.which("Xvfb") is None:
+        pytest.skip("Xvfb is not installed (Debian package xvfb)")
+    num = 90 + os.getpid() % 9
+    xvfb = subprocess.Popen(["Xvfb", f":{num}", "-screen", "0", "1024x768x24", "-nolisten", "tcp"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    time.sleep(1.0)
+    old = os.environ.get("DISPLAY")
+    os.environ["DISPLAY"] = f":{num}"
+    os.environ.pop("QT_QPA_PLATFORM", None)
+    yield f":{num}"
+    xvfb.terminate()
+    xvfb.wait(5)
+    if old is None:
+        os.environ.pop("DISPLAY", None)
+    else:
+        os.environ["DISPLAY"] = old
+
+
+@pytest.fixture(scope="module")
+def qapp(display, tmp_path_factory):
+    from PyQt5.QtCore import QSettings
+    from PyQt5.QtWidgets import QApplication
+
+    QSettings.setDefaultFormat(QSettings.IniFormat)
+    QSettings.setPath(QSettings.IniFormat, QSettings.UserScope, str(tmp_path_factory.mktemp("settings")))
+    app = QApplication.instance() or QApplication(["w2le-test"])
+    app.setQuitOnLastWindowClosed(False)
+    return app
+
+
+@pytest.fixture
+def trayer(display):
+    if shutil.which("trayer") is None:
+        pytest.skip("trayer is not installed (Debian package trayer)")
+    p = subprocess.Popen(["trayer", "--edge", "top", "--align", "right", "--widthtype", "pixel", "--width", "200"],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    time.sleep(1.0)
+    yield p
+    p.terminate()
+    p.wait(5)
+
+
+def _spin(app, seconds: float) -> None:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        app.processEvents()
+        time.sleep(0.01)
+
+
+def _args(demo, **kw):
+    import argparse
+
+    d = dict(source=str(demo), sink="null", model=None, backend="auto", target="happy", intensity=1.0, mic="none",
+             width=640, height=480, fps=25.0, loop=True, virtual_mic=None, av_offset_ms=None, window=False)  # fmt: skip
+    d.update(kw)
+    return argparse.Namespace(**d)
+
+
+@pytest.fixture
+def demo():
+    from w2le_live.demo import demo_clip_path
+
+    return demo_clip_path()
+
+
+def test_tray_menu_drives_the_pipeline(qapp, trayer, demo):
+    from PyQt5.QtWidgets import QSystemTrayIcon
+
+    from w2le_live.gui.app import launch
+    from w2le_live.gui.tray import TrayView
+
+    assert QSystemTrayIcon.isSystemTrayAvailable()
+    _, view = launch(_args(demo), app=qapp)
+    try:
+        assert isinstance(view, TrayView) and view.tray.isVisible()
+        _spin(qapp, 1.5)
+        assert view.pipeline.stats().frames_out > 10
+        view.emotion_actions["sad"].trigger()
+        view.intensity_actions[0.5].trigger()
+        _spin(qapp, 0.3)
+        c = view.pipeline.controls
+        assert (c.target, c.intensity) == ("sad", 0.5)
+        assert [e for e, a in view.emotion_actions.items() if a.isChecked()] == ["sad"]
+        view.bypass_action.trigger()
+        _spin(qapp, 0.3)
+        assert view.pipeline.controls.bypass and view.icon_state() == "bypass"
+        view.bypass_action.trigger()
+        view.preview_action.trigger()
+        _spin(qapp, 1.0)
+        assert view.preview.isVisible() and getattr(view.preview, "frames_shown", 0) > 5
+        view.preview.grab().save(str(SHOTS / "preview.png"))
+        assert "fps" in view.status_text()
+        # the menu, popped up and photographed
+        view.menu.popup(view.menu.pos())
+        _spin(qapp, 0.3)
+        view.menu.grab().save(str(SHOTS / "tray_menu.png"))
+        view.menu.hide()
+        # an error from the pipeline shows as a notification and a red icon
+        view.pipeline._emit("error", "camera 0 stopped delivering frames; retrying until it returns.")
+        _spin(qapp, 0.2)
+        assert view.icon_state() == "error" and "stopped delivering" in view.notifications[-1]
+    finally:
+        view.pipeline.stop()
+        view.tray.hide()
+
+
+def test_preview_shows_translated_frames(qapp, trayer, demo):
+    from w2le_live.gui.app import launch
+
+    _, view = launch(_args(demo), app=qapp)
+    try:
+        view.set_bypass(False)
+        view.set_target("happy")
+        view.set_intensity(1.0)
+        _spin(qapp, 2.0)
+        out = view.pipeline.latest_frame()
+        cap = view.pipeline.source.latest()
+        assert out is not None and cap is not None and out.shape == cap.frame.shape
+    finally:
+        view.pipeline.stop()
+        view.tray.hide()
+
+
+def test_settings_persist_between_runs(qapp, trayer, demo):
+    from w2le_live.gui.app import launch
+    from w2le_live.gui.settings import load_settings
+
+    _, view = launch(_args(demo), app=qapp)
+    view.set_target("surprised")
+    view.set_intensity(0.75)
+    view.pipeline.stop()
+    view.tray.hide()
+    assert load_settings().target == "surprised"
+    _, again = launch(_args(demo), app=qapp)
+    try:
+        _spin(qapp, 0.3)
+        assert again.pipeline.controls.target == "surprised" and again.pipeline.controls.intensity == 0.75
+    finally:
+        again.pipeline.stop()
+        again.tray.hide()
+
+
+def test_control_window_fallback_without_tray(qapp, demo):
+    from w2le_live.gui.app import launch
+    from w2le_live.gui.tray import ControlWindow
+
+    _, view = launch(_args(demo, window=True), app=qapp)
+    try:
+        assert isinstance(view, ControlWindow) and view.window.isVisible()
+        view.slider.setValue(40)
+        view.emotion_actions["angry"].trigger()
+        _spin(qapp, 0.5)
+        assert view.pipeline.controls.target == "angry" and abs(view.pipeline.controls.intensity - 0.4) < 1e-6
+        img = view.window.grab()
+        img.save(str(SHOTS / "control_window.png"))
+        arr = img.toImage()
+        assert arr.width() > 100 and arr.height() > 100
+    finally:
+        view.pipeline.stop()
+        view.window.close()
+    assert np.isfinite(view.pipeline.stats().fps_out)

@@ -1,0 +1,34 @@
+"""A preview window showing the pipeline's output frames."""
+
+from __future__ import annotations
+
+
+def make_preview(pipeline, fps: float = 20.0):
+    """A QLabel window refreshed from ``pipeline.latest_frame()`` on a timer."""
+    from PyQt5.QtCore import Qt, QTimer
+    from PyQt5.QtGui import QImage, QPixmap
+    from PyQt5.QtWidgets import QLabel
+
+    label = QLabel()
+    label.setWindowTitle("W2LE Live — preview")
+    label.setAlignment(Qt.AlignCenter)
+    label.setMinimumSize(320, 240)
+    label.setText("waiting for frames...")
+
+    def refresh():
+        frame = pipeline.latest_frame()
+        if frame is None or not label.isVisible():
+            return
+        rgb = frame[:, :, ::-1].copy()
+        h, w = rgb.shape[:2]
+        img = QImage(rgb.data, w, h, 3 * w, QImage.Format_RGB888).copy()
+        label.setPixmap(
+            QPixmap.fromImage(img).scaled(label.size(), Qt.KeepAspectRatio, Qt.SmoothTransformation)
+        )
+        label.frames_shown = getattr(label, "frames_shown", 0) + 1
+
+    timer = QTimer(label)
+    timer.timeout.connect(refresh)
+    timer.start(int(1000 / fps))
+    label.refresh = refresh
+    return label
