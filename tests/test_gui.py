@@ -105,8 +105,11 @@ def test_tray_menu_drives_the_pipeline(qapp, trayer, demo):
         _spin(qapp, 0.3)
         assert view.pipeline.controls.bypass and view.icon_state() == "bypass"
         view.bypass_action.trigger()
-        view.preview_action.trigger()
+        if view.preview_action.isChecked():  # a persisted setting may have it on already
+            view.preview_action.trigger()
+        view.preview_action.trigger()  # the menu action turns it on
         _spin(qapp, 1.0)
+        assert view.preview_action.isChecked()
         assert view.preview.isVisible() and getattr(view.preview, "frames_shown", 0) > 5
         view.preview.grab().save(str(SHOTS / "preview.png"))
         assert "fps" in view.status_text()
