@@ -53,23 +53,26 @@ def _importable(mod: str) -> bool:
     return importlib.util.find_spec(mod) is not None
 
 
-def auto_choice(suffix: str) -> str:
-    """The backend 'auto' picks for a file suffix on this machine (CPU: OpenVINO > ONNX Runtime > torch)."""
+def auto_choice(suffix: str, env: dict | None = None) -> str:
+    """The backend 'auto' picks for a file suffix: on CUDA machines TensorRT > ORT TensorRT/CUDA EP > torch CUDA
+    (see :mod:`w2le_live.backends.cuda_select`); on CPUs OpenVINO > ONNX Runtime > torch. Skips are logged."""
+    from w2le_live.backends.cuda_select import choose_gpu_path, probe_environment
+
     if suffix == ".engine":
         return "tensorrt"
-    try:
-        import torch
-
-        if torch.cuda.is_available():
-            return "onnxruntime" if suffix == ".onnx" else "torch"
-    except ImportError:
-        pass
-    for name, mod in (("openvino", "openvino"), ("onnxruntime", "onnxruntime")):
-        if _importable(mod):
-            return name
-    if suffix == ".onnx":
+    env = env if env is not None else probe_environment()
+    name, skipped = choose_gpu_path(**env)
+    for reason in skipped:
+        log.info("backend selection: %s", reason)
+    if name.startswith("onnxruntime"):
+        return "onnxruntime"
+    if name == "torch-cuda":
+        return "torch"
+    if name == "tensorrt" and suffix == ".onnx":
+        return "onnxruntime"
+    if suffix == ".onnx" and name == "torch":
         raise BackendUnavailableError("no ONNX runtime is installed; run: pip install 'w2le-live[cpu]'.")
-    return "torch"
+    return name
 
 
 def open_backend(
@@ -90,13 +93,31 @@ def open_backend(
     if suffix == ".onnx" and name == "torch":
         raise BackendUnavailableError(f"{path.name} is an ONNX file; use --backend onnxruntime or openvino.")
     if name == "tensorrt":
-        try:
-            from w2le_live.backends.tensorrt_backend import TensorRTBackend
-        except ImportError:
+        from w2le_live.backends.tensorrt_backend import TensorRTBackend
+
+        if suffix in TORCH_SUFFIXES:  # build into the engine cache on first use, reuse after
+            from engines.trt_build import BuildConfig, build_engine
+
+            path = build_engine(path, None, BuildConfig(batch=batch))
+        elif suffix != ".engine":
             raise BackendUnavailableError(
-                "the TensorRT backend is not available in this install; use --backend onnxruntime or torch."
-            ) from None
-        return _loaded(TensorRTBackend(str(path), batch=batch, device="cuda"))
+                f"{path.name} is not a TensorRT engine; pass a checkpoint or a .engine file."
+            )
+        try:
+            return _loaded(TensorRTBackend(str(path), batch=batch, device="cuda"))
+        except BackendUnavailableError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a broken GPU stack falls back to the CPU paths
+            if suffix == ".engine":
+                raise BackendUnavailableError(
+                    f"the TensorRT engine {path.name} could not run ({exc}); pass the checkpoint instead."
+                ) from None
+            log.warning("TensorRT failed (%s); falling back to the CPU backends", exc)
+            return open_backend(model_path, "auto", batch=batch, device="cpu")
+    if name in ("onnxruntime", "openvino") and suffix == ".engine":
+        raise BackendUnavailableError(
+            f"{path.name} is a TensorRT engine; it runs only with --backend tensorrt on NVIDIA GPUs."
+        )
     if name in ("onnxruntime", "openvino") and suffix in TORCH_SUFFIXES:
         path = cached_onnx(path, batch)
     if name == "torch":
