@@ -96,12 +96,23 @@ def _cfg(prep, out, **kw) -> TrainConfig:
 
 
 def test_generator_loss_goes_down(prep, tmp_path):
+    from training.datasets import PairDataset
+    from training.preprocess import read_manifest
     from training.train_generator import train
 
     torch.set_num_threads(2)
-    hist = train(_cfg(prep, tmp_path, strategy="l1", s_g=0.0, steps=24))
+    got = {}
+    hist = train(
+        _cfg(prep, tmp_path, strategy="l1", s_g=0.0, steps=24), on_end=lambda g: got.setdefault("g", g)
+    )
     l1 = [h["l1"] for h in hist]
     assert np.mean(l1[-5:]) < 0.8 * np.mean(l1[:5])
+    # the MEAD clips here are silent: eval mode (BatchNorm running stats) must still give what training saw
+    ds = PairDataset(prep, read_manifest(prep), "neutral", "happy", "half", "l1+emotion", 5, {"M030", "W009"})
+    b = {k: torch.from_numpy(v) for k, v in ds.batch(np.random.default_rng(7), 4).items()}
+    with torch.no_grad():
+        ev = float((got["g"].eval()(b["mels"], b["faces"]) - b["target"]).abs().mean())
+    assert ev < 1.5 * np.mean(l1[-5:]) + 0.02, (ev, np.mean(l1[-5:]))
     assert (tmp_path / "generator_latest.pt").exists() and (tmp_path / "tb").is_dir()
 
 
@@ -158,7 +169,7 @@ def test_emotion_objective_alone_raises_destination_probability(prep, tmp_path):
     before = p_sad(Wav2LipGenerator(GeneratorDims(width=0.25)))
     after = {}
     train(cfg, on_end=lambda g: after.setdefault("p", p_sad(g)))
-    assert after["p"] > before + 0.1, (before, after["p"])
+    assert after["p"] > max(3 * before, before + 0.05), (before, after["p"])
 
 
 def test_syncnet_trains_and_feeds_the_generator(prep, tmp_path):

@@ -50,6 +50,10 @@ class PairDataset:
         dst = source if strategy == "emotion" else target
         self.pairs = make_pairs(manifest, source, dst, actors)
         self.pairs = [p for p in self.pairs if min(p[0]["frames"], p[1]["frames"]) >= 2 * frames]
+        # Clips without audio (e.g. MEAD's cropped front clips) get real speech from another clip instead of
+        # silence: a constant mel makes the audio encoder's BatchNorm variances collapse to ~0 in training, and the
+        # generator then explodes in eval mode. Lip guidance from such a mel is meaningless, but the model stays sound.
+        self.audio_rows = [r for r in manifest if r.get("has_audio") and r["frames"] >= frames]
         if not self.pairs:
             from w2le_live.errors import UserError
 
@@ -79,12 +83,17 @@ class PairDataset:
             prior *= 1.0 - prior_src["masks"][i : i + self.T, :, :, None]
         ref = src["frames"][j : j + self.T].astype(np.float32)
         faces = np.concatenate([prior, ref], axis=3).transpose(3, 0, 1, 2) / 255.0  # (6, T, 96, 96)
-        mels = np.stack([mel_window(dst["mel"], i + k) for k in range(self.T)])[:, None]
+        mel, mi = dst["mel"], i
+        if not dst_row.get("has_audio", True) and self.audio_rows:
+            other = self.audio_rows[int(rng.integers(len(self.audio_rows)))]
+            mel = self.store.get(other)["mel"]
+            mi = int(rng.integers(0, max(other["frames"] - self.T, 1)))
+        mels = np.stack([mel_window(mel, mi + k) for k in range(self.T)])[:, None]
         return {
             "faces": faces.astype(np.float32),
             "mels": mels.astype(np.float32),
             "target": (target.transpose(3, 0, 1, 2) / 255.0).astype(np.float32),
-            "sync_mel": mel_window(dst["mel"], i)[None].astype(np.float32),
+            "sync_mel": mel_window(mel, mi)[None].astype(np.float32),
         }
 
     def batch(self, rng: np.random.Generator, size: int) -> dict[str, np.ndarray]:
