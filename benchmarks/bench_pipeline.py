@@ -50,6 +50,33 @@ def make_translator(args, work: Path):
     return NeuralTranslator(str(ck), backend=args.backend)
 
 
+def plot(st, path: Path) -> None:
+    """Stacked bar of per-stage latency (p50, p95, p99) as PNG (matplotlib, Agg)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    stages = list(st.stage_ms)
+    rows = {"p50": [st.stage_ms[s][0] for s in stages], "p95": [st.stage_ms[s][1] for s in stages],
+            "p99": [st.stage_ms_p99.get(s, 0.0) for s in stages]}  # fmt: skip
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    for i, vals in enumerate(rows.values()):
+        bottom = 0.0
+        for s, v in zip(stages, vals):
+            ax.bar(i, v, bottom=bottom, label=s if i == 0 else None, color=plt.cm.tab10(stages.index(s)))
+            bottom += v
+    ax.set_xticks(range(len(rows)), list(rows))
+    ax.set_ylabel("ms per frame (stacked stages)")
+    ax.set_title(
+        f"{st.translator[:40]} | {st.fps_out:.1f} fps | e2e p95 {st.latency_ms_p95:.0f} ms", fontsize=8
+    )
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
 def main() -> None:
     from w2le_live.audio.ring import AudioRing
     from w2le_live.io.sinks import NullSink
@@ -99,6 +126,11 @@ def main() -> None:
     print(f"CPU {cpu:.0f}% of one core; RSS {samples[0]['rss_mb'] if samples else 0} -> {rss_mb():.1f} MB")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
+    plot(st, out / "pipeline_stages.png")
+    print(
+        f"latency p99 {st.latency_ms_p99:.1f} ms; stage p99: "
+        + ", ".join(f"{k} {v:.1f}" for k, v in st.stage_ms_p99.items())
+    )
     (out / "pipeline.json").write_text(
         json.dumps(
             {"stats": asdict(st), "samples": samples, "cpu_percent": cpu, "args": vars(args)}, indent=2

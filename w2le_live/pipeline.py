@@ -40,7 +40,7 @@ class PipelineStats:
     fps_in: float
     latency_ms_p50: float
     latency_ms_p95: float
-    stage_ms: dict[str, tuple[float, float]]
+    stage_ms: dict[str, tuple[float, float]]  # (p50, p95)
     frames_in: int
     frames_out: int
     dropped: int
@@ -54,6 +54,8 @@ class PipelineStats:
     bypass: bool
     translator: str
     last_error: Optional[str] = None
+    latency_ms_p99: float = 0.0
+    stage_ms_p99: dict[str, float] = field(default_factory=dict)
 
     def status_line(self) -> str:
         """One line for the terminal: fps, latency, A/V offset against ITU-R BT.1359, counters."""
@@ -451,4 +453,6 @@ class Pipeline:
             bypass=self._controls.bypass,
             translator=self._translator.describe(),
             last_error=self._last_error,
+            latency_ms_p99=pct(self._c.latency, 99),
+            stage_ms_p99={s: pct(d, 99) for s, d in self._c.stage.items()},
         )

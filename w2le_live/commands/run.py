@@ -122,6 +122,10 @@ def run(args: argparse.Namespace) -> int:
         )
         vmic.start()
     pipe.start()
+    from w2le_live.io.sinks import PreviewSink
+
+    if isinstance(pipe.sink, PreviewSink):
+        return _run_preview(pipe, mic, vmic, args)
     try:
         waited = 0.0
         while not stop.is_set():
@@ -148,4 +152,39 @@ def run(args: argparse.Namespace) -> int:
     print(stats.status_line(), file=sys.stderr)
     if args.stats_json:
         Path(args.stats_json).write_text(json.dumps(asdict(stats), indent=2))
+    return 0
+
+
+def _run_preview(pipe, mic, vmic, args: argparse.Namespace) -> int:
+    """``--sink preview``: a Qt window on the main thread shows the output; closing it stops the stream."""
+    try:
+        from PyQt5.QtCore import QTimer
+        from PyQt5.QtWidgets import QApplication
+    except ImportError:
+        pipe.stop()
+        raise UserError(
+            "the preview window needs PyQt5; run: pip install 'w2le-live[gui]', or use --sink file:out.mp4."
+        ) from None
+    from w2le_live.gui.preview import make_preview
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    win = make_preview(pipe)
+    win.resize(640, 480)
+    win.show()
+    status = QTimer()
+    status.timeout.connect(
+        lambda: win.setWindowTitle("W2LE Live preview - " + pipe.stats().status_line()[:80])
+    )
+    status.start(1000)
+    if args.duration is not None:
+        QTimer.singleShot(int(args.duration * 1000), app.quit)
+    signal.signal(signal.SIGTERM, lambda *a: app.quit())
+    try:
+        app.exec_()
+    finally:
+        pipe.stop()
+        for dev in (mic, vmic):
+            if dev is not None:
+                dev.stop()
+    print(pipe.stats().status_line(), file=sys.stderr)
     return 0

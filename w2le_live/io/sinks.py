@@ -40,6 +40,13 @@ class NullSink(Sink):
         return "null"
 
 
+class PreviewSink(NullSink):
+    """A preview window: frames are read from the pipeline by a Qt window on the main thread (see commands/run)."""
+
+    def describe(self) -> str:
+        return "preview window"
+
+
 def virtual_camera_hint() -> str:
     """How to get a virtual camera device on this OS, in one clause."""
     if sys.platform.startswith("linux"):
@@ -142,5 +149,5 @@ def open_sink(spec: str, audio_ring=None) -> Sink:
     if spec.startswith("file:") and len(spec) > 5:
         return FileSink(spec[5:], audio_ring=audio_ring)
     if spec == "preview":
-        raise UserError("the preview window is not built yet; use --sink file:out.mp4 to watch the result.")
+        return PreviewSink()
     raise UserError(f"unknown sink '{spec}'; use vcam, vcam:/dev/videoN, file:PATH.mp4 or null.")
