@@ -8,15 +8,13 @@ from typing import Optional
 
 import numpy as np
 
-from w2le_live.errors import DeviceError
-
 log = logging.getLogger(__name__)
 
 
 def list_input_devices() -> list[str]:
-    import sounddevice as sd
+    from w2le_live.audio.devices import list_devices
 
-    return [f"{i}: {d['name']}" for i, d in enumerate(sd.query_devices()) if d["max_input_channels"] > 0]
+    return list_devices("input")
 
 
 class MicSource:
@@ -32,20 +30,10 @@ class MicSource:
         self.blocks = 0
 
     def start(self) -> None:
-        try:
-            import sounddevice as sd
-        except (ImportError, OSError):
-            raise DeviceError(
-                "microphone input needs sounddevice and PortAudio; run: pip install sounddevice (and install libportaudio2)."
-            ) from None
-        dev = int(self.device) if isinstance(self.device, str) and self.device.isdigit() else self.device
-        try:
-            info = sd.query_devices(dev, "input")
-        except (ValueError, sd.PortAudioError):
-            have = "; ".join(list_input_devices()) or "none"
-            raise DeviceError(
-                f"microphone {self.device!r} was not found; microphones: {have} (or use --mic none)."
-            ) from None
+        from w2le_live.audio.devices import find_device, import_sounddevice
+
+        sd = import_sounddevice("microphone input")
+        dev, info = find_device(self.device, "input", "microphone input", "or use --mic none")
         channels = 1  # speech: one channel (PortAudio/ALSA downmix when the device has more)
         rate = 16000  # what the model uses: no resampling when the device (or its driver) offers it
         try:

@@ -11,8 +11,6 @@ from typing import Callable, Optional
 
 import numpy as np
 
-from w2le_live.errors import DeviceError
-
 
 class DelayedAudio:
     """Reads the audio ring ``delay_s`` behind real time: what a device plays at time t was captured at t - delay."""
@@ -51,23 +49,15 @@ class VirtualMic:
         self.blocks = 0
 
     def start(self) -> None:
-        try:
-            import sounddevice as sd
-        except (ImportError, OSError):
-            raise DeviceError(
-                "the virtual microphone needs sounddevice and PortAudio; run: pip install sounddevice."
-            ) from None
-        dev = int(self.device) if isinstance(self.device, str) and self.device.isdigit() else self.device
-        try:
-            info = sd.query_devices(dev, "output")
-        except (ValueError, sd.PortAudioError):
-            outs = [
-                f"{i}: {d['name']}" for i, d in enumerate(sd.query_devices()) if d["max_output_channels"] > 0
-            ]
-            raise DeviceError(
-                f"audio output {self.device!r} was not found; outputs: {'; '.join(outs) or 'none'} "
-                "(create a virtual cable, e.g. pactl load-module module-null-sink sink_name=w2le)."
-            ) from None
+        from w2le_live.audio.devices import find_device, import_sounddevice
+
+        sd = import_sounddevice("the virtual microphone")
+        dev, info = find_device(
+            self.device,
+            "output",
+            "the virtual microphone",
+            "create a virtual cable, e.g. pactl load-module module-null-sink sink_name=w2le",
+        )
         rate = 16000
         try:
             sd.check_output_settings(device=dev, samplerate=rate, channels=1)
