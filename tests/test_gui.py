@@ -118,6 +118,11 @@ def test_tray_menu_drives_the_pipeline(qapp, trayer, demo):
         _spin(qapp, 0.3)
         view.menu.grab().save(str(SHOTS / "tray_menu.png"))
         view.menu.hide()
+        # choosing a microphone that is not there is a notification, not a crash
+        titles = [a.text() for a in view.menu.actions()]
+        assert "Microphone" in titles and "Camera" in titles and "Model" in titles
+        view.switch_mic("no such microphone")
+        assert "microphone" in view.notifications[-1].lower()
         # an error from the pipeline shows as a notification and a red icon
         view.pipeline._emit("error", "camera 0 stopped delivering frames; retrying until it returns.")
         _spin(qapp, 0.2)

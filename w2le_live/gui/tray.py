@@ -26,13 +26,14 @@ class Controller:
     through a queued signal.
     """
 
-    def __init__(self, pipeline, app, model_loader=None, camera_opener=None):
+    def __init__(self, pipeline, app, model_loader=None, camera_opener=None, mic=None):
         QtCore, QtWidgets = _qt()
         from PyQt5.QtWidgets import QAction, QActionGroup
 
         self.pipeline, self.app = pipeline, app
         self.model_loader = model_loader  # path | None -> Translator (heavy: called off the Qt thread)
         self.camera_opener = camera_opener  # device string -> FrameSource
+        self.mic = mic  # the running MicSource, if any
         self.settings = load_settings()
         self.state = "stopped"
         self.preview = None
@@ -107,6 +108,18 @@ class Controller:
             none.setEnabled(False)
         for dev in self.camera_menu_items:
             cams.addAction(dev, lambda d=dev: self.switch_camera(d))
+        mics = menu.addMenu("Microphone")
+        try:
+            from w2le_live.audio.devices import list_devices
+
+            self.mic_menu_items = list_devices("input")
+        except Exception:  # noqa: BLE001 - no PortAudio: the menu says so instead of failing
+            self.mic_menu_items = []
+        if not self.mic_menu_items:
+            none = mics.addAction("no microphone found")
+            none.setEnabled(False)
+        for item in self.mic_menu_items:
+            mics.addAction(item, lambda d=item.split(":", 1)[0]: self.switch_mic(d))
         menu.addSeparator()
         menu.addAction(self.start_action)
         menu.addAction(self.quit_action)
@@ -173,6 +186,21 @@ class Controller:
     def switch_camera(self, device: str) -> None:
         if self.camera_opener is not None:
             self.pipeline.set_source(self.camera_opener(device))
+
+    def switch_mic(self, device: str) -> None:
+        """Replace the microphone feeding the pipeline's audio ring; a failure is a notification, not a crash."""
+        from w2le_live.audio.sources import MicSource
+        from w2le_live.errors import UserError
+
+        new = MicSource(device, self.pipeline.audio_ring)
+        try:
+            new.start()
+        except UserError as exc:
+            self.notify("W2LE Live problem", str(exc))
+            return
+        if self.mic is not None:
+            self.mic.stop()
+        self.mic = new
 
     def toggle_running(self) -> None:
         if self.pipeline.stats().running:
