@@ -25,6 +25,7 @@ def main() -> None:
     from w2le_live.face.blend import paste_back
     from w2le_live.face.masks import crop_face, face_oval_mask
     from w2le_live.face.tracker import FaceTracker
+    from w2le_live.frame_step import FrameStep
     from w2le_live.io.video import iter_frames
     from w2le_live.translators.base import Controls
     from w2le_live.translators.landmark import LandmarkTranslator
@@ -43,17 +44,17 @@ def main() -> None:
     for w, h in ((640, 480), (1280, 720)):
         track, lm_ms, paste_ms = [], [], []
         tr = LandmarkTranslator()
+        controls = Controls("happy", 1.0)
         with FaceTracker() as tk:
-            for t, f in frames:
+            step = FrameStep(tk, tr)  # the runtime's own per-frame step; its stage times
+            for i, (t, f) in enumerate(frames):
                 img = cv2.resize(f, (w, h))
-                s = time.perf_counter()
-                face = tk.process(img, t)
-                track.append((time.perf_counter() - s) * 1000)
-                if face is None:
+                r = step(img, t, controls, i)
+                track.append(r.ms["track"])
+                if r.face is None:
                     continue
-                s = time.perf_counter()
-                tr.translate(img, face, None, Controls("happy", 1.0))
-                lm_ms.append((time.perf_counter() - s) * 1000)
+                face = r.face
+                lm_ms.append(r.ms["translate"])
                 crop, _ = crop_face(img, face.box)
                 s = time.perf_counter()
                 paste_back(img, crop, face.box, face_oval_mask(img.shape, face.landmarks))

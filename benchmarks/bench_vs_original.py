@@ -38,9 +38,8 @@ def run_original(frames, ckpt: str) -> float:
     import cv2
 
     from w2le_live.backends.torch_backend import TorchBackend
-    from w2le_live.face.masks import crop_face, half_mask
+    from w2le_live.face.generator_input import face_generator_input
     from w2le_live.face.tracker import FaceTracker
-    from w2le_live.translators.neural import build_generator_input
 
     be = TorchBackend(ckpt, fuse=False).load()
     mel = np.zeros((1, 1, 80, 16), np.float32)
@@ -50,8 +49,7 @@ def run_original(frames, ckpt: str) -> float:
             face = det.process_image(f)  # detection on every frame, no tracking
             if face is None:
                 continue
-            crop, _ = crop_face(f, face.box)
-            out = be.run(build_generator_input(crop, half_mask())[None], mel)[0]
+            out = be.run(face_generator_input(f, face, "half")[0][None], mel)[0]
             x0, y0, x1, y1 = face.box
             x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, f.shape[1]), min(y1, f.shape[0])
             g = (out.transpose(1, 2, 0) * 255).astype(np.uint8)
@@ -62,15 +60,17 @@ def run_original(frames, ckpt: str) -> float:
 
 def run_ours(frames, ckpt: str, backend: str) -> float:
     from w2le_live.face.tracker import FaceTracker
+    from w2le_live.frame_step import FrameStep, SilentMel
     from w2le_live.translators.base import Controls
     from w2le_live.translators.neural import NeuralTranslator
 
     tr = NeuralTranslator(ckpt, backend=backend)
-    mel = np.zeros((80, 16), np.float32)
+    controls = Controls("happy", 1.0)
     t0 = time.perf_counter()
     with FaceTracker() as tk:
+        step = FrameStep(tk, tr, SilentMel())  # the runtime's own per-frame step
         for i, f in enumerate(frames):
-            tr.translate(f, tk.process(f, i / 25), mel, Controls("happy", 1.0))
+            step(f, i / 25, controls, i)
     return len(frames) / (time.perf_counter() - t0)
 
 

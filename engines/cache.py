@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Callable
 
 from engines.header import EngineMismatchError, check_compatible, read_header
-from w2le_live.backends.select import cache_dir, file_sha256
+from w2le_live.paths import cache_dir, file_sha256
 
 log = logging.getLogger(__name__)
 

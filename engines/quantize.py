@@ -18,34 +18,22 @@ import numpy as np
 def calibration_batches(video_paths: Iterable[str | Path], max_frames: int = 64, mask_mode: str = "half"):
     """Real generator inputs from videos: yields (faces (1, 6, 96, 96) float32 in [0, 1], mels (1, 1, 80, 16)).
 
-    Faces are tracked and cropped like the runtime does; mels come from the clip's audio (silence if none).
+    Frames go through the runtime's own frame step (tracking, the clip's audio window — silence if it has none)
+    and generator-input contract, so calibration sees exactly what inference sees.
     """
-    from w2le_live.audio.mel import melspectrogram
-    from w2le_live.audio.windows import frame_mel_windows
-    from w2le_live.face import masks
+    from w2le_live.face.generator_input import face_generator_input
     from w2le_live.face.tracker import FaceTracker
-    from w2le_live.io import video
-    from w2le_live.translators.neural import build_generator_input
+    from w2le_live.frame_step import FrameStep, SilentMel, clip_mel_feed, iter_clip
 
     count = 0
     for p in video_paths:
-        info = video.probe(p)
-        wav = (
-            video.read_audio(p) if info.has_audio else np.zeros(int(info.duration * 16000) + 3200, np.float32)
-        )
-        mels = frame_mel_windows(melspectrogram(wav), int(info.duration * 25) + 1)
+        feed = clip_mel_feed(p) or SilentMel()
         with FaceTracker() as tr:
-            for i, t, frame in video.iter_frames(p):
-                face = tr.process(frame, t)
-                if face is None:
+            for _i, _t, frame, res in iter_clip(p, FrameStep(tr, mel_feed=feed, need_audio=True)):
+                if res.face is None:
                     continue
-                crop, aff = masks.crop_face(frame, face.box)
-                pm = (
-                    masks.half_mask()
-                    if mask_mode == "half"
-                    else masks.full_mask(masks.landmarks_to_crop(face.landmarks, aff))
-                )
-                yield build_generator_input(crop, pm)[None], mels[min(i, len(mels) - 1)][None, None]
+                faces = face_generator_input(frame, res.face, mask_mode)[0]
+                yield faces[None], res.mel[None, None]
                 count += 1
                 if count >= max_frames:
                     return

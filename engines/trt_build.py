@@ -55,7 +55,7 @@ def gpu_identity() -> tuple[str, str]:
 
 
 def timing_cache_path() -> Path:
-    from w2le_live.backends.select import cache_dir
+    from w2le_live.paths import cache_dir
 
     return cache_dir() / "engines" / "timing.cache"
 
@@ -138,7 +138,7 @@ def build_engine(
 
     from engines.cache import get_or_build
     from engines.header import EngineMeta, write_engine
-    from w2le_live.backends.select import file_sha256
+    from w2le_live.paths import file_sha256
 
     trt = import_tensorrt()
     gpu, cc = gpu_identity()
@@ -183,7 +183,7 @@ def build_via_torch2trt(checkpoint: str | Path, out: str | Path, cfg: BuildConfi
     import torch
 
     from engines.header import EngineMeta, write_engine
-    from w2le_live.backends.select import file_sha256
+    from w2le_live.paths import file_sha256
     from w2le_live.models.checkpoint import load_generator
 
     trt = import_tensorrt()

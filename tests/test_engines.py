@@ -144,7 +144,7 @@ def test_cache_keys_separate_everything_that_matters():
 
 
 def test_cache_builds_once_then_reuses_and_rebuilds_mismatches(ckpt):
-    from w2le_live.backends.select import file_sha256
+    from w2le_live.paths import file_sha256
 
     builds, msgs = [], []
 

@@ -7,6 +7,8 @@ from pathlib import Path
 import numpy as np
 
 from training.pairing import make_pairs
+from w2le_live.audio.windows import mel_window_for_frame
+from w2le_live.face.generator_input import build_generator_input, prior_mask
 
 
 class ClipStore:
@@ -28,13 +30,6 @@ class ClipStore:
         return self._cache[key]
 
 
-def mel_window(mel: np.ndarray, frame: int, fps: float = 25.0) -> np.ndarray:
-    """(80, 16) window for a frame (Wav2Lip alignment, clamped at the ends). mel: (80, T) float32."""
-    s = min(max(int(80 * frame / fps), 0), max(mel.shape[1] - 16, 0))
-    w = mel[:, s : s + 16]
-    return np.pad(w, ((0, 0), (0, 16 - w.shape[1])), constant_values=-4.0) if w.shape[1] < 16 else w
-
-
 class PairDataset:
     """Generator samples for one emotion pair.
 
@@ -44,9 +39,16 @@ class PairDataset:
     """
 
     def __init__(self, data: str | Path, manifest: list[dict], source: str, target: str, mask: str = "half",
-                 strategy: str = "l1+emotion", frames: int = 5, actors: set[str] | None = None):  # fmt: skip
+                 strategy: str = "l1+emotion", frames: int = 5, actors: set[str] | None = None,
+                 alignment: str = "wav2lip"):  # fmt: skip
+        from w2le_live.audio.windows import ALIGNMENTS
+
+        if alignment not in ALIGNMENTS:
+            from w2le_live.errors import UserError
+
+            raise UserError(f"alignment={alignment} is not one of {', '.join(ALIGNMENTS)}; pick one of those.")
         self.store = ClipStore(data)
-        self.mask, self.T = mask, frames
+        self.mask, self.T, self.alignment = mask, frames, alignment
         dst = source if strategy == "emotion" else target
         self.pairs = make_pairs(manifest, source, dst, actors)
         self.pairs = [p for p in self.pairs if min(p[0]["frames"], p[1]["frames"]) >= 2 * frames]
@@ -76,25 +78,30 @@ class PairDataset:
         prior_src = (
             dst if self.mask == "full" else src
         )  # full: destination pose prior; half: source (paper 3.3.6)
-        prior = prior_src["frames"][i : i + self.T].astype(np.float32)
         if self.mask == "half":
-            prior[:, 48:] = 0
+            hidden = prior_mask("half")
         else:
-            prior *= 1.0 - prior_src["masks"][i : i + self.T, :, :, None]
-        ref = src["frames"][j : j + self.T].astype(np.float32)
-        faces = np.concatenate([prior, ref], axis=3).transpose(3, 0, 1, 2) / 255.0  # (6, T, 96, 96)
+            hidden = prior_src["masks"][i : i + self.T].astype(np.float32)
+        # the runtime's generator-input contract: (T, 6, 96, 96) -> (6, T, 96, 96)
+        faces = build_generator_input(
+            prior_src["frames"][i : i + self.T], src["frames"][j : j + self.T], hidden
+        ).transpose(1, 0, 2, 3)
         mel, mi = dst["mel"], i
         if not dst_row.get("has_audio", True) and self.audio_rows:
             other = self.audio_rows[int(rng.integers(len(self.audio_rows)))]
             mel = self.store.get(other)["mel"]
             mi = int(rng.integers(0, max(other["frames"] - self.T, 1)))
-        mels = np.stack([mel_window(mel, mi + k) for k in range(self.T)])[:, None]
+        mels = np.stack([self._mel(mel, mi + k) for k in range(self.T)])[:, None]
         return {
             "faces": faces.astype(np.float32),
             "mels": mels.astype(np.float32),
             "target": (target.transpose(3, 0, 1, 2) / 255.0).astype(np.float32),
-            "sync_mel": mel_window(mel, mi)[None].astype(np.float32),
+            "sync_mel": self._mel(mel, mi)[None].astype(np.float32),
         }
+
+    def _mel(self, mel: np.ndarray, frame: int) -> np.ndarray:
+        """(80, 16) window of a clip mel (80, T) for a frame, under the model's alignment (runtime code)."""
+        return mel_window_for_frame(mel, frame, alignment=self.alignment)
 
     def batch(self, rng: np.random.Generator, size: int) -> dict[str, np.ndarray]:
         items = [self.sample(rng) for _ in range(size)]
@@ -130,7 +137,7 @@ class SyncDataset:
                 k = int(rng.integers(0, n - 5 + 1))
             fr = c["frames"][i : i + 5, 48:].astype(np.float32) / 255.0  # (5, 48, 96, 3)
             faces.append(fr.transpose(0, 3, 1, 2).reshape(15, 48, 96))
-            mels.append(mel_window(c["mel"], k)[None])
+            mels.append(mel_window_for_frame(c["mel"], k)[None])  # SyncNet judges wav2lip-aligned windows
             labels.append(1.0 if pos else 0.0)
         return {
             "faces": np.stack(faces).astype(np.float32),

@@ -111,7 +111,7 @@ def lse(syncnet, faces96: np.ndarray, mel: np.ndarray, vshift: int = 15) -> tupl
     import torch
     import torch.nn.functional as F
 
-    from training.datasets import mel_window
+    from w2le_live.audio.windows import mel_window_for_frame
 
     n = len(faces96) - 4
     if n <= 0:
@@ -122,7 +122,7 @@ def lse(syncnet, faces96: np.ndarray, mel: np.ndarray, vshift: int = 15) -> tupl
             np.stack([lower[i : i + 5].transpose(0, 3, 1, 2).reshape(15, 48, 96) for i in range(n)])
         )
         a = torch.from_numpy(
-            np.stack([mel_window(mel, i)[None] for i in range(-vshift, n + vshift)]).astype(np.float32)
+            np.stack([mel_window_for_frame(mel, i)[None] for i in range(-vshift, n + vshift)]).astype(np.float32)
         )
         v_emb = F.normalize(syncnet.face_encoder(v).flatten(1), dim=1)
         a_emb = F.normalize(syncnet.audio_encoder(a).flatten(1), dim=1)
@@ -140,6 +140,7 @@ def evaluate_pairs(pairs: list[tuple[str, str, str, str]], translator_factory, o
 
     from w2le_live.face.masks import crop_face
     from w2le_live.face.tracker import FaceTracker
+    from w2le_live.frame_step import FrameStep, clip_mel_feed, iter_clip
     from w2le_live.io import video
     from w2le_live.translators.base import Controls
 
@@ -149,25 +150,22 @@ def evaluate_pairs(pairs: list[tuple[str, str, str, str]], translator_factory, o
     results = []
     for src, dst, e_src, e_dst in pairs:
         tr = translator_factory()
+        # the clip's own audio under the model's alignment, as `translate` feeds it (silence only without a track)
+        feed = clip_mel_feed(src, alignment=getattr(tr, "alignment", "wav2lip"), required=tr.needs_audio,
+                             allow_silence=True, model_name=tr.name)  # fmt: skip
         crops_s, crops_g, crops_d, faces_g = [], [], [], []
         with FaceTracker() as tk:
-            for i, t, frame in video.iter_frames(src):
-                if i >= max_frames:
-                    break
-                face = tk.process(frame, t)
-                if face is None:
+            step = FrameStep(tk, tr, feed)
+            for _i, _t, frame, res in iter_clip(src, step, Controls(e_dst, 1.0), max_frames=max_frames):
+                if res.face is None:
                     continue
-                g = tr.translate(frame, face, None, Controls(e_dst, 1.0))
-                crops_s.append(crop_face(frame, face.box, 200)[0])
-                crops_g.append(crop_face(g, face.box, 200)[0])
-                faces_g.append(crop_face(g, face.box, 96)[0])
+                crops_s.append(crop_face(frame, res.face.box, 200)[0])
+                crops_g.append(crop_face(res.out, res.face.box, 200)[0])
+                faces_g.append(crop_face(res.out, res.face.box, 96)[0])
         with FaceTracker() as tk:
-            for i, t, frame in video.iter_frames(dst):
-                if i >= max_frames:
-                    break
-                face = tk.process(frame, t)
-                if face is not None:
-                    crops_d.append(crop_face(frame, face.box, 200)[0])
+            for _i, _t, _frame, res in iter_clip(dst, FrameStep(tk), max_frames=max_frames):
+                if res.face is not None:
+                    crops_d.append(crop_face(_frame, res.face.box, 200)[0])
         r = PairResult(pair=f"{e_src}->{e_dst}", clip=Path(src).name, frames=len(crops_g))
         ss, sg, sd = (
             judges.summary(crops_s, e_dst),

@@ -25,8 +25,10 @@ def preprocess_clip(clip: ClipInfo, out_root: str | Path) -> Optional[dict]:
     float32), mel.npy (80, T) and meta.json into ``out_root/<clip.key>``; returns the manifest row (None: skipped)."""
     from w2le_live.audio.mel import melspectrogram
     from w2le_live.errors import UserError
-    from w2le_live.face.masks import crop_face, full_mask, landmarks_to_crop
+    from w2le_live.face.generator_input import prior_mask
+    from w2le_live.face.masks import crop_face, landmarks_to_crop
     from w2le_live.face.tracker import FaceTracker
+    from w2le_live.frame_step import FrameStep, iter_clip
     from w2le_live.io import video
 
     out = Path(out_root) / clip.key
@@ -38,8 +40,8 @@ def preprocess_clip(clip: ClipInfo, out_root: str | Path) -> Optional[dict]:
         audio = video.read_audio(src_audio) if src_audio else np.zeros(int(info.duration * 16000), np.float32)
         frames, masks, last = [], [], None
         with FaceTracker() as tr:
-            for _, t, frame in video.iter_frames(clip.video):
-                face = tr.process(frame, t)
+            for _i, _t, frame, res in iter_clip(clip.video, FrameStep(tr)):  # the runtime's frame step
+                face = res.face
                 if face is None:
                     if last is None:
                         continue  # no face yet: the clip starts at the first face
@@ -47,7 +49,7 @@ def preprocess_clip(clip: ClipInfo, out_root: str | Path) -> Optional[dict]:
                 last = face
                 crop, aff = crop_face(frame, face.box)
                 frames.append(crop)
-                masks.append(full_mask(landmarks_to_crop(face.landmarks, aff)).astype(np.uint8))
+                masks.append(prior_mask("full", landmarks_to_crop(face.landmarks, aff)).astype(np.uint8))
     except (UserError, OSError, ValueError) as exc:
         log.warning("skipping %s: %s", clip.video, exc)
         return None

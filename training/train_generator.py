@@ -80,7 +80,8 @@ def train(cfg: TrainConfig, resume: bool = False, max_steps: Optional[int] = Non
     manifest = read_manifest(cfg.data)
     actors = _split_actors(cfg)
     ds = PairDataset(
-        cfg.data, manifest, cfg.source_emotion, cfg.target_emotion, cfg.mask, cfg.strategy, cfg.frames, actors
+        cfg.data, manifest, cfg.source_emotion, cfg.target_emotion, cfg.mask, cfg.strategy, cfg.frames, actors,
+        alignment=cfg.alignment,
     )
     gen, disc, sync, emo = build(cfg, device)
     s_r, s_w, s_g, s_e = cfg.weights()
@@ -193,7 +194,7 @@ def export(checkpoint: str | Path, out: str | Path) -> Path:
     m = Wav2LipGenerator(dims)
     m.load_state_dict(st["model"])
     meta = ModelMeta(dims=dims, mask_mode=cfg.mask, source_emotion=cfg.source_emotion, target_emotion=cfg.target_emotion,
-                     notes=f"w2le-train strategy={cfg.strategy} step={st['step']}")  # fmt: skip
+                     alignment=cfg.alignment, notes=f"w2le-train strategy={cfg.strategy} step={st['step']}")  # fmt: skip
     return save_generator(out, m, meta)
 
 

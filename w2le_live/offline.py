@@ -11,7 +11,7 @@ from typing import Callable, Optional
 import numpy as np
 
 from w2le_live.config import FPS
-from w2le_live.errors import InputFileError, NoAudioError
+from w2le_live.errors import InputFileError
 from w2le_live.translators.base import Controls, Translator
 
 log = logging.getLogger(__name__)
@@ -60,34 +60,21 @@ def translate_file(
     Raises a ``UserError`` (one sentence) for bad input; ``dst`` is never left half-written.
     ``on_frame(index, input_bgr, output_bgr)`` is called per frame (tests, previews).
     """
-    from w2le_live.audio.mel import melspectrogram
-    from w2le_live.audio.windows import frame_mel_windows
     from w2le_live.face.tracker import FaceTracker
+    from w2le_live.frame_step import FrameStep, clip_mel_feed, iter_clip
     from w2le_live.io import video
 
     src, dst = Path(src), Path(dst)
     info = video.probe(src)
-    mel_windows = None
-    audio_native = None
-    if info.has_audio:
-        audio16 = video.read_audio(src, sr=16000)
-        audio_native = video.read_audio_native(src)
-    elif translator.needs_audio and not allow_silence:
-        raise NoAudioError(
-            f"{src} has no audio track, so the {translator.name} model has no lip-sync guidance; "
-            "add --allow-silence to translate it with silent audio anyway."
-        )
-    else:
-        audio16 = None
+    mel_feed = clip_mel_feed(
+        src,
+        alignment=alignment,
+        required=translator.needs_audio,
+        allow_silence=allow_silence,
+        model_name=translator.name,
+    )
+    audio_native = video.read_audio_native(src) if info.has_audio else None
     n_frames_est = max(1, int(round(info.duration * FPS)))
-    if translator.needs_audio:
-        if audio16 is None:
-            audio16 = np.zeros(int(info.duration * 16000), dtype=np.float32)
-        if len(audio16) < int(0.2 * 16000):
-            raise InputFileError(
-                f"{src} is shorter than one 200 ms audio window; use a clip of at least a fifth of a second."
-            )
-        mel_windows = frame_mel_windows(melspectrogram(audio16), n_frames_est, fps=FPS, alignment=alignment)
 
     summary = TranslateSummary(translator=translator.describe())
     translator.reset()
@@ -106,27 +93,19 @@ def translate_file(
     t_start = time.perf_counter()
     try:
         with FaceTracker() as tracker:
-            t_prev = time.perf_counter()
-            for index, t, frame in video.iter_frames(src, fps=FPS):
+            step = FrameStep(tracker, translator, mel_feed)
+            for index, _t, frame, res in iter_clip(src, step, controls, fps=FPS):
                 t0 = time.perf_counter()
-                face = tracker.process(frame, t)
-                t1 = time.perf_counter()
-                mel = None
-                if mel_windows is not None:
-                    mel = mel_windows[min(index, len(mel_windows) - 1)]
-                out = translator.translate(frame, face, mel, controls)
-                t2 = time.perf_counter()
-                writer.write(out)
-                t3 = time.perf_counter()
+                writer.write(res.out)
+                res.ms["encode"] = (time.perf_counter() - t0) * 1000.0
                 if on_frame is not None:
-                    on_frame(index, frame, out)
-                for stage, dt in zip(STAGES, (t0 - t_prev, t1 - t0, t2 - t1, t3 - t2)):
-                    summary.stage_ms[stage].append(dt * 1000.0)
+                    on_frame(index, frame, res.out)
+                for stage in STAGES:
+                    summary.stage_ms[stage].append(res.ms.get(stage, 0.0))
                 summary.frames += 1
-                summary.frames_with_face += face is not None
+                summary.frames_with_face += res.face is not None
                 if bar is not None:
                     bar.update(1)
-                t_prev = time.perf_counter()
         if summary.frames == 0:
             raise InputFileError(f"{src} contains no decodable video frames; check that the file plays.")
         writer.close()

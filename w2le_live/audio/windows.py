@@ -33,23 +33,32 @@ def alignment_lookahead_s(alignment: str, cfg: MelConfig = _DEFAULT) -> float:
     return max(0.0, end_frames / cfg.mel_fps) + (cfg.n_fft // 2) / cfg.sample_rate
 
 
-def frame_mel_windows(
-    mel: np.ndarray, n_frames: int, fps: float = FPS, alignment: str = "wav2lip", cfg: MelConfig = _DEFAULT
+def mel_window_for_frame(
+    mel: np.ndarray, frame_index: int, fps: float = FPS, alignment: str = "wav2lip", cfg: MelConfig = _DEFAULT
 ) -> np.ndarray:
-    """Per-frame windows of a whole-clip mel.
+    """The (80, 16) float32 window of a whole-clip mel for one video frame, under ``alignment``.
 
-    mel: (80, T) float32 in [-4, 4] from :func:`w2le_live.audio.mel.melspectrogram`.
-    Returns (n_frames, 80, 16) float32. As Wav2Lip's inference does, a window running past the end is
-    clamped to the last 16 mel frames; one starting before 0 (centered/causal) is clamped to the first 16.
+    mel: (80, T) float32 in [-4, 4] from :func:`w2le_live.audio.mel.melspectrogram`. As Wav2Lip's inference
+    does, a window running past the end is clamped to the last 16 mel frames; one starting before 0
+    (centered/causal) is clamped to the first 16; a mel shorter than a window is padded with silence (-4).
     """
     w = cfg.window_frames
     if mel.shape[1] < w:
         mel = np.pad(mel, ((0, 0), (0, w - mel.shape[1])), constant_values=-cfg.max_abs_value)
-    out = np.empty((n_frames, mel.shape[0], w), dtype=np.float32)
-    last = mel.shape[1] - w
+    s = min(max(window_start(frame_index, fps, alignment, cfg), 0), mel.shape[1] - w)
+    return mel[:, s : s + w]
+
+
+def frame_mel_windows(
+    mel: np.ndarray, n_frames: int, fps: float = FPS, alignment: str = "wav2lip", cfg: MelConfig = _DEFAULT
+) -> np.ndarray:
+    """Per-frame windows of a whole-clip mel: (n_frames, 80, 16) float32, see :func:`mel_window_for_frame`.
+
+    mel: (80, T) float32 in [-4, 4].
+    """
+    out = np.empty((n_frames, mel.shape[0], cfg.window_frames), dtype=np.float32)
     for i in range(n_frames):
-        s = min(max(window_start(i, fps, alignment, cfg), 0), last)
-        out[i] = mel[:, s : s + w]
+        out[i] = mel_window_for_frame(mel, i, fps, alignment, cfg)
     return out
 
 

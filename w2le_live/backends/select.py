@@ -2,35 +2,16 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import os
 from pathlib import Path
 
 from w2le_live.backends.base import Backend
 from w2le_live.errors import BackendUnavailableError, CheckpointError
+from w2le_live.paths import cache_dir, file_sha256
 
 log = logging.getLogger(__name__)
 TORCH_SUFFIXES = (".safetensors", ".pth", ".pt", ".tar")
 BACKENDS = ("auto", "torch", "onnxruntime", "openvino", "tensorrt")
-
-
-def cache_dir() -> Path:
-    """Where exported ONNX files and engines are cached (``$W2LE_CACHE_DIR`` overrides)."""
-    env = os.environ.get("W2LE_CACHE_DIR")
-    if env:
-        return Path(env)
-    from platformdirs import user_cache_dir
-
-    return Path(user_cache_dir("w2le-live"))
-
-
-def file_sha256(path: str | Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def cached_onnx(checkpoint: str | Path, batch: int = 1) -> Path:
@@ -45,12 +26,6 @@ def cached_onnx(checkpoint: str | Path, batch: int = 1) -> Path:
     model, meta = load_generator(checkpoint)
     log.info("exporting %s to ONNX (once; cached at %s)", checkpoint, out)
     return export_onnx(model, out, batch=batch, meta_json=meta.to_json())
-
-
-def _importable(mod: str) -> bool:
-    import importlib.util
-
-    return importlib.util.find_spec(mod) is not None
 
 
 def auto_choice(suffix: str, env: dict | None = None) -> str:

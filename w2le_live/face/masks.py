@@ -61,8 +61,3 @@ def full_mask(landmarks_crop: np.ndarray, size: int = FACE_SIZE) -> np.ndarray:
 def face_oval_mask(shape: tuple[int, int], landmarks: np.ndarray) -> np.ndarray:
     """(H, W) uint8 mask, 1 inside the convex hull of the face oval. landmarks: (478, 2+) float32 frame pixels."""
     return _fill_hull(tuple(shape[:2]), landmarks[list(FACE_OVAL), :2])
-
-
-def apply_prior_mask(crop: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """Zero the hidden region. crop: (S, S, 3) uint8; mask: (S, S) float32 in {0, 1} -> (S, S, 3) uint8."""
-    return (crop * (1.0 - mask[..., None])).astype(crop.dtype)

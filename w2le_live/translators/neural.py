@@ -14,18 +14,6 @@ from w2le_live.translators.base import Controls, Translator
 log = logging.getLogger(__name__)
 
 
-def build_generator_input(crop: np.ndarray, prior_mask: np.ndarray) -> np.ndarray:
-    """Stack the masked pose prior and the unmasked reference as the generator expects.
-
-    crop: (96, 96, 3) uint8 BGR face crop.
-    prior_mask: (96, 96) float32 in [0, 1]; 1 where the prior is hidden (zeroed).
-    Returns (6, 96, 96) float32 in [0, 1]: channels 0-2 masked prior, 3-5 reference, BGR.
-    """
-    ref = crop.astype(np.float32) * (1.0 / 255.0)
-    prior = ref * (1.0 - prior_mask[..., None])
-    return np.concatenate([prior, ref], axis=2).transpose(2, 0, 1)
-
-
 class NeuralTranslator(Translator):
     """A trained Wav2Lip-Emotion generator (one source -> destination emotion pair per checkpoint)."""
 
@@ -58,13 +46,6 @@ class NeuralTranslator(Translator):
             f"on {self.backend.describe()}"
         )
 
-    def _prior_mask(self, face: FaceObservation, affine: np.ndarray) -> np.ndarray:
-        from w2le_live.face import masks
-
-        if self.mask_mode == "half":
-            return masks.half_mask(FACE_SIZE)
-        return masks.full_mask(masks.landmarks_to_crop(face.landmarks, affine), FACE_SIZE)
-
     def translate(
         self,
         frame: np.ndarray,
@@ -79,9 +60,9 @@ class NeuralTranslator(Translator):
         if face is None or controls.bypass or controls.intensity <= 0 or controls.target not in self.emotions:
             return frame
         from w2le_live.face import blend, masks
+        from w2le_live.face.generator_input import face_generator_input
 
-        crop, affine = masks.crop_face(frame, face.box, FACE_SIZE)
-        faces = build_generator_input(crop, self._prior_mask(face, affine))[None]
+        faces = face_generator_input(frame, face, self.mask_mode, FACE_SIZE)[0][None]
         if mel is None:
             mel = np.full((80, 16), -4.0, dtype=np.float32)  # the normalised mel of silence
         out = self.backend.run(faces, mel[None, None].astype(np.float32, copy=False))[0]
