@@ -121,7 +121,8 @@ def main() -> None:
     print(st.status_line())
     print("stage ms (p50/p95): " + ", ".join(f"{k} {a:.1f}/{b:.1f}" for k, (a, b) in st.stage_ms.items()))
     print(
-        f"frames in {st.frames_in}, out {st.frames_out}, dropped {st.dropped}, passthrough {st.passthrough}, repeated {st.repeated}"
+        f"frames in {st.frames_in}, out {st.frames_out}, dropped {st.dropped}, passthrough {st.passthrough}, "
+        f"repeated {st.repeated}, face reused {st.face_reused}, untranslated face shown {st.untranslated}"
     )
     print(f"CPU {cpu:.0f}% of one core; RSS {samples[0]['rss_mb'] if samples else 0} -> {rss_mb():.1f} MB")
     out = Path(args.out)

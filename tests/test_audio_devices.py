@@ -135,3 +135,35 @@ def test_delayed_audio_is_the_audio_captured_delay_earlier():
     got = d.pull(101.08, 320)  # heard at 101.08 -> captured at 101.00 = sample 16000
     assert np.array_equal(got, pcm[16000:16320])
     assert np.all(d.pull(200.0, 160) == 0)  # long gone: silence, not garbage
+
+
+def test_session_mic_switch_stops_the_old_microphone(speech_raw, tmp_path: Path):
+    """The tray's microphone switch goes through LiveSession: the old stream stops once the new one runs, a
+    missing device keeps the old one, and stopping the session stops whichever mic is current."""
+    raw, _ = speech_raw
+    home = _alsa_home(tmp_path, raw, tmp_path / "played.raw")
+    demo = Path(__file__).resolve().parents[1] / "w2le_live" / "assets" / "demo_grid_lbax4n.mp4"
+    res = _run(
+        home,
+        textwrap.dedent(f"""
+        import json
+        from w2le_live.errors import DeviceError
+        from w2le_live.session import LiveOptions, LiveSession
+        s = LiveSession(LiveOptions(source={str(demo)!r}, sink="null", mic="none"))
+        s.switch_mic("default")
+        first = s.mic
+        s.switch_mic("w2le_file")
+        second = s.mic
+        try:
+            s.switch_mic("no such mic")
+            refused = False
+        except DeviceError:
+            refused = True
+        kept = s.mic is second and second.running
+        s.stop()
+        print(json.dumps({{"first_running": first.running, "different": first is not second, "refused": refused,
+                          "kept": kept, "second_running_after_stop": second.running}}))
+    """),
+    )
+    assert res == {"first_running": False, "different": True, "refused": True, "kept": True,
+                   "second_running_after_stop": False}  # fmt: skip

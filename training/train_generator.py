@@ -7,7 +7,6 @@ torchrun --nproc_per_node 4 -m training.cli generator ...        # multi-GPU / m
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import asdict
 from pathlib import Path
 from typing import Optional
@@ -222,9 +221,3 @@ def _bar(start: int, end: int, main: bool):
     from tqdm import tqdm
 
     return tqdm(total=end - start, initial=0, unit="step", desc="generator", leave=False, mininterval=1.0)
-
-
-def timed(fn, *a, **kw):
-    t = time.perf_counter()
-    r = fn(*a, **kw)
-    return r, time.perf_counter() - t

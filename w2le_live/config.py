@@ -6,15 +6,17 @@ model trained with other values is refused or honoured, never silently mis-fed.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
 # Video
 FPS = 25  # Wav2Lip and Wav2Lip-Emotion are trained at 25 fps
 FACE_SIZE = 96  # generator input/output side, pixels
 
-# Emotions in a fixed, documented order (MEAD's eight).
+# Emotions in a fixed, documented order (MEAD's eight): the one list translators, profiles and the CLI use.
 EMOTIONS = ("neutral", "happy", "sad", "angry", "surprised", "disgusted", "fear", "contempt")
+# Inference backends the user can name (``auto`` picks by file suffix and what is installed).
+BACKENDS = ("auto", "torch", "onnxruntime", "openvino", "tensorrt")
 
 MaskMode = Literal["half", "full"]
 Alignment = Literal["wav2lip", "centered", "causal"]
@@ -77,17 +79,3 @@ class TrackerConfig:
     landmark_beta: float = 8.0
     edge_cut_limit: float = 0.25  # box fraction outside the frame beyond which the face is passed through
     lost_frames_before_reacquire: int = 10
-
-
-@dataclass(frozen=True)
-class RuntimeConfig:
-    """Everything a translate/run job needs that is not in the model checkpoint."""
-
-    target: str = "happy"
-    intensity: float = 1.0
-    backend: str = "auto"
-    mask: MaskMode | None = None  # None: the checkpoint's own mask mode
-    batch: int = 1
-    mel: MelConfig = field(default_factory=MelConfig)
-    blend: BlendConfig = field(default_factory=BlendConfig)
-    tracker: TrackerConfig = field(default_factory=TrackerConfig)

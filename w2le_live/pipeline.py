@@ -18,10 +18,12 @@ from typing import Callable, Optional
 
 import numpy as np
 
+from w2le_live.frame_step import STEP_STAGES, FrameStep, RingMel
 from w2le_live.translators.base import Controls, Translator
 
 log = logging.getLogger(__name__)
-STAGES = ("track", "audio", "translate", "output")
+STAGES = (*STEP_STAGES, "output")
+REUSE_MAX_AGE_S = 0.5  # a translated face older than this is not reused (the worker has stalled)
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,8 @@ class PipelineStats:
     last_error: Optional[str] = None
     latency_ms_p99: float = 0.0
     stage_ms_p99: dict[str, float] = field(default_factory=dict)
+    face_reused: int = 0  # late ticks filled with the newest camera frame + the last translated face
+    untranslated: int = 0  # frames with a face shown WITHOUT translation after the first translated one
 
     def status_line(self) -> str:
         """One line for the terminal: fps, latency, A/V offset against ITU-R BT.1359, counters."""
@@ -65,7 +69,8 @@ class PipelineStats:
         return (
             f"{mode} | out {self.fps_out:4.1f} fps | latency p50 {self.latency_ms_p50:5.1f} p95 "
             f"{self.latency_ms_p95:5.1f} ms | video lags audio {off:4.0f} ms ({verdict}) | dropped {self.dropped} "
-            f"| no face {self.no_face} | passthrough {self.passthrough} | errors {self.errors}"
+            f"| no face {self.no_face} | face reused {self.face_reused} | untranslated {self.untranslated} "
+            f"| errors {self.errors}"
         )
 
 
@@ -77,10 +82,14 @@ class PipelineEvent:
 
 @dataclass
 class _Result:
-    frame: np.ndarray
+    frame: np.ndarray  # (H, W, 3) uint8 BGR, what the worker made of the camera frame
     t_capture: float
     seq: int
     translated: bool
+    face: Optional[object] = None  # the FaceObservation when a translator was on (reusable for late frames)
+    source: Optional[np.ndarray] = None  # the camera frame it came from
+    had_face: bool = False
+    patch: object = None  # FacePatch cut lazily by the output thread (False: could not be cut)
 
 
 @dataclass
@@ -91,6 +100,8 @@ class _Counters:
     no_face: int = 0
     passthrough: int = 0
     repeated: int = 0
+    face_reused: int = 0
+    untranslated: int = 0
     errors: int = 0
     stage: dict[str, collections.deque] = field(default_factory=dict)
     latency: collections.deque = field(default_factory=collections.deque)
@@ -140,6 +151,11 @@ class Pipeline:
     @property
     def emotions(self) -> tuple[str, ...]:
         return self._translator.emotions
+
+    @property
+    def translator(self) -> Translator:
+        """The translator serving the current frames (swap it with :meth:`set_translator`)."""
+        return self._translator
 
     @property
     def controls(self) -> Controls:
@@ -214,6 +230,7 @@ class Pipeline:
                 self._seq_out = 0
                 with self._result_lock:
                     self._result = None
+                self._reusable = None
             elif kind == "calibrate" and hasattr(self._translator, "calibrate"):
                 self._translator.calibrate()
             shown = value.describe() if hasattr(value, "describe") else value
@@ -227,6 +244,10 @@ class Pipeline:
             from w2le_live.face.tracker import FaceTracker
 
             self._tracker = FaceTracker()
+        feed = None
+        if self.audio_ring is not None:
+            feed = RingMel(self.audio_ring, self.config.alignment, self.config.audio_wait_ms / 1000.0)
+        self._step = FrameStep(self._tracker, self._translator, feed, catch_errors=True)
         self.source.start()
         self._stop.clear()
         self._running = True
@@ -289,43 +310,31 @@ class Pipeline:
             self._process(cap)
 
     def _process(self, cap) -> None:
-        translator, controls = self._translator, self._controls
-        t0 = time.monotonic()
-        face = self._tracker.process(cap.frame, cap.t)
-        t1 = time.monotonic()
-        mel = None
-        if face is not None and translator.needs_audio and self.audio_ring is not None:
-            from w2le_live.audio.windows import alignment_lookahead_s, mel_window_at
-
-            need = cap.t + alignment_lookahead_s(self.config.alignment)
-            deadline = t1 + self.config.audio_wait_ms / 1000.0
-            while (self.audio_ring.latest_time() or 0) < need and time.monotonic() < deadline:
-                time.sleep(0.002)
-            mel = mel_window_at(self.audio_ring, cap.t, self.config.alignment)
-        t2 = time.monotonic()
-        out, translated = cap.frame, False
-        if face is None:
+        step = self._step
+        step.translator = self._translator
+        if step.mel_feed is not None:
+            step.mel_feed.alignment = getattr(self._translator, "alignment", self.config.alignment)
+        res = step(cap.frame, cap.t, self._controls)
+        if res.face is None:
             self._c.no_face += 1
-        else:
-            try:
-                out = translator.translate(cap.frame, face, mel, controls)
-                translated = out is not cap.frame
-            except Exception as exc:  # noqa: BLE001 - one bad frame must not end the stream
-                self._c.errors += 1
-                out = cap.frame
-                if not self._warned_error:
-                    self._warned_error = True
-                    self._emit(
-                        "warning",
-                        f"the translator failed on a frame ({exc.__class__.__name__}: {exc}); passing frames through.",
-                    )
-        t3 = time.monotonic()
-        for s, dt in zip(STAGES, (t1 - t0, t2 - t1, t3 - t2)):
-            self._c.stage[s].append(dt * 1000)
+        if res.error is not None:
+            self._c.errors += 1
+            if not self._warned_error:
+                self._warned_error = True
+                exc = res.error
+                self._emit(
+                    "warning",
+                    f"the translator failed on a frame ({exc.__class__.__name__}: {exc}); passing frames through.",
+                )
+        for s in STEP_STAGES:
+            self._c.stage[s].append(res.ms.get(s, 0.0))
         if self._on_frame is not None:
-            self._on_frame(cap.frame, out, face)
+            self._on_frame(cap.frame, res.out, res.face)
+        active = res.face is not None and not self._controls.bypass and res.error is None
         with self._result_lock:
-            self._result = _Result(out, cap.t, cap.seq, translated)
+            self._result = _Result(res.out, cap.t, cap.seq, res.translated, res.face if active else None,
+                                   cap.frame, res.face is not None)  # fmt: skip
+        self._last_had_face = res.face is not None
         self._new_result.set()
 
     _seq_out = 0
@@ -345,6 +354,39 @@ class Pipeline:
             2,
         )
         return card
+
+    def _note_fresh(self, res: _Result) -> None:
+        """Remember the newest translated face for late frames; count a face shown untranslated."""
+        if res.translated and res.face is not None:
+            self._reusable, self._ever_translated = res, True
+        else:
+            self._reusable = None
+            if res.had_face and self._ever_translated and not self._controls.bypass:
+                self._c.untranslated += 1
+
+    def _late_frame(self, cap) -> np.ndarray:
+        """The newest camera frame for a tick the worker missed: with the last translated face composited in
+        (following the head's motion) while a translator is on, else passed through."""
+        res = self._reusable
+        if res is not None and not self._controls.bypass and cap.t - res.t_capture <= REUSE_MAX_AGE_S:
+            try:
+                if res.patch is None:
+                    from w2le_live.face.reuse import FacePatch
+
+                    res.patch = FacePatch.cut(res.source, res.frame, res.face) or False
+                if res.patch:
+                    self._c.face_reused += 1
+                    return res.patch.paste(cap.frame)
+            except Exception as exc:  # noqa: BLE001 - never stop the video over a cosmetic step
+                log.debug("face reuse failed: %s", exc)
+        self._c.passthrough += 1
+        if self._ever_translated and not self._controls.bypass and (res is not None or self._last_had_face):
+            self._c.untranslated += 1
+        return cap.frame
+
+    _reusable: Optional[_Result] = None
+    _ever_translated = False
+    _last_had_face = False
 
     def _output(self) -> None:
         """Send a frame per period; a fresh result goes out at once (no waiting for the next tick), so the
@@ -375,11 +417,9 @@ class Pipeline:
             t0 = time.monotonic()
             if res is not None and res.seq > self._seq_out:
                 frame, t_cap, self._seq_out = res.frame, res.t_capture, res.seq
-            elif (
-                cap.seq > self._seq_out + 1
-            ):  # the worker is late by more than a frame: pass the camera through
-                frame, t_cap, self._seq_out = cap.frame, cap.t, cap.seq
-                self._c.passthrough += 1
+                self._note_fresh(res)
+            elif cap.seq > self._seq_out + 1:  # the worker is late by more than a frame
+                frame, t_cap, self._seq_out = self._late_frame(cap), cap.t, cap.seq
             elif self._last_out is not None:
                 frame, t_cap = self._last_out, self._last_t
                 self._c.repeated += 1
@@ -455,4 +495,6 @@ class Pipeline:
             last_error=self._last_error,
             latency_ms_p99=pct(self._c.latency, 99),
             stage_ms_p99={s: pct(d, 99) for s, d in self._c.stage.items()},
+            face_reused=self._c.face_reused,
+            untranslated=self._c.untranslated,
         )

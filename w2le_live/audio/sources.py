@@ -6,15 +6,7 @@ import logging
 import time
 from typing import Optional
 
-import numpy as np
-
 log = logging.getLogger(__name__)
-
-
-def list_input_devices() -> list[str]:
-    from w2le_live.audio.devices import list_devices
-
-    return list_devices("input")
 
 
 class MicSource:
@@ -29,7 +21,14 @@ class MicSource:
         self.stream = None
         self.blocks = 0
 
+    @property
+    def running(self) -> bool:
+        return self.stream is not None
+
     def start(self) -> None:
+        """Open and start the input stream (no-op when running). Raises DeviceError for a missing device."""
+        if self.stream is not None:
+            return
         from w2le_live.audio.devices import find_device, import_sounddevice
 
         sd = import_sounddevice("microphone input")
@@ -59,9 +58,3 @@ class MicSource:
             self.stream.stop()
             self.stream.close()
             self.stream = None
-
-
-def pcm_equal(a: np.ndarray, b: np.ndarray, tol: float = 1e-6) -> bool:
-    """Whether two PCM arrays hold the same samples (tests)."""
-    n = min(len(a), len(b))
-    return n > 0 and float(np.abs(a[:n] - b[:n]).max()) <= tol

@@ -41,12 +41,14 @@ def mel_window_for_frame(
     mel: (80, T) float32 in [-4, 4] from :func:`w2le_live.audio.mel.melspectrogram`. As Wav2Lip's inference
     does, a window running past the end is clamped to the last 16 mel frames; one starting before 0
     (centered/causal) is clamped to the first 16; a mel shorter than a window is padded with silence (-4).
+    Returns a C-contiguous (80, 16) float32 array.
     """
     w = cfg.window_frames
     if mel.shape[1] < w:
         mel = np.pad(mel, ((0, 0), (0, w - mel.shape[1])), constant_values=-cfg.max_abs_value)
     s = min(max(window_start(frame_index, fps, alignment, cfg), 0), mel.shape[1] - w)
-    return mel[:, s : s + w]
+    # a contiguous copy: runtimes read raw buffers (ONNX Runtime calibrated garbage from a strided view)
+    return np.ascontiguousarray(mel[:, s : s + w], dtype=np.float32)
 
 
 def frame_mel_windows(

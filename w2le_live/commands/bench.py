@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import runpy
+import subprocess
 import sys
 from pathlib import Path
 
@@ -21,11 +21,12 @@ def add_parser(sub, name: str, help_text: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    script = Path(__file__).resolve().parents[2] / "benchmarks" / SCRIPTS[args.which]
+    import w2le_live
+
+    # benchmarks/ sits beside the package in a source checkout (pip install -e); it is not installed
+    script = Path(w2le_live.__file__).resolve().parent.parent / "benchmarks" / SCRIPTS[args.which]
     if not script.is_file():
         raise UserError(
-            "the benchmarks live in the source repository (benchmarks/); run this from a git checkout."
+            "the benchmarks live in the source repository (benchmarks/); clone it and pip install -e it to run them."
         )
-    sys.argv = [str(script), *args.rest]
-    runpy.run_path(str(script), run_name="__main__")
-    return 0
+    return subprocess.call([sys.executable, str(script), *args.rest])

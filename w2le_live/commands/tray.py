@@ -6,7 +6,7 @@ import argparse
 
 
 def add_parser(sub, name: str, help_text: str) -> None:
-    from w2le_live.gui.app import add_tray_args
+    from w2le_live.cli_args import add_tray_args
 
     p = sub.add_parser(name, help=help_text, description=help_text)
     add_tray_args(p)

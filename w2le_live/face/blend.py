@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Optional
+
 import numpy as np
+
+from w2le_live.config import BlendConfig
 
 
 def feather(mask: np.ndarray, width: float) -> np.ndarray:
@@ -49,13 +53,14 @@ def paste_back(
     mask: np.ndarray,
     intensity: float = 1.0,
     color_match: bool = True,
-    feather_frac: float = 0.12,
+    feather_frac: Optional[float] = None,
 ) -> np.ndarray:
     """Blend a generated square crop into a copy of ``frame``.
 
     frame: (H, W, 3) uint8 BGR. generated: (S, S, 3) uint8 BGR, the crop of ``box`` as re-rendered.
     box: (x0, y0, x1, y1) square, may extend beyond the frame. mask: (H, W) uint8 in {0, 1}, where the face
     may change (e.g. :func:`w2le_live.face.masks.face_oval_mask`). intensity: 0..1 scales the alpha.
+    feather_frac: feather width as a fraction of the box side (None: ``BlendConfig().feather``).
     Pixels where ``mask`` is 0, and all pixels outside the box, are bit-identical to ``frame``.
     """
     import cv2
@@ -77,6 +82,8 @@ def paste_back(
     gen = big[cy0 - y0 : cy1 - y0, cx0 - x0 : cx1 - x0]
     orig = frame[cy0:cy1, cx0:cx1]
     region_mask = mask[cy0:cy1, cx0:cx1]
+    if feather_frac is None:
+        feather_frac = BlendConfig().feather
     alpha = feather(region_mask, feather_frac * side) * float(min(intensity, 1.0))
     if color_match:
         gen = match_color(gen, orig, alpha)

@@ -39,13 +39,13 @@ def build_generator_input(prior: np.ndarray, reference: np.ndarray, mask: np.nda
 
     prior: (..., 96, 96, 3) uint8 BGR crops giving pose; reference: (..., 96, 96, 3) uint8 BGR identity crops.
     mask: (..., 96, 96) or (96, 96) float32 in [0, 1], 1 where the prior is hidden.
-    Returns (..., 6, 96, 96) float32 in [0, 1]: channels 0-2 masked prior, 3-5 reference, BGR.
+    Returns (..., 6, 96, 96) C-contiguous float32 in [0, 1]: channels 0-2 masked prior, 3-5 reference, BGR.
     """
     scale = np.float32(1.0 / 255.0)
     ref = reference.astype(np.float32) * scale
     pri = prior.astype(np.float32) * scale * (1.0 - mask[..., None])
     stacked = np.concatenate([pri, ref], axis=-1)  # (..., 96, 96, 6)
-    return np.moveaxis(stacked, -1, -3)
+    return np.ascontiguousarray(np.moveaxis(stacked, -1, -3))  # runtimes read raw, C-ordered buffers
 
 
 def face_generator_input(

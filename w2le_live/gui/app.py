@@ -11,50 +11,34 @@ log = logging.getLogger(__name__)
 
 
 def launch(args: argparse.Namespace, app=None):
-    """Build the pipeline and the tray (or the fallback window); returns (app, view). The caller runs app.exec_()."""
+    """Build the live session and the tray (or the fallback window); returns (app, view). The caller runs
+    app.exec_(); quitting stops the session (video, microphone, virtual microphone) once."""
     from PyQt5.QtWidgets import QApplication, QSystemTrayIcon
 
-    from w2le_live.commands.run import build_pipeline
-    from w2le_live.io.sources import CameraSource
-    from w2le_live.translators import make_translator
+    from w2le_live.session import LiveOptions, LiveSession
 
     app = app or QApplication.instance() or QApplication(sys.argv[:1])
     app.setQuitOnLastWindowClosed(False)
-    pipe, mic = build_pipeline(args)
-    kw = dict(
-        model_loader=lambda path: make_translator(path, backend=args.backend),
-        camera_opener=lambda dev: CameraSource(
-            int(dev) if str(dev).isdigit() else dev, args.width, args.height, args.fps
-        ),
-    )
+    session = LiveSession(LiveOptions.from_namespace(args))
     if QSystemTrayIcon.isSystemTrayAvailable() and not getattr(args, "window", False):
         from w2le_live.gui.tray import TrayView
 
-        view = TrayView(pipe, app, **kw)
+        view = TrayView(session, app)
     else:
         from w2le_live.gui.tray import ControlWindow
 
         log.warning("no system tray is available on this desktop; showing a small control window instead.")
-        view = ControlWindow(pipe, app, **kw)
-    if mic is not None:
-        mic.start()
-        app.aboutToQuit.connect(mic.stop)
-    view.toggle_running()  # start streaming
+        view = ControlWindow(session, app)
+    view.toggle_running()  # start streaming (and the microphone)
     if view.settings.show_preview:
         view.show_preview(True)
-    app.aboutToQuit.connect(pipe.stop)
+    app.aboutToQuit.connect(session.stop)
     return app, view
-
-
-def add_tray_args(p: argparse.ArgumentParser) -> None:
-    from w2le_live.commands.run import add_common_args
-
-    add_common_args(p)
-    p.add_argument("--window", action="store_true", help="use the control window even where a tray exists")
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Entry point of the ``w2le-live-tray`` GUI script."""
+    from w2le_live.cli_args import add_tray_args
     from w2le_live.errors import UserError
 
     p = argparse.ArgumentParser(prog="w2le-live-tray", description="W2LE Live in the system tray")

@@ -26,14 +26,12 @@ class Controller:
     through a queued signal.
     """
 
-    def __init__(self, pipeline, app, model_loader=None, camera_opener=None, mic=None):
+    def __init__(self, session, app):
         QtCore, QtWidgets = _qt()
         from PyQt5.QtWidgets import QAction, QActionGroup
 
-        self.pipeline, self.app = pipeline, app
-        self.model_loader = model_loader  # path | None -> Translator (heavy: called off the Qt thread)
-        self.camera_opener = camera_opener  # device string -> FrameSource
-        self.mic = mic  # the running MicSource, if any
+        self.session, self.app = session, app  # w2le_live.session.LiveSession: pipeline + mic + virtual mic
+        pipeline = self.pipeline = session.pipeline
         self.settings = load_settings()
         self.state = "stopped"
         self.preview = None
@@ -157,12 +155,9 @@ class Controller:
 
     def load_model(self, path: Optional[str]) -> None:
         """Load a translator in a background thread; swap it in when ready, so the video never stalls."""
-        if self.model_loader is None:
-            return
-
         def work():
             try:
-                tr = self.model_loader(path)
+                tr = self.session.load_translator(path)
                 self.bridge.translator_ready.emit(tr, path or "")
             except Exception as exc:  # noqa: BLE001 - shown as a notification with its one sentence
                 self.bridge.event.emit("error", f"the model could not be loaded: {exc}")
@@ -184,37 +179,31 @@ class Controller:
             self.load_model(path)
 
     def switch_camera(self, device: str) -> None:
-        if self.camera_opener is not None:
-            self.pipeline.set_source(self.camera_opener(device))
+        self.pipeline.set_source(self.session.open_camera(device))
 
     def switch_mic(self, device: str) -> None:
-        """Replace the microphone feeding the pipeline's audio ring; a failure is a notification, not a crash."""
-        from w2le_live.audio.sources import MicSource
+        """Feed the pipeline from another microphone (the session stops the old one once the new one runs);
+        a failure is a notification, not a crash."""
         from w2le_live.errors import UserError
 
-        new = MicSource(device, self.pipeline.audio_ring)
         try:
-            new.start()
+            self.session.switch_mic(device)
         except UserError as exc:
             self.notify("W2LE Live problem", str(exc))
-            return
-        if self.mic is not None:
-            self.mic.stop()
-        self.mic = new
 
     def toggle_running(self) -> None:
         if self.pipeline.stats().running:
-            self.pipeline.stop()
+            self.session.stop_video()
             self.start_action.setText("Start")
             self.state = "stopped"
         else:
-            self.pipeline.start()
+            self.session.start()
             self.start_action.setText("Stop")
             self.state = "running"
         self._refresh_icon()
 
     def quit(self) -> None:
-        self.pipeline.stop()
+        self.session.stop()
         self.app.quit()
 
     # ---- state, tooltip, notifications -------------------------------------------------------------
@@ -265,10 +254,10 @@ class Controller:
 class TrayView(Controller):
     """QSystemTrayIcon with the controller's menu; tooltip refreshed once a second."""
 
-    def __init__(self, pipeline, app, **kw):
+    def __init__(self, session, app):
         QtCore, QtWidgets = _qt()
         self.tray = QtWidgets.QSystemTrayIcon()
-        super().__init__(pipeline, app, **kw)
+        super().__init__(session, app)
         self.tray.setContextMenu(self.build_menu())
         self.tray.setIcon(state_icon("stopped"))
         self.tray.setToolTip("W2LE Live")
@@ -295,7 +284,7 @@ class TrayView(Controller):
 class ControlWindow(Controller):
     """The fallback where no tray host exists: a small always-on-top window with the same actions."""
 
-    def __init__(self, pipeline, app, **kw):
+    def __init__(self, session, app):
         QtCore, QtWidgets = _qt()
         from PyQt5.QtWidgets import (
             QCheckBox,
@@ -309,7 +298,7 @@ class ControlWindow(Controller):
         )
 
         self.window = QWidget()
-        super().__init__(pipeline, app, **kw)
+        super().__init__(session, app)
         w = self.window
         w.setWindowTitle("W2LE Live")
         w.setWindowFlags(w.windowFlags() | QtCore.Qt.WindowStaysOnTopHint)

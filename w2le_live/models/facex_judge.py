@@ -1,7 +1,7 @@
 """An independent emotion judge: the ``facex`` TFLite classifier (MIT), run with ai-edge-litert.
 
 Used by tests and evaluation only; the model file is not shipped. Input 200x200x3 RGB in [0, 1]; labels in
-alphabetical order. Path: argument, else ``$W2LE_FACEX_MODEL``, else ``../shared/data/models/facex``.
+alphabetical order. Path: argument, else ``$W2LE_FACEX_MODEL``, else the file inside an installed ``facex``.
 """
 
 from __future__ import annotations
@@ -20,18 +20,19 @@ TARGET_TO_FACEX = {"surprised": "surprise", "disgusted": "disgust", "angry": "an
                    "sad": "sad", "neutral": "neutral", "fear": "fear"}  # fmt: skip
 
 
-def default_model_path() -> Path:
+def default_model_path() -> Optional[Path]:
+    """``$W2LE_FACEX_MODEL``, else the model inside an installed ``facex`` package (found, never imported)."""
     env = os.environ.get("W2LE_FACEX_MODEL")
     if env:
         return Path(env)
-    return (
-        Path(__file__).resolve().parents[3]
-        / "shared"
-        / "data"
-        / "models"
-        / "facex"
-        / "model_optimized.tflite"
-    )
+    import importlib.util
+
+    spec = importlib.util.find_spec("facex")
+    for folder in (spec.submodule_search_locations or []) if spec else []:
+        hits = sorted(Path(folder).rglob("model_optimized.tflite"))
+        if hits:
+            return hits[0]
+    return None
 
 
 class FacexJudge:
@@ -39,9 +40,10 @@ class FacexJudge:
 
     def __init__(self, model_path: Optional[str | Path] = None):
         path = Path(model_path) if model_path else default_model_path()
-        if not path.is_file():
+        if path is None or not path.is_file():
             raise UserError(
-                f"the facex judge model {path} is missing; set W2LE_FACEX_MODEL to model_optimized.tflite."
+                f"the facex judge model {path or 'model_optimized.tflite'} is missing; pip install facex "
+                "(or set W2LE_FACEX_MODEL to its model_optimized.tflite)."
             )
         try:
             from ai_edge_litert.interpreter import Interpreter

@@ -9,16 +9,42 @@ from w2le_live.translators.base import Controls, Translator
 __all__ = ["Controls", "Translator", "make_translator"]
 
 
-def make_translator(model: Optional[str] = None, **kwargs) -> Translator:
-    """None -> :class:`LandmarkTranslator` (no weights needed); a checkpoint path -> :class:`NeuralTranslator`.
+TRANSLATOR_KINDS = ("auto", "personal", "landmark", "neural")
 
-    ``kwargs`` (backend=, mask=, ...) go to the neural translator; the landmark one ignores them.
+
+def make_translator(
+    model: Optional[str] = None,
+    *,
+    kind: str = "auto",
+    profile: Optional[str] = None,
+    target: Optional[str] = None,
+    backend: str = "auto",
+    mask: Optional[str] = None,
+    blend=None,
+) -> Translator:
+    """The translator for a job.
+
+    ``kind`` auto: the personal profile when ``profile`` holds ``target``, else the neural generator when a
+    ``model`` checkpoint is given, else the landmark warp (no weights). ``personal``/``landmark``/``neural`` force
+    one; a forced kind that cannot be served is a one-sentence :class:`~w2le_live.errors.UserError`.
     """
-    if model is None:
+    if kind not in TRANSLATOR_KINDS:
+        from w2le_live.errors import UserError
+
+        raise UserError(f"--translator {kind} is unknown; choose one of: {', '.join(TRANSLATOR_KINDS)}.")
+    if kind == "personal" or (kind == "auto" and profile):
+        from w2le_live.translators.select import choose_translator
+
+        return choose_translator(kind, target=target, profile=profile, model=model, backend=backend, mask=mask)
+    if kind == "neural" and model is None:
+        from w2le_live.errors import UserError
+
+        raise UserError("--translator neural needs a generator checkpoint; pass --model CKPT.")
+    if model is None or kind == "landmark":
         from w2le_live.translators.landmark import LandmarkTranslator
 
         return LandmarkTranslator()
     from w2le_live.translators.neural import NeuralTranslator
 
-    kw = {k: v for k, v in kwargs.items() if k in ("backend", "mask", "blend") and v is not None}
+    kw = {k: v for k, v in (("backend", backend), ("mask", mask), ("blend", blend)) if v is not None}
     return NeuralTranslator(model, **kw)

@@ -6,12 +6,11 @@ from typing import Optional
 
 import numpy as np
 
+from w2le_live.config import BlendConfig
 from w2le_live.face import landmarks as L
 from w2le_live.face.types import FaceObservation
 from w2le_live.translators import expressions as E
 from w2le_live.translators.base import Controls, Translator
-
-FEATHER_FRAC = 0.12  # same feather as the neural path's paste-back (w2le_live.face.blend)
 
 
 def face_frame(lm: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
@@ -48,8 +47,8 @@ class LandmarkTranslator(Translator):
     emotions = ("happy", "sad", "surprised", "angry", "neutral")
     needs_audio = False
 
-    def __init__(self, calib_frames: int = 25):
-        self.calib_frames = calib_frames
+    def __init__(self, calib_frames: int = 25, blend: BlendConfig = BlendConfig()):
+        self.calib_frames, self.blend = calib_frames, blend
         self.reset()
 
     def reset(self) -> None:
@@ -127,5 +126,5 @@ class LandmarkTranslator(Translator):
             return frame
         local = lm[:, :2] - np.array([x0, y0], np.float32)
         mask = face_oval_mask((y1 - y0, x1 - x0), local)
-        alpha = feather(mask, FEATHER_FRAC * face.size)
+        alpha = feather(mask, self.blend.feather * face.size)  # the same feather as every paste
         return warp_region(frame, pts, disp, sig, (x0, y0, x1, y1), alpha)

@@ -65,7 +65,7 @@ class NeuralTranslator(Translator):
         faces = face_generator_input(frame, face, self.mask_mode, FACE_SIZE)[0][None]
         if mel is None:
             mel = np.full((80, 16), -4.0, dtype=np.float32)  # the normalised mel of silence
-        out = self.backend.run(faces, mel[None, None].astype(np.float32, copy=False))[0]
+        out = self.backend.run(faces, np.ascontiguousarray(mel[None, None], dtype=np.float32))[0]
         generated = np.clip(out.transpose(1, 2, 0) * 255.0 + 0.5, 0, 255).astype(np.uint8)
         paste_mask = masks.face_oval_mask(frame.shape[:2], face.landmarks)
         return blend.paste_back(
@@ -75,4 +75,5 @@ class NeuralTranslator(Translator):
             paste_mask,
             intensity=min(controls.intensity, 1.0),
             color_match=self.blend.color_match,
+            feather_frac=self.blend.feather,
         )

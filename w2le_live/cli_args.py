@@ -1,0 +1,62 @@
+"""Command-line options shared by several entry points (``run``, ``tray`` and the ``w2le-live-tray`` script).
+
+Lives outside ``commands/`` so the GUI can parse the same options without importing a command module.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from w2le_live.config import BACKENDS
+
+
+def add_translator_args(p: argparse.ArgumentParser) -> None:
+    """--model/--backend/--translator/--profile/--target/--intensity (translate, run, tray)."""
+    from w2le_live.translators import TRANSLATOR_KINDS
+
+    p.add_argument(
+        "--model", default=None, help="generator checkpoint; omit for the landmark translator (no weights)"
+    )
+    p.add_argument("--backend", default="auto", choices=BACKENDS)
+    p.add_argument(
+        "--translator",
+        default="auto",
+        choices=TRANSLATOR_KINDS,
+        help="auto (default): your personal profile when it holds the target emotion, else --model, else landmark",
+    )
+    p.add_argument("--profile", default=None, help="personal-emotion profile (see: w2le-live enroll)")
+    p.add_argument("--target", default="happy", help="target emotion (default happy)")
+    p.add_argument("--intensity", type=float, default=1.0, help="0 = untouched .. 1 = full (up to 1.5)")
+
+
+def add_live_args(p: argparse.ArgumentParser) -> None:
+    """Options of a live session (:class:`w2le_live.session.LiveOptions`), shared by ``run`` and ``tray``."""
+    p.add_argument(
+        "--source", default="0", help="camera index or name, or a video file played in real time (default 0)"
+    )
+    p.add_argument("--sink", default="vcam", help="vcam[:DEVICE] (default), file:PATH.mp4, preview, or null")
+    add_translator_args(p)
+    p.add_argument(
+        "--mic", default="default", help="microphone index/name for the neural model's audio, or 'none'"
+    )
+    p.add_argument("--width", type=int, default=640)
+    p.add_argument("--height", type=int, default=480)
+    p.add_argument("--fps", type=float, default=25.0)
+    p.add_argument("--loop", action="store_true", help="loop a file source")
+    p.add_argument(
+        "--virtual-mic",
+        default=None,
+        help="re-play the mic, delayed by the video latency, to this output device (e.g. a null sink / VB-Cable)",
+    )
+    p.add_argument(
+        "--av-offset-ms",
+        type=float,
+        default=None,
+        help="fixed delay for --virtual-mic instead of the measured one",
+    )
+
+
+def add_tray_args(p: argparse.ArgumentParser) -> None:
+    """``tray`` / ``w2le-live-tray``: the live options plus --window."""
+    add_live_args(p)
+    p.add_argument("--window", action="store_true", help="use the control window even where a tray exists")
