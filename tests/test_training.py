@@ -179,7 +179,7 @@ def test_syncnet_trains_and_feeds_the_generator(prep, tmp_path):
     from training.preprocess import read_manifest
     from training.train_generator import train
     from training.train_syncnet import train as train_sync
-    from w2le_live.models.syncnet import SyncNet, sync_probability
+    from training.syncnet import SyncNet, sync_probability
 
     ds = SyncDataset(prep, read_manifest(prep))
     b = {k: torch.from_numpy(v) for k, v in ds.batch(np.random.default_rng(0), 8).items()}

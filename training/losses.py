@@ -13,7 +13,7 @@ def recon_loss(gen: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
 
 def sync_loss(syncnet, mel: torch.Tensor, gen: torch.Tensor) -> torch.Tensor:
     """-log P_sync of generated lower halves vs the audio (eq. 2-3). mel: (B, 1, 80, 16); gen: (B, 3, 5, 96, 96)."""
-    from w2le_live.models.syncnet import lower_halves, sync_probability
+    from training.syncnet import lower_halves, sync_probability
 
     a, v = syncnet(mel, lower_halves(gen))
     return F.binary_cross_entropy(sync_probability(a, v), torch.ones(len(a), device=a.device))

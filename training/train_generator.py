@@ -43,7 +43,7 @@ def build(cfg: TrainConfig, device: torch.device):
     disc = QualityDiscriminator(cfg.disc_width).to(device) if s_g > 0 else None
     sync = None
     if s_w > 0 and cfg.syncnet_checkpoint:
-        from w2le_live.models.syncnet import SyncNet
+        from training.syncnet import SyncNet
 
         state = load_checkpoint(cfg.syncnet_checkpoint)
         sync = SyncNet(state.get("width", cfg.syncnet_width))

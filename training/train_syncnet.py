@@ -22,7 +22,7 @@ def train(cfg: TrainConfig, resume: bool = False, max_steps: Optional[int] = Non
     from training.datasets import SyncDataset
     from training.preprocess import read_manifest
     from training.train_generator import _split_actors, pick_device
-    from w2le_live.models.syncnet import SyncNet, sync_probability
+    from training.syncnet import SyncNet, sync_probability
 
     dist = init_distributed()
     device = pick_device(cfg.device)

@@ -58,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
     syncnet = None
     if args.syncnet:
         from training.checkpointing import load_checkpoint
-        from w2le_live.models.syncnet import SyncNet
+        from training.syncnet import SyncNet
 
         st = load_checkpoint(args.syncnet)
         syncnet = SyncNet(st.get("width", 1.0))
