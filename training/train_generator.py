@@ -15,7 +15,16 @@ from typing import Optional
 import numpy as np
 import torch
 
-from training.checkpointing import latest_checkpoint, load_checkpoint, rng_state, save_checkpoint
+from training.checkpointing import (
+    checkpoint_config,
+    config_entry,
+    latest_checkpoint,
+    load_checkpoint,
+    load_syncnet,
+    rng_state,
+    save_checkpoint,
+    set_rng_state,
+)
 from training.config import TrainConfig
 from training.distributed import init_distributed, unwrap, wrap
 
@@ -44,12 +53,8 @@ def build(cfg: TrainConfig, device: torch.device):
     disc = QualityDiscriminator(cfg.disc_width).to(device) if s_g > 0 else None
     sync = None
     if s_w > 0 and cfg.syncnet_checkpoint:
-        from w2le_live.models.syncnet import SyncNet
-
-        state = load_checkpoint(cfg.syncnet_checkpoint)
-        sync = SyncNet(state.get("width", cfg.syncnet_width))
-        sync.load_state_dict(state["model"])
-        sync.eval().requires_grad_(False).to(device)
+        sync = load_syncnet(cfg.syncnet_checkpoint, cfg.syncnet_width, option="syncnet_checkpoint")
+        sync.requires_grad_(False).to(device)
     elif s_w > 0:
         log.warning(
             "no syncnet_checkpoint given: the lip-sync loss is off (train one with: w2le-train syncnet)"
@@ -77,12 +82,12 @@ def train(cfg: TrainConfig, resume: bool = False, max_steps: Optional[int] = Non
     device = pick_device(cfg.device)
     torch.manual_seed(cfg.seed)
     out = Path(cfg.out)
+    gen, disc, sync, emo = build(cfg, device)  # first: a bad checkpoint is reported before the data is read
     manifest = read_manifest(cfg.data)
     actors = _split_actors(cfg)
     ds = PairDataset(
         cfg.data, manifest, cfg.source_emotion, cfg.target_emotion, cfg.mask, cfg.strategy, cfg.frames, actors
     )
-    gen, disc, sync, emo = build(cfg, device)
     s_r, s_w, s_g, s_e = cfg.weights()
     opt_g = torch.optim.Adam(gen.parameters(), lr=cfg.lr, betas=(0.5, 0.999))
     opt_d = (
@@ -100,7 +105,7 @@ def train(cfg: TrainConfig, resume: bool = False, max_steps: Optional[int] = Non
             opt_d.load_state_dict(st["disc_optimizer"])
         scaler.load_state_dict(st["scaler"])
         step = st["step"]
-        torch.set_rng_state(st["rng"]["torch"])
+        set_rng_state(st["rng"])
         log.info("resumed from %s at step %d", ck, step)
     gen_d = wrap(gen, dist)
     disc_d = wrap(disc, dist) if disc is not None else None
@@ -158,7 +163,8 @@ def train(cfg: TrainConfig, resume: bool = False, max_steps: Optional[int] = Non
                 "model": unwrap(gen_d).state_dict(), "optimizer": opt_g.state_dict(),
                 "disc": disc.state_dict() if disc is not None else None,
                 "disc_optimizer": opt_d.state_dict() if opt_d is not None else None,
-                "scaler": scaler.state_dict(), "step": step, "config": asdict(cfg), "rng": rng_state(),
+                "scaler": scaler.state_dict(), "step": step, "config_json": config_entry(asdict(cfg)),
+                "rng": rng_state(),
                 "dims": unwrap(gen_d).dims.to_dict(),
             })  # fmt: skip
         if bar is not None:
@@ -187,11 +193,29 @@ def export(checkpoint: str | Path, out: str | Path) -> Path:
     from w2le_live.models.checkpoint import ModelMeta, save_generator
     from w2le_live.models.generator import GeneratorDims, Wav2LipGenerator
 
+    from w2le_live.errors import CheckpointError
+
+    if Path(checkpoint).suffix.lower() == ".safetensors":
+        raise CheckpointError(
+            f"{checkpoint} is already a runtime checkpoint; pass it to w2le-live --model directly."
+        )
     st = load_checkpoint(checkpoint)
-    cfg = TrainConfig(**st["config"])
-    dims = GeneratorDims(**st["dims"])
-    m = Wav2LipGenerator(dims)
-    m.load_state_dict(st["model"])
+    known = set(TrainConfig.__dataclass_fields__)
+    cfg = TrainConfig(**{k: v for k, v in checkpoint_config(st, checkpoint).items() if k in known})
+    if not isinstance(st.get("dims"), dict):
+        raise CheckpointError(
+            f"{checkpoint} is not a generator training checkpoint (no 'dims'; a SyncNet one?); "
+            "pass OUT/generator_latest.pt."
+        )
+    try:
+        dims = GeneratorDims(**st["dims"])
+        m = Wav2LipGenerator(dims)
+        m.load_state_dict(st["model"])
+    except (RuntimeError, TypeError, ValueError) as exc:
+        raise CheckpointError(
+            f"{checkpoint} does not hold the generator its 'dims' describe ({type(exc).__name__}); "
+            "pass an unmodified OUT/generator_latest.pt."
+        ) from None
     meta = ModelMeta(dims=dims, mask_mode=cfg.mask, source_emotion=cfg.source_emotion, target_emotion=cfg.target_emotion,
                      notes=f"w2le-train strategy={cfg.strategy} step={st['step']}")  # fmt: skip
     return save_generator(out, m, meta)

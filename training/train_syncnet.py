@@ -11,7 +11,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from training.checkpointing import latest_checkpoint, load_checkpoint, rng_state, save_checkpoint
+from training.checkpointing import config_entry, latest_checkpoint, load_checkpoint, rng_state, save_checkpoint
 from training.config import TrainConfig
 from training.distributed import init_distributed, unwrap, wrap
 
@@ -52,5 +52,5 @@ def train(cfg: TrainConfig, resume: bool = False, max_steps: Optional[int] = Non
         history.append({"step": step, "loss": float(loss)})
         if dist.is_main and (step % cfg.save_every == 0 or step == end):
             save_checkpoint(out / "syncnet_latest.pt", {"model": unwrap(model_d).state_dict(), "optimizer": opt.state_dict(), "step": step,
-                                                        "width": cfg.syncnet_width, "config": asdict(cfg), "rng": rng_state()})  # fmt: skip
+                                                        "width": cfg.syncnet_width, "config_json": config_entry(asdict(cfg)), "rng": rng_state()})  # fmt: skip
     return history

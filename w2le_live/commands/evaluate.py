@@ -57,13 +57,9 @@ def run(args: argparse.Namespace) -> int:
         raise UserError("nothing to evaluate; pass --mead FOLDER or --pair SRC DST SRC_EMOTION DST_EMOTION.")
     syncnet = None
     if args.syncnet:
-        from training.checkpointing import load_checkpoint
-        from w2le_live.models.syncnet import SyncNet
+        from training.checkpointing import load_syncnet
 
-        st = load_checkpoint(args.syncnet)
-        syncnet = SyncNet(st.get("width", 1.0))
-        syncnet.load_state_dict(st["model"])
-        syncnet.eval()
+        syncnet = load_syncnet(args.syncnet)
     results = evaluate_pairs(pairs, lambda: make_translator(args.model), args.out, syncnet=syncnet, facex_path=args.facex,
                              max_frames=args.max_frames)  # fmt: skip
     print((Path(args.out) / "report.md").read_text(), file=sys.stdout)

@@ -52,9 +52,9 @@ class ModelMeta:
         return cls(**d)
 
 
-def _check_file(path: Path) -> None:
+def _check_file(path: Path, option: str = "--model") -> None:
     if not path.exists():
-        raise CheckpointError(f"the checkpoint {path} does not exist; check the --model path.")
+        raise CheckpointError(f"the checkpoint {path} does not exist; check the {option} path.")
     if path.is_dir():
         raise CheckpointError(
             f"{path} is a folder, not a checkpoint file; pass the .safetensors or .pth file."
@@ -94,13 +94,21 @@ def _wants_code(path: Path, message: str) -> bool:
         return False
 
 
-def _load_pickle_state(path: Path) -> dict[str, Any]:
+def safe_torch_load(path: str | Path, option: str = "--model", safe_globals: tuple = ()) -> Any:
+    """``torch.load(weights_only=True)`` of a user file, every failure turned into one CheckpointError sentence.
+
+    Only tensors and plain containers/numbers/strings are unpickled (plus ``safe_globals``, which callers keep to
+    data-only types); a pickle that asks for any other global (code) is refused before anything runs.
+    """
     import pickle
 
     import torch
 
+    path = Path(path)
+    _check_file(path, option)
     try:
-        obj = torch.load(str(path), map_location="cpu", weights_only=True)
+        with torch.serialization.safe_globals(list(safe_globals)):
+            return torch.load(str(path), map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
         if not _wants_code(path, str(exc)):
             raise CheckpointError(
@@ -110,14 +118,29 @@ def _load_pickle_state(path: Path) -> dict[str, Any]:
             f"{path} is a pickle that needs more than plain tensors to load, "
             "and loading it could run code; re-save only its state_dict, or convert it with a trusted script."
         ) from None
-    except (RuntimeError, EOFError, ValueError, OSError) as exc:
+    except (RuntimeError, EOFError, ValueError, OSError, KeyError, IndexError, TypeError, AttributeError) as exc:
+        # a text or random file makes the unpickler fail with whatever opcode byte it meets (e.g. KeyError: 101)
         raise CheckpointError(
             f"{path} is not a readable PyTorch checkpoint ({exc.__class__.__name__}); download it again."
         ) from None
+
+
+def _load_pickle_state(path: Path) -> dict[str, Any]:
+    obj = safe_torch_load(path)
     if isinstance(obj, dict) and "state_dict" in obj and isinstance(obj["state_dict"], dict):
         obj = obj["state_dict"]
-    if not isinstance(obj, dict) or not obj:
+    if not isinstance(obj, dict) or not obj or not all(isinstance(k, str) for k in obj):
         raise CheckpointError(f"{path} holds no state_dict of tensors; pass a generator checkpoint.")
+    if "model" in obj and "optimizer" in obj and isinstance(obj["model"], dict):
+        raise CheckpointError(
+            f"{path} is a w2le-train training checkpoint; convert it first with: w2le-train export {path} -o "
+            "model.safetensors."
+        )
+    import torch
+
+    bad = next((k for k, v in obj.items() if not isinstance(v, torch.Tensor)), None)
+    if bad is not None:
+        raise CheckpointError(f"{path} holds '{bad}', which is not a tensor; pass a generator checkpoint.")
     return {(k[7:] if k.startswith("module.") else k): v for k, v in obj.items()}
 
 
