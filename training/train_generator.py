@@ -190,10 +190,9 @@ def sample_grid(b: dict, g: torch.Tensor, n: int = 4) -> torch.Tensor:
 
 def export(checkpoint: str | Path, out: str | Path) -> Path:
     """Training checkpoint -> runtime checkpoint (safetensors + ModelMeta) for ``w2le-live --model``."""
+    from w2le_live.errors import CheckpointError
     from w2le_live.models.checkpoint import ModelMeta, save_generator
     from w2le_live.models.generator import GeneratorDims, Wav2LipGenerator
-
-    from w2le_live.errors import CheckpointError
 
     if Path(checkpoint).suffix.lower() == ".safetensors":
         raise CheckpointError(

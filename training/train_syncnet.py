@@ -11,7 +11,13 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from training.checkpointing import config_entry, latest_checkpoint, load_checkpoint, rng_state, save_checkpoint
+from training.checkpointing import (
+    config_entry,
+    latest_checkpoint,
+    load_checkpoint,
+    rng_state,
+    save_checkpoint,
+)
 from training.config import TrainConfig
 from training.distributed import init_distributed, unwrap, wrap
 
