@@ -44,21 +44,68 @@ def _evil(tmp_path: Path, name: str, zip_format: bool) -> tuple[Path, Path]:
 
 def _cli(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
     env = dict(os.environ, PYTHONPATH=str(REPO), W2LE_CACHE_DIR=str(cwd / "cache"))
-    return subprocess.run([sys.executable, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=120
+    )
 
 
 CASES = {
-    "eval --syncnet": lambda p, o: ["-m", "w2le_live", "eval", "--pair", str(DEMO), str(DEMO), "neutral", "happy",
-                                    "--syncnet", str(p), "-o", str(o / "report")],  # fmt: skip
-    "w2le-train export": lambda p, o: ["-m", "training.cli", "export", str(p), "-o", str(o / "g.safetensors")],
+    "eval --syncnet": lambda p, o: [
+        "-m",
+        "w2le_live",
+        "eval",
+        "--pair",
+        str(DEMO),
+        str(DEMO),
+        "neutral",
+        "happy",
+        "--syncnet",
+        str(p),
+        "-o",
+        str(o / "report"),
+    ],  # fmt: skip
+    "w2le-train export": lambda p, o: [
+        "-m",
+        "training.cli",
+        "export",
+        str(p),
+        "-o",
+        str(o / "g.safetensors"),
+    ],
     "w2le-train generator syncnet_checkpoint=": lambda p, o: [
-        "-m", "training.cli", "generator", f"syncnet_checkpoint={p}", f"data={o / 'nodata'}",
-        f"out={o / 'run'}", "strategy=l1", "s_g=0", "width=0.25", "syncnet_width=0.25"],  # fmt: skip
+        "-m",
+        "training.cli",
+        "generator",
+        f"syncnet_checkpoint={p}",
+        f"data={o / 'nodata'}",
+        f"out={o / 'run'}",
+        "strategy=l1",
+        "s_g=0",
+        "width=0.25",
+        "syncnet_width=0.25",
+    ],  # fmt: skip
     "w2le-train generator init_checkpoint=": lambda p, o: [
-        "-m", "training.cli", "generator", f"init_checkpoint={p}", f"data={o / 'nodata'}", f"out={o / 'run'}",
-        "strategy=l1", "s_g=0", "s_w=0"],  # fmt: skip
-    "translate --model": lambda p, o: ["-m", "w2le_live", "translate", "--demo", "--model", str(p), "-o",
-                                       str(o / "out.mp4"), "--no-progress"],  # fmt: skip
+        "-m",
+        "training.cli",
+        "generator",
+        f"init_checkpoint={p}",
+        f"data={o / 'nodata'}",
+        f"out={o / 'run'}",
+        "strategy=l1",
+        "s_g=0",
+        "s_w=0",
+    ],  # fmt: skip
+    "translate --model": lambda p, o: [
+        "-m",
+        "w2le_live",
+        "translate",
+        "--demo",
+        "--model",
+        str(p),
+        "-o",
+        str(o / "out.mp4"),
+        "--no-progress",
+    ],  # fmt: skip
     "export --model": lambda p, o: ["-m", "w2le_live", "export", str(p), "-o", str(o / "g.onnx")],
 }
 

@@ -35,7 +35,9 @@ def set_rng_state(state: dict[str, Any]) -> None:
         random.setstate((version, tuple(internal), gauss))
     if "numpy" in state:
         name, keys, pos, has_gauss, cached = state["numpy"]
-        np.random.set_state((name, np.asarray(keys, dtype=np.uint32), int(pos), int(has_gauss), float(cached)))
+        np.random.set_state(
+            (name, np.asarray(keys, dtype=np.uint32), int(pos), int(has_gauss), float(cached))
+        )
     if "torch" in state:
         torch.set_rng_state(state["torch"])
 
@@ -125,3 +127,60 @@ def load_syncnet(path: str | Path, default_width: float = 1.0, option: str = "--
             f"{path} does not hold a width-{width} SyncNet ({first}); pass a checkpoint from w2le-train syncnet."
         ) from None
     return net.eval()
+
+
+class StopRequest:
+    """Ctrl-C / SIGTERM during training sets ``requested`` instead of interrupting a step half-way, so the loop
+    can save a consistent checkpoint at the next step boundary; a second Ctrl-C stops at once.
+
+    Used as a context manager in single-process runs (under torchrun the launcher handles signals).
+    """
+
+    def __init__(self, enabled: bool = True):
+        self.enabled = enabled
+        self.requested = False
+        self._old: dict = {}
+
+    def _handler(self, signum, frame):
+        import signal
+
+        if self.requested and signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def __enter__(self) -> StopRequest:
+        import signal
+        import threading
+
+        if self.enabled and threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                self._old[sig] = signal.signal(sig, self._handler)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        import signal
+
+        for sig, old in self._old.items():
+            signal.signal(sig, old)
+        self._old = {}
+
+
+def interrupted(what: str, step: int, path: Path):
+    """The UserError to raise after saving on Ctrl-C/SIGTERM: where the checkpoint is and how to resume."""
+    from w2le_live.errors import Interrupted
+
+    return Interrupted(
+        f"{what} training stopped at step {step} and was saved to {path}; "
+        "continue exactly with the same command plus --resume."
+    )
+
+
+def resume_mismatch(path: Path, exc: BaseException):
+    """The CheckpointError for a ``--resume`` checkpoint that does not fit the current config."""
+    from w2le_live.errors import CheckpointError
+
+    detail = str(exc).strip().splitlines()[0][:100] if str(exc).strip() else type(exc).__name__
+    return CheckpointError(
+        f"{path} does not match this config ({detail}); resume with the options it was trained with, "
+        "or choose another out= folder."
+    )
