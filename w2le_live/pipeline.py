@@ -18,6 +18,7 @@ from typing import Callable, Optional
 
 import numpy as np
 
+from w2le_live.errors import UserError
 from w2le_live.translators.base import Controls, Translator
 
 log = logging.getLogger(__name__)
@@ -402,6 +403,11 @@ class Pipeline:
             try:
                 self.sink.send(frame, t_cap)
             except Exception as exc:  # noqa: BLE001
+                if isinstance(exc, UserError):  # a sink that gave up (e.g. disk full): stop once, with its sentence
+                    self._open_error = exc
+                    self._emit("error", str(exc))
+                    self._stop.set()
+                    return
                 self._c.errors += 1
                 self._emit("error", f"the output failed ({exc}); frames are being dropped.")
             t1 = time.monotonic()

@@ -10,6 +10,7 @@ import threading
 from dataclasses import asdict
 from pathlib import Path
 
+from w2le_live import validation
 from w2le_live.errors import UserError
 
 
@@ -26,13 +27,13 @@ def add_common_args(p: argparse.ArgumentParser) -> None:
         "--backend", default="auto", choices=("auto", "torch", "onnxruntime", "openvino", "tensorrt")
     )
     p.add_argument("--target", default="happy", help="target emotion (default happy)")
-    p.add_argument("--intensity", type=float, default=1.0, help="0 = untouched .. 1 = full (up to 1.5)")
+    p.add_argument("--intensity", type=validation.intensity, default=1.0, help="0 = untouched .. 1 = full (up to 1.5)")
     p.add_argument(
         "--mic", default="default", help="microphone index/name for the neural model's audio, or 'none'"
     )
-    p.add_argument("--width", type=int, default=640)
-    p.add_argument("--height", type=int, default=480)
-    p.add_argument("--fps", type=float, default=25.0)
+    p.add_argument("--width", type=validation.frame_size, default=640)
+    p.add_argument("--height", type=validation.frame_size, default=480)
+    p.add_argument("--fps", type=validation.fps, default=25.0)
     p.add_argument("--loop", action="store_true", help="loop a file source")
     p.add_argument(
         "--virtual-mic",
@@ -41,7 +42,7 @@ def add_common_args(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--av-offset-ms",
-        type=float,
+        type=validation.non_negative_float,
         default=None,
         help="fixed delay for --virtual-mic instead of the measured one",
     )
@@ -50,8 +51,8 @@ def add_common_args(p: argparse.ArgumentParser) -> None:
 def add_parser(sub, name: str, help_text: str) -> None:
     p = sub.add_parser(name, help=help_text, description=help_text)
     add_common_args(p)
-    p.add_argument("--duration", type=float, default=None, help="stop after this many seconds")
-    p.add_argument("--stats-json", default=None, help="write the final stats here as JSON")
+    p.add_argument("--duration", type=validation.positive_float, default=None, help="stop after this many seconds")
+    p.add_argument("--stats-json", type=validation.output_file, default=None, help="write the final stats here as JSON")
     p.add_argument("--quiet", action="store_true", help="no status line")
     p.set_defaults(func=run)
 
@@ -85,7 +86,7 @@ def build_pipeline(args: argparse.Namespace):
         raise UserError(
             f"--source {src} is neither a camera index, a /dev/video device nor an existing file."
         )
-    sink = open_sink(args.sink, audio_ring=ring)
+    sink = open_sink(args.sink, audio_ring=ring, inputs=(src,))
     cfg = PipelineConfig(fps=args.fps, alignment=getattr(translator, "alignment", "wav2lip"))
     pipe = Pipeline(
         source, sink, translator, config=cfg, audio_ring=ring, controls=Controls(args.target, args.intensity)
@@ -96,6 +97,8 @@ def build_pipeline(args: argparse.Namespace):
 def run(args: argparse.Namespace) -> int:
     import logging
 
+    if args.stats_json:
+        validation.check_output_path(args.stats_json, inputs=[args.source], option="--stats-json")
     pipe, mic = build_pipeline(args)
     stop = threading.Event()
 

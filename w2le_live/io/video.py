@@ -178,6 +178,10 @@ class VideoWriter:
 
         self.path = Path(path)
         parent = self.path.parent if str(self.path.parent) else Path(".")
+        if self.path.is_dir():
+            raise InputFileError(
+                f"the output {self.path} is a folder; pass a file path such as {self.path / 'out.mp4'}."
+            )
         if not parent.is_dir():
             raise InputFileError(
                 f"the output folder {parent} does not exist; create it or choose another -o path."
@@ -241,19 +245,23 @@ class VideoWriter:
         """Flush, finalise and atomically move the file into place; returns the final path."""
         if self._closed:
             return self.path
-        for pkt in self._v.encode(None):
-            self._c.mux(pkt)
-        if self._audio is not None:
-            self.write_audio(self._audio)
-        if self._a is not None:
-            for pkt in self._a.encode(None):
+        try:
+            for pkt in self._v.encode(None):
                 self._c.mux(pkt)
-        self._c.close()
-        self._closed = True
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(self._tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the file normal permissions
-        os.replace(self._tmp, self.path)
+            if self._audio is not None:
+                self.write_audio(self._audio)
+            if self._a is not None:
+                for pkt in self._a.encode(None):
+                    self._c.mux(pkt)
+            self._c.close()
+            self._closed = True
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(self._tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the file normal permissions
+            os.replace(self._tmp, self.path)
+        except BaseException:  # disk full, target became a folder, SIGTERM: no temp file is left behind
+            self.abort()
+            raise
         return self.path
 
     def abort(self) -> None:
