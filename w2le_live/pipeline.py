@@ -174,10 +174,11 @@ class Pipeline:
     def latest_frame(self) -> Optional[np.ndarray]:
         return self._last_out
 
-    def _emit(self, kind: str, message: str) -> None:
+    def _emit(self, kind: str, message: str, logged: bool = True) -> None:
         if kind == "error":
             self._last_error = message
-        log.log(logging.WARNING if kind in ("error", "warning") else logging.INFO, message)
+        if logged:  # not for errors re-raised to the caller by raise_if_failed (printed there once)
+            log.log(logging.WARNING if kind in ("error", "warning") else logging.INFO, message)
         for fn in list(self._listeners):
             try:
                 fn(PipelineEvent(kind, message))
@@ -396,7 +397,7 @@ class Pipeline:
                     self.sink.open(w, h, self.config.fps)
                 except Exception as exc:  # noqa: BLE001 - surfaced as one sentence by run_for's caller
                     self._open_error = exc
-                    self._emit("error", str(exc))
+                    self._emit("error", str(exc), logged=not isinstance(exc, UserError))
                     self._stop.set()
                     return
                 self._sink_open = True
@@ -405,7 +406,7 @@ class Pipeline:
             except Exception as exc:  # noqa: BLE001
                 if isinstance(exc, UserError):  # a sink that gave up (e.g. disk full): stop once, with its sentence
                     self._open_error = exc
-                    self._emit("error", str(exc))
+                    self._emit("error", str(exc), logged=False)
                     self._stop.set()
                     return
                 self._c.errors += 1

@@ -47,6 +47,14 @@ class PreviewSink(NullSink):
         return "preview window"
 
 
+def _first_sentence(exc: BaseException) -> str:
+    """The first sentence of an exception's message, whole (never cut mid-word), without its final period."""
+    import re
+
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return re.split(r"(?<=[.!?])\s", text)[0].rstrip(".").replace("'", "")
+
+
 def virtual_camera_hint() -> str:
     """How to get a virtual camera device on this OS, in one clause."""
     if sys.platform.startswith("linux"):
@@ -79,7 +87,7 @@ class VirtualCamSink(Sink):
             )
         except Exception as exc:  # noqa: BLE001 - pyvirtualcam raises RuntimeError/ValueError by platform
             raise DeviceError(
-                f"no virtual camera is available ({str(exc).strip().splitlines()[0][:100]}); "
+                f"no virtual camera is available ({_first_sentence(exc)}); "
                 f"{virtual_camera_hint()}, or run with --sink file:out.mp4."
             ) from None
 
