@@ -183,8 +183,8 @@ def build_via_torch2trt(checkpoint: str | Path, out: str | Path, cfg: BuildConfi
     import torch
 
     from engines.header import EngineMeta, write_engine
-    from w2le_live.paths import file_sha256
     from w2le_live.models.checkpoint import load_generator
+    from w2le_live.paths import file_sha256
 
     trt = import_tensorrt()
     gpu, cc = gpu_identity()

@@ -177,9 +177,9 @@ def test_syncnet_trains_and_feeds_the_generator(prep, tmp_path):
 
     from training.datasets import SyncDataset
     from training.preprocess import read_manifest
+    from training.syncnet import SyncNet, sync_probability
     from training.train_generator import train
     from training.train_syncnet import train as train_sync
-    from training.syncnet import SyncNet, sync_probability
 
     ds = SyncDataset(prep, read_manifest(prep))
     b = {k: torch.from_numpy(v) for k, v in ds.batch(np.random.default_rng(0), 8).items()}

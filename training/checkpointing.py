@@ -1,7 +1,13 @@
-"""Atomic training checkpoints (temp file + rename) with everything ``--resume`` needs to continue exactly."""
+"""Atomic training checkpoints (temp file + rename) with everything ``--resume`` needs to continue exactly.
+
+Checkpoints hold only checkpoint-safe types, so they load with ``torch.load(weights_only=True)``: tensors,
+optimizer/scaler state dicts (tensors, numbers, lists), the config as a JSON string and the RNG states as
+ints/lists/tensors. A file that needs anything more is refused before any of its code can run.
+"""
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import tempfile
@@ -13,13 +19,59 @@ import torch
 
 
 def rng_state() -> dict[str, Any]:
-    return {"python": random.getstate(), "numpy": np.random.get_state(), "torch": torch.get_rng_state()}
+    """Python, numpy and torch RNG states as checkpoint-safe values (tuples/lists of ints, floats, a tensor)."""
+    name, keys, pos, has_gauss, cached = np.random.get_state()
+    return {
+        "python": random.getstate(),
+        "numpy": [name, [int(k) for k in keys], int(pos), int(has_gauss), float(cached)],
+        "torch": torch.get_rng_state(),
+    }
+
+
+def set_rng_state(state: dict[str, Any]) -> None:
+    """Restore what :func:`rng_state` captured (keys that are absent are left alone)."""
+    if "python" in state:
+        version, internal, gauss = state["python"]
+        random.setstate((version, tuple(internal), gauss))
+    if "numpy" in state:
+        name, keys, pos, has_gauss, cached = state["numpy"]
+        np.random.set_state(
+            (name, np.asarray(keys, dtype=np.uint32), int(pos), int(has_gauss), float(cached))
+        )
+    if "torch" in state:
+        torch.set_rng_state(state["torch"])
+
+
+def config_entry(cfg_dict: dict[str, Any]) -> str:
+    """The config as stored in a checkpoint: a JSON string."""
+    return json.dumps(cfg_dict, sort_keys=True)
+
+
+def checkpoint_config(state: dict[str, Any], path: str | Path) -> dict[str, Any]:
+    """The TrainConfig fields stored in a loaded checkpoint (``config_json``, or a plain dict in older files)."""
+    from w2le_live.errors import CheckpointError
+
+    if isinstance(state.get("config_json"), str):
+        try:
+            return json.loads(state["config_json"])
+        except ValueError:
+            pass
+    elif isinstance(state.get("config"), dict):
+        return state["config"]
+    raise CheckpointError(
+        f"{path} has no training config, so it is not a w2le-train checkpoint; pass OUT/generator_latest.pt."
+    )
 
 
 def save_checkpoint(path: str | Path, state: dict[str, Any]) -> Path:
-    """torch.save to a temp file in the same folder, then rename: a kill at any moment leaves the old file intact."""
+    """torch.save to a temp file in the same folder, then rename: a kill at any moment leaves the old file intact.
+
+    Temp files left by an earlier kill (``.NAME.*`` beside it) are removed first.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    for stale in path.parent.glob(f".{path.name}.*"):
+        stale.unlink(missing_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     os.close(fd)
     try:
@@ -35,6 +87,100 @@ def latest_checkpoint(out: str | Path, prefix: str) -> Optional[Path]:
     return path if path.exists() else None
 
 
-def load_checkpoint(path: str | Path) -> dict[str, Any]:
-    """Our own training checkpoints (trusted: written by this code); the config and RNG states need full unpickling."""
-    return torch.load(str(path), map_location="cpu", weights_only=False)
+def _legacy_numpy_globals() -> tuple:
+    """Data-only numpy types that checkpoints of earlier versions (numpy RNG state as an array) need."""
+    try:
+        from numpy._core.multiarray import _reconstruct
+    except ImportError:  # numpy < 2
+        from numpy.core.multiarray import _reconstruct
+    return (_reconstruct, np.ndarray, np.dtype, type(np.dtype(np.uint32)))
+
+
+def load_checkpoint(path: str | Path, option: str = "checkpoint") -> dict[str, Any]:
+    """A training checkpoint, loaded with ``weights_only=True``; anything else raises one CheckpointError sentence."""
+    from w2le_live.errors import CheckpointError
+    from w2le_live.models.checkpoint import safe_torch_load
+
+    st = safe_torch_load(path, option, safe_globals=_legacy_numpy_globals())
+    if not isinstance(st, dict) or not isinstance(st.get("model"), dict):
+        raise CheckpointError(
+            f"{path} is not a w2le-train checkpoint (it has no 'model' state); pass a file that w2le-train wrote."
+        )
+    return st
+
+
+def load_syncnet(path: str | Path, default_width: float = 1.0, option: str = "--syncnet"):
+    """The SyncNet of a ``w2le-train syncnet`` checkpoint, in eval mode; wrong files raise a CheckpointError."""
+    from training.syncnet import SyncNet
+    from w2le_live.errors import CheckpointError
+
+    st = load_checkpoint(path, option)
+    width = st.get("width", default_width)
+    if not isinstance(width, (int, float)) or not 0 < width <= 4:
+        raise CheckpointError(f"{path} stores an invalid SyncNet width {width!r}; train the SyncNet again.")
+    net = SyncNet(float(width))
+    try:
+        net.load_state_dict(st["model"])
+    except (RuntimeError, KeyError, TypeError) as exc:
+        first = str(exc).strip().splitlines()[-1].strip()[:120] if str(exc).strip() else type(exc).__name__
+        raise CheckpointError(
+            f"{path} does not hold a width-{width} SyncNet ({first}); pass a checkpoint from w2le-train syncnet."
+        ) from None
+    return net.eval()
+
+
+class StopRequest:
+    """Ctrl-C / SIGTERM during training sets ``requested`` instead of interrupting a step half-way, so the loop
+    can save a consistent checkpoint at the next step boundary; a second Ctrl-C stops at once.
+
+    Used as a context manager in single-process runs (under torchrun the launcher handles signals).
+    """
+
+    def __init__(self, enabled: bool = True):
+        self.enabled = enabled
+        self.requested = False
+        self._old: dict = {}
+
+    def _handler(self, signum, frame):
+        import signal
+
+        if self.requested and signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def __enter__(self) -> StopRequest:
+        import signal
+        import threading
+
+        if self.enabled and threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                self._old[sig] = signal.signal(sig, self._handler)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        import signal
+
+        for sig, old in self._old.items():
+            signal.signal(sig, old)
+        self._old = {}
+
+
+def interrupted(what: str, step: int, path: Path):
+    """The UserError to raise after saving on Ctrl-C/SIGTERM: where the checkpoint is and how to resume."""
+    from w2le_live.errors import Interrupted
+
+    return Interrupted(
+        f"{what} training stopped at step {step} and was saved to {path}; "
+        "continue exactly with the same command plus --resume."
+    )
+
+
+def resume_mismatch(path: Path, exc: BaseException):
+    """The CheckpointError for a ``--resume`` checkpoint that does not fit the current config."""
+    from w2le_live.errors import CheckpointError
+
+    detail = str(exc).strip().splitlines()[0][:100] if str(exc).strip() else type(exc).__name__
+    return CheckpointError(
+        f"{path} does not match this config ({detail}); resume with the options it was trained with, "
+        "or choose another out= folder."
+    )

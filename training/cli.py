@@ -1,4 +1,4 @@
-"""``w2le-train``: preprocess | splits | syncnet | generator | export."""
+"""``w2le-train``: preprocess | syncnet | generator | eval | export."""
 
 from __future__ import annotations
 
@@ -9,65 +9,95 @@ from typing import Optional, Sequence
 
 
 def get_args_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    from w2le_live.validation import Parser, existing_file, output_file, positive_int
+
+    p = Parser(
         prog="w2le-train",
         description="Train Wav2Lip-Emotion models (CPU smoke runs or multi-GPU with torchrun).",
     )
-    sub = p.add_subparsers(dest="command", required=True)
+    p.add_argument("-v", "--verbose", action="store_true", help="native library logs and full tracebacks")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     pre = sub.add_parser(
         "preprocess", help="crops, masks, audio and mel from MEAD or <person>/<emotion>/<clip>.mp4"
     )
     pre.add_argument("source")
     pre.add_argument("--out", required=True)
-    pre.add_argument("--workers", type=int, default=2)
+    pre.add_argument("--workers", type=positive_int, default=2)
     pre.add_argument("--seed", type=int, default=0, help="seed of the actor split written to OUT/splits.json")
     for name in ("syncnet", "generator"):
         t = sub.add_parser(name, help=f"train the {name}")
-        t.add_argument("--config", default=None, help="JSON or YAML file of TrainConfig fields")
+        t.add_argument(
+            "--config", type=existing_file, default=None, help="JSON or YAML file of TrainConfig fields"
+        )
         t.add_argument("--resume", action="store_true", help="continue from OUT/<name>_latest.pt exactly")
-        t.add_argument("--max-steps", type=int, default=None)
+        t.add_argument("--max-steps", type=positive_int, default=None)
         t.add_argument("overrides", nargs="*", help="key=value, e.g. width=0.5 target_emotion=happy")
+    from training import eval_command
+
+    eval_command.add_parser(sub, "eval", "evaluate a model: emotion change (two judges), FID, LSE-D/LSE-C")
     ex = sub.add_parser("export", help="training checkpoint -> runtime .safetensors for w2le-live --model")
     ex.add_argument("checkpoint")
-    ex.add_argument("-o", "--output", required=True)
+    ex.add_argument("-o", "--output", type=output_file, required=True, help="runtime .safetensors to write")
     return p
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Parse, then run inside :func:`w2le_live.errors.run_cli`: every failure ends as one sentence."""
+    from w2le_live.errors import install_sigterm_handler, run_cli
+    from w2le_live.quiet import quiet_native_output
+
+    verbose = any(a in ("-v", "--verbose") for a in (sys.argv[1:] if argv is None else argv))
+    restore = quiet_native_output(verbose)
+    try:
+        try:
+            args = get_args_parser().parse_args(argv)
+        except SystemExit as exc:  # --help, or a bad argument (already printed as one sentence)
+            return exc.code if isinstance(exc.code, int) else 2
+        logging.basicConfig(
+            level=logging.DEBUG if args.verbose else logging.INFO, format="%(levelname)s: %(message)s"
+        )
+        untrap = install_sigterm_handler()
+        try:
+            return run_cli(lambda: _run(args), verbose=args.verbose)
+        finally:
+            if argv is not None:
+                untrap()
+    finally:
+        if argv is not None:
+            restore()
+
+
+def _run(args: argparse.Namespace) -> int:
     from w2le_live.errors import UserError
 
-    args = get_args_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s: %(message)s")
-    try:
-        if args.command == "preprocess":
-            from training.preprocess import preprocess
-            from training.splits import write_splits
+    if args.command == "preprocess":
+        from training.preprocess import preprocess
+        from training.splits import write_splits
 
-            rows = preprocess(args.source, args.out, workers=args.workers)
-            if not rows:
-                raise UserError(
-                    f"no clip with a face was found under {args.source}; check the folder layout (see README)."
-                )
-            s = write_splits(rows, f"{args.out}/splits.json", seed=args.seed)
-            print(
-                f"{len(rows)} clips; actors train/val/test: {len(s['train'])}/{len(s['val'])}/{len(s['test'])}",
-                file=sys.stderr,
+        rows = preprocess(args.source, args.out, workers=args.workers)
+        if not rows:
+            raise UserError(
+                f"no clip with a face was found under {args.source}; check the folder layout (see README)."
             )
-        elif args.command in ("syncnet", "generator"):
-            from training.config import load_config
+        s = write_splits(rows, f"{args.out}/splits.json", seed=args.seed)
+        print(
+            f"{len(rows)} clips; actors train/val/test: {len(s['train'])}/{len(s['val'])}/{len(s['test'])}",
+            file=sys.stderr,
+        )
+    elif args.command in ("syncnet", "generator"):
+        from training.config import load_config
 
-            cfg = load_config(args.config, args.overrides)
-            mod = __import__(f"training.train_{args.command}", fromlist=["train"])
-            hist = mod.train(cfg, resume=args.resume, max_steps=args.max_steps)
-            if hist:
-                print(f"{args.command}: step {hist[-1]['step']}, last {hist[-1]}", file=sys.stderr)
-        elif args.command == "export":
-            from training.train_generator import export
+        cfg = load_config(args.config, args.overrides)
+        mod = __import__(f"training.train_{args.command}", fromlist=["train"])
+        hist = mod.train(cfg, resume=args.resume, max_steps=args.max_steps)
+        if hist:
+            print(f"{args.command}: step {hist[-1]['step']}, last {hist[-1]}", file=sys.stderr)
+    elif args.command == "eval":
+        return args.func(args)
+    elif args.command == "export":
+        from training.train_generator import export
 
-            print(f"wrote {export(args.checkpoint, args.output)}", file=sys.stderr)
-    except UserError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return err.exit_code
+        print(f"wrote {export(args.checkpoint, args.output)}", file=sys.stderr)
     return 0
 
 

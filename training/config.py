@@ -62,39 +62,138 @@ class TrainConfig:
         return asdict(self)
 
 
+# (low, high) for numeric fields; low is exclusive for the ones in _OPEN_LOW
+_RANGES: dict[str, tuple[float, float]] = {
+    "width": (0.0, 4.0), "syncnet_width": (0.0, 4.0), "disc_width": (0.0, 4.0), "batch_size": (1, 4096),
+    "frames": (5, 64), "lr": (0.0, 1.0), "disc_lr": (0.0, 1.0), "steps": (1, 10**9), "save_every": (1, 10**9),
+    "log_every": (1, 10**9), "sample_every": (1, 10**9), "num_workers": (0, 256), "s_r": (0.0, 100.0),
+    "s_w": (0.0, 100.0), "s_g": (0.0, 100.0), "s_e": (0.0, 100.0), "grad_norm_min": (0.0, 1e30),
+    "grad_norm_max": (0.0, 1e30),
+}  # fmt: skip
+_OPEN_LOW = {"width", "syncnet_width", "disc_width", "lr", "disc_lr", "grad_norm_max"}
+_CHOICES = {"mask": ("half", "full"), "strategy": tuple(PAPER_WEIGHTS), "split": ("train", "val", "test")}
+
+
+def _field_type(name: str) -> type:
+    """bool, int, float or str: the type a field's value must have (from the dataclass default)."""
+    default = TrainConfig.__dataclass_fields__[name].default
+    if default is None:
+        return float if name.startswith("s_") else str
+    return type(default)
+
+
 def _coerce(value: str, current: Any, name: str) -> Any:
+    """A ``key=value`` override's text -> the field's type; bad text raises one UserError sentence."""
+    from w2le_live.errors import UserError
+
     if value.lower() in ("none", "null"):
         return None
-    if isinstance(current, bool):
+    typ = _field_type(name)
+    if typ is bool:
+        if value.lower() not in ("1", "true", "yes", "on", "0", "false", "no", "off"):
+            raise UserError(f"{name}={value} is not true or false; use e.g. {name}=false.")
         return value.lower() in ("1", "true", "yes", "on")
-    for typ in (int, float):
-        if isinstance(current, typ):
+    if typ in (int, float):
+        try:
             return typ(value)
-    if current is None and name.startswith("s_"):
-        return float(value)
+        except ValueError:
+            noun = "a whole number" if typ is int else "a number"
+            raise UserError(
+                f"{name}={value} is not {noun}; use e.g. {name}={TrainConfig.__dataclass_fields__[name].default or 1}."
+            ) from None
     return value
+
+
+def validate(cfg: TrainConfig, where: str = "") -> TrainConfig:
+    """Check every field's type and range; the first bad one raises a UserError naming it and the fix."""
+    import math
+
+    from w2le_live.errors import UserError
+
+    src = f" in {where}" if where else ""
+    for f in fields(TrainConfig):
+        v, typ = getattr(cfg, f.name), _field_type(f.name)
+        if v is None:
+            if TrainConfig.__dataclass_fields__[f.name].default is None:
+                continue
+            raise UserError(f"{f.name}{src} cannot be empty; give it a value or leave it out.")
+        ok = isinstance(v, typ) and not (typ is not bool and isinstance(v, bool))
+        if typ is float and isinstance(v, int) and not isinstance(v, bool):
+            ok = True
+        if not ok:
+            kind = {bool: "true or false", int: "a whole number", float: "a number", str: "a string"}[typ]
+            raise UserError(f"{f.name}{src} is {v!r}, which is not {kind}; fix the value.")
+        if f.name in _RANGES:
+            lo, hi = _RANGES[f.name]
+            low_bad = v <= lo if f.name in _OPEN_LOW else v < lo
+            if (isinstance(v, float) and not math.isfinite(v)) or low_bad or v > hi:
+                rel = "greater than" if f.name in _OPEN_LOW else "at least"
+                raise UserError(
+                    f"{f.name}{src} is {v!r}, out of range; use a value {rel} {lo:g} and at most {hi:g}."
+                )
+        if f.name in _CHOICES and v not in _CHOICES[f.name]:
+            raise UserError(f"{f.name}{src} is {v!r}; choose one of {', '.join(_CHOICES[f.name])}.")
+    if cfg.grad_norm_min > cfg.grad_norm_max:
+        raise UserError(f"grad_norm_min{src} is larger than grad_norm_max; swap or fix them.")
+    return cfg
+
+
+def _read_file(path: str | Path) -> dict[str, Any]:
+    from w2le_live.errors import UserError
+
+    p = Path(path)
+    if not p.is_file():
+        what = "is a folder, not a file" if p.is_dir() else "does not exist"
+        raise UserError(f"the config file {p} {what}; check the --config path.")
+    try:
+        text = p.read_text()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(
+            f"the config file {p} cannot be read ({type(exc).__name__}); pass a JSON or YAML text file."
+        ) from None
+    if p.suffix.lower() in (".yaml", ".yml"):
+        try:
+            import yaml
+        except ImportError:
+            raise UserError(
+                "YAML configs need PyYAML; run: pip install pyyaml, or use a JSON config."
+            ) from None
+        try:
+            d = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            at = f" at line {mark.line + 1}" if mark is not None else ""
+            raise UserError(f"the config file {p} is not valid YAML{at}; fix the syntax.") from None
+        d = {} if d is None else d
+    else:
+        try:
+            d = json.loads(text)
+        except ValueError as exc:
+            line = getattr(exc, "lineno", None)
+            at = f" at line {line}" if line else ""
+            raise UserError(f"the config file {p} is not valid JSON{at}; fix the syntax.") from None
+    if not isinstance(d, dict):
+        raise UserError(
+            f"the config file {p} must hold a mapping of key: value pairs, not a {type(d).__name__}."
+        )
+    return d
 
 
 def load_config(
     path: Optional[str | Path] = None, overrides: Sequence[str] = (), base: TrainConfig = TrainConfig()
 ) -> TrainConfig:
-    """File (JSON, or YAML when PyYAML is installed) then ``key=value`` overrides; unknown keys are refused."""
+    """File (JSON, or YAML when PyYAML is installed) then ``key=value`` overrides; unknown keys, wrong types and
+    out-of-range values are refused with one sentence."""
     from w2le_live.errors import UserError
 
     cfg = base
     known = {f.name: f for f in fields(TrainConfig)}
     if path:
-        text = Path(path).read_text()
-        if str(path).endswith((".yaml", ".yml")):
-            import yaml
-
-            d = yaml.safe_load(text) or {}
-        else:
-            d = json.loads(text)
+        d = _read_file(path)
         bad = [k for k in d if k not in known]
         if bad:
             raise UserError(f"unknown config key '{bad[0]}' in {path}; known keys: {', '.join(known)}.")
-        cfg = replace(cfg, **d)
+        cfg = validate(replace(cfg, **d), str(path))
     for ov in overrides:
         if "=" not in ov:
             raise UserError(f"override '{ov}' is not key=value; e.g. lr=3e-4.")
@@ -102,6 +201,4 @@ def load_config(
         if k not in known:
             raise UserError(f"unknown config key '{k}'; known keys: {', '.join(known)}.")
         cfg = replace(cfg, **{k: _coerce(v, getattr(cfg, k), k)})
-    if cfg.mask not in ("half", "full") or cfg.strategy not in PAPER_WEIGHTS:
-        raise UserError("mask must be half|full and strategy l1|emotion|l1+emotion.")
-    return cfg
+    return validate(cfg)

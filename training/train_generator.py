@@ -14,7 +14,19 @@ from typing import Optional
 import numpy as np
 import torch
 
-from training.checkpointing import latest_checkpoint, load_checkpoint, rng_state, save_checkpoint
+from training.checkpointing import (
+    StopRequest,
+    checkpoint_config,
+    config_entry,
+    interrupted,
+    latest_checkpoint,
+    load_checkpoint,
+    load_syncnet,
+    resume_mismatch,
+    rng_state,
+    save_checkpoint,
+    set_rng_state,
+)
 from training.config import TrainConfig
 from training.distributed import init_distributed, unwrap, wrap
 
@@ -43,12 +55,8 @@ def build(cfg: TrainConfig, device: torch.device):
     disc = QualityDiscriminator(cfg.disc_width).to(device) if s_g > 0 else None
     sync = None
     if s_w > 0 and cfg.syncnet_checkpoint:
-        from training.syncnet import SyncNet
-
-        state = load_checkpoint(cfg.syncnet_checkpoint)
-        sync = SyncNet(state.get("width", cfg.syncnet_width))
-        sync.load_state_dict(state["model"])
-        sync.eval().requires_grad_(False).to(device)
+        sync = load_syncnet(cfg.syncnet_checkpoint, cfg.syncnet_width, option="syncnet_checkpoint")
+        sync.requires_grad_(False).to(device)
     elif s_w > 0:
         log.warning(
             "no syncnet_checkpoint given: the lip-sync loss is off (train one with: w2le-train syncnet)"
@@ -76,13 +84,13 @@ def train(cfg: TrainConfig, resume: bool = False, max_steps: Optional[int] = Non
     device = pick_device(cfg.device)
     torch.manual_seed(cfg.seed)
     out = Path(cfg.out)
+    gen, disc, sync, emo = build(cfg, device)  # first: a bad checkpoint is reported before the data is read
     manifest = read_manifest(cfg.data)
     actors = _split_actors(cfg)
     ds = PairDataset(
         cfg.data, manifest, cfg.source_emotion, cfg.target_emotion, cfg.mask, cfg.strategy, cfg.frames, actors,
         alignment=cfg.alignment,
     )
-    gen, disc, sync, emo = build(cfg, device)
     s_r, s_w, s_g, s_e = cfg.weights()
     opt_g = torch.optim.Adam(gen.parameters(), lr=cfg.lr, betas=(0.5, 0.999))
     opt_d = (
@@ -93,14 +101,17 @@ def train(cfg: TrainConfig, resume: bool = False, max_steps: Optional[int] = Non
     step = 0
     if resume and (ck := latest_checkpoint(out, "generator")) is not None:
         st = load_checkpoint(ck)
-        gen.load_state_dict(st["model"])
-        opt_g.load_state_dict(st["optimizer"])
-        if disc is not None and st.get("disc") is not None:
-            disc.load_state_dict(st["disc"])
-            opt_d.load_state_dict(st["disc_optimizer"])
-        scaler.load_state_dict(st["scaler"])
-        step = st["step"]
-        torch.set_rng_state(st["rng"]["torch"])
+        try:
+            gen.load_state_dict(st["model"])
+            opt_g.load_state_dict(st["optimizer"])
+            if disc is not None and st.get("disc") is not None:
+                disc.load_state_dict(st["disc"])
+                opt_d.load_state_dict(st["disc_optimizer"])
+            scaler.load_state_dict(st["scaler"])
+            step = st["step"]
+        except (RuntimeError, KeyError, ValueError, TypeError) as exc:
+            raise resume_mismatch(ck, exc) from None
+        set_rng_state(st["rng"])
         log.info("resumed from %s at step %d", ck, step)
     gen_d = wrap(gen, dist)
     disc_d = wrap(disc, dist) if disc is not None else None
@@ -109,61 +120,73 @@ def train(cfg: TrainConfig, resume: bool = False, max_steps: Optional[int] = Non
     end = cfg.steps if max_steps is None else min(cfg.steps, step + max_steps)
     history: list[dict] = []
     bar = _bar(step, end, dist.is_main)
-    while step < end:
-        rng = np.random.default_rng(
-            [cfg.seed, step, dist.rank]
-        )  # per-step RNG: resume is exact, ranks differ
-        b = {k: torch.from_numpy(v).to(device) for k, v in ds.batch(rng, cfg.batch_size).items()}
-        gen_d.train()
-        with torch.autocast(device.type, dtype=torch.float16, enabled=use_amp):
-            g = gen_d(b["mels"], b["faces"])  # (B, 3, T, 96, 96)
-            losses = {"l1": recon_loss(g, b["target"])}
-            if sync is not None:
-                losses["sync"] = sync_loss(sync, b["sync_mel"], g[:, :, :5])
-            if disc_d is not None:
-                losses["gan"] = gan_gen_loss(disc_d, g)
-            if emo is not None:
-                losses["emotion"] = emotion_loss(emo, g.float(), target_idx)
-            weights = {"l1": s_r, "sync": s_w, "gan": s_g, "emotion": s_e}
-            total = sum(weights[k] * v for k, v in losses.items())
-        opt_g.zero_grad(set_to_none=True)
-        scaler.scale(total).backward()
-        scaler.unscale_(opt_g)
-        gnorm = clamp_grad_norm(gen.parameters(), cfg.grad_norm_min, cfg.grad_norm_max)
-        scaler.step(opt_g)
-        if disc_d is not None:
+
+    def save() -> Path:
+        return save_checkpoint(out / "generator_latest.pt", {
+            "model": unwrap(gen_d).state_dict(), "optimizer": opt_g.state_dict(),
+            "disc": disc.state_dict() if disc is not None else None,
+            "disc_optimizer": opt_d.state_dict() if opt_d is not None else None,
+            "scaler": scaler.state_dict(), "step": step, "config_json": config_entry(asdict(cfg)),
+            "rng": rng_state(),
+            "dims": unwrap(gen_d).dims.to_dict(),
+        })  # fmt: skip
+
+    stop = StopRequest(enabled=not dist.enabled)
+    with stop:
+        while step < end:
+            if stop.requested:
+                for closable in (bar, writer):
+                    if closable is not None:
+                        closable.close()
+                raise interrupted("generator", step, save() if dist.is_main else out / "generator_latest.pt")
+            rng = np.random.default_rng(
+                [cfg.seed, step, dist.rank]
+            )  # per-step RNG: resume is exact, ranks differ
+            b = {k: torch.from_numpy(v).to(device) for k, v in ds.batch(rng, cfg.batch_size).items()}
+            gen_d.train()
             with torch.autocast(device.type, dtype=torch.float16, enabled=use_amp):
-                ld = disc_loss(disc_d, b["target"], g)
-            opt_d.zero_grad(set_to_none=True)
-            scaler.scale(ld).backward()
-            scaler.step(opt_d)
-            losses["disc"] = ld
-        scaler.update()
-        step += 1
-        rec = {
-            "step": step,
-            "total": total.item(),
-            "grad_norm": gnorm,
-            **{k: v.item() for k, v in losses.items()},
-        }
-        history.append(rec)
-        if writer is not None and (step % cfg.log_every == 0 or step == end):
-            for k, v in rec.items():
-                if k != "step":
-                    writer.add_scalar(f"generator/{k}", v, step)
-        if writer is not None and (step % cfg.sample_every == 0 or step == end):
-            writer.add_image("samples/input|generated|target", sample_grid(b, g), step)
-        if dist.is_main and (step % cfg.save_every == 0 or step == end):
-            save_checkpoint(out / "generator_latest.pt", {
-                "model": unwrap(gen_d).state_dict(), "optimizer": opt_g.state_dict(),
-                "disc": disc.state_dict() if disc is not None else None,
-                "disc_optimizer": opt_d.state_dict() if opt_d is not None else None,
-                "scaler": scaler.state_dict(), "step": step, "config": asdict(cfg), "rng": rng_state(),
-                "dims": unwrap(gen_d).dims.to_dict(),
-            })  # fmt: skip
-        if bar is not None:
-            bar.update(1)
-            bar.set_postfix(total=f"{rec['total']:.4f}")
+                g = gen_d(b["mels"], b["faces"])  # (B, 3, T, 96, 96)
+                losses = {"l1": recon_loss(g, b["target"])}
+                if sync is not None:
+                    losses["sync"] = sync_loss(sync, b["sync_mel"], g[:, :, :5])
+                if disc_d is not None:
+                    losses["gan"] = gan_gen_loss(disc_d, g)
+                if emo is not None:
+                    losses["emotion"] = emotion_loss(emo, g.float(), target_idx)
+                weights = {"l1": s_r, "sync": s_w, "gan": s_g, "emotion": s_e}
+                total = sum(weights[k] * v for k, v in losses.items())
+            opt_g.zero_grad(set_to_none=True)
+            scaler.scale(total).backward()
+            scaler.unscale_(opt_g)
+            gnorm = clamp_grad_norm(gen.parameters(), cfg.grad_norm_min, cfg.grad_norm_max)
+            scaler.step(opt_g)
+            if disc_d is not None:
+                with torch.autocast(device.type, dtype=torch.float16, enabled=use_amp):
+                    ld = disc_loss(disc_d, b["target"], g)
+                opt_d.zero_grad(set_to_none=True)
+                scaler.scale(ld).backward()
+                scaler.step(opt_d)
+                losses["disc"] = ld
+            scaler.update()
+            step += 1
+            rec = {
+                "step": step,
+                "total": total.item(),
+                "grad_norm": gnorm,
+                **{k: v.item() for k, v in losses.items()},
+            }
+            history.append(rec)
+            if writer is not None and (step % cfg.log_every == 0 or step == end):
+                for k, v in rec.items():
+                    if k != "step":
+                        writer.add_scalar(f"generator/{k}", v, step)
+            if writer is not None and (step % cfg.sample_every == 0 or step == end):
+                writer.add_image("samples/input|generated|target", sample_grid(b, g), step)
+            if dist.is_main and (step % cfg.save_every == 0 or step == end):
+                save()
+            if bar is not None:
+                bar.update(1)
+                bar.set_postfix(total=f"{rec['total']:.4f}")
     if bar is not None:
         bar.close()
     if writer is not None:
@@ -184,14 +207,31 @@ def sample_grid(b: dict, g: torch.Tensor, n: int = 4) -> torch.Tensor:
 
 def export(checkpoint: str | Path, out: str | Path) -> Path:
     """Training checkpoint -> runtime checkpoint (safetensors + ModelMeta) for ``w2le-live --model``."""
+    from w2le_live.errors import CheckpointError
     from w2le_live.models.checkpoint import ModelMeta, save_generator
     from w2le_live.models.generator import GeneratorDims, Wav2LipGenerator
 
+    if Path(checkpoint).suffix.lower() == ".safetensors":
+        raise CheckpointError(
+            f"{checkpoint} is already a runtime checkpoint; pass it to w2le-live --model directly."
+        )
     st = load_checkpoint(checkpoint)
-    cfg = TrainConfig(**st["config"])
-    dims = GeneratorDims(**st["dims"])
-    m = Wav2LipGenerator(dims)
-    m.load_state_dict(st["model"])
+    known = set(TrainConfig.__dataclass_fields__)
+    cfg = TrainConfig(**{k: v for k, v in checkpoint_config(st, checkpoint).items() if k in known})
+    if not isinstance(st.get("dims"), dict):
+        raise CheckpointError(
+            f"{checkpoint} is not a generator training checkpoint (no 'dims'; a SyncNet one?); "
+            "pass OUT/generator_latest.pt."
+        )
+    try:
+        dims = GeneratorDims(**st["dims"])
+        m = Wav2LipGenerator(dims)
+        m.load_state_dict(st["model"])
+    except (RuntimeError, TypeError, ValueError) as exc:
+        raise CheckpointError(
+            f"{checkpoint} does not hold the generator its 'dims' describe ({type(exc).__name__}); "
+            "pass an unmodified OUT/generator_latest.pt."
+        ) from None
     meta = ModelMeta(dims=dims, mask_mode=cfg.mask, source_emotion=cfg.source_emotion, target_emotion=cfg.target_emotion,
                      alignment=cfg.alignment, notes=f"w2le-train strategy={cfg.strategy} step={st['step']}")  # fmt: skip
     return save_generator(out, m, meta)

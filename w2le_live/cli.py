@@ -14,7 +14,7 @@ import sys
 from typing import Optional, Sequence
 
 from w2le_live import __version__
-from w2le_live.errors import UserError
+from w2le_live.validation import Parser
 
 # (sub-command, module under w2le_live.commands, one-line help)
 COMMANDS: tuple[tuple[str, str, str], ...] = (
@@ -25,12 +25,11 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("export", "export", "export a checkpoint to ONNX (fp32 or calibrated int8)"),
     ("build-engine", "build_engine", "build a TensorRT engine from a checkpoint (NVIDIA GPUs)"),
     ("bench", "bench", "benchmark generator backends and the live pipeline"),
-    ("eval", "evaluate", "evaluate a model: lip sync, FID and emotion change"),
 )
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="w2le-live",
         description="Change the facial emotion of the person on a webcam, live, keeping identity and lip sync.",
     )
@@ -49,25 +48,34 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(levelname)s %(name)s: %(message)s" if args.verbose else "%(levelname)s: %(message)s",
-    )
-    if not getattr(args, "func", None):
-        parser.print_help()
-        return 1
+    """Parse, then run the command inside :func:`w2le_live.errors.run_cli`: every failure is one sentence."""
+    from w2le_live.errors import install_sigterm_handler, run_cli
+    from w2le_live.quiet import quiet_native_output
+
+    verbose = any(a in ("-v", "--verbose") for a in (sys.argv[1:] if argv is None else argv))
+    restore = quiet_native_output(verbose)  # before any native library is imported
     try:
-        return int(args.func(args) or 0)
-    except UserError as err:
-        if args.verbose:
-            logging.exception("user error")
-        print(f"error: {err}", file=sys.stderr)
-        return err.exit_code
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+        try:
+            parser = build_parser()
+            args = parser.parse_args(argv)
+        except SystemExit as exc:  # --help, --version, or a bad argument (already printed as one sentence)
+            return exc.code if isinstance(exc.code, int) else 2
+        logging.basicConfig(
+            level=logging.DEBUG if args.verbose else logging.INFO,
+            format="%(levelname)s %(name)s: %(message)s" if args.verbose else "%(levelname)s: %(message)s",
+        )
+        if not getattr(args, "func", None):
+            parser.print_help()
+            return 1
+        untrap = install_sigterm_handler()
+        try:
+            return run_cli(lambda: args.func(args), verbose=args.verbose)
+        finally:
+            if argv is not None:
+                untrap()
+    finally:
+        if argv is not None:  # called in-process (tests): give fd 2 back; a real CLI process keeps it quiet
+            restore()
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 
+from w2le_live import validation
 from w2le_live.config import BACKENDS
 
 
@@ -26,7 +27,9 @@ def add_translator_args(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--profile", default=None, help="personal-emotion profile (see: w2le-live enroll)")
     p.add_argument("--target", default="happy", help="target emotion (default happy)")
-    p.add_argument("--intensity", type=float, default=1.0, help="0 = untouched .. 1 = full (up to 1.5)")
+    p.add_argument(
+        "--intensity", type=validation.intensity, default=1.0, help="0 = untouched .. 1 = full (up to 1.5)"
+    )
 
 
 def add_live_args(p: argparse.ArgumentParser) -> None:
@@ -39,9 +42,9 @@ def add_live_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--mic", default="default", help="microphone index/name for the neural model's audio, or 'none'"
     )
-    p.add_argument("--width", type=int, default=640)
-    p.add_argument("--height", type=int, default=480)
-    p.add_argument("--fps", type=float, default=25.0)
+    p.add_argument("--width", type=validation.frame_size, default=640)
+    p.add_argument("--height", type=validation.frame_size, default=480)
+    p.add_argument("--fps", type=validation.fps, default=25.0)
     p.add_argument("--loop", action="store_true", help="loop a file source")
     p.add_argument(
         "--virtual-mic",
@@ -50,7 +53,7 @@ def add_live_args(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--av-offset-ms",
-        type=float,
+        type=validation.non_negative_float,
         default=None,
         help="fixed delay for --virtual-mic instead of the measured one",
     )

@@ -198,16 +198,18 @@ def iter_clip(
     *,
     fps: float = FPS,
     max_frames: Optional[int] = None,
+    decode_stats=None,
 ) -> Iterator[tuple[int, float, np.ndarray, StepResult]]:
     """Run every frame of a file (resampled to ``fps``) through ``step``.
 
     Yields (index, t seconds, frame (H, W, 3) uint8 BGR, StepResult). With ``controls`` None only tracking and
-    audio run (``out`` is the frame). The decode time of each frame is in ``StepResult.ms["decode"]``.
+    audio run (``out`` is the frame). The decode time of each frame is in ``StepResult.ms["decode"]``;
+    damaged packets skipped by the decoder are counted in ``decode_stats`` (:class:`w2le_live.io.video.DecodeStats`).
     """
     from w2le_live.io import video
 
     t_prev = time.perf_counter()
-    for index, t, frame in video.iter_frames(path, fps=fps):
+    for index, t, frame in video.iter_frames(path, fps=fps, stats=decode_stats):
         if max_frames is not None and index >= max_frames:
             return
         decode_ms = (time.perf_counter() - t_prev) * 1000.0

@@ -27,6 +27,7 @@ class TranslateSummary:
     frames_with_face: int = 0
     seconds: float = 0.0
     translator: str = ""
+    damaged: str = ""  # what could not be decoded (io.video.DecodeStats.line()), '' when nothing
     stage_ms: dict[str, list[float]] = field(default_factory=lambda: {s: [] for s in STAGES})
 
     def median_ms(self, stage: str) -> float:
@@ -41,7 +42,7 @@ class TranslateSummary:
             f"{self.frames - self.frames_with_face} passed through unchanged)",
             f"translator: {self.translator}",
             f"median ms/frame: {per_stage}; overall {fps:.1f} fps",
-        ]
+        ] + ([self.damaged] if self.damaged else [])
 
 
 def translate_file(
@@ -91,10 +92,11 @@ def translate_file(
 
         bar = tqdm(total=n_frames_est, unit="frame", desc=f"translate {src.name}", leave=False)
     t_start = time.perf_counter()
+    decode_stats = video.DecodeStats()
     try:
         with FaceTracker() as tracker:
             step = FrameStep(tracker, translator, mel_feed)
-            for index, _t, frame, res in iter_clip(src, step, controls, fps=FPS):
+            for index, _t, frame, res in iter_clip(src, step, controls, fps=FPS, decode_stats=decode_stats):
                 t0 = time.perf_counter()
                 writer.write(res.out)
                 res.ms["encode"] = (time.perf_counter() - t0) * 1000.0
@@ -116,4 +118,5 @@ def translate_file(
         if bar is not None:
             bar.close()
     summary.seconds = time.perf_counter() - t_start
+    summary.damaged = decode_stats.line()
     return summary

@@ -18,6 +18,7 @@ from typing import Callable, Optional
 
 import numpy as np
 
+from w2le_live.errors import UserError
 from w2le_live.frame_step import STEP_STAGES, FrameStep, RingMel
 from w2le_live.translators.base import Controls, Translator
 
@@ -189,10 +190,11 @@ class Pipeline:
     def latest_frame(self) -> Optional[np.ndarray]:
         return self._last_out
 
-    def _emit(self, kind: str, message: str) -> None:
+    def _emit(self, kind: str, message: str, logged: bool = True) -> None:
         if kind == "error":
             self._last_error = message
-        log.log(logging.WARNING if kind in ("error", "warning") else logging.INFO, message)
+        if logged:  # not for errors re-raised to the caller by raise_if_failed (printed there once)
+            log.log(logging.WARNING if kind in ("error", "warning") else logging.INFO, message)
         for fn in list(self._listeners):
             try:
                 fn(PipelineEvent(kind, message))
@@ -435,13 +437,18 @@ class Pipeline:
                     self.sink.open(w, h, self.config.fps)
                 except Exception as exc:  # noqa: BLE001 - surfaced as one sentence by run_for's caller
                     self._open_error = exc
-                    self._emit("error", str(exc))
+                    self._emit("error", str(exc), logged=not isinstance(exc, UserError))
                     self._stop.set()
                     return
                 self._sink_open = True
             try:
                 self.sink.send(frame, t_cap)
             except Exception as exc:  # noqa: BLE001
+                if isinstance(exc, UserError):  # a sink that gave up (e.g. disk full): stop once, with its sentence
+                    self._open_error = exc
+                    self._emit("error", str(exc), logged=False)
+                    self._stop.set()
+                    return
                 self._c.errors += 1
                 self._emit("error", f"the output failed ({exc}); frames are being dropped.")
             t1 = time.monotonic()

@@ -7,7 +7,7 @@ import logging
 import numpy as np
 
 from w2le_live.backends.base import Backend
-from w2le_live.errors import BackendUnavailableError
+from w2le_live.errors import BackendUnavailableError, CheckpointError
 
 log = logging.getLogger(__name__)
 PREFERRED = ("TensorrtExecutionProvider", "CUDAExecutionProvider", "CPUExecutionProvider")
@@ -29,7 +29,13 @@ class OnnxRuntimeBackend(Backend):
             wanted = ["CPUExecutionProvider"]
         opts = ort.SessionOptions()
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        self.session = ort.InferenceSession(self.model_path, sess_options=opts, providers=wanted)
+        try:
+            self.session = ort.InferenceSession(self.model_path, sess_options=opts, providers=wanted)
+        except Exception as exc:  # noqa: BLE001 - InvalidProtobuf, Fail, ...: a file ORT cannot load
+            raise CheckpointError(
+                f"ONNX Runtime cannot load {self.model_path} ({type(exc).__name__}); "
+                "pass a model exported with: w2le-live export."
+            ) from None
         used = self.session.get_providers()
         if used[0] != wanted[0]:
             log.warning("ONNX Runtime could not use %s; running on %s instead", wanted[0], used[0])

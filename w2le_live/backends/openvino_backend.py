@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from w2le_live.backends.base import Backend
-from w2le_live.errors import BackendUnavailableError
+from w2le_live.errors import BackendUnavailableError, CheckpointError
 
 
 class OpenVinoBackend(Backend):
@@ -19,8 +19,14 @@ class OpenVinoBackend(Backend):
                 "OpenVINO is not installed; run: pip install 'w2le-live[cpu]'."
             ) from None
         core = ov.Core()
-        model = core.read_model(self.model_path)
-        self.compiled = core.compile_model(model, "CPU", {"PERFORMANCE_HINT": "LATENCY"})
+        try:
+            model = core.read_model(self.model_path)
+            self.compiled = core.compile_model(model, "CPU", {"PERFORMANCE_HINT": "LATENCY"})
+        except Exception as exc:  # noqa: BLE001 - OpenVINO raises RuntimeError for unreadable models
+            raise CheckpointError(
+                f"OpenVINO cannot load {self.model_path} ({type(exc).__name__}); "
+                "pass a model exported with: w2le-live export."
+            ) from None
         self.request = self.compiled.create_infer_request()
         return self
 

@@ -109,6 +109,16 @@ def open_backend(
 
 
 def _loaded(b: Backend) -> Backend:
+    from w2le_live.errors import UserError
+
     b.load()
-    b.warmup(1)
+    try:
+        b.warmup(1)
+    except UserError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a model with other inputs/outputs than the generator's
+        raise CheckpointError(
+            f"{Path(b.model_path).name} loads but does not run as a Wav2Lip generator ({type(exc).__name__}); "
+            "it must take mel (B, 1, 80, 16) and faces (B, 6, 96, 96) and return out (B, 3, 96, 96)."
+        ) from None
     return b

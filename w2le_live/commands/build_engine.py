@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
+
+from w2le_live import validation
 
 
 def add_parser(sub, name: str, help_text: str) -> None:
@@ -16,12 +19,12 @@ def add_parser(sub, name: str, help_text: str) -> None:
         "--int8", action="store_true", help="int8 engine, calibrated on --calib videos (explicit QDQ)"
     )
     p.add_argument("--calib", nargs="+", default=[], help="videos with real faces for --int8 calibration")
-    p.add_argument("--batch", type=int, default=1)
+    p.add_argument("--batch", type=validation.batch, default=1)
     p.add_argument(
         "--dynamic-batch", action="store_true", help="an optimisation profile from 1 to --max-batch"
     )
-    p.add_argument("--max-batch", type=int, default=8)
-    p.add_argument("--workspace", type=int, default=1024, help="builder workspace in MB")
+    p.add_argument("--max-batch", type=validation.batch, default=8)
+    p.add_argument("--workspace", type=validation.positive_int, default=1024, help="builder workspace in MB")
     p.add_argument("--out", default=None, help="also copy the engine to this file or folder")
     p.add_argument("--via", choices=("tensorrt", "torch2trt"), default="tensorrt")
     p.set_defaults(func=run)
@@ -32,6 +35,12 @@ def run(args: argparse.Namespace) -> int:
     from w2le_live.errors import UserError
 
     precision = "int8" if args.int8 else ("fp32" if args.fp32 else "fp16")
+    if args.dynamic_batch and args.max_batch < args.batch:
+        raise UserError(
+            f"--max-batch {args.max_batch} is smaller than --batch {args.batch}; raise --max-batch."
+        )
+    if args.out and not Path(args.out).is_dir():
+        validation.check_output_path(args.out, inputs=[args.checkpoint], option="--out")
     cfg = BuildConfig(precision=precision, batch=args.batch, dynamic_batch=args.dynamic_batch, max_batch=args.max_batch,
                       workspace_mb=args.workspace, calib_videos=tuple(args.calib))  # fmt: skip
     if args.via == "torch2trt":

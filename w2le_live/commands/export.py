@@ -6,19 +6,25 @@ import argparse
 import sys
 from pathlib import Path
 
+from w2le_live import validation
 from w2le_live.errors import UserError
 
 
 def add_parser(sub, name: str, help_text: str) -> None:
     p = sub.add_parser(name, help=help_text, description=help_text)
     p.add_argument("checkpoint", help="generator checkpoint (.safetensors or original .pth)")
-    p.add_argument("-o", "--output", required=True, help="output .onnx path")
-    p.add_argument("--batch", type=int, default=1, help="static batch size (default 1)")
+    p.add_argument("-o", "--output", type=validation.output_file, required=True, help="output .onnx path")
+    p.add_argument("--batch", type=validation.batch, default=1, help="static batch size (default 1)")
     p.add_argument("--dynamic-batch", action="store_true", help="dynamic batch axis instead of a static one")
-    p.add_argument("--opset", type=int, default=17)
+    p.add_argument(
+        "--opset",
+        type=validation.opset,
+        default=17,
+        help=f"ONNX opset {validation.OPSET_RANGE[0]}-{validation.OPSET_RANGE[1]}",
+    )
     p.add_argument("--int8", action="store_true", help="static int8 (QDQ) calibrated on --calib videos")
     p.add_argument("--calib", nargs="+", default=[], help="videos (or folders of videos) with real faces")
-    p.add_argument("--calib-frames", type=int, default=64)
+    p.add_argument("--calib-frames", type=validation.positive_int, default=64)
     p.set_defaults(func=run)
 
 
@@ -45,8 +51,12 @@ def run(args: argparse.Namespace) -> int:
     from engines.onnx_export import export_onnx
     from w2le_live.models.checkpoint import load_generator
 
+    out = validation.check_output_path(args.output, inputs=[args.checkpoint, *args.calib])
+    if out.suffix.lower() != ".onnx":
+        raise UserError(
+            f"-o {out} does not end in .onnx; name the output file e.g. {out.with_suffix('.onnx').name}."
+        )
     model, meta = load_generator(args.checkpoint)
-    out = Path(args.output)
     if args.int8:
         videos = _videos(args.calib)
         if not videos:

@@ -10,6 +10,7 @@ import threading
 from dataclasses import asdict
 from pathlib import Path
 
+from w2le_live import validation
 from w2le_live.errors import UserError
 
 
@@ -18,8 +19,8 @@ def add_parser(sub, name: str, help_text: str) -> None:
 
     p = sub.add_parser(name, help=help_text, description=help_text)
     add_live_args(p)
-    p.add_argument("--duration", type=float, default=None, help="stop after this many seconds")
-    p.add_argument("--stats-json", default=None, help="write the final stats here as JSON")
+    p.add_argument("--duration", type=validation.positive_float, default=None, help="stop after this many seconds")
+    p.add_argument("--stats-json", type=validation.output_file, default=None, help="write the final stats here as JSON")
     p.add_argument("--quiet", action="store_true", help="no status line")
     p.set_defaults(func=run)
 
@@ -32,6 +33,8 @@ def build_session(args: argparse.Namespace):
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.stats_json:
+        validation.check_output_path(args.stats_json, inputs=[args.source], option="--stats-json")
     session = build_session(args)
     pipe = session.pipeline
     stop = threading.Event()

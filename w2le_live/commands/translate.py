@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from w2le_live import validation
 from w2le_live.errors import UserError
 
 
@@ -18,7 +19,9 @@ def add_parser(sub, name: str, help_text: str) -> None:
         "--model", default=None, help="generator checkpoint; omit for the landmark translator (no weights)"
     )
     p.add_argument("--target", default="happy", help="target emotion (default: happy)")
-    p.add_argument("--intensity", type=float, default=1.0, help="0 = untouched .. 1 = full (up to 1.5)")
+    p.add_argument(
+        "--intensity", type=validation.intensity, default=1.0, help="0 = untouched .. 1 = full (up to 1.5)"
+    )
     p.add_argument(
         "--mask", choices=("half", "full"), default=None, help="override the checkpoint's mask mode"
     )
@@ -50,11 +53,8 @@ def run(args: argparse.Namespace) -> int:
         src = Path(args.input)
     else:
         raise UserError("no input video given; pass a file path or --demo for the bundled clip.")
-    if not 0.0 <= args.intensity <= 1.5:
-        raise UserError(f"--intensity {args.intensity} is out of range; use a value from 0 to 1.5.")
-    dst = Path(args.output)
-    if dst.resolve() == Path(src).resolve():
-        raise UserError("the output path is the input file; choose a different -o path.")
+    validation.check_range("--intensity", args.intensity, validation.intensity)
+    dst = validation.check_output_path(args.output, inputs=[src])  # before any work: fail fast
 
     translator = make_translator(args.model, backend=args.backend, mask=args.mask)
     if args.target not in translator.emotions:

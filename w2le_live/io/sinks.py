@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Optional
+from typing import Iterable, Optional
 
 import numpy as np
 
@@ -47,6 +47,14 @@ class PreviewSink(NullSink):
         return "preview window"
 
 
+def _first_sentence(exc: BaseException) -> str:
+    """The first sentence of an exception's message, whole (never cut mid-word), without its final period."""
+    import re
+
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return re.split(r"(?<=[.!?])\s", text)[0].rstrip(".").replace("'", "")
+
+
 def virtual_camera_hint() -> str:
     """How to get a virtual camera device on this OS, in one clause."""
     if sys.platform.startswith("linux"):
@@ -79,7 +87,7 @@ class VirtualCamSink(Sink):
             )
         except Exception as exc:  # noqa: BLE001 - pyvirtualcam raises RuntimeError/ValueError by platform
             raise DeviceError(
-                f"no virtual camera is available ({str(exc).strip().splitlines()[0][:100]}); "
+                f"no virtual camera is available ({_first_sentence(exc)}); "
                 f"{virtual_camera_hint()}, or run with --sink file:out.mp4."
             ) from None
 
@@ -103,12 +111,15 @@ class FileSink(Sink):
     time and this one's, so the audio lines up with the capture times of the frames shown.
     """
 
-    def __init__(self, path: str | Path, audio_ring=None):
-        self.path = Path(path)
+    def __init__(self, path: str | Path, audio_ring=None, inputs: Iterable[str | Path] = ()):
+        from w2le_live.validation import check_output_path
+
+        self.path = check_output_path(path, inputs=inputs, option="--sink file:")  # fail before streaming
         self.audio_ring = audio_ring
         self.writer = None
         self._t_audio: Optional[float] = None
         self.frames = 0
+        self.failed: Optional[UserError] = None
 
     def open(self, width: int, height: int, fps: float) -> None:
         from w2le_live.io.video import VideoWriter
@@ -118,36 +129,59 @@ class FileSink(Sink):
         self.writer = VideoWriter(self.path, fps, (width, height), audio_rate=rate)
 
     def send(self, frame: np.ndarray, t_capture: float) -> None:
-        self.writer.write(frame)
-        if self.audio_ring is not None:
-            if self._t_audio is None:
-                self._t_audio = t_capture
-            end = t_capture + 1.0 / self.fps
-            if end > self._t_audio:
-                self.writer.write_audio(self.audio_ring.read(self._t_audio, end))
-                self._t_audio = end
+        """Write one frame; the first write error (disk full, ...) discards the recording and raises one
+        UserError, after which frames are ignored (no error per frame)."""
+        if self.failed is not None or self.writer is None:
+            return
+        try:
+            self.writer.write(frame)
+            if self.audio_ring is not None:
+                if self._t_audio is None:
+                    self._t_audio = t_capture
+                end = t_capture + 1.0 / self.fps
+                if end > self._t_audio:
+                    self.writer.write_audio(self.audio_ring.read(self._t_audio, end))
+                    self._t_audio = end
+        except Exception as exc:  # noqa: BLE001 - any write failure ends the recording once
+            self._fail(exc)
+            raise self.failed from None
         self.frames += 1
 
+    def _fail(self, exc: BaseException) -> None:
+        from w2le_live.errors import as_user_error
+
+        writer, self.writer = self.writer, None
+        if writer is not None:
+            writer.abort()  # removes the temp file
+        err = as_user_error(exc)
+        reason = str(err).rstrip(".") if err is not None else f"{type(exc).__name__}: {exc}"
+        self.failed = UserError(f"the recording to {self.path} failed and was discarded ({reason}).")
+
     def close(self) -> None:
-        if self.writer is not None:
-            if self.frames:
-                self.writer.close()
-            else:
-                self.writer.abort()
-            self.writer = None
+        writer, self.writer = self.writer, None
+        if writer is None:
+            return
+        if not self.frames:
+            writer.abort()
+            return
+        try:
+            writer.close()  # removes its temp file itself when finalising fails
+        except Exception as exc:  # noqa: BLE001 - finalising failed (disk full, target became a folder)
+            self._fail(exc)
+            raise self.failed from None
 
     def describe(self) -> str:
         return f"file {self.path}"
 
 
-def open_sink(spec: str, audio_ring=None) -> Sink:
-    """``vcam[:DEVICE]``, ``file:PATH``, ``null`` -> a Sink."""
+def open_sink(spec: str, audio_ring=None, inputs: Iterable[str | Path] = ()) -> Sink:
+    """``vcam[:DEVICE]``, ``file:PATH``, ``null`` -> a Sink; ``inputs`` are paths a file sink must not overwrite."""
     if spec == "null":
         return NullSink()
     if spec == "vcam" or spec.startswith("vcam:"):
         return VirtualCamSink(device=spec[5:] or None)
     if spec.startswith("file:") and len(spec) > 5:
-        return FileSink(spec[5:], audio_ring=audio_ring)
+        return FileSink(spec[5:], audio_ring=audio_ring, inputs=inputs)
     if spec == "preview":
         return PreviewSink()
     raise UserError(f"unknown sink '{spec}'; use vcam, vcam:/dev/videoN, file:PATH.mp4 or null.")

@@ -31,6 +31,9 @@ class VideoInfo:
     audio_rate: int = 0
     audio_channels: int = 0
     codec: str = ""
+    rotation: int = (
+        0  # degrees counter-clockwise the display matrix turns the coded picture (width/height are upright)
+    )
 
 
 def _open(path: Path):
@@ -66,11 +69,16 @@ def probe(path: str | Path) -> VideoInfo:
         elif v.frames:
             duration = v.frames / fps
         a = c.streams.audio[0] if c.streams.audio else None
+        rotation = _first_rotation(c, v)
+        width, height = v.codec_context.width, v.codec_context.height
+        if rotation % 180:
+            width, height = height, width
         return VideoInfo(
             path=str(path),
             fps=fps,
-            width=v.codec_context.width,
-            height=v.codec_context.height,
+            width=width,
+            height=height,
+            rotation=rotation,
             duration=duration,
             has_audio=a is not None,
             audio_rate=a.codec_context.sample_rate if a is not None else 0,
@@ -79,46 +87,135 @@ def probe(path: str | Path) -> VideoInfo:
         )
 
 
-def iter_frames(path: str | Path, fps: float = 25.0) -> Iterator[tuple[int, float, np.ndarray]]:
+@dataclass
+class DecodeStats:
+    """What could not be decoded while iterating a file (filled in by :func:`iter_frames`)."""
+
+    damaged_packets: int = 0  # packets the demuxer or decoder rejected
+    lost_seconds: float = (
+        0.0  # input time inside the clip with no decodable picture (filled with the last good frame)
+    )
+    missing_end_seconds: float = (
+        0.0  # a truncated file: time after the last decodable frame (not in the output)
+    )
+    native_fps: float = 25.0
+
+    @property
+    def lost_frames(self) -> int:
+        return int(round(self.lost_seconds * self.native_fps))
+
+    def line(self) -> str:
+        """One summary line, or '' when nothing was lost."""
+        parts = []
+        if self.damaged_packets or self.lost_frames:
+            parts.append(
+                f"{self.lost_frames} frames ({self.lost_seconds:.2f} s) could not be decoded "
+                f"({self.damaged_packets} damaged packets) and were filled with the last good frame"
+            )
+        if self.missing_end_seconds > 0:
+            n = int(round(self.missing_end_seconds * self.native_fps))
+            parts.append(
+                f"the file is truncated: its last {self.missing_end_seconds:.2f} s ({n} frames) are missing"
+            )
+        return f"damaged input: {'; '.join(parts)}" if parts else ""
+
+
+def _rotation(frame) -> int:
+    """The display-matrix rotation of a decoded frame in degrees (0, 90, 180, 270), counter-clockwise."""
+    try:
+        return int(round(float(frame.rotation or 0) / 90.0)) * 90 % 360
+    except (AttributeError, TypeError, ValueError):
+        return 0
+
+
+def upright(img: np.ndarray, rotation: int) -> np.ndarray:
+    """img: (H, W, 3) uint8 as coded -> as displayed (phone videos store a rotation instead of turning pixels)."""
+    k = (rotation // 90) % 4
+    return np.ascontiguousarray(np.rot90(img, k=k)) if k else img
+
+
+def _first_rotation(container, stream) -> int:
+    """Rotation of the first decodable frame (0 when none decodes); rewinds the container afterwards."""
+    try:
+        for frame in _decoded(container, stream, DecodeStats()):
+            return _rotation(frame)
+    except Exception:  # noqa: BLE001 - probing only; decoding errors are reported by iter_frames
+        return 0
+    return 0
+
+
+def _decoded(container, stream, stats: DecodeStats, max_failures: int = 200):
+    """Decode packet by packet so that a damaged packet costs only its own frames, not the rest of the clip."""
+    import av
+
+    failures = 0
+    while True:
+        try:
+            for packet in container.demux(stream):
+                try:
+                    frames = packet.decode()
+                except av.error.EOFError:
+                    return
+                except av.error.FFmpegError:
+                    stats.damaged_packets += 1
+                    continue
+                yield from frames
+            return
+        except av.error.FFmpegError:  # the demuxer itself hit damaged data: skip on from where it stopped
+            stats.damaged_packets += 1
+            failures += 1
+            if failures > max_failures:
+                return
+
+
+def iter_frames(
+    path: str | Path, fps: float = 25.0, stats: Optional[DecodeStats] = None
+) -> Iterator[tuple[int, float, np.ndarray]]:
     """Decode frames resampled to ``fps`` by timestamp (like ffmpeg's fps filter: drop or repeat).
 
     Yields (index, t_seconds, frame) with frame (H, W, 3) uint8 BGR; output frame i is the input frame
-    shown at time i / fps.
+    shown at time i / fps. Damaged packets are skipped (their time is filled with the last good frame) and
+    counted in ``stats`` with the input time that was lost, including a truncated end.
     """
-    import av
-
     path = Path(path)
+    stats = stats if stats is not None else DecodeStats()
     with _open(path) as c:
         if not c.streams.video:
             raise InputFileError(f"{path} has no video stream; pass a video, not an audio-only file.")
         stream = c.streams.video[0]
         stream.thread_type = "AUTO"
+        native = float(stream.average_rate or stream.guessed_rate or fps)
+        stats.native_fps = native
+        duration = float(stream.duration * stream.time_base) if stream.duration and stream.time_base else 0.0
         index = 0
         prev = None
         t_first = None
-        try:
-            for frame in c.decode(stream):
-                t = float(frame.pts * frame.time_base) if frame.pts is not None else index / fps
-                if t_first is None:
-                    t_first = t
-                t -= t_first
-                img = frame.to_ndarray(format="bgr24")
-                # emit every output slot whose time falls before this frame's time, using the previous frame
-                while prev is not None and index / fps < t - 0.5 / fps + 1e-9:
-                    yield index, index / fps, prev
-                    index += 1
-                prev = img
-        except av.error.FFmpegError as exc:
-            if prev is None:
-                raise InputFileError(
-                    f"{path} could not be decoded ({exc}); re-encode it, e.g. to H.264 mp4."
-                ) from None
-        if prev is not None:
-            # the last decoded frame covers one input frame duration
-            end = (t + 1.0 / float(stream.average_rate or fps)) if t_first is not None else 0.0
-            while index / fps < end - 0.5 / fps + 1e-9 or index == 0:
+        t_last = None
+        t = 0.0
+        for frame in _decoded(c, stream, stats):
+            t = float(frame.pts * frame.time_base) if frame.pts is not None else index / fps
+            if t_first is None:
+                t_first = t
+            t -= t_first
+            if t_last is not None and t - t_last > 1.5 / native:
+                stats.lost_seconds += t - t_last - 1.0 / native
+            t_last = t
+            img = upright(frame.to_ndarray(format="bgr24"), _rotation(frame))
+            # emit every output slot whose time falls before this frame's time, using the previous frame
+            while prev is not None and index / fps < t - 0.5 / fps + 1e-9:
                 yield index, index / fps, prev
                 index += 1
+            prev = img
+        if prev is None:
+            raise InputFileError(
+                f"{path} contains no decodable video frame; check that the file plays, or re-encode it to H.264 mp4."
+            )
+        end = t + 1.0 / native  # the last decoded frame covers one input frame duration
+        if duration and duration - end > 1.5 / native:
+            stats.missing_end_seconds = duration - end  # truncated: the rest of the clip is missing
+        while index / fps < end - 0.5 / fps + 1e-9 or index == 0:
+            yield index, index / fps, prev
+            index += 1
 
 
 def read_audio_native(path: str | Path) -> tuple[np.ndarray, int]:
@@ -178,6 +275,10 @@ class VideoWriter:
 
         self.path = Path(path)
         parent = self.path.parent if str(self.path.parent) else Path(".")
+        if self.path.is_dir():
+            raise InputFileError(
+                f"the output {self.path} is a folder; pass a file path such as {self.path / 'out.mp4'}."
+            )
         if not parent.is_dir():
             raise InputFileError(
                 f"the output folder {parent} does not exist; create it or choose another -o path."
@@ -241,19 +342,23 @@ class VideoWriter:
         """Flush, finalise and atomically move the file into place; returns the final path."""
         if self._closed:
             return self.path
-        for pkt in self._v.encode(None):
-            self._c.mux(pkt)
-        if self._audio is not None:
-            self.write_audio(self._audio)
-        if self._a is not None:
-            for pkt in self._a.encode(None):
+        try:
+            for pkt in self._v.encode(None):
                 self._c.mux(pkt)
-        self._c.close()
-        self._closed = True
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(self._tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the file normal permissions
-        os.replace(self._tmp, self.path)
+            if self._audio is not None:
+                self.write_audio(self._audio)
+            if self._a is not None:
+                for pkt in self._a.encode(None):
+                    self._c.mux(pkt)
+            self._c.close()
+            self._closed = True
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(self._tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the file normal permissions
+            os.replace(self._tmp, self.path)
+        except BaseException:  # disk full, target became a folder, SIGTERM: no temp file is left behind
+            self.abort()
+            raise
         return self.path
 
     def abort(self) -> None:

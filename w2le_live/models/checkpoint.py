@@ -18,6 +18,7 @@ from w2le_live.errors import CheckpointError
 from w2le_live.models.generator import GeneratorDims
 
 FORMAT_VERSION = 1
+MODEL_SUFFIXES = (".safetensors", ".pth", ".pt", ".tar", ".onnx", ".engine")
 META_KEY = "w2le_meta"
 
 
@@ -39,22 +40,35 @@ class ModelMeta:
 
     @classmethod
     def from_json(cls, text: str) -> ModelMeta:
-        d = json.loads(text)
-        if d.get("version", 0) > FORMAT_VERSION:
+        try:
+            d = json.loads(text)
+            ok = isinstance(d, dict)
+        except ValueError:
+            ok = False
+        if not ok:
+            raise CheckpointError(
+                "the checkpoint's w2le metadata is damaged (not a JSON object); export it again."
+            )
+        if not isinstance(d.get("version", 0), int) or d.get("version", 0) > FORMAT_VERSION:
             raise CheckpointError(
                 f"the checkpoint uses format version {d['version']}, newer than this w2le-live understands; "
                 "upgrade w2le-live."
             )
         known = {f.name for f in fields(cls)}
         d = {k: v for k, v in d.items() if k in known}
-        d["dims"] = GeneratorDims(**d.get("dims", {}))
-        d["mel"] = MelConfig(**d.get("mel", {}))
-        return cls(**d)
+        try:
+            d["dims"] = GeneratorDims(**d.get("dims", {}))
+            d["mel"] = MelConfig(**d.get("mel", {}))
+            return cls(**d)
+        except (TypeError, ValueError) as exc:
+            raise CheckpointError(
+                f"the checkpoint's w2le metadata is damaged ({type(exc).__name__}); export it again."
+            ) from None
 
 
-def _check_file(path: Path) -> None:
+def _check_file(path: Path, option: str = "--model") -> None:
     if not path.exists():
-        raise CheckpointError(f"the checkpoint {path} does not exist; check the --model path.")
+        raise CheckpointError(f"the checkpoint {path} does not exist; check the {option} path.")
     if path.is_dir():
         raise CheckpointError(
             f"{path} is a folder, not a checkpoint file; pass the .safetensors or .pth file."
@@ -94,13 +108,21 @@ def _wants_code(path: Path, message: str) -> bool:
         return False
 
 
-def _load_pickle_state(path: Path) -> dict[str, Any]:
+def safe_torch_load(path: str | Path, option: str = "--model", safe_globals: tuple = ()) -> Any:
+    """``torch.load(weights_only=True)`` of a user file, every failure turned into one CheckpointError sentence.
+
+    Only tensors and plain containers/numbers/strings are unpickled (plus ``safe_globals``, which callers keep to
+    data-only types); a pickle that asks for any other global (code) is refused before anything runs.
+    """
     import pickle
 
     import torch
 
+    path = Path(path)
+    _check_file(path, option)
     try:
-        obj = torch.load(str(path), map_location="cpu", weights_only=True)
+        with torch.serialization.safe_globals(list(safe_globals)):
+            return torch.load(str(path), map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
         if not _wants_code(path, str(exc)):
             raise CheckpointError(
@@ -110,14 +132,38 @@ def _load_pickle_state(path: Path) -> dict[str, Any]:
             f"{path} is a pickle that needs more than plain tensors to load, "
             "and loading it could run code; re-save only its state_dict, or convert it with a trusted script."
         ) from None
-    except (RuntimeError, EOFError, ValueError, OSError) as exc:
+    except (
+        RuntimeError,
+        EOFError,
+        ValueError,
+        OSError,
+        KeyError,
+        IndexError,
+        TypeError,
+        AttributeError,
+    ) as exc:
+        # a text or random file makes the unpickler fail with whatever opcode byte it meets (e.g. KeyError: 101)
         raise CheckpointError(
             f"{path} is not a readable PyTorch checkpoint ({exc.__class__.__name__}); download it again."
         ) from None
+
+
+def _load_pickle_state(path: Path) -> dict[str, Any]:
+    obj = safe_torch_load(path)
     if isinstance(obj, dict) and "state_dict" in obj and isinstance(obj["state_dict"], dict):
         obj = obj["state_dict"]
-    if not isinstance(obj, dict) or not obj:
+    if not isinstance(obj, dict) or not obj or not all(isinstance(k, str) for k in obj):
         raise CheckpointError(f"{path} holds no state_dict of tensors; pass a generator checkpoint.")
+    if "model" in obj and "optimizer" in obj and isinstance(obj["model"], dict):
+        raise CheckpointError(
+            f"{path} is a w2le-train training checkpoint; convert it first with: w2le-train export {path} -o "
+            "model.safetensors."
+        )
+    import torch
+
+    bad = next((k for k, v in obj.items() if not isinstance(v, torch.Tensor)), None)
+    if bad is not None:
+        raise CheckpointError(f"{path} holds '{bad}', which is not a tensor; pass a generator checkpoint.")
     return {(k[7:] if k.startswith("module.") else k): v for k, v in obj.items()}
 
 
@@ -158,11 +204,22 @@ def read_state(path: str | Path) -> tuple[dict[str, Any], ModelMeta]:
 def read_meta(path: str | Path) -> ModelMeta:
     """Metadata only (reads the safetensors header; ``.pth`` files are loaded to infer their dims)."""
     path = Path(path)
-    if path.suffix == ".onnx":
+    suffix = path.suffix.lower()
+    if suffix not in MODEL_SUFFIXES:
+        _check_file(path)
+        raise CheckpointError(
+            f"{path} has an unknown model file type '{path.suffix}'; pass a {', '.join(MODEL_SUFFIXES)} file."
+        )
+    if suffix == ".onnx":
         import onnx
 
         _check_file(path)
-        m = onnx.load(str(path), load_external_data=False)
+        try:
+            m = onnx.load(str(path), load_external_data=False)
+        except Exception:  # noqa: BLE001 - protobuf DecodeError, truncated files, ...: not an ONNX model
+            raise CheckpointError(
+                f"{path} is not a valid ONNX model; export it again with: w2le-live export."
+            ) from None
         props = {p.key: p.value for p in m.metadata_props}
         return ModelMeta.from_json(props[META_KEY]) if META_KEY in props else ModelMeta()
     return read_state(path)[1]

@@ -1,4 +1,4 @@
-"""``w2le-live eval``: emotion change vs the human baseline (two judges), FID, and LSE-D/LSE-C."""
+"""``w2le-train eval``: emotion change vs the human baseline (two judges), FID, and LSE-D/LSE-C."""
 
 from __future__ import annotations
 
@@ -7,13 +7,26 @@ import re
 import sys
 from pathlib import Path
 
+from w2le_live import validation
 from w2le_live.errors import UserError
+
+EMOTION_PAIR_HELP = "comma-separated SOURCE:TARGET emotion pairs, e.g. neutral:happy,neutral:sad"
+
+
+def emotion_pairs(text: str) -> str:
+    """``type=`` for --emotions: comma-separated ``a:b`` pairs of lower-case emotion names."""
+    for spec in text.split(","):
+        parts = spec.strip().split(":")
+        if len(parts) != 2 or not all(re.fullmatch(r"[a-z]+", x) for x in parts):
+            raise argparse.ArgumentTypeError(f"'{spec}' is not SOURCE:TARGET; give {EMOTION_PAIR_HELP}")
+    return text
 
 
 def add_parser(sub, name: str, help_text: str) -> None:
     p = sub.add_parser(name, help=help_text, description=help_text)
     p.add_argument(
         "--mead",
+        type=validation.existing_folder,
         default=None,
         help="folder of MEAD-style clips <ACTOR>_front_<emotion>_level<N>_<id>.mp4 to pair up",
     )
@@ -21,14 +34,17 @@ def add_parser(sub, name: str, help_text: str) -> None:
         "--pair", nargs=4, action="append", default=[], metavar=("SRC", "DST", "SRC_EMOTION", "DST_EMOTION")
     )
     p.add_argument(
-        "--emotions", default="neutral:happy,neutral:sad,sad:neutral", help="pairs to build from --mead"
+        "--emotions",
+        type=emotion_pairs,
+        default="neutral:happy,neutral:sad,sad:neutral",
+        help="pairs to build from --mead: " + EMOTION_PAIR_HELP,
     )
     p.add_argument(
         "--model", default=None, help="generator checkpoint; omit to evaluate the landmark translator"
     )
     p.add_argument("--syncnet", default=None, help="SyncNet training checkpoint for LSE-D/LSE-C (ours)")
     p.add_argument("--facex", default=None, help="facex model_optimized.tflite (default: $W2LE_FACEX_MODEL)")
-    p.add_argument("--max-frames", type=int, default=100)
+    p.add_argument("--max-frames", type=validation.positive_int, default=100)
     p.add_argument("-o", "--out", required=True, help="report folder (report.md, report.json, grids)")
     p.set_defaults(func=run)
 
@@ -41,7 +57,7 @@ def mead_pairs(folder: str, emotions: str) -> list[tuple[str, str, str, str]]:
             clips[(m.group(1), m.group(2))] = str(f)
     out = []
     for spec in emotions.split(","):
-        a, b = spec.split(":")
+        a, b = (x.strip() for x in spec.split(":"))
         for (actor, emo), path in sorted(clips.items()):
             if emo == a and (actor, b) in clips:
                 out.append((path, clips[(actor, b)], a, b))
@@ -53,17 +69,27 @@ def run(args: argparse.Namespace) -> int:
     from w2le_live.translators import make_translator
 
     pairs = [tuple(p) for p in args.pair] + (mead_pairs(args.mead, args.emotions) if args.mead else [])
+    if args.mead and not pairs:
+        raise UserError(
+            f"no clip pair in {args.mead} matches --emotions {args.emotions}; the folder needs clips named "
+            "<ACTOR>_front_<emotion>_level<N>_<id>.mp4 for both emotions of a pair."
+        )
     if not pairs:
         raise UserError("nothing to evaluate; pass --mead FOLDER or --pair SRC DST SRC_EMOTION DST_EMOTION.")
+    for src, dst, _, _ in pairs:
+        for clip in (src, dst):
+            if not Path(clip).is_file():
+                raise UserError(f"the clip {clip} does not exist; check the --pair paths.")
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise UserError(f"-o {out} is a file; pass a folder for the report.")
+    # the report folder: an existing folder must be writable, a new one needs an existing writable parent
+    validation.check_output_path(out / "report.md" if out.is_dir() else out, option="-o")
     syncnet = None
     if args.syncnet:
-        from training.checkpointing import load_checkpoint
-        from training.syncnet import SyncNet
+        from training.checkpointing import load_syncnet
 
-        st = load_checkpoint(args.syncnet)
-        syncnet = SyncNet(st.get("width", 1.0))
-        syncnet.load_state_dict(st["model"])
-        syncnet.eval()
+        syncnet = load_syncnet(args.syncnet)
     results = evaluate_pairs(pairs, lambda: make_translator(args.model), args.out, syncnet=syncnet, facex_path=args.facex,
                              max_frames=args.max_frames)  # fmt: skip
     print((Path(args.out) / "report.md").read_text(), file=sys.stdout)
