@@ -242,3 +242,27 @@ def test_ddp_two_ranks_hold_identical_weights(prep, tmp_path):
     init = __import__("w2le_live.models.generator", fromlist=["x"]).Wav2LipGenerator(
         __import__("w2le_live.models.generator", fromlist=["x"]).GeneratorDims(width=0.25)).state_dict()  # fmt: skip
     assert any(not torch.equal(a[k], init[k]) for k in a if "weight" in k)  # they did train
+
+
+def test_causal_alignment_trains_exports_and_runs(prep, tmp_path):
+    """alignment=causal reaches the dataset's mel windows (the runtime's audio/windows code), the exported
+    checkpoint says so, and the runtime translator then asks for causal windows."""
+    from training.datasets import PairDataset
+    from training.preprocess import read_manifest
+    from training.train_generator import export, train
+    from w2le_live.audio.windows import mel_window_for_frame
+    from w2le_live.translators.neural import NeuralTranslator
+
+    torch.set_num_threads(2)
+    rows = read_manifest(prep)
+    ds = {a: PairDataset(prep, rows, "neutral", "happy", "half", "l1", 5, {"M030", "W009"}, alignment=a)
+          for a in ("wav2lip", "causal")}  # fmt: skip
+    samples = {a: d.sample(np.random.default_rng(3)) for a, d in ds.items()}
+    assert not np.array_equal(samples["wav2lip"]["mels"], samples["causal"]["mels"])  # the alignment matters
+    row = next(r for r in rows if r.get("has_audio"))
+    mel = np.load(prep / row["dir"] / "mel.npy")
+    assert np.array_equal(ds["causal"]._mel(mel, 40), mel_window_for_frame(mel, 40, alignment="causal"))
+    assert np.array_equal(mel_window_for_frame(mel, 40, alignment="causal"), mel[:, 112:128])  # [t-200ms, t)
+    train(_cfg(prep, tmp_path, strategy="l1", s_g=0.0, steps=2, alignment="causal"))
+    out = export(tmp_path / "generator_latest.pt", tmp_path / "causal.safetensors")
+    assert NeuralTranslator(str(out), backend="torch").alignment == "causal"
