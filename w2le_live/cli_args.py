@@ -26,7 +26,9 @@ def add_translator_args(p: argparse.ArgumentParser) -> None:
         help="auto (default): your personal profile when it holds the target emotion, else --model, else landmark",
     )
     p.add_argument("--profile", default=None, help="personal-emotion profile (see: w2le-live enroll)")
-    p.add_argument("--target", default="happy", help="target emotion (default happy)")
+    p.add_argument(
+        "--target", default=None, help="target emotion (default: happy, or the emotion the --model checkpoint makes)"
+    )
     p.add_argument(
         "--intensity", type=validation.intensity, default=1.0, help="0 = untouched .. 1 = full (up to 1.5)"
     )

@@ -26,7 +26,7 @@ class LiveOptions:
     backend: str = "auto"
     translator: str = "auto"  # auto | personal | landmark | neural
     profile: Optional[str] = None  # personal-emotion profile name
-    target: str = "happy"
+    target: Optional[str] = None  # None: happy, or what the checkpoint makes
     intensity: float = 1.0
     mic: str = "default"  # microphone for the neural model's audio, or "none"
     width: int = 640
@@ -70,12 +70,10 @@ class LiveSession:
         from w2le_live.translators.base import Controls
 
         self.options = options
+        from w2le_live.translators import resolve_target
+
         translator = make_live_translator(options)
-        if options.target not in translator.emotions:
-            raise UserError(
-                f"the {translator.name} translator cannot produce '{options.target}'; choose --target from: "
-                f"{', '.join(translator.emotions)}."
-            )
+        target = resolve_target(translator, options.target)
         self.ring = AudioRing(capacity_s=30.0)
         source = self._open_source(options.source)
         self.mic = None
@@ -87,7 +85,7 @@ class LiveSession:
         cfg = PipelineConfig(fps=options.fps, alignment=getattr(translator, "alignment", "wav2lip"))
         self.pipeline = Pipeline(
             source, sink, translator, config=cfg, audio_ring=self.ring,
-            controls=Controls(options.target, options.intensity),
+            controls=Controls(target, options.intensity),
         )  # fmt: skip
         self.vmic = None
         self._lock = threading.Lock()

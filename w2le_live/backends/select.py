@@ -6,12 +6,12 @@ import logging
 from pathlib import Path
 
 from w2le_live.backends.base import Backend
+from w2le_live.config import BACKENDS
 from w2le_live.errors import BackendUnavailableError, CheckpointError
 from w2le_live.paths import cache_dir, file_sha256
 
 log = logging.getLogger(__name__)
 TORCH_SUFFIXES = (".safetensors", ".pth", ".pt", ".tar")
-BACKENDS = ("auto", "torch", "onnxruntime", "openvino", "tensorrt")
 
 
 def cached_onnx(checkpoint: str | Path, batch: int = 1) -> Path:
@@ -102,10 +102,16 @@ def open_backend(
     if name == "onnxruntime":
         from w2le_live.backends.onnxruntime_backend import OnnxRuntimeBackend
 
-        return _loaded(OnnxRuntimeBackend(str(path), batch=batch, device=device))
+        return _loaded(OnnxRuntimeBackend(str(path), batch=batch, device=device, precision=onnx_precision(path)))
     from w2le_live.backends.openvino_backend import OpenVinoBackend
 
-    return _loaded(OpenVinoBackend(str(path), batch=batch, device=device))
+    return _loaded(OpenVinoBackend(str(path), batch=batch, device=device, precision=onnx_precision(path)))
+
+
+def onnx_precision(path: str | Path) -> str:
+    """``int8`` for a quantised (QDQ / QOperator) ONNX graph, else ``fp32`` — read off the graph's op names."""
+    data = Path(path).read_bytes()
+    return "int8" if (b"QuantizeLinear" in data or b"QLinearConv" in data) else "fp32"
 
 
 def _loaded(b: Backend) -> Backend:

@@ -11,25 +11,15 @@ from w2le_live.errors import UserError
 
 
 def add_parser(sub, name: str, help_text: str) -> None:
+    from w2le_live.cli_args import add_translator_args
+
     p = sub.add_parser(name, help=help_text, description=help_text)
     p.add_argument("input", nargs="?", help="input video (any common container/codec, with its audio)")
     p.add_argument("-o", "--output", required=True, help="output .mp4 (written atomically)")
     p.add_argument("--demo", action="store_true", help="use the bundled demo clip (GRID corpus) as input")
-    p.add_argument(
-        "--model", default=None, help="generator checkpoint; omit for the landmark translator (no weights)"
-    )
-    p.add_argument("--target", default="happy", help="target emotion (default: happy)")
-    p.add_argument(
-        "--intensity", type=validation.intensity, default=1.0, help="0 = untouched .. 1 = full (up to 1.5)"
-    )
+    add_translator_args(p)
     p.add_argument(
         "--mask", choices=("half", "full"), default=None, help="override the checkpoint's mask mode"
-    )
-    p.add_argument(
-        "--backend",
-        default="auto",
-        choices=("auto", "torch", "onnxruntime", "openvino", "tensorrt"),
-        help="inference runtime for --model (default: the fastest available)",
     )
     p.add_argument(
         "--allow-silence",
@@ -42,7 +32,7 @@ def add_parser(sub, name: str, help_text: str) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from w2le_live.offline import translate_file
-    from w2le_live.translators import make_translator
+    from w2le_live.translators import make_translator, resolve_target
     from w2le_live.translators.base import Controls
 
     if args.demo:
@@ -56,13 +46,11 @@ def run(args: argparse.Namespace) -> int:
     validation.check_range("--intensity", args.intensity, validation.intensity)
     dst = validation.check_output_path(args.output, inputs=[src])  # before any work: fail fast
 
-    translator = make_translator(args.model, backend=args.backend, mask=args.mask)
-    if args.target not in translator.emotions:
-        raise UserError(
-            f"the {translator.name} translator cannot produce '{args.target}'; "
-            f"choose --target from: {', '.join(translator.emotions)}."
-        )
-    controls = Controls(target=args.target, intensity=args.intensity)
+    translator = make_translator(
+        args.model, kind=args.translator, profile=args.profile, target=args.target, backend=args.backend,
+        mask=args.mask,
+    )  # fmt: skip
+    controls = Controls(target=resolve_target(translator, args.target), intensity=args.intensity)
     summary = translate_file(
         src,
         dst,

@@ -6,7 +6,8 @@ from typing import Optional
 
 from w2le_live.translators.base import Controls, Translator
 
-__all__ = ["Controls", "Translator", "make_translator"]
+__all__ = ["Controls", "Translator", "make_translator", "resolve_target"]
+DEFAULT_TARGET = "happy"
 
 
 TRANSLATOR_KINDS = ("auto", "personal", "landmark", "neural")
@@ -35,7 +36,9 @@ def make_translator(
     if kind == "personal" or (kind == "auto" and profile):
         from w2le_live.translators.select import choose_translator
 
-        return choose_translator(kind, target=target, profile=profile, model=model, backend=backend, mask=mask)
+        return choose_translator(
+            kind, target=target or DEFAULT_TARGET, profile=profile, model=model, backend=backend, mask=mask
+        )
     if kind == "neural" and model is None:
         from w2le_live.errors import UserError
 
@@ -48,3 +51,18 @@ def make_translator(
 
     kw = {k: v for k, v in (("backend", backend), ("mask", mask), ("blend", blend)) if v is not None}
     return NeuralTranslator(model, **kw)
+
+
+def resolve_target(translator: Translator, requested: Optional[str]) -> str:
+    """The emotion to produce: ``requested`` when the translator makes it (else a one-sentence UserError);
+    with none requested, happy where offered, else what the translator makes (a checkpoint's destination)."""
+    from w2le_live.errors import UserError
+
+    if requested is None:
+        return DEFAULT_TARGET if DEFAULT_TARGET in translator.emotions else translator.emotions[0]
+    if requested not in translator.emotions:
+        raise UserError(
+            f"the {translator.name} translator cannot produce '{requested}'; "
+            f"choose --target from: {', '.join(translator.emotions)}."
+        )
+    return requested

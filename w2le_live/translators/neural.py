@@ -12,6 +12,7 @@ from w2le_live.face.types import FaceObservation
 from w2le_live.translators.base import Controls, Translator
 
 log = logging.getLogger(__name__)
+LIPSYNC = "lipsync"  # what a checkpoint without a destination emotion (original Wav2Lip) produces
 
 
 class NeuralTranslator(Translator):
@@ -36,15 +37,16 @@ class NeuralTranslator(Translator):
         self.mask_mode = mask or self.meta.mask_mode
         self.backend = open_backend(self.model_path, backend=backend)
         self.blend = blend
-        target = self.meta.target_emotion or "lipsync"
+        target = self.meta.target_emotion or LIPSYNC
         self.emotions = (target,)
         self.alignment = self.meta.alignment
 
     def describe(self) -> str:
-        return (
-            f"neural {self.meta.source_emotion or '?'}->{self.emotions[0]} ({self.mask_mode} mask) "
-            f"on {self.backend.describe()}"
-        )
+        if self.emotions[0] == LIPSYNC:
+            what = "lip-sync re-render, no emotion change (an original Wav2Lip checkpoint)"
+        else:
+            what = f"{self.meta.source_emotion or 'any'}->{self.emotions[0]}"
+        return f"neural {what} ({self.mask_mode} mask) on {self.backend.describe()}"
 
     def translate(
         self,
