@@ -236,3 +236,31 @@ def test_sink_specs_and_bad_ones():
     )
     with pytest.raises(UserError, match="unknown sink"):
         open_sink("rtmp://example")
+
+
+class SlowTranslator(LandmarkTranslator):
+    """The real landmark warp made as slow as a width-1.0 generator on a busy CPU (55 ms per frame)."""
+
+    def translate(self, frame, face, mel, controls):
+        time.sleep(0.055)
+        return super().translate(frame, face, mel, controls)
+
+
+@pytest.mark.parametrize("overlap", [False, True])
+def test_slow_translator_never_shows_the_untranslated_face(demo, overlap):
+    """A worker slower than the frame period: late ticks carry the newest camera frame with the last translated
+    face composited in, never the raw camera frame (the bypass-free stream shows no emotion blinking)."""
+    import hashlib
+
+    from w2le_live.io.video import iter_frames
+    from w2le_live.pipeline import PipelineConfig
+
+    raw = {hashlib.sha1(f.tobytes()).hexdigest() for _, _, f in iter_frames(demo)}
+    pipe = Pipeline(FileSource(demo), VirtualCamSink(backend="w2le-test-memory"), SlowTranslator(),
+                    config=PipelineConfig(overlap_tracking=overlap), controls=Controls("happy", 1.0))  # fmt: skip
+    stats = pipe.run_for(10)
+    got = [hashlib.sha1(f.tobytes()).hexdigest() in raw for f in MemoryCam.received]
+    first = got.index(False)  # the first translated frame
+    assert sum(got[first:]) == 0, (first, got)  # before the first translated frame: MediaPipe warming up
+    assert stats.untranslated == 0 and stats.face_reused >= 15 and stats.errors == 0
+    assert len(MemoryCam.received) >= 65  # the camera's rate is kept

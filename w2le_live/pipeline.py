@@ -24,7 +24,7 @@ from w2le_live.translators.base import Controls, Translator
 
 log = logging.getLogger(__name__)
 STAGES = (*STEP_STAGES, "output")
-REUSE_MAX_AGE_S = 0.5  # a translated face older than this is not reused (the worker has stalled)
+REUSE_MAX_AGE_S = 2.0  # a translated face older than this is not reused: the worker has stalled
 
 
 @dataclass(frozen=True)
@@ -34,6 +34,7 @@ class PipelineConfig:
     audio_wait_ms: float = 0.0  # how long the worker may wait for the audio a window needs (neural models)
     lost_card_after_s: float = 1.0  # show the "camera lost" card when no frame came for this long
     stats_window: int = 250  # frames the percentiles are taken over
+    overlap_tracking: bool = False  # track frame n+1 in its own thread while frame n is translated
 
 
 @dataclass(frozen=True)
@@ -136,6 +137,7 @@ class Pipeline:
         self._new_result = threading.Event()
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
+        self._track_lock = threading.Lock()  # the tracker (MediaPipe graph) is used by one thread at a time
         self._c = _Counters(
             stage={s: collections.deque(maxlen=config.stats_window) for s in STAGES},
             latency=collections.deque(maxlen=config.stats_window),
@@ -227,7 +229,9 @@ class Pipeline:
                 old, self.source = self.source, value
                 old.stop()
                 if self._tracker is not None:
-                    self._tracker.reset()
+                    with self._track_lock:
+                        self._tracker.reset()
+                        self._tracked = None
                 self._translator.reset()
                 self._seq_out = 0
                 with self._result_lock:
@@ -253,7 +257,11 @@ class Pipeline:
         self.source.start()
         self._stop.clear()
         self._running = True
-        for target, name in ((self._worker, "w2le-worker"), (self._output, "w2le-output")):
+        self._tracked, self._tracked_ready = None, threading.Event()
+        loops = [(self._worker, "w2le-worker"), (self._output, "w2le-output")]
+        if self.config.overlap_tracking:
+            loops.append((self._tracker_loop, "w2le-tracker"))
+        for target, name in loops:
             t = threading.Thread(target=target, name=name, daemon=True)
             t.start()
             self._threads.append(t)
@@ -298,25 +306,63 @@ class Pipeline:
 
     # ---- threads ----------------------------------------------------------------------------------
     def _worker(self) -> None:
+        """Translate the newest frame, over and over. With ``overlap_tracking`` the tracker thread has already
+        tracked it (tracking of frame n+1 runs while frame n is translated); otherwise track it here first."""
         seq_done = 0
         while not self._stop.is_set():
             self._apply_commands()
-            cap = self.source.latest()
-            if cap is None or cap.seq == seq_done:
-                time.sleep(0.002)
-                continue
+            if self.config.overlap_tracking:
+                item = self._take_tracked(seq_done)
+                if item is None:
+                    continue
+                cap, obs = item
+            else:
+                cap, obs = self.source.latest(), None
+                if cap is None or cap.seq == seq_done:
+                    time.sleep(0.002)
+                    continue
             if seq_done and cap.seq > seq_done + 1:
                 self._c.dropped += cap.seq - seq_done - 1
             seq_done = cap.seq
             self._c.frames_in += 1
-            self._process(cap)
+            step = self._prepared_step()
+            if obs is None:
+                with self._track_lock:
+                    obs = step.observe(cap.frame, cap.t)
+            self._record(cap, step.finish(cap.frame, obs, self._controls))
 
-    def _process(self, cap) -> None:
+    def _prepared_step(self) -> FrameStep:
         step = self._step
         step.translator = self._translator
         if step.mel_feed is not None:
             step.mel_feed.alignment = getattr(self._translator, "alignment", self.config.alignment)
-        res = step(cap.frame, cap.t, self._controls)
+        return step
+
+    def _take_tracked(self, seq_done: int):
+        """The newest tracked (capture, Observation) newer than ``seq_done``, or None after a short wait."""
+        self._tracked_ready.wait(0.005)
+        with self._track_lock:
+            item = self._tracked
+            if item is None or item[0].seq <= seq_done:
+                self._tracked_ready.clear()
+                return None
+            return item
+
+    def _tracker_loop(self) -> None:
+        """overlap_tracking: track every new camera frame as it arrives (latest-wins hand-off to the worker)."""
+        seq_done = 0
+        while not self._stop.is_set():
+            cap = self.source.latest()
+            if cap is None or cap.seq == seq_done:
+                time.sleep(0.002)
+                continue
+            seq_done = cap.seq
+            with self._track_lock:
+                obs = self._prepared_step().observe(cap.frame, cap.t)
+                self._tracked = (cap, obs)
+            self._tracked_ready.set()
+
+    def _record(self, cap, res) -> None:
         if res.face is None:
             self._c.no_face += 1
         if res.error is not None:
@@ -380,7 +426,7 @@ class Pipeline:
                     self._c.face_reused += 1
                     return res.patch.paste(cap.frame)
             except Exception as exc:  # noqa: BLE001 - never stop the video over a cosmetic step
-                log.debug("face reuse failed: %s", exc)
+                log.debug("face reuse failed: %r", exc)
         self._c.passthrough += 1
         if self._ever_translated and not self._controls.bypass and (res is not None or self._last_had_face):
             self._c.untranslated += 1
