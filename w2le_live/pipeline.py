@@ -60,6 +60,7 @@ class PipelineStats:
     last_error: Optional[str] = None
     latency_ms_p99: float = 0.0
     stage_ms_p99: dict[str, float] = field(default_factory=dict)
+    serving: str = ""  # short label of the translator serving the current target
     face_reused: int = 0  # late ticks filled with the newest camera frame + the last translated face
     untranslated: int = 0  # frames with a face shown WITHOUT translation after the first translated one
 
@@ -67,7 +68,7 @@ class PipelineStats:
         """One line for the terminal: fps, latency, A/V offset against ITU-R BT.1359, counters."""
         off = self.av_offset_ms
         verdict = "ok" if off <= 45 else ("noticeable" if off <= 90 else "too late: use the delayed mic")
-        mode = "bypass" if self.bypass else f"{self.target} x{self.intensity:.2f}"
+        mode = "bypass" if self.bypass else f"{self.serving or self.target} x{self.intensity:.2f}"
         return (
             f"{mode} | out {self.fps_out:4.1f} fps | latency p50 {self.latency_ms_p50:5.1f} p95 "
             f"{self.latency_ms_p95:5.1f} ms | video lags audio {off:4.0f} ms ({verdict}) | dropped {self.dropped} "
@@ -548,6 +549,7 @@ class Pipeline:
             last_error=self._last_error,
             latency_ms_p99=pct(self._c.latency, 99),
             stage_ms_p99={s: pct(d, 99) for s, d in self._c.stage.items()},
+            serving=self._translator.serving(self._controls.target),
             face_reused=self._c.face_reused,
             untranslated=self._c.untranslated,
         )

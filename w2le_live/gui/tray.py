@@ -236,7 +236,9 @@ class Controller:
     def status_text(self) -> str:
         st = self.pipeline.stats()
         mode = "bypass" if st.bypass else f"{st.target} {int(st.intensity * 100)} %"
-        return f"W2LE Live — {mode}\n{st.fps_out:.1f} fps, {st.latency_ms_p50:.0f} ms latency"
+        return (
+            f"W2LE Live — {mode}\n{st.serving}\n{st.fps_out:.1f} fps, {st.latency_ms_p50:.0f} ms latency"
+        )
 
     def icon_state(self) -> str:
         st = self.pipeline.stats()

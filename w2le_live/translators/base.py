@@ -56,3 +56,7 @@ class Translator(abc.ABC):
     def describe(self) -> str:
         """One line for logs and the status bar."""
         return f"{self.name} ({', '.join(self.emotions)})"
+
+    def serving(self, target: str) -> str:
+        """A short label of what makes ``target`` now, for the status line and tray tooltip."""
+        return f"{self.name} {target}"

@@ -41,6 +41,11 @@ class NeuralTranslator(Translator):
         self.emotions = (target,)
         self.alignment = self.meta.alignment
 
+    def serving(self, target: str) -> str:
+        src = self.meta.source_emotion or "any"
+        what = "lip-sync" if self.emotions[0] == LIPSYNC else f"{src}->{self.emotions[0]}"
+        return f"neural {what} {self.backend.name} {self.backend.precision}"
+
     def describe(self) -> str:
         if self.emotions[0] == LIPSYNC:
             what = "lip-sync re-render, no emotion change (an original Wav2Lip checkpoint)"
