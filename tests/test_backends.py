@@ -80,6 +80,11 @@ def test_int8_psnr_on_held_out_real_crops(ckpt, crops, tmp_path):
             assert (
                 10 * np.log10(x.var() / mse) >= 10.0
             )  # the error is small relative to the image's own variation
+    # what the status line says about the model it runs: int8 graphs are int8, not fp32
+    from w2le_live.backends.select import onnx_precision, open_backend
+
+    assert onnx_precision(q) == "int8" and onnx_precision(fp32) == "fp32"
+    assert open_backend(q, "openvino").describe().endswith("int8")
 
 
 def test_selection_and_refusals(ckpt, tmp_path):
