@@ -81,7 +81,7 @@ def main() -> None:
     from w2le_live.audio.ring import AudioRing
     from w2le_live.io.sinks import NullSink
     from w2le_live.io.sources import FileSource
-    from w2le_live.pipeline import Pipeline
+    from w2le_live.pipeline import Pipeline, PipelineConfig
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--clip", default=str(DEFAULT_CLIP))
@@ -91,6 +91,7 @@ def main() -> None:
     )
     ap.add_argument("--backend", default="auto")
     ap.add_argument("--int8", action="store_true")
+    ap.add_argument("--overlap", action="store_true", help="track frame n+1 while frame n is translated")
     ap.add_argument("--out", default="out/bench_pipeline")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as td:
@@ -101,6 +102,7 @@ def main() -> None:
             NullSink(),
             translator,
             audio_ring=ring,
+            config=PipelineConfig(overlap_tracking=args.overlap),
         )
         samples = []
         cpu0, t0 = resource.getrusage(resource.RUSAGE_SELF), time.monotonic()
@@ -117,7 +119,7 @@ def main() -> None:
         cpu1, wall = resource.getrusage(resource.RUSAGE_SELF), time.monotonic() - t0
     st = pipe.stats()
     cpu = (cpu1.ru_utime + cpu1.ru_stime - cpu0.ru_utime - cpu0.ru_stime) / wall * 100
-    print(f"translator: {st.translator}")
+    print(f"translator: {st.translator}; overlap tracking: {args.overlap}")
     print(st.status_line())
     print("stage ms (p50/p95): " + ", ".join(f"{k} {a:.1f}/{b:.1f}" for k, (a, b) in st.stage_ms.items()))
     print(
