@@ -7,7 +7,7 @@ from typing import Optional
 
 import numpy as np
 
-from w2le_live.personal.geometry import features, lip_vector
+from w2le_live.personal.geometry import features, lip_vector, pair_gaps
 
 
 @dataclass
@@ -42,8 +42,10 @@ class EmotionBank:
 class RetrievalConfig:
     """Bank retrieval: lip shape decides, eye aperture breaks ties, a switch must pay ``switch_cost``."""
 
-    eye_weight: float = 0.5  # relative to the lip-shape distance (both in face widths)
-    switch_cost: float = 0.012  # face widths: a new frame must fit this much better to replace the current one
+    gap_weight: float = 2.0  # inner-lip opening per upper/lower pair: what lip sync is judged on
+    shape_weight: float = 0.5  # the inner-lip contour's shape and place
+    eye_weight: float = 0.3  # eye apertures (all in face widths)
+    switch_cost: float = 0.004  # face widths: a new frame must fit this much better to replace the current one
     fade_frames: int = 3  # cross-fade length after a switch
 
 
@@ -56,6 +58,7 @@ class Retriever:
     def __init__(self, bank: EmotionBank, cfg: RetrievalConfig = RetrievalConfig()):
         self.cfg = cfg
         self._lips = lip_vector(bank.norm)  # (B, 40)
+        self._gaps = pair_gaps(bank.norm)  # (B, 9)
         self._eyes = features(bank.norm)[:, 1:]  # (B, 2)
         self.reset()
 
@@ -69,9 +72,11 @@ class Retriever:
         """target_norm: (478, 3) float32 normalised target geometry -> (B,) float32 RMS distances (face widths)."""
         d = self._lips - lip_vector(target_norm)[None]
         lip = np.sqrt((d * d).mean(1))
+        g = self._gaps - pair_gaps(target_norm)[None]
+        gap = np.sqrt((g * g).mean(1))
         e = self._eyes - features(target_norm)[1:][None]
         eye = np.sqrt((e * e).mean(1))
-        return lip + self.cfg.eye_weight * eye
+        return self.cfg.gap_weight * gap + self.cfg.shape_weight * lip + self.cfg.eye_weight * eye
 
     def choose(self, target_norm: np.ndarray) -> list[tuple[int, float]]:
         """Best bank frame for the target geometry (478, 3) float32, with hysteresis and a cross-fade."""

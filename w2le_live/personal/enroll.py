@@ -85,8 +85,11 @@ def track(frames: Iterable[np.ndarray], cfg: EnrollConfig = EnrollConfig(), seco
 
     from w2le_live.face.tracker import FaceTracker
 
+    from w2le_live.config import TrackerConfig
+
     own = tracker is None
-    tr = tracker or FaceTracker()
+    # bank landmarks must sit exactly on their own pixels: no temporal smoothing (it lags fast lip motion)
+    tr = tracker or FaceTracker(TrackerConfig(landmark_min_cutoff=1e4, landmark_beta=0.0))
     lms, crops, clm = [], [], []
     pending: list[tuple[np.ndarray, np.ndarray]] = []
     template = None
@@ -119,15 +122,15 @@ def track(frames: Iterable[np.ndarray], cfg: EnrollConfig = EnrollConfig(), seco
                 pending.append((frame, lm))
                 if len(pending) >= cfg.fps:
                     template = G.build_template(np.stack([p[1] for p in pending]), iterations=1)
-                    for f, l in pending:
-                        cut(f, l)
+                    for f, lmk in pending:
+                        cut(f, lmk)
                     pending = []
             else:
                 cut(frame, lm)
         if template is None and pending:
             template = G.build_template(np.stack([p[1] for p in pending]), iterations=1)
-            for f, l in pending:
-                cut(f, l)
+            for f, lmk in pending:
+                cut(f, lmk)
     finally:
         if own:
             tr.close()

@@ -137,3 +137,10 @@ def keep_openings(offset: np.ndarray) -> np.ndarray:
 def lip_vector(norm: np.ndarray) -> np.ndarray:
     """Retrieval key: inner-lip shape relative to the template origin. norm: (..., 478, 3) -> (..., 40) float32."""
     return norm[..., list(LIP_FEATURE), :2].reshape(*norm.shape[:-2], -1).astype(np.float32)
+
+
+def pair_gaps(norm: np.ndarray) -> np.ndarray:
+    """Signed vertical inner-lip gaps per upper/lower pair. norm: (..., 478, 3) -> (..., 9) float32."""
+    a = norm[..., [p[0] for p in INNER_LIP_PAIRS], 1]
+    b = norm[..., [p[1] for p in INNER_LIP_PAIRS], 1]
+    return (b - a).astype(np.float32)

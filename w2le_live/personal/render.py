@@ -38,31 +38,35 @@ def _hull_mask(shape: tuple[int, int], pts: np.ndarray) -> np.ndarray:
 
 
 def _smooth_ramp(dist: np.ndarray, width: float) -> np.ndarray:
-    a = np.clip(dist / max(width, 1e-3), 0.0, 1.0)
-    return a * a * (3.0 - 2.0 * a)
+    """Smoothstep of dist / width: (h, w) float32 in [0, 1]."""
+    a = dist * np.float32(1.0 / max(width, 1e-3))
+    np.minimum(a, 1.0, out=a)
+    b = np.float32(3.0) - 2.0 * a
+    a *= a
+    a *= b
+    return a
 
 
-def face_mask(grid: W.Grid, target: np.ndarray, pose: Pose, upper: bool, cfg: RenderConfig
-              ) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
-    """Binary region (h, w) uint8 to replace and its distance to the border (h, w) float32 pixels.
+def face_mask(rect: tuple[int, int, int, int], target: np.ndarray, pose: Pose, upper: bool,
+              cfg: RenderConfig) -> np.ndarray:  # fmt: skip
+    """Binary region (h, w) uint8 of the frame rect (x0, y0, x1, y1) to replace.
 
     target: (478, 2+) float32 frame pixels. Lower face: the face oval below a line ``eye_cut`` under the
     lower eyelids (in the face's own axes); upper: the whole oval.
     """
-    import cv2
-
-    local = target[:, :2] - np.array([grid.x0, grid.y0], np.float32)
-    m = _hull_mask((grid.h, grid.w), local[list(FACE_OVAL)])
+    x0, y0, x1, y1 = rect
+    local = target[:, :2] - np.array([x0, y0], np.float32)
+    m = _hull_mask((y1 - y0, x1 - x0), local[list(FACE_OVAL)])
     if not upper:
         q = pose.to_norm(target)
         y_cut = float(q[[145, 374], 1].mean()) + cfg.eye_cut
         m2 = pose.s * pose.R[:2, :2]
-        inv = np.linalg.inv(m2)
-        ys, xs = np.mgrid[0 : grid.h, 0 : grid.w].astype(np.float32)
-        ny = inv[1, 0] * (xs + grid.x0 - pose.t[0]) + inv[1, 1] * (ys + grid.y0 - pose.t[1])
+        inv = np.array([[m2[1, 1], -m2[0, 1]], [-m2[1, 0], m2[0, 0]]]) / (m2[0, 0] * m2[1, 1] - m2[0, 1] * m2[1, 0])
+        xs = np.arange(x0, x1, dtype=np.float32)[None, :] - np.float32(pose.t[0])
+        ys = np.arange(y0, y1, dtype=np.float32)[:, None] - np.float32(pose.t[1])
+        ny = np.float32(inv[1, 0]) * xs + np.float32(inv[1, 1]) * ys
         m[ny < y_cut] = 0
-    dist = cv2.distanceTransform(m, cv2.DIST_L2, 3)
-    return m, dist
+    return m
 
 
 def _blur(x: np.ndarray, sigma: float) -> np.ndarray:
@@ -86,56 +90,70 @@ def render(frame: np.ndarray, live: np.ndarray, target: np.ndarray, pose: Pose, 
     import cv2
 
     h, w = frame.shape[:2]
-    oval = np.concatenate([target[list(FACE_OVAL), :2], live[list(FACE_OVAL), :2]])
-    x0, y0 = np.floor(oval.min(0)).astype(int) - 2
-    x1, y1 = np.ceil(oval.max(0)).astype(int) + 2
+    oval = target[list(FACE_OVAL), :2]
+    x0, y0 = np.floor(oval.min(0)).astype(int) - 1
+    x1, y1 = np.ceil(oval.max(0)).astype(int) + 1 + cfg.step
     x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, w), min(y1, h)
     if x1 - x0 < 16 or y1 - y0 < 16:
         return frame
-    grid = W.make_grid((x0, y0, x1, y1), cfg.step)
+    mask = face_mask((x0, y0, x1, y1), target, pose, upper, cfg)
+    ys, xs = np.nonzero(mask.any(1))[0], np.nonzero(mask.any(0))[0]
+    if len(ys) < 8 or len(xs) < 8:
+        return frame
+    grid = W.make_grid((x0 + xs[0], y0 + ys[0], x0 + xs[-1] + 1, y0 + ys[-1] + 1), cfg.step)
     gx1, gy1 = min(grid.x0 + grid.w, w), min(grid.y0 + grid.h, h)
     rw, rh = gx1 - grid.x0, gy1 - grid.y0
+    mask = mask[grid.y0 - y0 : gy1 - y0, grid.x0 - x0 : gx1 - x0]
     face_w = float(np.linalg.norm(target[234, :2] - target[454, :2]))
     idx = W.triangle_index(target, grid)
 
     warped = None
     for j, wt in choice:
         maps = W.upsample(W.coarse_map(idx, W.affines(target, bank.crop_landmarks[j]), grid), grid)
-        img = W.remap(bank.crops[j], maps).astype(np.float32)
-        warped = img * wt if warped is None else warped + img * wt
-    warped = warped[:rh, :rw]
+        img = W.remap(bank.crops[j], (maps[0][:rh, :rw], maps[1][:rh, :rw]))
+        warped = img if warped is None else cv2.addWeighted(warped, 1.0 - wt, img, wt, 0.0)
     orig = frame[grid.y0 : gy1, grid.x0 : gx1]
-    origf = orig.astype(np.float32)
-
-    mask, dist = face_mask(grid, target, pose, upper, cfg)
-    mask, dist = mask[:rh, :rw], dist[:rh, :rw]
-    alpha = _smooth_ramp(dist, cfg.feather * face_w) * float(min(max(intensity, 0.0), 1.0))
-
-    # light: weights exclude the mouth (teeth differ by design) and the eyes
-    local = target[:, :2] - np.array([grid.x0, grid.y0], np.float32)
-    wgt = mask.astype(np.float32)
-    wgt[_hull_mask((rh, rw), local[list(LIPS_OUTER)]) > 0] = 0.0
-    diff = (origf - warped) * wgt[..., None]
-    sig = cfg.light_sigma * face_w
-    low = _blur(diff, sig) / np.maximum(_blur(wgt, sig), 1e-3)[..., None]
-    n = max(float(wgt.sum()), 1.0)
-    mean = diff.reshape(-1, 3).sum(0) / n
-    inner = _smooth_ramp(dist, cfg.light_band * face_w)[..., None]
-    warped += low * (1.0 - inner) + mean * inner
+    dist = cv2.distanceTransform(mask, cv2.DIST_L2, 3)
 
     if upper:  # the eyeballs stay the live ones, moved with the lids
-        tris, _, is_eye = triangles()
+        _, _, is_eye = triangles()
         eye = is_eye[np.maximum(idx, 0)] & (idx >= 0)
         if eye.any():
             maps = W.upsample(W.coarse_map(idx, W.affines(target, live), grid), grid)
-            live_w = W.remap(frame, maps)[:rh, :rw].astype(np.float32)
+            live_w = W.remap(frame, (maps[0][:rh, :rw], maps[1][:rh, :rw]))
             ea = cv2.resize(eye.astype(np.float32), (grid.w, grid.h), interpolation=cv2.INTER_LINEAR)[:rh, :rw]
-            ea = cv2.GaussianBlur(ea, (0, 0), cfg.eye_feather_px)[..., None]
-            warped = warped * (1.0 - ea) + live_w * ea
+            ea = cv2.GaussianBlur(ea, (0, 0), cfg.eye_feather_px)
+            warped = cv2.blendLinear(live_w, warped, ea, 1.0 - ea)
+    else:
+        ea = None
 
-    a = alpha[..., None]
-    res = np.clip(origf + a * (warped - origf), 0, 255).astype(np.uint8)
-    np.copyto(res, orig, where=(alpha <= 0)[..., None])
+    # light: the live frame's low frequencies near the border, its mean inside; not from the mouth or eyeballs
+    local = target[:, :2] - np.array([grid.x0, grid.y0], np.float32)
+    wgt = mask.astype(np.float32)
+    wgt[_hull_mask((rh, rw), local[list(LIPS_OUTER)]) > 0] = 0.0
+    if ea is not None:
+        wgt *= 1.0 - np.minimum(ea * 4.0, 1.0)
+    f = 4
+    sw, sh = max(1, rw // f), max(1, rh // f)
+    down = cv2.INTER_AREA
+    o_s = cv2.resize(orig, (sw, sh), interpolation=down).astype(np.float32)
+    w_s = cv2.resize(warped, (sw, sh), interpolation=down).astype(np.float32)
+    g_s = cv2.resize(wgt, (sw, sh), interpolation=down)
+    d_s = (o_s - w_s) * g_s[..., None]
+    mean = d_s.reshape(-1, 3).sum(0) / max(float(g_s.sum()), 1e-3)
+    sig = max(cfg.light_sigma * face_w / f, 0.5)
+    low = cv2.GaussianBlur(d_s, (0, 0), sig) / np.maximum(cv2.GaussianBlur(g_s, (0, 0), sig), 1e-3)[..., None]
+    inner = _smooth_ramp(cv2.resize(dist, (sw, sh), interpolation=down), cfg.light_band * face_w)
+    corr_s = (low - mean) * (1.0 - inner)[..., None] + mean
+    corr = cv2.resize(corr_s, (rw, rh), interpolation=cv2.INTER_LINEAR)
+    wc = warped.astype(np.float32)
+    wc += corr
+    np.clip(wc, 0, 255, out=wc)
+    wc = wc.astype(np.uint8)
+
+    alpha = _smooth_ramp(dist, cfg.feather * face_w)
+    alpha *= float(min(max(intensity, 0.0), 1.0))
+    res = cv2.blendLinear(wc, orig, alpha, 1.0 - alpha)
     out = frame.copy()
     out[grid.y0 : gy1, grid.x0 : gx1] = res
     return out

@@ -76,19 +76,23 @@ def triangle_index(target: np.ndarray, grid: Grid) -> np.ndarray:
 def affines(target: np.ndarray, source: np.ndarray) -> np.ndarray:
     """Per-triangle affine target -> source. target, source: (478, 2+) float32 pixels.
 
-    Returns (T, 2, 3) float32; degenerate target triangles get their source's translation only.
+    Returns (T, 2, 3) float32; degenerate target triangles get their source's first vertex as a constant.
     """
     tris = triangles()[0]
-    d = np.ones((len(tris), 3, 3), np.float64)
-    d[:, :2, :] = target[tris, :2].transpose(0, 2, 1)
-    s = source[tris, :2].transpose(0, 2, 1).astype(np.float64)  # (T, 2, 3)
-    det = np.linalg.det(d)
+    p = target[:, :2].astype(np.float32)[tris]  # (T, 3, 2)
+    q = source[:, :2].astype(np.float32)[tris]
+    e1, e2 = p[:, 1] - p[:, 0], p[:, 2] - p[:, 0]
+    f1, f2 = q[:, 1] - q[:, 0], q[:, 2] - q[:, 0]
+    det = e1[:, 0] * e2[:, 1] - e1[:, 1] * e2[:, 0]
     bad = np.abs(det) < 1e-6
-    d[bad] = np.eye(3)
-    a = s @ np.linalg.inv(d)
-    a[bad] = 0.0
-    a[bad, :, 2] = s[bad].mean(-1)
-    return a.astype(np.float32)
+    inv = 1.0 / np.where(bad, 1.0, det)
+    # M = [f1 f2] @ inv([e1 e2]) with inv([e1 e2]) = [[e2y, -e2x], [-e1y, e1x]] / det
+    a = np.empty((len(tris), 2, 3), np.float32)
+    a[:, :, 0] = (f1 * e2[:, 1:2] - f2 * e1[:, 1:2]) * inv[:, None]
+    a[:, :, 1] = (f2 * e1[:, 0:1] - f1 * e2[:, 0:1]) * inv[:, None]
+    a[bad, :, :2] = 0.0
+    a[:, :, 2] = q[:, 0] - a[:, :, 0] * p[:, 0, 0:1] - a[:, :, 1] * p[:, 0, 1:2]
+    return a
 
 
 def coarse_map(index: np.ndarray, aff: np.ndarray, grid: Grid) -> np.ndarray:
