@@ -26,6 +26,8 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("build-engine", "build_engine", "build a TensorRT engine from a checkpoint (NVIDIA GPUs)"),
     ("bench", "bench", "benchmark generator backends and the live pipeline"),
     ("eval", "evaluate", "evaluate a model: lip sync, FID and emotion change"),
+    ("enroll", "enroll", "teach the personal translator your own expression of an emotion"),
+    ("profile", "profile", "list, show or delete personal-emotion profiles"),
 )
 
 

@@ -83,9 +83,8 @@ def track(frames: Iterable[np.ndarray], cfg: EnrollConfig = EnrollConfig(), seco
     """
     import cv2
 
-    from w2le_live.face.tracker import FaceTracker
-
     from w2le_live.config import TrackerConfig
+    from w2le_live.face.tracker import FaceTracker
 
     own = tracker is None
     # bank landmarks must sit exactly on their own pixels: no temporal smoothing (it lags fast lip motion)

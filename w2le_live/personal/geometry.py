@@ -123,11 +123,11 @@ def expression_offset(emotion: np.ndarray, reference: np.ndarray) -> np.ndarray:
     return coef[-1].reshape(-1, 3).astype(np.float32)
 
 
-def keep_openings(offset: np.ndarray) -> np.ndarray:
-    """An offset (478, 3) float32 with each inner-lip and eyelid pair moved together, so the live mouth
-    opening and eye apertures survive it. Returns a new (478, 3) float32 array."""
+def keep_openings(offset: np.ndarray, lids: bool = True) -> np.ndarray:
+    """An offset (478, 3) float32 with each inner-lip (and, with ``lids``, eyelid) pair moved together, so the
+    live mouth opening (and eye apertures) survive it. Returns a new (478, 3) float32 array."""
     out = offset.copy()
-    for a, b in INNER_LIP_PAIRS + LEFT_LID_PAIRS + RIGHT_LID_PAIRS:
+    for a, b in INNER_LIP_PAIRS + ((LEFT_LID_PAIRS + RIGHT_LID_PAIRS) if lids else ()):
         m = 0.5 * (offset[a] + offset[b])
         out[a] = m
         out[b] = m

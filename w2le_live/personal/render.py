@@ -15,6 +15,8 @@ from w2le_live.personal.mesh import triangles
 
 # Emotions whose eyes and brows come from the bank too (the eyeballs stay live).
 UPPER_FACE = frozenset({"surprised", "angry", "sad", "fear", "disgusted", "neutral"})
+# Emotions that widen the eyes: their eye offset is applied and the eyes come from the bank as well.
+WIDE_EYES = frozenset({"surprised", "fear"})
 
 
 @dataclass(frozen=True)
@@ -80,11 +82,12 @@ def _blur(x: np.ndarray, sigma: float) -> np.ndarray:
 
 def render(frame: np.ndarray, live: np.ndarray, target: np.ndarray, pose: Pose, bank: EmotionBank,
            choice: Sequence[tuple[int, float]], upper: bool, intensity: float,
-           cfg: RenderConfig = RenderConfig()) -> np.ndarray:  # fmt: skip
+           cfg: RenderConfig = RenderConfig(), live_eyes: bool = True) -> np.ndarray:  # fmt: skip
     """The translated frame.
 
     frame: (H, W, 3) uint8 BGR. live: (478, 3) float32 live landmarks, frame pixels. target: (478, 3)
     float32 target geometry, frame pixels. choice: [(bank index, weight)], weights summing to 1.
+    upper: replace eyes and brows too; live_eyes: then keep the live eyeballs (moved with the lids).
     intensity: 0..1 scales the texture (the caller scaled the offset). Returns a new (H, W, 3) uint8 frame.
     """
     import cv2
@@ -115,7 +118,7 @@ def render(frame: np.ndarray, live: np.ndarray, target: np.ndarray, pose: Pose, 
     orig = frame[grid.y0 : gy1, grid.x0 : gx1]
     dist = cv2.distanceTransform(mask, cv2.DIST_L2, 3)
 
-    if upper:  # the eyeballs stay the live ones, moved with the lids
+    if upper and live_eyes:  # the eyeballs stay the live ones, moved with the lids
         _, _, is_eye = triangles()
         eye = is_eye[np.maximum(idx, 0)] & (idx >= 0)
         if eye.any():

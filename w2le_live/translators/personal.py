@@ -77,7 +77,9 @@ class PersonalTranslator(Translator):
             off = G.expression_offset(bank.tracked, live)
         if off is None:
             return np.zeros((478, 3), np.float32)  # not calibrated yet: the bank's texture on the live shape
-        off = G.keep_openings(off)
+        from w2le_live.personal.render import WIDE_EYES
+
+        off = G.keep_openings(off, lids=emotion not in WIDE_EYES)
         if bank.offset is not None or "neutral" in self.banks and emotion != "neutral" or self._calib_done:
             self._offsets[emotion] = off
         return off
@@ -103,7 +105,7 @@ class PersonalTranslator(Translator):
                   controls: Controls) -> np.ndarray:  # fmt: skip
         """frame: (H, W, 3) uint8 BGR; mel is ignored (the lips follow the live landmarks)."""
         from w2le_live.personal.bank import Retriever
-        from w2le_live.personal.render import UPPER_FACE, render
+        from w2le_live.personal.render import UPPER_FACE, WIDE_EYES, render
 
         if face is None:
             return frame
@@ -117,4 +119,5 @@ class PersonalTranslator(Translator):
         if emotion not in self._retrievers:
             self._retrievers[emotion] = Retriever(self.banks[emotion], self.retrieval_cfg)
         choice = self._retrievers[emotion].choose(tn)
-        return render(frame, lm, tp, pose, self.banks[emotion], choice, emotion in UPPER_FACE, k, self.render_cfg)
+        return render(frame, lm, tp, pose, self.banks[emotion], choice, emotion in UPPER_FACE, k, self.render_cfg,
+                      live_eyes=emotion not in WIDE_EYES)
