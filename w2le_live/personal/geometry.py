@@ -112,11 +112,16 @@ def expression_offset(emotion: np.ndarray, reference: np.ndarray) -> np.ndarray:
 
     emotion, reference: (F1, 478, 3) and (F2, 478, 3) float32 normalised frames of the emotion and of the
     reference (neutral) face. Each coordinate is regressed on [1, opening, eye L, eye R, is_emotion]; the
-    is_emotion coefficient is returned as (478, 3) float32 in face widths.
+    is_emotion coefficient is returned as (478, 3) float32 in face widths. The mouth opening is centred over
+    both sets (its mean difference is speech, removed), the eye apertures within each set (blinks are
+    removed, but an emotion's own narrowing or widening of the eyes stays in the offset with the brows).
     """
     x = np.concatenate([emotion, reference]).reshape(len(emotion) + len(reference), -1).astype(np.float64)
-    f = np.concatenate([features(emotion), features(reference)]).astype(np.float64)
-    f -= f.mean(0)
+    fe, fr = features(emotion).astype(np.float64), features(reference).astype(np.float64)
+    fe[:, 1:] -= fe[:, 1:].mean(0)
+    fr[:, 1:] -= fr[:, 1:].mean(0)
+    f = np.concatenate([fe, fr])
+    f[:, 0] -= f[:, 0].mean()
     is_em = np.r_[np.ones(len(emotion)), np.zeros(len(reference))]
     d = np.column_stack([np.ones(len(x)), f, is_em])
     coef, *_ = np.linalg.lstsq(d, x, rcond=None)

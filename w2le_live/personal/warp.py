@@ -53,7 +53,7 @@ def make_grid(rect: tuple[int, int, int, int], step: int = 2) -> Grid:
 def triangle_index(target: np.ndarray, grid: Grid) -> np.ndarray:
     """Which triangle covers each coarse grid point. target: (478, 2+) float32 frame pixels.
 
-    Returns (gh, gw) int32, -1 outside the mesh.
+    Returns (gh, gw) int32; points outside the mesh take the nearest triangle (see :func:`fill_holes`).
     """
     import cv2
 
@@ -70,6 +70,23 @@ def triangle_index(target: np.ndarray, grid: Grid) -> np.ndarray:
     fill = cv2.fillConvexPoly
     for i in order:
         fill(out, pts[i], int(i), cv2.LINE_8, SHIFT)
+    return fill_holes(out)
+
+
+def fill_holes(index: np.ndarray) -> np.ndarray:
+    """Give every uncovered grid point (-1) the triangle of its nearest covered one, so the map extrapolates
+    the neighbouring affine instead of jumping (the oval's convex hull pokes out of the mesh at the temples).
+    index: (gh, gw) int32 -> (gh, gw) int32."""
+    import cv2
+
+    holes = index < 0
+    if not holes.any() or holes.all():
+        return index
+    _, labels = cv2.distanceTransformWithLabels(holes.astype(np.uint8), cv2.DIST_L2, 3,
+                                                labelType=cv2.DIST_LABEL_PIXEL)  # fmt: skip
+    valid = index[~holes]  # labels number the zero (covered) pixels in raster order, from 1
+    out = index.copy()
+    out[holes] = valid[labels[holes] - 1]
     return out
 
 
@@ -97,12 +114,10 @@ def affines(target: np.ndarray, source: np.ndarray) -> np.ndarray:
 
 def coarse_map(index: np.ndarray, aff: np.ndarray, grid: Grid) -> np.ndarray:
     """Source coordinates at the coarse grid. index: (gh, gw) int32 from :func:`triangle_index`;
-    aff: (T, 2, 3) float32 from :func:`affines`. Returns (gh, gw, 2) float32 (-1e4 outside the mesh)."""
+    aff: (T, 2, 3) float32 from :func:`affines`. Returns (gh, gw, 2) float32."""
     x, y = grid.coords()
     a = aff[np.maximum(index, 0)]  # (gh, gw, 2, 3)
-    m = a[..., 0] * x[..., None] + a[..., 1] * y[..., None] + a[..., 2]
-    m[index < 0] = -1e4
-    return m
+    return a[..., 0] * x[..., None] + a[..., 1] * y[..., None] + a[..., 2]
 
 
 def upsample(coarse: np.ndarray, grid: Grid) -> tuple[np.ndarray, np.ndarray]:
