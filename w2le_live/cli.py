@@ -25,6 +25,8 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("export", "export", "export a checkpoint to ONNX (fp32 or calibrated int8)"),
     ("build-engine", "build_engine", "build a TensorRT engine from a checkpoint (NVIDIA GPUs)"),
     ("bench", "bench", "benchmark generator backends and the live pipeline"),
+    ("enroll", "enroll", "teach the personal translator your own expression of an emotion"),
+    ("profile", "profile", "list, show or delete personal-emotion profiles"),
 )
 
 

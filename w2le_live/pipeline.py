@@ -549,7 +549,7 @@ class Pipeline:
             last_error=self._last_error,
             latency_ms_p99=pct(self._c.latency, 99),
             stage_ms_p99={s: pct(d, 99) for s, d in self._c.stage.items()},
-            serving=self._translator.serving(self._controls.target),
+            serving=self._translator.serving_label(self._controls.target),
             face_reused=self._c.face_reused,
             untranslated=self._c.untranslated,
         )

@@ -57,6 +57,6 @@ class Translator(abc.ABC):
         """One line for logs and the status bar."""
         return f"{self.name} ({', '.join(self.emotions)})"
 
-    def serving(self, target: str) -> str:
+    def serving_label(self, target: str) -> str:
         """A short label of what makes ``target`` now, for the status line and tray tooltip."""
         return f"{self.name} {target}"

@@ -41,7 +41,7 @@ class NeuralTranslator(Translator):
         self.emotions = (target,)
         self.alignment = self.meta.alignment
 
-    def serving(self, target: str) -> str:
+    def serving_label(self, target: str) -> str:
         src = self.meta.source_emotion or "any"
         what = "lip-sync" if self.emotions[0] == LIPSYNC else f"{src}->{self.emotions[0]}"
         return f"neural {what} {self.backend.name} {self.backend.precision}"

@@ -1,0 +1,120 @@
+"""The personal translator on two real MEAD actors: bank from the actor's own emotion clip, driven by the actor's
+neutral clip. The independent facex judge must see (nearly) the actor's real emotion, the mouth opening must
+stay the driving one, and the paste-in must not flicker or leave a seam."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from w2le_live.face.masks import crop_face, face_oval_mask
+from w2le_live.personal import metrics as M
+from w2le_live.translators.base import Controls
+
+ACTORS = ("M030", "W009")
+EMOTIONS = ("happy", "surprised")
+
+
+def _clip(root, actor, emotion):
+    level = 1 if emotion == "neutral" else 3
+    return root / "mead" / f"{actor}_front_{emotion}_level{level}_001.mp4"
+
+
+def _track(path):
+    from w2le_live.face.tracker import FaceTracker
+    from w2le_live.io.video import iter_frames
+
+    with FaceTracker() as tr:
+        return [(f, tr.process(f, t)) for _, t, f in iter_frames(path)]
+
+
+@pytest.fixture(scope="module")
+def judge(shared_data):
+    from w2le_live.models.facex_judge import FacexJudge
+
+    return FacexJudge(shared_data / "models" / "facex" / "model_optimized.tflite")
+
+
+def _p(judge, pairs, target):
+    return float(np.mean([judge.prob(crop_face(f, face.box, 200)[0], target) for f, face in pairs if face]))
+
+
+@pytest.fixture(scope="module")
+def runs(shared_data, judge):
+    """(actor, emotion) -> dict(drive, out, translator, p_in, p_out, p_real); tracking and enrolment done once."""
+    from w2le_live.personal.enroll import enroll_file
+    from w2le_live.translators.personal import PersonalTranslator
+
+    res = {}
+    for actor in ACTORS:
+        drive = _track(_clip(shared_data, actor, "neutral"))
+        for emo in EMOTIONS:
+            bank = enroll_file(emo, str(_clip(shared_data, actor, emo)), str(_clip(shared_data, actor, "neutral")))
+            tr = PersonalTranslator({emo: bank})
+            out = [tr.translate(f, face, None, Controls(emo, 1.0)) for f, face in drive]
+            faces = [face for _, face in drive]
+            res[actor, emo] = dict(
+                drive=drive, out=out, translator=tr, p_in=_p(judge, drive, emo),
+                p_out=_p(judge, list(zip(out, faces)), emo),
+                p_real=_p(judge, _track(_clip(shared_data, actor, emo)), emo),
+            )  # fmt: skip
+    return res
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+@pytest.mark.parametrize("emotion", EMOTIONS)
+def test_judge_sees_the_actors_own_emotion(runs, actor, emotion):
+    r = runs[actor, emotion]
+    assert r["p_real"] > 0.45  # the real clip is recognisable: the comparison means something
+    assert r["p_out"] >= 0.88 * r["p_real"], (r["p_in"], r["p_out"], r["p_real"])
+    assert r["p_out"] >= r["p_in"] + 0.3
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+@pytest.mark.parametrize("emotion", EMOTIONS)
+def test_mouth_opening_is_the_live_one(runs, actor, emotion):
+    r = runs[actor, emotion]
+    a = M.mouth_opening([f for f, _ in r["drive"]])
+    b = M.mouth_opening(r["out"])
+    assert np.nanstd(a) > 0.02  # the actor really talks
+    assert M.correlation(a, b) >= 0.94
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+def test_no_flicker_no_seam(runs, actor):
+    for emo, flick_max in (("happy", 1.2), ("surprised", 1.5)):
+        r = runs[actor, emo]
+        ins = [f for f, _ in r["drive"]]
+        masks = [face_oval_mask(f.shape, face.landmarks) for f, face in r["drive"]]
+        assert M.flicker(r["out"], masks) <= flick_max * M.flicker(ins, masks), emo
+        g = np.array([M.boundary_gradient(a, b) for a, b in zip(ins[::6], r["out"][::6])])
+        assert np.isfinite(g).all()
+        assert g[:, 1].mean() <= 1.1 * g[:, 0].mean(), emo
+
+
+def test_intensity_passthrough_and_untouched_outside(runs):
+    r = runs["M030", "happy"]
+    tr = r["translator"]
+    frame, face = r["drive"][40]
+    region = face_oval_mask(frame.shape, face.landmarks)
+    assert tr.translate(frame, None, None, Controls("happy", 1.0)) is frame
+    assert tr.translate(frame, face, None, Controls("happy", 1.0, bypass=True)) is frame
+    assert tr.translate(frame, face, None, Controls("sad", 1.0)) is frame  # not enrolled: untouched
+    diffs = []
+    for k in (0.0, 0.3, 0.7, 1.0):
+        y = tr.translate(frame, face, None, Controls("happy", k))
+        assert np.array_equal(y[region == 0], frame[region == 0])
+        diffs.append(np.abs(y.astype(int) - frame.astype(int)).sum())
+    assert diffs[0] == 0 and diffs[0] < diffs[1] < diffs[2] < diffs[3]
+
+
+def test_offset_regression_removes_speech(runs):
+    """The regressed offset of the smile barely moves the inner-lip gap, yet lifts the lip corners."""
+    from w2le_live.personal.geometry import features, keep_openings
+
+    bank = runs["M030", "happy"]["translator"].banks["happy"]
+    off = bank.offset
+    assert abs(features(bank.template + off)[0] - features(bank.template)[0]) < 0.02
+    kept = keep_openings(off)
+    assert abs(features(bank.template + kept)[0] - features(bank.template)[0]) < 1e-4
+    assert kept[61, 1] < -0.01 and kept[291, 1] < -0.01

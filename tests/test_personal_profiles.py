@@ -1,0 +1,211 @@
+"""Personal emotion: enrolment refusals, the profile store (round trip, versions, damage) and translator selection."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from w2le_live.errors import UserError
+from w2le_live.personal.enroll import (
+    EnrollConfig,
+    EnrollmentError,
+    Tracked,
+    check,
+    enroll_file,
+    enroll_frames,
+)
+from w2le_live.personal.profiles import (
+    FORMAT,
+    VERSION,
+    Profile,
+    ProfileError,
+    delete_profile,
+    list_profiles,
+    save_bank,
+)
+
+HAPPY = "mead/M030_front_happy_level3_001.mp4"
+NEUTRAL = "mead/M030_front_neutral_level1_001.mp4"
+
+
+def _one_sentence(msg: str) -> None:
+    assert msg and msg.endswith(".") and "\n" not in msg, msg
+    assert msg.count(". ") == 0 or msg.count("; ") > 0, msg  # one sentence (clauses joined by ';')
+
+
+@pytest.fixture(scope="module")
+def bank(shared_data):
+    return enroll_file("happy", str(shared_data / HAPPY), neutral=str(shared_data / NEUTRAL))
+
+
+@pytest.fixture()
+def data_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("W2LE_DATA_DIR", str(tmp_path))
+    return tmp_path
+
+
+def _frames(path, n=None):
+    from w2le_live.io.video import iter_frames
+
+    for i, _, f in iter_frames(path):
+        if n is not None and i >= n:
+            return
+        yield f
+
+
+# -- enrolment refusals ---------------------------------------------------------------------------------
+def test_refuses_clip_without_face():
+    black = (np.zeros((240, 320, 3), np.uint8) for _ in range(60))
+    with pytest.raises(EnrollmentError, match="no face") as e:
+        enroll_frames("happy", black, "the black clip")
+    _one_sentence(str(e.value))
+
+
+def test_refuses_two_faces(shared_data):
+    """Two real actors side by side (MediaPipe's detector misses the small faces of the group photos)."""
+    a = _frames(shared_data / NEUTRAL, 60)
+    b = _frames(shared_data / "mead/W009_front_neutral_level1_001.mp4", 60)
+    with pytest.raises(EnrollmentError, match="more than one face") as e:
+        enroll_frames("happy", (np.hstack([x, y]) for x, y in zip(a, b)), "the two-person clip")
+    _one_sentence(str(e.value))
+
+
+def test_refuses_too_short(shared_data):
+    with pytest.raises(EnrollmentError, match="only 1.2 s") as e:
+        enroll_frames("happy", _frames(shared_data / HAPPY, 30), "the short clip")
+    _one_sentence(str(e.value))
+
+
+def test_refuses_still_face(shared_data):
+    """A photo repeated for 3 s has a face but no mouth movement to learn from."""
+    import cv2
+
+    img = cv2.imread(str(shared_data / "images" / "single_face.jpg"))
+    with pytest.raises(EnrollmentError, match="too little mouth movement") as e:
+        enroll_frames("happy", (img for _ in range(75)), "the photo")
+    _one_sentence(str(e.value))
+
+
+def test_refuses_small_and_dark_faces():
+    lm = np.zeros((60, 478, 3), np.float32)
+    ok = dict(landmarks=lm, crops=np.zeros((60, 8, 8, 3), np.uint8), crop_landmarks=lm[..., :2], frames=60,
+              multi_face=0)  # fmt: skip
+    check(Tracked(**ok, luma=100.0, face_px=150.0), "x")  # fine
+    with pytest.raises(EnrollmentError, match="too small"):
+        check(Tracked(**ok, luma=100.0, face_px=30.0), "x")
+    with pytest.raises(EnrollmentError, match="too dark"):
+        check(Tracked(**ok, luma=12.0, face_px=150.0), "x")
+    with pytest.raises(EnrollmentError, match="more than one face"):
+        check(Tracked(**{**ok, "multi_face": 30}, luma=100.0, face_px=150.0), "x")
+
+
+def test_bank_is_compact_and_consistent(bank):
+    cfg = EnrollConfig()
+    assert 80 <= len(bank) <= cfg.max_bank
+    assert bank.crops.shape[1:] == (cfg.crop_size, cfg.crop_size, 3)
+    assert bank.offset is not None and bank.offset.shape == (478, 3)
+    # a smile: the lip corners go up (normalised y down) and apart
+    assert bank.offset[61, 1] < -0.01 and bank.offset[291, 1] < -0.01
+    assert bank.offset[291, 0] - bank.offset[61, 0] > 0.01
+    # crop landmarks sit inside the crop
+    assert bank.crop_landmarks[:, :, :2].min() > 0 and bank.crop_landmarks.max() < cfg.crop_size
+
+
+# -- profiles -------------------------------------------------------------------------------------------
+def test_profile_round_trip(bank, data_dir):
+    folder = save_bank("alice", bank)
+    assert folder == data_dir / "profiles" / "alice"
+    assert list_profiles() == ["alice"]
+    p = Profile("alice")
+    assert p.emotions == ("happy",) and p.has("happy") and not p.has("sad")
+    assert p.size_bytes() < 20e6
+    b = p.load("happy")
+    assert len(b) == len(bank)
+    np.testing.assert_array_equal(b.crop_landmarks, bank.crop_landmarks)
+    np.testing.assert_allclose(b.norm, bank.norm, atol=2e-3)
+    np.testing.assert_array_equal(b.offset, bank.offset)
+    assert np.abs(b.crops.astype(int) - bank.crops.astype(int)).mean() < 3.0  # JPEG
+    with pytest.raises(ProfileError, match="no sad enrolled"):
+        p.load("sad")
+    delete_profile("alice", "happy")
+    assert Profile("alice").emotions == ()
+    delete_profile("alice")
+    assert list_profiles() == []
+    with pytest.raises(ProfileError, match="no profile 'alice'") as e:
+        Profile("alice")
+    _one_sentence(str(e.value))
+
+
+def test_profile_versions_and_damage(bank, data_dir):
+    folder = save_bank("bob", bank)
+    meta_path = folder / "profile.json"
+    meta = json.loads(meta_path.read_text())
+    assert meta["format"] == FORMAT and meta["version"] == VERSION
+    meta["version"] = VERSION + 1
+    meta_path.write_text(json.dumps(meta))
+    with pytest.raises(ProfileError, match="version") as e:
+        Profile("bob")
+    _one_sentence(str(e.value))
+    with pytest.raises(ProfileError):  # never clobber a profile of another version
+        save_bank("bob", bank)
+    meta_path.write_text("{not json")
+    with pytest.raises(ProfileError, match="damaged") as e:
+        Profile("bob")
+    _one_sentence(str(e.value))
+    meta["version"] = VERSION
+    meta_path.write_text(json.dumps(meta))
+    npz = folder / "happy.npz"
+    npz.write_bytes(npz.read_bytes()[:5000])
+    with pytest.raises(ProfileError, match="damaged") as e:
+        Profile("bob").load("happy")
+    _one_sentence(str(e.value))
+    with pytest.raises(ProfileError, match="not a usable profile name"):
+        Profile("../etc")
+
+
+def test_profile_cli_lists_and_errors_in_one_line(bank, data_dir):
+    import os
+
+    save_bank("carol", bank)
+    env = {**os.environ, "W2LE_DATA_DIR": str(data_dir)}
+    run = lambda *a: subprocess.run([sys.executable, "-m", "w2le_live", *a], capture_output=True, text=True,  # noqa: E731
+                                    env=env, timeout=60)  # fmt: skip
+    r = run("profile", "list")
+    assert r.returncode == 0 and "carol: happy" in r.stdout and str(data_dir) in r.stdout
+    r = run("profile", "show", "dave")
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert r.stderr.strip().splitlines()[-1].startswith("error: there is no profile 'dave'")
+    r = run("profile", "delete", "carol")
+    assert r.returncode == 0 and not (data_dir / "profiles" / "carol").exists()
+
+
+# -- selection ------------------------------------------------------------------------------------------
+def test_choose_translator(bank, data_dir):
+    from w2le_live.translators.landmark import LandmarkTranslator
+    from w2le_live.translators.personal import PersonalTranslator
+    from w2le_live.translators.select import RoutingTranslator, choose_translator, serving_name
+
+    assert isinstance(choose_translator(target="happy"), LandmarkTranslator)
+    assert isinstance(choose_translator("landmark", target="happy", profile="nobody"), LandmarkTranslator)
+    save_bank("erin", bank)
+    t = choose_translator(target="happy", profile="erin")
+    assert isinstance(t, RoutingTranslator) and "happy" in t.emotions and "sad" in t.emotions
+    assert serving_name(t, "happy") == "personal" and serving_name(t, "sad") == "landmark"
+    assert "personal 'erin'" in t.describe_target("happy") and "landmark" in t.describe_target("sad")
+    p = choose_translator("personal", target="happy", profile="erin")
+    assert isinstance(p, PersonalTranslator) and p.emotions == ("happy",) and not p.needs_audio
+    for kw, pattern in (
+        (dict(kind="personal", target="sad", profile="erin"), "no sad enrolled"),
+        (dict(kind="personal", target="happy", profile="nobody"), "no profile 'nobody'"),
+        (dict(kind="auto", target="happy", profile="nobody"), "no profile 'nobody'"),
+        (dict(kind="personal", target="happy"), "needs a profile"),
+        (dict(kind="neural", target="happy"), "needs a generator checkpoint"),
+        (dict(kind="magic", target="happy"), "unknown"),
+    ):
+        with pytest.raises(UserError, match=pattern) as e:
+            choose_translator(**kw)
+        _one_sentence(str(e.value))

@@ -1,0 +1,49 @@
+"""``w2le-live profile list|show|delete``: the personal-emotion profiles stored on this machine."""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+
+def add_parser(sub, name: str, help_text: str) -> None:
+    p = sub.add_parser(name, help=help_text, description=help_text + " (nothing leaves the machine)")
+    ps = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+    ps.add_parser("list", help="list profiles and their emotions")
+    s = ps.add_parser("show", help="details of one profile")
+    s.add_argument("name")
+    d = ps.add_parser("delete", help="delete a profile, or one emotion of it")
+    d.add_argument("name")
+    d.add_argument("--emotion", default=None, help="delete only this emotion")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from w2le_live.errors import UserError
+    from w2le_live.personal.profiles import Profile, delete_profile, list_profiles, profiles_dir
+
+    if args.action == "list":
+        names = list_profiles()
+        print(f"profiles in {profiles_dir()}:")
+        if not names:
+            print("  (none; create one with: w2le-live enroll --profile NAME --emotion happy --source CLIP)")
+        for n in names:
+            try:
+                p = Profile(n)
+                print(f"  {n}: {', '.join(p.emotions) or 'no emotions'} ({p.size_bytes() / 1e6:.1f} MB)")
+            except UserError as err:
+                print(f"  {n}: unusable: {err}")
+        return 0
+    if args.action == "show":
+        p = Profile(args.name)
+        print(f"profile '{p.name}' in {p.path} ({p.size_bytes() / 1e6:.1f} MB)")
+        for e in p.emotions:
+            m = p.meta["emotions"][e]
+            i = m.get("info", {})
+            when = time.strftime("%Y-%m-%d %H:%M", time.localtime(m.get("created", 0)))
+            print(f"  {e}: {m.get('frames', '?')} bank frames from {i.get('seconds', '?')} s, neutral reference "
+                  f"{'enrolled' if i.get('has_neutral') else 'from the live face'}, enrolled {when}")  # fmt: skip
+        return 0
+    delete_profile(args.name, args.emotion)
+    print(f"deleted {'the ' + args.emotion + ' of ' if args.emotion else ''}profile '{args.name}'")
+    return 0

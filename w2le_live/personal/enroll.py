@@ -1,0 +1,222 @@
+"""Enrolment: frames of a person showing one emotion -> an :class:`EmotionBank`, or a one-sentence refusal."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Iterable, Optional
+
+import numpy as np
+
+from w2le_live.errors import UserError
+from w2le_live.personal import geometry as G
+from w2le_live.personal.bank import EmotionBank
+
+
+class EnrollmentError(UserError):
+    """The enrolment recording cannot make a usable bank (no face, two faces, too short, ...)."""
+
+
+@dataclass(frozen=True)
+class EnrollConfig:
+    """What an enrolment needs and keeps."""
+
+    crop_size: int = 256  # side of the stored pose-normalised crops, pixels
+    face_scale: float = 0.6  # face width as a fraction of the crop side
+    center_y: float = 0.15  # normalised y (face widths below the rigid-point centre) at the crop centre
+    max_bank: int = 300  # frames kept in the bank (the most diverse mouth shapes)
+    min_seconds: float = 2.0  # of video with a face
+    min_face_px: float = 60.0  # face width (cheek to cheek) in pixels
+    min_luma: float = 40.0  # mean brightness of the face, 0..255
+    max_multi_face: float = 0.2  # fraction of frames with a second face before refusing
+    min_mouth_range: float = 0.03  # inner-lip opening range (5th..95th percentile), face widths
+    fps: float = 25.0
+
+
+@dataclass
+class Tracked:
+    """Tracked enrolment frames: landmarks (F, 478, 3) float32 frame px, crops (F, S, S, 3) uint8 BGR,
+    crop_landmarks (F, 478, 2) float32 crop px, and the refusal counters."""
+
+    landmarks: np.ndarray
+    crops: np.ndarray
+    crop_landmarks: np.ndarray
+    frames: int
+    multi_face: int
+    luma: float
+    face_px: float
+
+
+def similarity_2d(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
+    """2x3 float64 least-squares similarity with dst ~ M @ [src, 1]. src, dst: (K, 2) float."""
+    src = np.asarray(src, np.float64)
+    dst = np.asarray(dst, np.float64)
+    ms, md = src.mean(0), dst.mean(0)
+    a, b = src - ms, dst - md
+    u, sig, vt = np.linalg.svd(b.T @ a)
+    d = np.array([1.0, np.sign(np.linalg.det(u @ vt)) or 1.0])
+    r = u @ np.diag(d) @ vt
+    s = (sig * d).sum() / max((a * a).sum(), 1e-12)
+    m = np.zeros((2, 3))
+    m[:, :2] = s * r
+    m[:, 2] = md - s * r @ ms
+    return m
+
+
+def crop_transform(landmarks: np.ndarray, template: np.ndarray, cfg: EnrollConfig) -> np.ndarray:
+    """2x3 float64 frame -> crop similarity aligning the rigid points to the template's place in the crop.
+
+    landmarks: (478, 2+) float32 frame pixels; template: (478, 3) float32 normalised.
+    """
+    idx = list(G.RIGID)
+    s = cfg.crop_size
+    dst = (template[idx, :2] - np.array([0.0, cfg.center_y])) * (cfg.face_scale * s) + s / 2
+    return similarity_2d(landmarks[idx, :2], dst)
+
+
+def track(frames: Iterable[np.ndarray], cfg: EnrollConfig = EnrollConfig(), seconds: Optional[float] = None,
+          tracker=None) -> Tracked:  # fmt: skip
+    """Track frames (each (H, W, 3) uint8 BGR, at ``cfg.fps``) and cut pose-normalised crops on the fly.
+
+    The crop alignment uses a provisional template from the first second (crops carry their own landmarks,
+    so its precision does not matter). Stops after ``seconds`` of video when given.
+    """
+    import cv2
+
+    from w2le_live.config import TrackerConfig
+    from w2le_live.face.tracker import FaceTracker
+
+    own = tracker is None
+    # bank landmarks must sit exactly on their own pixels: no temporal smoothing (it lags fast lip motion)
+    tr = tracker or FaceTracker(TrackerConfig(landmark_min_cutoff=1e4, landmark_beta=0.0))
+    lms, crops, clm = [], [], []
+    pending: list[tuple[np.ndarray, np.ndarray]] = []
+    template = None
+    n = multi = 0
+    lumas, widths = [], []
+    s = cfg.crop_size
+
+    def cut(frame: np.ndarray, lm: np.ndarray) -> None:
+        m = crop_transform(lm, template, cfg)
+        crops.append(cv2.warpAffine(frame, m, (s, s), flags=cv2.INTER_AREA, borderMode=cv2.BORDER_REPLICATE))
+        clm.append((lm[:, :2] @ m[:, :2].T + m[:, 2]).astype(np.float32))
+
+    try:
+        for frame in frames:
+            if seconds is not None and n >= seconds * cfg.fps:
+                break
+            face = tr.process(frame, n / cfg.fps)
+            n += 1
+            if face is None:
+                continue
+            multi += face.n_faces > 1
+            lm = face.landmarks
+            lms.append(lm)
+            widths.append(float(np.linalg.norm(lm[234, :2] - lm[454, :2])))
+            x0, y0, x1, y1 = face.box
+            h, w = frame.shape[:2]
+            roi = frame[max(y0, 0) : min(y1, h), max(x0, 0) : min(x1, w)]
+            lumas.append(float(cv2.cvtColor(roi, cv2.COLOR_BGR2GRAY).mean()) if roi.size else 0.0)
+            if template is None:
+                pending.append((frame, lm))
+                if len(pending) >= cfg.fps:
+                    template = G.build_template(np.stack([p[1] for p in pending]), iterations=1)
+                    for f, lmk in pending:
+                        cut(f, lmk)
+                    pending = []
+            else:
+                cut(frame, lm)
+        if template is None and pending:
+            template = G.build_template(np.stack([p[1] for p in pending]), iterations=1)
+            for f, lmk in pending:
+                cut(f, lmk)
+    finally:
+        if own:
+            tr.close()
+    if not lms:
+        return Tracked(np.zeros((0, 478, 3), np.float32), np.zeros((0, s, s, 3), np.uint8),
+                       np.zeros((0, 478, 2), np.float32), n, multi, 0.0, 0.0)  # fmt: skip
+    return Tracked(np.stack(lms), np.stack(crops), np.stack(clm), n, multi,
+                   float(np.median(lumas)), float(np.median(widths)))  # fmt: skip
+
+
+def check(tr: Tracked, what: str, cfg: EnrollConfig = EnrollConfig()) -> None:
+    """Raise :class:`EnrollmentError` (one sentence naming the fix) when ``tr`` cannot make a good bank."""
+    f = len(tr.landmarks)
+    if f == 0:
+        raise EnrollmentError(f"no face was found in {what}; face the camera in good light and record again.")
+    if tr.multi_face > cfg.max_multi_face * max(tr.frames, 1):
+        raise EnrollmentError(
+            f"{what} shows more than one face; record with only you in the picture."
+        )
+    if f < cfg.min_seconds * cfg.fps:
+        raise EnrollmentError(
+            f"{what} has only {f / cfg.fps:.1f} s with a face; record at least {cfg.min_seconds:.0f} s."
+        )
+    if tr.face_px < cfg.min_face_px:
+        raise EnrollmentError(
+            f"the face in {what} is too small ({tr.face_px:.0f} px wide); move closer to the camera."
+        )
+    if tr.luma < cfg.min_luma:
+        raise EnrollmentError(f"the face in {what} is too dark; turn on a light facing you and record again.")
+
+
+def _diverse(keys: np.ndarray, k: int) -> np.ndarray:
+    """Indices (sorted) of k rows of keys (F, D) float32 chosen by farthest-point sampling."""
+    if len(keys) <= k:
+        return np.arange(len(keys))
+    chosen = [0]
+    d = np.linalg.norm(keys - keys[0], axis=1)
+    for _ in range(k - 1):
+        i = int(np.argmax(d))
+        chosen.append(i)
+        d = np.minimum(d, np.linalg.norm(keys - keys[i], axis=1))
+    return np.sort(np.array(chosen))
+
+
+def build_bank(emotion: str, tr: Tracked, what: str, neutral: Optional[Tracked] = None,
+               cfg: EnrollConfig = EnrollConfig()) -> EmotionBank:  # fmt: skip
+    """Checks, then the bank: template, normalised landmarks, diverse crops and (with a neutral) the offset."""
+    t0 = time.perf_counter()
+    check(tr, what, cfg)
+    template = G.build_template(tr.landmarks)
+    norm = G.normalise(tr.landmarks, template)
+    opening = G.features(norm)[:, 0]
+    lo, hi = np.percentile(opening, [5, 95])
+    if hi - lo < cfg.min_mouth_range:
+        raise EnrollmentError(
+            f"{what} shows too little mouth movement; read the sentence aloud while showing the emotion."
+        )
+    keys = np.concatenate([G.lip_vector(norm), G.features(norm)[:, 1:]], axis=1)
+    keep = _diverse(keys, cfg.max_bank)
+    offset = None
+    if neutral is not None:
+        check(neutral, "the neutral recording", cfg)
+        offset = G.expression_offset(norm, G.normalise(neutral.landmarks, template))
+    info = {"frames": int(tr.frames), "tracked": len(norm), "kept": len(keep),
+            "seconds": round(tr.frames / cfg.fps, 2), "has_neutral": neutral is not None,
+            "face_px": round(tr.face_px, 1), "luma": round(tr.luma, 1),
+            "mouth_range": round(float(hi - lo), 4), "build_s": 0.0}  # fmt: skip
+    bank = EmotionBank(emotion, template, tr.crops[keep], tr.crop_landmarks[keep], norm[keep], norm, offset, info)
+    info["build_s"] = round(time.perf_counter() - t0, 3)
+    return bank
+
+
+def enroll_frames(emotion: str, frames: Iterable[np.ndarray], what: str,
+                  neutral_frames: Optional[Iterable[np.ndarray]] = None, seconds: Optional[float] = None,
+                  cfg: EnrollConfig = EnrollConfig()) -> EmotionBank:  # fmt: skip
+    """The whole enrolment processing for frame iterables ((H, W, 3) uint8 BGR at 25 fps)."""
+    tr = track(frames, cfg, seconds)
+    check(tr, what, cfg)
+    neu = track(neutral_frames, cfg, seconds) if neutral_frames is not None else None
+    return build_bank(emotion, tr, what, neu, cfg)
+
+
+def enroll_file(emotion: str, source: str, neutral: Optional[str] = None, seconds: Optional[float] = 20.0,
+                cfg: EnrollConfig = EnrollConfig()) -> EmotionBank:  # fmt: skip
+    """Enrol from video files (any container PyAV reads, resampled to 25 fps)."""
+    from w2le_live.io.video import iter_frames
+
+    frames = (f for _, _, f in iter_frames(source, cfg.fps))
+    nframes = (f for _, _, f in iter_frames(neutral, cfg.fps)) if neutral else None
+    return enroll_frames(emotion, frames, str(source), nframes, seconds, cfg)

@@ -1,0 +1,151 @@
+"""Pose normalisation (3D similarity on rigid points), expression features and the expression-offset regression.
+
+Normalised coordinates are the person's template frame: centred on the rigid points, face width (234-454) = 1,
+x to image-right, y down, z away from the camera, as MediaPipe's. Row-vector convention: a pose (s, R, t) maps
+normalised q to frame p = s * q @ R.T + t.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from w2le_live.personal.mesh import INNER_LIP_PAIRS, LEFT_LID_PAIRS, RIGHT_LID_PAIRS
+
+# Points that do not move with expression or speech: forehead, nose bridge, temples, inner eye corners, face sides.
+RIGID = (10, 151, 9, 8, 168, 6, 197, 195, 5, 4, 127, 356, 162, 389, 21, 251, 133, 362, 234, 454)
+LIP_FEATURE = tuple(i for pair in INNER_LIP_PAIRS for i in pair) + (78, 308)
+N_FEATURES = 3  # mouth opening, left and right eye aperture
+
+
+@dataclass(frozen=True)
+class Pose:
+    """A similarity: scale s (float), rotation R (3, 3) float64, translation t (3,) float64 (frame pixels)."""
+
+    s: float
+    R: np.ndarray
+    t: np.ndarray
+
+    def to_frame(self, q: np.ndarray) -> np.ndarray:
+        """q: (N, 3) float normalised -> (N, 3) float32 frame pixels."""
+        return (self.s * q @ self.R.T + self.t).astype(np.float32)
+
+    def to_norm(self, p: np.ndarray) -> np.ndarray:
+        """p: (N, 3) float frame pixels -> (N, 3) float32 normalised."""
+        return ((p - self.t) @ self.R / self.s).astype(np.float32)
+
+
+def fit_similarity(src: np.ndarray, dst: np.ndarray) -> Pose:
+    """Least-squares s, R, t with dst ~ s * src @ R.T + t (Umeyama). src, dst: (K, 3) float, K >= 3."""
+    src = np.asarray(src, np.float64)
+    dst = np.asarray(dst, np.float64)
+    ms, md = src.mean(0), dst.mean(0)
+    a, b = src - ms, dst - md
+    u, sig, vt = np.linalg.svd(b.T @ a)
+    d = np.ones(3)
+    if np.linalg.det(u @ vt) < 0:
+        d[2] = -1.0
+    r = u @ np.diag(d) @ vt
+    s = float((sig * d).sum() / max((a * a).sum(), 1e-12))
+    return Pose(s, r, md - s * ms @ r.T)
+
+
+def pose_of(landmarks: np.ndarray, template: np.ndarray) -> Pose:
+    """The pose mapping the template's rigid points onto a face. landmarks: (478, 3) float32 frame pixels;
+    template: (478, 3) float32 normalised."""
+    idx = list(RIGID)
+    return fit_similarity(template[idx], landmarks[idx])
+
+
+def build_template(frames: np.ndarray, iterations: int = 3) -> np.ndarray:
+    """The person's normalised template from tracked frames by generalised Procrustes on the rigid points.
+
+    frames: (F, 478, 3) float32 frame pixels. Returns (478, 3) float32, rigid points centred, face width 1.
+    """
+    ref = frames[0].astype(np.float64)
+    idx = list(RIGID)
+    for _ in range(iterations):
+        norm = np.stack([fit_similarity(ref[idx], f[idx]).to_norm(f) for f in frames]).astype(np.float64)
+        ref = norm.mean(0)
+        ref -= ref[idx].mean(0)
+        ref /= max(float(np.linalg.norm(ref[234, :2] - ref[454, :2])), 1e-6)
+    return canonical(ref).astype(np.float32)
+
+
+def canonical(ref: np.ndarray) -> np.ndarray:
+    """Rotate a face (478, 3) float so x runs cheek to cheek (234 -> 454) and y from forehead (10) towards the
+    nose tip (1) orthogonal to it: templates of one person from different clips then agree."""
+    x = ref[454] - ref[234]
+    x = x / np.linalg.norm(x)
+    y = ref[1] - ref[10]
+    y = y - (y @ x) * x
+    y = y / np.linalg.norm(y)
+    z = np.cross(x, y)
+    return ref @ np.stack([x, y, z], axis=1)
+
+
+def normalise(frames: np.ndarray, template: np.ndarray) -> np.ndarray:
+    """frames: (F, 478, 3) float32 frame pixels -> (F, 478, 3) float32 normalised to ``template``."""
+    return np.stack([pose_of(f, template).to_norm(f) for f in frames])
+
+
+def _pair_gap(norm: np.ndarray, pairs) -> np.ndarray:
+    a = norm[..., [p[0] for p in pairs], :2]
+    b = norm[..., [p[1] for p in pairs], :2]
+    return np.linalg.norm(a - b, axis=-1).mean(-1)
+
+
+def features(norm: np.ndarray) -> np.ndarray:
+    """Speech and blink features. norm: (..., 478, 3) float32 normalised.
+
+    Returns (..., 3) float32: inner-lip opening, left and right eye aperture (face widths).
+    """
+    return np.stack(
+        [_pair_gap(norm, INNER_LIP_PAIRS[2:7]), _pair_gap(norm, LEFT_LID_PAIRS[2:5]),
+         _pair_gap(norm, RIGHT_LID_PAIRS[2:5])], axis=-1,
+    ).astype(np.float32)  # fmt: skip
+
+
+def expression_offset(emotion: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """The emotion's landmark offset with mouth opening and eye apertures regressed out.
+
+    emotion, reference: (F1, 478, 3) and (F2, 478, 3) float32 normalised frames of the emotion and of the
+    reference (neutral) face. Each coordinate is regressed on [1, opening, eye L, eye R, is_emotion]; the
+    is_emotion coefficient is returned as (478, 3) float32 in face widths. The mouth opening is centred over
+    both sets (its mean difference is speech, removed), the eye apertures within each set (blinks are
+    removed, but an emotion's own narrowing or widening of the eyes stays in the offset with the brows).
+    """
+    x = np.concatenate([emotion, reference]).reshape(len(emotion) + len(reference), -1).astype(np.float64)
+    fe, fr = features(emotion).astype(np.float64), features(reference).astype(np.float64)
+    fe[:, 1:] -= fe[:, 1:].mean(0)
+    fr[:, 1:] -= fr[:, 1:].mean(0)
+    f = np.concatenate([fe, fr])
+    f[:, 0] -= f[:, 0].mean()
+    is_em = np.r_[np.ones(len(emotion)), np.zeros(len(reference))]
+    d = np.column_stack([np.ones(len(x)), f, is_em])
+    coef, *_ = np.linalg.lstsq(d, x, rcond=None)
+    return coef[-1].reshape(-1, 3).astype(np.float32)
+
+
+def keep_openings(offset: np.ndarray, lids: bool = True) -> np.ndarray:
+    """An offset (478, 3) float32 with each inner-lip (and, with ``lids``, eyelid) pair moved together, so the
+    live mouth opening (and eye apertures) survive it. Returns a new (478, 3) float32 array."""
+    out = offset.copy()
+    for a, b in INNER_LIP_PAIRS + ((LEFT_LID_PAIRS + RIGHT_LID_PAIRS) if lids else ()):
+        m = 0.5 * (offset[a] + offset[b])
+        out[a] = m
+        out[b] = m
+    return out
+
+
+def lip_vector(norm: np.ndarray) -> np.ndarray:
+    """Retrieval key: inner-lip shape relative to the template origin. norm: (..., 478, 3) -> (..., 40) float32."""
+    return norm[..., list(LIP_FEATURE), :2].reshape(*norm.shape[:-2], -1).astype(np.float32)
+
+
+def pair_gaps(norm: np.ndarray) -> np.ndarray:
+    """Signed vertical inner-lip gaps per upper/lower pair. norm: (..., 478, 3) -> (..., 9) float32."""
+    a = norm[..., [p[0] for p in INNER_LIP_PAIRS], 1]
+    b = norm[..., [p[1] for p in INNER_LIP_PAIRS], 1]
+    return (b - a).astype(np.float32)

@@ -1,0 +1,137 @@
+"""Piecewise-affine warp over the face mesh, evaluated as one ``cv2.remap``.
+
+The target triangles are rasterised into a triangle-index map on a grid of every ``step``-th pixel (drawn with
+sub-pixel precision, mouth and eye openings last so they win where lips fold). Each grid point takes its
+triangle's affine (target -> source, solved for all triangles at once), the coarse map is upsampled linearly
+(exact for the piecewise-linear map away from triangle edges, sub-pixel near them) and applied with ``remap``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from w2le_live.personal.mesh import triangles
+
+SHIFT = 4  # fixed-point bits for cv2.fillConvexPoly
+
+
+@dataclass(frozen=True)
+class Grid:
+    """The region to render: frame rect x0, y0 (int) and size w, h (multiples of step), grid step (int)."""
+
+    x0: int
+    y0: int
+    w: int
+    h: int
+    step: int
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """Coarse grid (rows, cols)."""
+        return self.h // self.step, self.w // self.step
+
+    def coords(self) -> tuple[np.ndarray, np.ndarray]:
+        """Frame coordinates of the coarse grid points: x (1, gw) and y (gh, 1) float32 (pixel-centre aligned
+        with ``cv2.resize`` upsampling by ``step``)."""
+        k = self.step
+        gh, gw = self.shape
+        x = self.x0 + (np.arange(gw, dtype=np.float32) + 0.5) * k - 0.5
+        y = self.y0 + (np.arange(gh, dtype=np.float32) + 0.5) * k - 0.5
+        return x[None, :], y[:, None]
+
+
+def make_grid(rect: tuple[int, int, int, int], step: int = 2) -> Grid:
+    """rect (x0, y0, x1, y1) int frame pixels -> a Grid whose size is rounded up to a multiple of step."""
+    x0, y0, x1, y1 = rect
+    w = -(-(x1 - x0) // step) * step
+    h = -(-(y1 - y0) // step) * step
+    return Grid(int(x0), int(y0), int(w), int(h), int(step))
+
+
+def triangle_index(target: np.ndarray, grid: Grid) -> np.ndarray:
+    """Which triangle covers each coarse grid point. target: (478, 2+) float32 frame pixels.
+
+    Returns (gh, gw) int32; points outside the mesh take the nearest triangle (see :func:`fill_holes`).
+    """
+    import cv2
+
+    tris, is_mouth, is_eye = triangles()
+    k = grid.step
+    local = (target[:, :2] - np.array([grid.x0, grid.y0], np.float32) + 0.5) / k - 0.5
+    pts = np.round(local[tris] * (1 << SHIFT)).astype(np.int32)  # (T, 3, 2)
+    out = np.full(grid.shape, -1, np.int32)
+    gh, gw = grid.shape
+    lo, hi = pts.min(1), pts.max(1)
+    inside = (hi[:, 0] >= 0) & (hi[:, 1] >= 0) & (lo[:, 0] < (gw << SHIFT)) & (lo[:, 1] < (gh << SHIFT))
+    order = np.concatenate([np.flatnonzero(inside & ~(is_mouth | is_eye)),
+                            np.flatnonzero(inside & (is_mouth | is_eye))])  # fmt: skip
+    fill = cv2.fillConvexPoly
+    for i in order:
+        fill(out, pts[i], int(i), cv2.LINE_8, SHIFT)
+    return fill_holes(out)
+
+
+def fill_holes(index: np.ndarray) -> np.ndarray:
+    """Give every uncovered grid point (-1) the triangle of its nearest covered one, so the map extrapolates
+    the neighbouring affine instead of jumping (the oval's convex hull pokes out of the mesh at the temples).
+    index: (gh, gw) int32 -> (gh, gw) int32."""
+    import cv2
+
+    holes = index < 0
+    if not holes.any() or holes.all():
+        return index
+    _, labels = cv2.distanceTransformWithLabels(holes.astype(np.uint8), cv2.DIST_L2, 3,
+                                                labelType=cv2.DIST_LABEL_PIXEL)  # fmt: skip
+    valid = index[~holes]  # labels number the zero (covered) pixels in raster order, from 1
+    out = index.copy()
+    out[holes] = valid[labels[holes] - 1]
+    return out
+
+
+def affines(target: np.ndarray, source: np.ndarray) -> np.ndarray:
+    """Per-triangle affine target -> source. target, source: (478, 2+) float32 pixels.
+
+    Returns (T, 2, 3) float32; degenerate target triangles get their source's first vertex as a constant.
+    """
+    tris = triangles()[0]
+    p = target[:, :2].astype(np.float32)[tris]  # (T, 3, 2)
+    q = source[:, :2].astype(np.float32)[tris]
+    e1, e2 = p[:, 1] - p[:, 0], p[:, 2] - p[:, 0]
+    f1, f2 = q[:, 1] - q[:, 0], q[:, 2] - q[:, 0]
+    det = e1[:, 0] * e2[:, 1] - e1[:, 1] * e2[:, 0]
+    bad = np.abs(det) < 1e-6
+    inv = 1.0 / np.where(bad, 1.0, det)
+    # M = [f1 f2] @ inv([e1 e2]) with inv([e1 e2]) = [[e2y, -e2x], [-e1y, e1x]] / det
+    a = np.empty((len(tris), 2, 3), np.float32)
+    a[:, :, 0] = (f1 * e2[:, 1:2] - f2 * e1[:, 1:2]) * inv[:, None]
+    a[:, :, 1] = (f2 * e1[:, 0:1] - f1 * e2[:, 0:1]) * inv[:, None]
+    a[bad, :, :2] = 0.0
+    a[:, :, 2] = q[:, 0] - a[:, :, 0] * p[:, 0, 0:1] - a[:, :, 1] * p[:, 0, 1:2]
+    return a
+
+
+def coarse_map(index: np.ndarray, aff: np.ndarray, grid: Grid) -> np.ndarray:
+    """Source coordinates at the coarse grid. index: (gh, gw) int32 from :func:`triangle_index`;
+    aff: (T, 2, 3) float32 from :func:`affines`. Returns (gh, gw, 2) float32."""
+    x, y = grid.coords()
+    a = aff[np.maximum(index, 0)]  # (gh, gw, 2, 3)
+    return a[..., 0] * x[..., None] + a[..., 1] * y[..., None] + a[..., 2]
+
+
+def upsample(coarse: np.ndarray, grid: Grid) -> tuple[np.ndarray, np.ndarray]:
+    """(gh, gw, 2) float32 coarse map -> (map_x, map_y), each (h, w) float32 for ``cv2.remap``."""
+    import cv2
+
+    if grid.step == 1:
+        return coarse[..., 0].copy(), coarse[..., 1].copy()
+    full = cv2.resize(coarse, (grid.w, grid.h), interpolation=cv2.INTER_LINEAR)
+    return full[..., 0], full[..., 1]
+
+
+def remap(image: np.ndarray, maps: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """image: (H, W, 3) uint8 -> (h, w, 3) uint8 sampled at maps (see :func:`upsample`), edges replicated."""
+    import cv2
+
+    return cv2.remap(image, maps[0], maps[1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
