@@ -63,9 +63,14 @@ def serving_name(translator: Translator, target: str) -> str:
 
 
 def _fallback(model: Optional[str], backend: str, mask) -> Translator:
-    from w2le_live.translators import make_translator
+    """The neural generator for a checkpoint, else the landmark warp (no weights)."""
+    if model is None:
+        from w2le_live.translators.landmark import LandmarkTranslator
 
-    return make_translator(model, backend=backend, mask=mask)
+        return LandmarkTranslator()
+    from w2le_live.translators.neural import NeuralTranslator
+
+    return NeuralTranslator(model, backend=backend, mask=mask)
 
 
 def choose_translator(kind: str = "auto", *, target: str, profile: Optional[str] = None,
