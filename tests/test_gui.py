@@ -71,7 +71,8 @@ def _args(demo, **kw):
     import argparse
 
     d = dict(source=str(demo), sink="null", model=None, backend="auto", target="happy", intensity=1.0, mic="none",
-             width=640, height=480, fps=25.0, loop=True, virtual_mic=None, av_offset_ms=None, window=False)  # fmt: skip
+             width=640, height=480, fps=25.0, loop=True, virtual_mic=None, av_offset_ms=None, window=False,
+             translator="auto", profile=None)  # fmt: skip
     d.update(kw)
     return argparse.Namespace(**d)
 
@@ -187,3 +188,34 @@ def test_control_window_fallback_without_tray(qapp, demo):
         view.pipeline.stop()
         view.window.close()
     assert np.isfinite(view.pipeline.stats().fps_out)
+
+
+def test_teach_my_emotion_records_enrols_and_wears_it(qapp, trayer, shared_data, tmp_path, monkeypatch):
+    """'Teach my happy...' on a real happy clip playing as the camera: prompts in the preview, a profile saved
+    under $W2LE_DATA_DIR, the personal translator swapped in for happy, the stream running throughout."""
+    from w2le_live.gui.app import launch
+    from w2le_live.personal.profiles import Profile
+
+    monkeypatch.setenv("W2LE_DATA_DIR", str(tmp_path / "data"))
+    clip = shared_data / "mead" / "M030_front_happy_level3_001.mp4"
+    _, view = launch(_args(clip), app=qapp)  # no profile yet: the tray's default one ("me") is created
+    try:
+        _spin(qapp, 0.5)
+        view.teach("happy", seconds=3.5, countdown=1)
+        _spin(qapp, 0.5)
+        assert "starting in" in (view.teacher.prompt() or "")
+        _spin(qapp, 1.5)
+        assert "read aloud" in (view.teacher.prompt() or "")
+        view.preview.refresh()
+        view.preview.grab().save(str(SHOTS / "teach_prompt.png"))
+        end = time.monotonic() + 60
+        while view.teacher.busy and time.monotonic() < end:
+            _spin(qapp, 0.2)
+        _spin(qapp, 0.5)
+        assert any("learned your happy face" in n for n in view.notifications), view.notifications
+        assert Profile("me").has("happy") and len(view.teacher.frames) >= 60
+        st = view.pipeline.stats()
+        assert st.running and st.target == "happy" and st.serving.startswith("personal")
+        assert not st.bypass  # bypass (on while recording) is back off
+    finally:
+        view.quit()

@@ -170,6 +170,10 @@ class Pipeline:
             raise ValueError(f"'{emotion}' is not available; choose one of: {', '.join(self.emotions)}.")
         self._cmd.put(("target", emotion))
 
+    def set_target_after_swap(self, emotion: str) -> None:
+        """Queue a target for a translator queued with :meth:`set_translator` (checked when it is applied)."""
+        self._cmd.put(("target", emotion))
+
     def set_intensity(self, value: float) -> None:
         self._cmd.put(("intensity", float(min(max(value, 0.0), 1.5))))
 

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 
-def make_preview(pipeline, fps: float = 20.0):
-    """A QLabel window refreshed from ``pipeline.latest_frame()`` on a timer."""
+def make_preview(pipeline, fps: float = 20.0, overlay=None):
+    """A QLabel window refreshed from ``pipeline.latest_frame()`` on a timer.
+
+    ``overlay()`` -> text or None: drawn over the frame (the enrolment prompts), set later as ``label.overlay``.
+    """
     from PyQt5.QtCore import Qt, QTimer
     from PyQt5.QtGui import QImage, QPixmap
     from PyQt5.QtWidgets import QLabel
@@ -19,6 +22,11 @@ def make_preview(pipeline, fps: float = 20.0):
         frame = pipeline.latest_frame()
         if frame is None or not label.isVisible():
             return
+        text = label.overlay() if label.overlay is not None else None
+        if text:
+            from w2le_live.gui.teach import draw_prompt
+
+            frame = draw_prompt(frame, text)
         rgb = frame[:, :, ::-1].copy()
         h, w = rgb.shape[:2]
         img = QImage(rgb.data, w, h, 3 * w, QImage.Format_RGB888).copy()
@@ -27,6 +35,7 @@ def make_preview(pipeline, fps: float = 20.0):
         )
         label.frames_shown = getattr(label, "frames_shown", 0) + 1
 
+    label.overlay = overlay
     timer = QTimer(label)
     timer.timeout.connect(refresh)
     timer.start(int(1000 / fps))

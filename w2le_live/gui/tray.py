@@ -10,6 +10,7 @@ from w2le_live.gui.icons import state_icon
 from w2le_live.gui.settings import GuiSettings, load_settings, save_settings
 
 log = logging.getLogger(__name__)
+TEACHABLE = ("happy", "surprised", "sad", "angry", "neutral")  # the tray's "Teach my <emotion>..." entries
 INTENSITY_STEPS = (0.25, 0.5, 0.75, 1.0, 1.25)
 
 
@@ -35,6 +36,7 @@ class Controller:
         self.settings = load_settings()
         self.state = "stopped"
         self.preview = None
+        self.teacher = None  # the running "Teach my <emotion>" enrolment, if any
         self.notifications: list[str] = []
 
         class _Bridge(QtCore.QObject):
@@ -95,6 +97,9 @@ class Controller:
         menu.addAction(self.bypass_action)
         menu.addAction(self.preview_action)
         menu.addAction(self.calibrate_action)
+        teach = menu.addMenu("Teach my emotion")
+        for emo in TEACHABLE:
+            teach.addAction(f"Teach my {emo}...", lambda e=emo: self.teach(e))
         menu.addSeparator()
         models = menu.addMenu("Model")
         models.addAction(self.landmark_action)
@@ -152,6 +157,23 @@ class Controller:
             self.preview.setVisible(bool(on))
         self.preview_action.setChecked(bool(on))
         self._save(show_preview=bool(on))
+
+    def teach(self, emotion: str, seconds: float = 20.0, countdown: int = 3) -> None:
+        """Record ``seconds`` of the camera showing ``emotion`` (prompts in the preview), enrol it into the
+        profile and wear it; the outcome is a notification."""
+        from w2le_live.gui.teach import Teacher
+
+        if self.teacher is not None and self.teacher.busy:
+            self.notify("W2LE Live", "an enrolment is already running; finish it first.")
+            return
+
+        def done(ok: bool, message: str) -> None:
+            self.bridge.event.emit("info" if ok else "error", message)
+
+        self.teacher = Teacher(self.session, emotion, seconds=seconds, countdown=countdown, on_done=done)
+        self.show_preview(True)
+        self.preview.overlay = self.teacher.prompt
+        self.teacher.start()
 
     def load_model(self, path: Optional[str]) -> None:
         """Load a translator in a background thread; swap it in when ready, so the video never stalls."""
@@ -227,6 +249,8 @@ class Controller:
             self.notify("W2LE Live problem", message)
         elif kind == "info" and self.state == "error":
             self.state = "running"
+        if kind == "info" and message.startswith("learned your"):
+            self.notify("W2LE Live", message)
         self._refresh_icon()
 
     def notify(self, title: str, message: str) -> None:
