@@ -27,6 +27,7 @@ class TranslateSummary:
     frames_with_face: int = 0
     seconds: float = 0.0
     translator: str = ""
+    serving: str = ""  # who made the target emotion (e.g. "personal happy", "neural neutral->happy openvino int8")
     damaged: str = ""  # what could not be decoded (io.video.DecodeStats.line()), '' when nothing
     stage_ms: dict[str, list[float]] = field(default_factory=lambda: {s: [] for s in STAGES})
 
@@ -40,7 +41,7 @@ class TranslateSummary:
         return [
             f"frames: {self.frames} ({self.frames_with_face} with a face, "
             f"{self.frames - self.frames_with_face} passed through unchanged)",
-            f"translator: {self.translator}",
+            f"{self.serving or 'translator'}: {self.translator}",
             f"median ms/frame: {per_stage}; overall {fps:.1f} fps",
         ] + ([self.damaged] if self.damaged else [])
 
@@ -77,7 +78,7 @@ def translate_file(
     audio_native = video.read_audio_native(src) if info.has_audio else None
     n_frames_est = max(1, int(round(info.duration * FPS)))
 
-    summary = TranslateSummary(translator=translator.describe())
+    summary = TranslateSummary(translator=translator.describe(), serving=translator.serving_label(controls.target))
     translator.reset()
     writer = video.VideoWriter(
         dst,
