@@ -26,6 +26,7 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("build-engine", "build_engine", "build a TensorRT engine from a checkpoint (NVIDIA GPUs)"),
     ("bench", "bench", "benchmark generator backends and the live pipeline"),
     ("eval", "evaluate", "evaluate a model: lip sync, FID and emotion change"),
+    ("doctor", "doctor", "check this machine: what works and what to install for what does not"),
 )
 
 
