@@ -28,6 +28,13 @@ def shared_data() -> Path:
     return path
 
 
+def pytest_configure(config):
+    """Import cv2 now and undo its Qt plugin path, so a QApplication made by any test loads PyQt5's own plugins."""
+    from w2le_live.qt_env import prepare_qt
+
+    prepare_qt()
+
+
 def pytest_collection_modifyitems(config, items):
     try:
         import torch
