@@ -130,3 +130,17 @@ def test_doctor_finds_the_tray_host_under_xvfb():
             if p is not None:
                 p.terminate()
                 p.wait(5)
+
+
+def test_tray_without_a_display_is_one_sentence_not_a_qt_abort():
+    pytest.importorskip("PyQt5", reason="PyQt5 is not installed (extra [gui])")
+    demo = REPO / "w2le_live" / "assets" / "demo_grid_lbax4n.mp4"
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    env["PYTHONPATH"] = str(REPO)
+    r = subprocess.run([sys.executable, "-m", "w2le_live", "tray", "--source", str(demo), "--sink", "null",
+                        "--mic", "none"], capture_output=True, text=True, timeout=120, env=env)  # fmt: skip
+    assert r.returncode == 2, r.stderr
+    assert r.stderr.strip().splitlines()[-1] == (
+        "error: the tray needs a desktop session but DISPLAY is not set; start it from your desktop, "
+        "or run without a GUI: w2le-live run."
+    )

@@ -115,3 +115,27 @@ def xcb_missing_libs(plugin: str, timeout: float = 10.0) -> Optional[MissingLibs
     except (OSError, subprocess.TimeoutExpired):
         return None
     return missing_from_ldd(out)
+
+
+def raise_if_qt_cannot_start() -> None:
+    """Linux: raise a one-sentence UserError where Qt would abort (exit 134) with its multi-line plugin message."""
+    import sys
+
+    from w2le_live.errors import UserError
+
+    if not sys.platform.startswith("linux") or os.environ.get("QT_QPA_PLATFORM", "xcb") != "xcb":
+        return
+    if not os.environ.get("DISPLAY"):
+        if os.environ.get("WAYLAND_DISPLAY"):
+            return  # Qt picks its Wayland plugin where xcb has no display
+        raise UserError(
+            "the tray needs a desktop session but DISPLAY is not set; start it from your desktop, "
+            "or run without a GUI: w2le-live run."
+        )
+    plugin = pyqt5_xcb_plugin()
+    missing = xcb_missing_libs(plugin) if plugin else None
+    if missing is not None and missing.sonames:
+        raise UserError(
+            f"Qt's xcb platform plugin cannot load because {', '.join(missing.sonames)} "
+            f"{'is' if len(missing.sonames) == 1 else 'are'} missing; run: {missing.fix()}."
+        )
