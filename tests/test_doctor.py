@@ -144,3 +144,15 @@ def test_tray_without_a_display_is_one_sentence_not_a_qt_abort():
         "error: the tray needs a desktop session but DISPLAY is not set; start it from your desktop, "
         "or run without a GUI: w2le-live run."
     )
+
+
+def test_prepare_qt_drops_a_cv2_plugin_path_inherited_from_a_parent_and_keeps_the_users_own(tmp_path):
+    import cv2
+
+    cv2_plugins = os.path.join(os.path.dirname(cv2.__file__), "qt", "plugins")
+    code = ("import os\nfrom w2le_live.qt_env import prepare_qt\nprepare_qt()\n"
+            "print(os.environ.get('QT_QPA_PLATFORM_PLUGIN_PATH'), os.environ.get('QT_QPA_FONTDIR'))\n")  # fmt: skip
+    env = dict(os.environ, PYTHONPATH=str(REPO), QT_QPA_PLATFORM_PLUGIN_PATH=cv2_plugins, QT_QPA_FONTDIR=str(tmp_path))
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=env)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["None", str(tmp_path)]

@@ -282,6 +282,9 @@ def check_qt() -> list[Check]:
         if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
             out.append(Check("tray host", None, "no desktop session here (DISPLAY is not set); not checked"))
             return out
+    from w2le_live.qt_env import prepare_qt
+
+    prepare_qt()  # this process imported cv2: do not hand its Qt plugin path to the probe
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([_package_root(), os.environ.get("PYTHONPATH", "")]))
     try:
         r = subprocess.run([sys.executable, "-c", QT_PROBE], capture_output=True, text=True, timeout=20, env=env)

@@ -32,7 +32,8 @@ def prepare_qt() -> None:
     cv2_dir = os.path.dirname(os.path.abspath(cv2.__file__))
     for key in CV2_QT_VARS:
         value = os.environ.get(key)
-        if before is not None and before[key] is not None:
-            os.environ[key] = before[key]  # the user's own setting, which cv2 overwrote
+        own = before[key] if before is not None else None
+        if own is not None and not _inside(own, cv2_dir):
+            os.environ[key] = own  # the user's own setting, which cv2 overwrote
         elif value and _inside(value, cv2_dir):
-            del os.environ[key]
+            del os.environ[key]  # set by cv2 here, or inherited from a parent process that imported cv2
