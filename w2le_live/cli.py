@@ -27,6 +27,7 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("bench", "bench", "benchmark generator backends and the live pipeline"),
     ("enroll", "enroll", "teach the personal translator your own expression of an emotion"),
     ("profile", "profile", "list, show or delete personal-emotion profiles"),
+    ("doctor", "doctor", "check this machine: what works and what to install for what does not"),
 )
 
 

@@ -85,9 +85,10 @@ def _run_preview(session, args: argparse.Namespace) -> int:
             "the preview window needs PyQt5; run: pip install 'w2le-live[gui]', or use --sink file:out.mp4."
         ) from None
     from w2le_live.gui.preview import make_preview
+    from w2le_live.qt_env import prepare_qt
 
     pipe = session.pipeline
-
+    prepare_qt()
     app = QApplication.instance() or QApplication(sys.argv[:1])
     win = make_preview(pipe)
     win.resize(640, 480)

@@ -13,7 +13,14 @@ log = logging.getLogger(__name__)
 def launch(args: argparse.Namespace, app=None):
     """Build the live session and the tray (or the fallback window); returns (app, view). The caller runs
     app.exec_(); quitting stops the session (video, microphone, virtual microphone) once."""
+    from w2le_live.qt_deps import raise_if_qt_cannot_start
+    from w2le_live.qt_env import prepare_qt
+
+    prepare_qt()  # before any QApplication: OpenCV's GUI build would hand Qt its own xcb plugin
     from PyQt5.QtWidgets import QApplication, QSystemTrayIcon
+
+    if app is None and QApplication.instance() is None:
+        raise_if_qt_cannot_start()  # a sentence naming the missing packages instead of Qt's abort
 
     from w2le_live.session import LiveOptions, LiveSession
 
