@@ -311,14 +311,29 @@ class VideoWriter:
         self.frames = 0
         self._closed = False
 
+    def _named(self, exc: OSError) -> OSError:
+        """Errors about the hidden temp file name the output path the user gave instead."""
+        if getattr(exc, "filename", None) in (str(self._tmp), self._tmp.name) or not getattr(
+            exc, "filename", None
+        ):
+            try:
+                exc.filename = str(self.path)
+            except AttributeError:
+                pass
+        return exc
+
     def write(self, frame: np.ndarray) -> None:
         """frame: (H, W, 3) uint8 BGR of the size given at construction (odd sizes are cropped to even)."""
         import av
 
         img = np.ascontiguousarray(frame[: self.height, : self.width])
         vf = av.VideoFrame.from_ndarray(img, format="bgr24")
-        for pkt in self._v.encode(vf):
-            self._c.mux(pkt)
+        try:
+            for pkt in self._v.encode(vf):
+                self._c.mux(pkt)
+        except OSError as exc:
+            self._named(exc)
+            raise
         self.frames += 1
 
     def write_audio(self, pcm: np.ndarray) -> None:
@@ -356,8 +371,12 @@ class VideoWriter:
             os.umask(umask)
             os.chmod(self._tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the file normal permissions
             os.replace(self._tmp, self.path)
-        except BaseException:  # disk full, target became a folder, SIGTERM: no temp file is left behind
+        except (
+            BaseException
+        ) as exc:  # disk full, target became a folder, SIGTERM: no temp file is left behind
             self.abort()
+            if isinstance(exc, OSError):
+                self._named(exc)
             raise
         return self.path
 
