@@ -312,14 +312,10 @@ class VideoWriter:
         self._closed = False
 
     def _named(self, exc: OSError) -> OSError:
-        """Errors about the hidden temp file name the output path the user gave instead."""
-        if getattr(exc, "filename", None) in (str(self._tmp), self._tmp.name) or not getattr(
-            exc, "filename", None
-        ):
-            try:
-                exc.filename = str(self.path)
-            except AttributeError:
-                pass
+        """An error about the hidden temp file, re-made to name the output path the user gave."""
+        name = getattr(exc, "filename", None)
+        if not name or Path(str(name)).name == self._tmp.name:
+            return OSError(exc.errno, exc.strerror or str(exc), str(self.path))
         return exc
 
     def write(self, frame: np.ndarray) -> None:
@@ -332,8 +328,7 @@ class VideoWriter:
             for pkt in self._v.encode(vf):
                 self._c.mux(pkt)
         except OSError as exc:
-            self._named(exc)
-            raise
+            raise self._named(exc) from None
         self.frames += 1
 
     def write_audio(self, pcm: np.ndarray) -> None:
@@ -376,7 +371,7 @@ class VideoWriter:
         ) as exc:  # disk full, target became a folder, SIGTERM: no temp file is left behind
             self.abort()
             if isinstance(exc, OSError):
-                self._named(exc)
+                raise self._named(exc) from None
             raise
         return self.path
 
