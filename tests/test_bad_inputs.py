@@ -69,7 +69,6 @@ def _rotate_90(src: Path, dst: Path) -> Path:
 def inputs(tmp_path_factory) -> dict[str, Path]:
     import torch
 
-    from training.checkpointing import config_entry, save_checkpoint
     from w2le_live.io import video
     from w2le_live.models.checkpoint import ModelMeta, save_generator
     from w2le_live.models.generator import GeneratorDims, Wav2LipGenerator
@@ -117,9 +116,9 @@ def inputs(tmp_path_factory) -> dict[str, Path]:
     f["text_onnx"] = d / "text.onnx"
     (d / "model.txt").write_text("hello\n")
     f["model_txt"] = d / "model.txt"
-    f["syncnet"] = save_checkpoint(d / "syncnet.pt", {
-        "model": SyncNet(0.25).state_dict(), "optimizer": {}, "step": 1, "width": 0.25,
-        "config_json": config_entry({"syncnet_width": 0.25}), "rng": {}})  # fmt: skip
+    f["syncnet"] = d / "syncnet.pt"  # as w2le-train syncnet writes it
+    torch.save({"model": SyncNet(0.25).state_dict(), "optimizer": {}, "step": 1, "width": 0.25,
+                "config_json": json.dumps({"syncnet_width": 0.25}), "rng": {}}, f["syncnet"])  # fmt: skip
     lin = torch.nn.Linear(3, 2)
     torch.onnx.export(lin, (torch.zeros(1, 3),), str(d / "wrong.onnx"), input_names=["x"], output_names=["y"],
                       dynamo=False)  # fmt: skip
@@ -250,6 +249,8 @@ CASES = [
     Case("run-stats-json-missing-folder", _run("--stats-json", outp("nodir/s.json")), 2, ("nodir", "does not exist")),
     Case("run-source-missing", lambda f, o: [*LIVE, "run", "--source", str(o / "none.mp4"), "--sink", "null"], 2,
          ("--source", "neither a camera")),  # fmt: skip
+    Case("run-camera-missing", lambda f, o: [*LIVE, "run", "--source", "7", "--sink", "null", "--mic", "none"], 2,
+         ("camera 7 could not be opened",)),  # fmt: skip
     Case("run-sink-disk-full", _run(sink=lambda f, o: f"file:{o / 'o.mp4'}"), 2, ("o.mp4", "no space left"),
          fsize_limit=40_000),  # fmt: skip
     Case("run-file-sink-ok", _run("--duration", "1", sink=lambda f, o: f"file:{o / 'o.mp4'}"), 0, ("out",),
@@ -338,10 +339,13 @@ def _execute(case: Case, f: dict, root: Path) -> tuple[subprocess.CompletedProce
     out.mkdir(parents=True)
     if case.setup:
         case.setup(out)
-    r = subprocess.run(
-        [sys.executable, *case.argv(f, out)], cwd=root, env=_env(case.env, root), capture_output=True, text=True,
-        timeout=240, preexec_fn=_limit(case.fsize_limit),
-    )  # fmt: skip
+    args = [sys.executable, *case.argv(f, out)]
+    try:
+        r = subprocess.run(args, cwd=root, env=_env(case.env, root), capture_output=True, text=True, timeout=150,
+                           preexec_fn=_limit(case.fsize_limit))  # fmt: skip
+    except subprocess.TimeoutExpired as exc:  # a hang fails its own case, not the whole table
+        err = exc.stderr.decode(errors="replace") if isinstance(exc.stderr, bytes) else (exc.stderr or "")
+        r = subprocess.CompletedProcess(args, -1, "", err + "\n(hung: killed after 150 s)")
     return r, out
 
 
@@ -396,6 +400,8 @@ def test_bad_input(case: Case, results):
         assert line.startswith("error: "), line
         assert is_one_sentence(line[len("error: ") :]), f"not one sentence: {line!r}"
         assert files == [], f"files left behind: {files}"
+        assert err.count(line[len("error: ") :]) == 1, f"the error is printed more than once:\n{err[-2000:]}"
+        assert "frames are being dropped" not in err, "the output failure was reported per frame"
 
 
 # ---- faults that need more than one command line -----------------------------------------------------------
