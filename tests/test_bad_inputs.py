@@ -208,7 +208,9 @@ CASES = [
     Case("translate-out-missing-folder", _t("--demo", "-o", outp("nodir/o.mp4")), 2, ("nodir", "does not exist")),
     Case("translate-out-proc", _t("--demo", "-o", "/proc/w2le_x.mp4"), 2, ("/proc", "not writable")),
     Case("translate-out-sys", _t("--demo", "-o", "/sys/w2le_x.mp4"), 2, ("/sys", "not writable")),
-    Case("translate-out-device", _t("--demo", "-o", "/dev/null"), 2, ("/dev/null", "not a regular file")),
+    # a special file (never /dev/null here: code without the check would replace the device with the mp4)
+    Case("translate-out-fifo", _t("--demo", "-o", outp("fifo.mp4")), 2, ("fifo.mp4", "not a regular file"),
+         setup=lambda o: os.mkfifo(o / "fifo.mp4")),  # fmt: skip
     Case("translate-disk-full", _t("--demo", "-o", outp("o.mp4")), 2, ("o.mp4", "no space left"), fsize_limit=40_000),
     # translate: options
     Case("translate-intensity-3", _t("--demo", "-o", outp("o.mp4"), "--intensity", "3"), 2, ("--intensity",)),
@@ -452,10 +454,12 @@ def test_ctrl_c_during_training_saves_and_says_how_to_resume(inputs, tmp_path: P
     assert r.returncode == 0, r.stderr[-2000:]
     run = tmp_path / "run"
     args = [*TRAIN, "syncnet", f"data={prep}", f"out={run}", "syncnet_width=0.25", "batch_size=2", "steps=100000",
-            "save_every=100000", "split=train"]  # fmt: skip
+            "save_every=1", "split=train"]  # fmt: skip
     (prep / "splits.json").write_text(json.dumps({"train": ["grid"], "val": [], "test": []}))
     p = _popen(args, tmp_path)
-    time.sleep(8.0)  # imports, dataset, a few steps
+    t_end = time.monotonic() + 120
+    while not (run / "syncnet_latest.pt").exists() and p.poll() is None and time.monotonic() < t_end:
+        time.sleep(0.1)  # the first step is saved: the training loop is running
     assert p.poll() is None, p.communicate()[1][-2000:]
     p.send_signal(signal.SIGINT)
     _, err = p.communicate(timeout=120)

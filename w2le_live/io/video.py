@@ -275,6 +275,10 @@ class VideoWriter:
 
         self.path = Path(path)
         parent = self.path.parent if str(self.path.parent) else Path(".")
+        if self.path.exists() and not self.path.is_dir() and not self.path.is_file():
+            raise InputFileError(
+                f"the output {self.path} is a device or special file, not a regular file; choose another path."
+            )
         if self.path.is_dir():
             raise InputFileError(
                 f"the output {self.path} is a folder; pass a file path such as {self.path / 'out.mp4'}."
