@@ -27,14 +27,23 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 DEMO = REPO / "w2le_live" / "assets" / "demo_grid_lbax4n.mp4"
-NATIVE_NOISE = re.compile(r"^(W0000|I0000|E0000|INFO: Created TensorFlow|WARNING: All log messages|\[ WARN:)", re.M)
+NATIVE_NOISE = re.compile(
+    r"^(W0000|I0000|E0000|INFO: Created TensorFlow|WARNING: All log messages|\[ WARN:)", re.M
+)
 LIVE = ["-m", "w2le_live"]
 TRAIN = ["-m", "training.cli"]
 
 
 # ---- inputs, made once from the bundled demo clip (GRID corpus, real footage) ------------------------------
-def _remux(src: Path, dst: Path, *, audio: bool = True, video: bool = True, seconds: Optional[float] = None,
-           options: Optional[dict] = None) -> Path:  # fmt: skip
+def _remux(
+    src: Path,
+    dst: Path,
+    *,
+    audio: bool = True,
+    video: bool = True,
+    seconds: Optional[float] = None,
+    options: Optional[dict] = None,
+) -> Path:
     import av
 
     with av.open(str(src)) as i, av.open(str(dst), "w", options=options or {}) as o:
@@ -90,7 +99,9 @@ def inputs(tmp_path_factory) -> dict[str, Path]:
     data[a:b] = np.random.default_rng(0).integers(0, 256, b - a, dtype=np.uint8).tobytes()
     f["damaged"] = d / "damaged.mp4"
     f["damaged"].write_bytes(bytes(data))
-    fast = _remux(DEMO, d / "faststart.mp4", options={"movflags": "faststart"})  # index at the front, then cut
+    fast = _remux(
+        DEMO, d / "faststart.mp4", options={"movflags": "faststart"}
+    )  # index at the front, then cut
     f["truncated"] = d / "truncated.mp4"
     f["truncated"].write_bytes(fast.read_bytes()[: int(fast.stat().st_size * 0.6)])
     f["rot90"] = _rotate_90(DEMO, d / "rot90.mp4")
@@ -117,17 +128,31 @@ def inputs(tmp_path_factory) -> dict[str, Path]:
     (d / "model.txt").write_text("hello\n")
     f["model_txt"] = d / "model.txt"
     f["syncnet"] = d / "syncnet.pt"  # as w2le-train syncnet writes it
-    torch.save({"model": SyncNet(0.25).state_dict(), "optimizer": {}, "step": 1, "width": 0.25,
-                "config_json": json.dumps({"syncnet_width": 0.25}), "rng": {}}, f["syncnet"])  # fmt: skip
+    torch.save(
+        {
+            "model": SyncNet(0.25).state_dict(),
+            "optimizer": {},
+            "step": 1,
+            "width": 0.25,
+            "config_json": json.dumps({"syncnet_width": 0.25}),
+            "rng": {},
+        },
+        f["syncnet"],
+    )
     lin = torch.nn.Linear(3, 2)
-    torch.onnx.export(lin, (torch.zeros(1, 3),), str(d / "wrong.onnx"), input_names=["x"], output_names=["y"],
-                      dynamo=False)  # fmt: skip
+    torch.onnx.export(
+        lin, (torch.zeros(1, 3),), str(d / "wrong.onnx"), input_names=["x"], output_names=["y"], dynamo=False
+    )
     f["wrong_onnx"] = d / "wrong.onnx"
     # training configs
     for name, text in {
-        "bad.json": '{"width": 0.5,', "bad.yaml": "width: [0.5\n", "abc.json": '{"width": "abc"}',
-        "list.json": "[1, 2]", "zero.json": '{"batch_size": 0}', "unknown.json": '{"widht": 0.5}',
-    }.items():  # fmt: skip
+        "bad.json": '{"width": 0.5,',
+        "bad.yaml": "width: [0.5\n",
+        "abc.json": '{"width": "abc"}',
+        "list.json": "[1, 2]",
+        "zero.json": '{"batch_size": 0}',
+        "unknown.json": '{"widht": 0.5}',
+    }.items():
         (d / name).write_text(text)
         f[name] = d / name
     (d / "mead_empty").mkdir()
@@ -156,7 +181,16 @@ def _t(*a):  # translate with the inputs' paths filled in
 def _run(*a, sink: Optional[str] = None):
     def argv(f, o):
         out = sink(f, o) if callable(sink) else (sink or "null")
-        return [*LIVE, "run", "--source", str(DEMO), "--sink", out, "--quiet", *[x(f, o) if callable(x) else x for x in a]]
+        return [
+            *LIVE,
+            "run",
+            "--source",
+            str(DEMO),
+            "--sink",
+            out,
+            "--quiet",
+            *[x(f, o) if callable(x) else x for x in a],
+        ]
 
     return argv
 
@@ -188,56 +222,157 @@ def _gen(*a):  # w2le-train generator with data/out in the output folder and che
 MODEL = ("--backend", "torch")
 CASES = [
     # translate: input files
-    Case("translate-missing-file", _t(outp("../missing.mp4"), "-o", outp("o.mp4")), 2, ("missing.mp4", "does not exist")),
+    Case(
+        "translate-missing-file",
+        _t(outp("../missing.mp4"), "-o", outp("o.mp4")),
+        2,
+        ("missing.mp4", "does not exist"),
+    ),
     Case("translate-empty-file", _t(inp("empty"), "-o", outp("o.mp4")), 2, ("empty.mp4", "empty")),
-    Case("translate-corrupt-file", _t(inp("text"), "-o", outp("o.mp4")), 2, ("text.mp4", "not a readable video")),
+    Case(
+        "translate-corrupt-file",
+        _t(inp("text"), "-o", outp("o.mp4")),
+        2,
+        ("text.mp4", "not a readable video"),
+    ),
     Case("translate-folder-input", _t(inp("folder"), "-o", outp("o.mp4")), 2, ("folder.mp4", "folder")),
     Case("translate-audio-only", _t(inp("audioonly"), "-o", outp("o.mp4")), 2, ("no video stream",)),
     Case("translate-no-input", _t("-o", outp("o.mp4")), 2, ("no input video",)),
-    Case("translate-damaged-mid-clip", _t(inp("damaged"), "-o", outp("o.mp4")), 0, ("wrote",), leaves=("o.mp4",),
-         also=("damaged input: 13 frames",)),  # fmt: skip
-    Case("translate-truncated-index-first", _t(inp("truncated"), "-o", outp("o.mp4")), 0, ("wrote",),
-         leaves=("o.mp4",), also=("truncated",)),  # fmt: skip
-    Case("translate-no-face-passthrough", _t(inp("noface"), "-o", outp("o.mp4")), 0, ("wrote",), leaves=("o.mp4",),
-         also=("0 with a face",)),  # fmt: skip
+    Case(
+        "translate-damaged-mid-clip",
+        _t(inp("damaged"), "-o", outp("o.mp4")),
+        0,
+        ("wrote",),
+        leaves=("o.mp4",),
+        also=("damaged input: 13 frames",),
+    ),
+    Case(
+        "translate-truncated-index-first",
+        _t(inp("truncated"), "-o", outp("o.mp4")),
+        0,
+        ("wrote",),
+        leaves=("o.mp4",),
+        also=("truncated",),
+    ),
+    Case(
+        "translate-no-face-passthrough",
+        _t(inp("noface"), "-o", outp("o.mp4")),
+        0,
+        ("wrote",),
+        leaves=("o.mp4",),
+        also=("0 with a face",),
+    ),
     Case("translate-demo-ok", _t("--demo", "-o", outp("o.mp4")), 0, ("wrote",), leaves=("o.mp4",)),
     # translate: output paths
     Case("translate-out-is-input", _t(inp("copy"), "-o", inp("copy")), 2, ("is the input file",)),
-    Case("translate-out-is-folder", _t("--demo", "-o", outp("sub")), 2, ("is a folder",),
-         setup=lambda o: (o / "sub").mkdir()),  # fmt: skip
-    Case("translate-out-missing-folder", _t("--demo", "-o", outp("nodir/o.mp4")), 2, ("nodir", "does not exist")),
+    Case(
+        "translate-out-is-folder",
+        _t("--demo", "-o", outp("sub")),
+        2,
+        ("is a folder",),
+        setup=lambda o: (o / "sub").mkdir(),
+    ),
+    Case(
+        "translate-out-missing-folder",
+        _t("--demo", "-o", outp("nodir/o.mp4")),
+        2,
+        ("nodir", "does not exist"),
+    ),
     Case("translate-out-proc", _t("--demo", "-o", "/proc/w2le_x.mp4"), 2, ("/proc", "not writable")),
     Case("translate-out-sys", _t("--demo", "-o", "/sys/w2le_x.mp4"), 2, ("/sys", "not writable")),
     # a special file (never /dev/null here: code without the check would replace the device with the mp4)
-    Case("translate-out-fifo", _t("--demo", "-o", outp("fifo.mp4")), 2, ("fifo.mp4", "not a regular file"),
-         setup=lambda o: os.mkfifo(o / "fifo.mp4")),  # fmt: skip
-    Case("translate-disk-full", _t("--demo", "-o", outp("o.mp4")), 2, ("o.mp4", "no space left"), fsize_limit=40_000),
+    Case(
+        "translate-out-fifo",
+        _t("--demo", "-o", outp("fifo.mp4")),
+        2,
+        ("fifo.mp4", "not a regular file"),
+        setup=lambda o: os.mkfifo(o / "fifo.mp4"),
+    ),
+    Case(
+        "translate-disk-full",
+        _t("--demo", "-o", outp("o.mp4")),
+        2,
+        ("o.mp4", "no space left"),
+        fsize_limit=40_000,
+    ),
     # translate: options
     Case("translate-intensity-3", _t("--demo", "-o", outp("o.mp4"), "--intensity", "3"), 2, ("--intensity",)),
-    Case("translate-intensity-neg", _t("--demo", "-o", outp("o.mp4"), "--intensity", "-1"), 2, ("--intensity",)),
-    Case("translate-intensity-abc", _t("--demo", "-o", outp("o.mp4"), "--intensity", "abc"), 2, ("not a number",)),
-    Case("translate-bad-target", _t("--demo", "-o", outp("o.mp4"), "--target", "bored"), 2, ("choose --target",)),
+    Case(
+        "translate-intensity-neg", _t("--demo", "-o", outp("o.mp4"), "--intensity", "-1"), 2, ("--intensity",)
+    ),
+    Case(
+        "translate-intensity-abc",
+        _t("--demo", "-o", outp("o.mp4"), "--intensity", "abc"),
+        2,
+        ("not a number",),
+    ),
+    Case(
+        "translate-bad-target",
+        _t("--demo", "-o", outp("o.mp4"), "--target", "bored"),
+        2,
+        ("choose --target",),
+    ),
     # translate: model files
-    Case("model-missing", _t("--demo", "-o", outp("o.mp4"), "--model", outp("../none.safetensors"), *MODEL), 2,
-         ("none.safetensors", "does not exist")),  # fmt: skip
-    Case("model-text-pth", _t("--demo", "-o", outp("o.mp4"), "--model", inp("text_pth")), 2,
-         ("text.pth", "not a readable pytorch checkpoint")),  # fmt: skip
-    Case("model-text-onnx", _t("--demo", "-o", outp("o.mp4"), "--model", inp("text_onnx")), 2,
-         ("text.onnx", "not a valid onnx model")),  # fmt: skip
-    Case("model-wrong-onnx", _t("--demo", "-o", outp("o.mp4"), "--model", inp("wrong_onnx")), 2,
-         ("wrong.onnx", "does not run as a wav2lip generator")),  # fmt: skip
-    Case("model-unknown-suffix", _t("--demo", "-o", outp("o.mp4"), "--model", inp("model_txt")), 2,
-         ("model.txt", "unknown model file type")),  # fmt: skip
-    Case("model-wrong-shape", _t("--demo", "-o", outp("o.mp4"), "--model", inp("wrongshape"), *MODEL), 2,
-         ("audio_encoder.0.conv_block.0.weight", "has shape")),  # fmt: skip
-    Case("model-truncated-safetensors", _t("--demo", "-o", outp("o.mp4"), "--model", inp("cut_safetensors")), 2,
-         ("cut.safetensors", "not a valid safetensors")),  # fmt: skip
-    Case("model-training-checkpoint", _t("--demo", "-o", outp("o.mp4"), "--model", inp("syncnet"), *MODEL), 2,
-         ("syncnet.pt", "training checkpoint")),  # fmt: skip
-    Case("model-no-audio", _t(inp("noaudio"), "-o", outp("o.mp4"), "--model", inp("tiny"), *MODEL), 2,
-         ("no audio track", "--allow-silence")),  # fmt: skip
-    Case("model-short-clip", _t(inp("short"), "-o", outp("o.mp4"), "--model", inp("tiny"), *MODEL), 2,
-         ("shorter than one 200 ms audio window",)),  # fmt: skip
+    Case(
+        "model-missing",
+        _t("--demo", "-o", outp("o.mp4"), "--model", outp("../none.safetensors"), *MODEL),
+        2,
+        ("none.safetensors", "does not exist"),
+    ),
+    Case(
+        "model-text-pth",
+        _t("--demo", "-o", outp("o.mp4"), "--model", inp("text_pth")),
+        2,
+        ("text.pth", "not a readable pytorch checkpoint"),
+    ),
+    Case(
+        "model-text-onnx",
+        _t("--demo", "-o", outp("o.mp4"), "--model", inp("text_onnx")),
+        2,
+        ("text.onnx", "not a valid onnx model"),
+    ),
+    Case(
+        "model-wrong-onnx",
+        _t("--demo", "-o", outp("o.mp4"), "--model", inp("wrong_onnx")),
+        2,
+        ("wrong.onnx", "does not run as a wav2lip generator"),
+    ),
+    Case(
+        "model-unknown-suffix",
+        _t("--demo", "-o", outp("o.mp4"), "--model", inp("model_txt")),
+        2,
+        ("model.txt", "unknown model file type"),
+    ),
+    Case(
+        "model-wrong-shape",
+        _t("--demo", "-o", outp("o.mp4"), "--model", inp("wrongshape"), *MODEL),
+        2,
+        ("audio_encoder.0.conv_block.0.weight", "has shape"),
+    ),
+    Case(
+        "model-truncated-safetensors",
+        _t("--demo", "-o", outp("o.mp4"), "--model", inp("cut_safetensors")),
+        2,
+        ("cut.safetensors", "not a valid safetensors"),
+    ),
+    Case(
+        "model-training-checkpoint",
+        _t("--demo", "-o", outp("o.mp4"), "--model", inp("syncnet"), *MODEL),
+        2,
+        ("syncnet.pt", "training checkpoint"),
+    ),
+    Case(
+        "model-no-audio",
+        _t(inp("noaudio"), "-o", outp("o.mp4"), "--model", inp("tiny"), *MODEL),
+        2,
+        ("no audio track", "--allow-silence"),
+    ),
+    Case(
+        "model-short-clip",
+        _t(inp("short"), "-o", outp("o.mp4"), "--model", inp("tiny"), *MODEL),
+        2,
+        ("shorter than one 200 ms audio window",),
+    ),
     # run (live) and tray
     Case("run-fps-0", _run("--fps", "0"), 2, ("--fps", "greater than 0")),
     Case("run-fps-negative", _run("--fps", "-5"), 2, ("--fps",)),
@@ -248,68 +383,193 @@ CASES = [
     Case("run-sink-folder", _run(sink=lambda f, o: f"file:{o}"), 2, ("is a folder",)),
     Case("run-sink-unknown", _run(sink="bogus"), 2, ("unknown sink 'bogus'",)),
     Case("run-sink-vcam-missing", _run(sink="vcam"), 2, ("virtual camera",)),
-    Case("run-stats-json-missing-folder", _run("--stats-json", outp("nodir/s.json")), 2, ("nodir", "does not exist")),
-    Case("run-source-missing", lambda f, o: [*LIVE, "run", "--source", str(o / "none.mp4"), "--sink", "null"], 2,
-         ("--source", "neither a camera")),  # fmt: skip
-    Case("run-camera-missing", lambda f, o: [*LIVE, "run", "--source", "7", "--sink", "null", "--mic", "none"], 2,
-         ("camera 7 could not be opened",)),  # fmt: skip
-    Case("run-sink-disk-full", _run(sink=lambda f, o: f"file:{o / 'o.mp4'}"), 2, ("o.mp4", "no space left"),
-         fsize_limit=40_000),  # fmt: skip
-    Case("run-file-sink-ok", _run("--duration", "1", sink=lambda f, o: f"file:{o / 'o.mp4'}"), 0, ("out",),
-         leaves=("o.mp4",)),  # fmt: skip
-    Case("tray-no-display", lambda f, o: [*LIVE, "tray", "--source", str(DEMO), "--sink", "null"], 2,
-         ("no graphical display",), env={"DISPLAY": None, "WAYLAND_DISPLAY": None, "QT_QPA_PLATFORM": None}),
+    Case(
+        "run-stats-json-missing-folder",
+        _run("--stats-json", outp("nodir/s.json")),
+        2,
+        ("nodir", "does not exist"),
+    ),
+    Case(
+        "run-source-missing",
+        lambda f, o: [*LIVE, "run", "--source", str(o / "none.mp4"), "--sink", "null"],
+        2,
+        ("--source", "neither a camera"),
+    ),
+    Case(
+        "run-camera-missing",
+        lambda f, o: [*LIVE, "run", "--source", "7", "--sink", "null", "--mic", "none"],
+        2,
+        ("camera 7 could not be opened",),
+    ),
+    Case(
+        "run-sink-disk-full",
+        _run(sink=lambda f, o: f"file:{o / 'o.mp4'}"),
+        2,
+        ("o.mp4", "no space left"),
+        fsize_limit=40_000,
+    ),
+    Case(
+        "run-file-sink-ok",
+        _run("--duration", "1", sink=lambda f, o: f"file:{o / 'o.mp4'}"),
+        0,
+        ("out",),
+        leaves=("o.mp4",),
+    ),
+    Case(
+        "tray-no-display",
+        lambda f, o: [*LIVE, "tray", "--source", str(DEMO), "--sink", "null"],
+        2,
+        ("no graphical display",),
+        env={"DISPLAY": None, "WAYLAND_DISPLAY": None, "QT_QPA_PLATFORM": None},
+    ),
     Case("tray-fps-0", lambda f, o: [*LIVE, "tray", "--fps", "0"], 2, ("--fps",)),
     # export and build-engine
     Case("export-batch-0", _ex(inp("tiny"), "-o", outp("g.onnx"), "--batch", "0"), 2, ("--batch",)),
     Case("export-batch-negative", _ex(inp("tiny"), "-o", outp("g.onnx"), "--batch", "-3"), 2, ("--batch",)),
-    Case("export-opset-3", _ex(inp("tiny"), "-o", outp("g.onnx"), "--opset", "3"), 2, ("--opset", "from 11 to 20")),
-    Case("export-missing-folder", _ex(inp("tiny"), "-o", outp("nodir/g.onnx")), 2, ("nodir", "does not exist")),
-    Case("export-missing-checkpoint", _ex(outp("../none.pth"), "-o", outp("g.onnx")), 2, ("none.pth", "does not exist")),
-    Case("export-text-checkpoint", _ex(inp("text_pth"), "-o", outp("g.onnx")), 2, ("text.pth", "not a readable")),
+    Case(
+        "export-opset-3",
+        _ex(inp("tiny"), "-o", outp("g.onnx"), "--opset", "3"),
+        2,
+        ("--opset", "from 11 to 20"),
+    ),
+    Case(
+        "export-missing-folder", _ex(inp("tiny"), "-o", outp("nodir/g.onnx")), 2, ("nodir", "does not exist")
+    ),
+    Case(
+        "export-missing-checkpoint",
+        _ex(outp("../none.pth"), "-o", outp("g.onnx")),
+        2,
+        ("none.pth", "does not exist"),
+    ),
+    Case(
+        "export-text-checkpoint",
+        _ex(inp("text_pth"), "-o", outp("g.onnx")),
+        2,
+        ("text.pth", "not a readable"),
+    ),
     Case("export-not-onnx-suffix", _ex(inp("tiny"), "-o", outp("g.bin")), 2, ("g.bin", ".onnx")),
     Case("export-ok", _ex(inp("tiny"), "-o", outp("g.onnx")), 0, ("wrote",), leaves=("g.onnx",)),
-    Case("build-engine-batch-0", lambda f, o: [*LIVE, "build-engine", str(f["tiny"]), "--batch", "0"], 2,
-         ("--batch",)),  # fmt: skip
+    Case(
+        "build-engine-batch-0",
+        lambda f, o: [*LIVE, "build-engine", str(f["tiny"]), "--batch", "0"],
+        2,
+        ("--batch",),
+    ),
     # eval
     Case("eval-mead-missing", _ev("--mead", outp("../no_mead")), 2, ("no_mead", "does not exist")),
     Case("eval-mead-is-file", _ev("--mead", inp("text")), 2, ("not a folder",)),
-    Case("eval-emotions-malformed", _ev("--mead", inp("mead_empty"), "--emotions", "neutral-happy"), 2,
-         ("neutral-happy", "source:target")),  # fmt: skip
+    Case(
+        "eval-emotions-malformed",
+        _ev("--mead", inp("mead_empty"), "--emotions", "neutral-happy"),
+        2,
+        ("neutral-happy", "source:target"),
+    ),
     Case("eval-mead-no-pairs", _ev("--mead", inp("mead_empty")), 2, ("no clip pair",)),
     Case("eval-nothing", _ev(), 2, ("nothing to evaluate",)),
-    Case("eval-pair-missing-clip", _ev("--pair", outp("../none.mp4"), inp("demo"), "neutral", "happy"), 2,
-         ("none.mp4", "does not exist")),  # fmt: skip
-    Case("eval-syncnet-text", _ev("--pair", inp("demo"), inp("demo"), "neutral", "happy", "--syncnet", inp("text_pth")),
-         2, ("text.pth", "not a readable")),  # fmt: skip
-    Case("eval-syncnet-generator", _ev("--pair", inp("demo"), inp("demo"), "neutral", "happy", "--syncnet",
-                                       inp("wrongshape")), 2, ("wrongshape.pth", "not a w2le-train checkpoint")),
+    Case(
+        "eval-pair-missing-clip",
+        _ev("--pair", outp("../none.mp4"), inp("demo"), "neutral", "happy"),
+        2,
+        ("none.mp4", "does not exist"),
+    ),
+    Case(
+        "eval-syncnet-text",
+        _ev("--pair", inp("demo"), inp("demo"), "neutral", "happy", "--syncnet", inp("text_pth")),
+        2,
+        ("text.pth", "not a readable"),
+    ),
+    Case(
+        "eval-syncnet-generator",
+        _ev("--pair", inp("demo"), inp("demo"), "neutral", "happy", "--syncnet", inp("wrongshape")),
+        2,
+        ("wrongshape.pth", "not a w2le-train checkpoint"),
+    ),
     # w2le-train
-    Case("train-config-missing", _tr("generator", "--config", outp("../none.json")), 2, ("none.json", "does not exist")),
-    Case("train-config-bad-json", _tr("generator", "--config", inp("bad.json")), 2, ("bad.json", "not valid json")),
-    Case("train-config-bad-yaml", _tr("generator", "--config", inp("bad.yaml")), 2, ("bad.yaml", "not valid yaml")),
-    Case("train-config-wrong-type", _tr("generator", "--config", inp("abc.json")), 2, ("width", "not a number")),
+    Case(
+        "train-config-missing",
+        _tr("generator", "--config", outp("../none.json")),
+        2,
+        ("none.json", "does not exist"),
+    ),
+    Case(
+        "train-config-bad-json",
+        _tr("generator", "--config", inp("bad.json")),
+        2,
+        ("bad.json", "not valid json"),
+    ),
+    Case(
+        "train-config-bad-yaml",
+        _tr("generator", "--config", inp("bad.yaml")),
+        2,
+        ("bad.yaml", "not valid yaml"),
+    ),
+    Case(
+        "train-config-wrong-type", _tr("generator", "--config", inp("abc.json")), 2, ("width", "not a number")
+    ),
     Case("train-config-not-mapping", _tr("generator", "--config", inp("list.json")), 2, ("mapping",)),
-    Case("train-config-batch-0", _tr("generator", "--config", inp("zero.json")), 2, ("batch_size", "out of range")),
-    Case("train-config-unknown-key", _tr("generator", "--config", inp("unknown.json")), 2, ("unknown config key",)),
+    Case(
+        "train-config-batch-0",
+        _tr("generator", "--config", inp("zero.json")),
+        2,
+        ("batch_size", "out of range"),
+    ),
+    Case(
+        "train-config-unknown-key",
+        _tr("generator", "--config", inp("unknown.json")),
+        2,
+        ("unknown config key",),
+    ),
     Case("train-override-abc", _gen("width=abc"), 2, ("width=abc", "not a number")),
     Case("train-override-batch-0", _gen("batch_size=0"), 2, ("batch_size", "out of range")),
     Case("train-override-no-equals", _gen("width"), 2, ("not key=value",)),
     Case("train-override-bad-mask", _gen("mask=quarter"), 2, ("mask", "half, full")),
     Case("train-override-bad-bool", _gen("amp=maybe"), 2, ("amp=maybe", "true or false")),
     Case("train-max-steps-0", _tr("syncnet", "--max-steps", "0"), 2, ("--max-steps",)),
-    Case("train-no-data", _gen("strategy=l1", "s_g=0", "s_w=0"), 2, ("manifest.jsonl", "w2le-train preprocess")),
-    Case("train-syncnet-checkpoint-text", _gen("strategy=l1", "s_g=0", lambda f, o: f"syncnet_checkpoint={f['text_pth']}"),
-         2, ("text.pth", "not a readable")),  # fmt: skip
-    Case("train-export-missing", _tr("export", outp("../none.pt"), "-o", outp("g.safetensors")), 2, ("does not exist",)),
-    Case("train-export-text", _tr("export", inp("text_pth"), "-o", outp("g.safetensors")), 2, ("not a readable",)),
-    Case("train-export-runtime-file", _tr("export", inp("tiny"), "-o", outp("g.safetensors")), 2,
-         ("already a runtime checkpoint",)),  # fmt: skip
-    Case("train-export-syncnet", _tr("export", inp("syncnet"), "-o", outp("g.safetensors")), 2,
-         ("not a generator training checkpoint",)),  # fmt: skip
-    Case("train-export-missing-folder", _tr("export", inp("syncnet"), "-o", outp("nodir/g.safetensors")), 2,
-         ("nodir", "does not exist")),  # fmt: skip
-    Case("train-preprocess-missing", _tr("preprocess", outp("../no_src"), "--out", outp("prep")), 2, ("no_src",)),
+    Case(
+        "train-no-data", _gen("strategy=l1", "s_g=0", "s_w=0"), 2, ("manifest.jsonl", "w2le-train preprocess")
+    ),
+    Case(
+        "train-syncnet-checkpoint-text",
+        _gen("strategy=l1", "s_g=0", lambda f, o: f"syncnet_checkpoint={f['text_pth']}"),
+        2,
+        ("text.pth", "not a readable"),
+    ),
+    Case(
+        "train-export-missing",
+        _tr("export", outp("../none.pt"), "-o", outp("g.safetensors")),
+        2,
+        ("does not exist",),
+    ),
+    Case(
+        "train-export-text",
+        _tr("export", inp("text_pth"), "-o", outp("g.safetensors")),
+        2,
+        ("not a readable",),
+    ),
+    Case(
+        "train-export-runtime-file",
+        _tr("export", inp("tiny"), "-o", outp("g.safetensors")),
+        2,
+        ("already a runtime checkpoint",),
+    ),
+    Case(
+        "train-export-syncnet",
+        _tr("export", inp("syncnet"), "-o", outp("g.safetensors")),
+        2,
+        ("not a generator training checkpoint",),
+    ),
+    Case(
+        "train-export-missing-folder",
+        _tr("export", inp("syncnet"), "-o", outp("nodir/g.safetensors")),
+        2,
+        ("nodir", "does not exist"),
+    ),
+    Case(
+        "train-preprocess-missing",
+        _tr("preprocess", outp("../no_src"), "--out", outp("prep")),
+        2,
+        ("no_src",),
+    ),
 ]
 
 
@@ -343,8 +603,15 @@ def _execute(case: Case, f: dict, root: Path) -> tuple[subprocess.CompletedProce
         case.setup(out)
     args = [sys.executable, *case.argv(f, out)]
     try:
-        r = subprocess.run(args, cwd=root, env=_env(case.env, root), capture_output=True, text=True, timeout=150,
-                           preexec_fn=_limit(case.fsize_limit))  # fmt: skip
+        r = subprocess.run(
+            args,
+            cwd=root,
+            env=_env(case.env, root),
+            capture_output=True,
+            text=True,
+            timeout=150,
+            preexec_fn=_limit(case.fsize_limit),
+        )
     except subprocess.TimeoutExpired as exc:  # a hang fails its own case, not the whole table
         err = exc.stderr.decode(errors="replace") if isinstance(exc.stderr, bytes) else (exc.stderr or "")
         r = subprocess.CompletedProcess(args, -1, "", err + "\n(hung: killed after 150 s)")
@@ -354,8 +621,11 @@ def _execute(case: Case, f: dict, root: Path) -> tuple[subprocess.CompletedProce
 @pytest.fixture(scope="module")
 def results(inputs, request, tmp_path_factory) -> dict:
     """Run every selected case of the table, three at a time; {case id: (CompletedProcess, output folder)}."""
-    wanted = {it.callspec.params["case"].id for it in request.session.items
-              if getattr(it, "callspec", None) and isinstance(it.callspec.params.get("case"), Case)}  # fmt: skip
+    wanted = {
+        it.callspec.params["case"].id
+        for it in request.session.items
+        if getattr(it, "callspec", None) and isinstance(it.callspec.params.get("case"), Case)
+    }
     root = tmp_path_factory.mktemp("cases")
     todo = [c for c in CASES if c.id in wanted]
     with ThreadPoolExecutor(max_workers=3) as pool:
@@ -408,7 +678,9 @@ def test_bad_input(case: Case, results):
 
 # ---- faults that need more than one command line -----------------------------------------------------------
 def _popen(args: list, cwd: Path) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, *args], cwd=cwd, env=_env({}, cwd), stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, *args], cwd=cwd, env=_env({}, cwd), stderr=subprocess.PIPE, text=True
+    )
 
 
 def test_sigterm_during_translate_leaves_no_partial_file(tmp_path: Path, shared_data: Path):
@@ -433,7 +705,9 @@ def test_rotated_phone_clip_is_written_upright(inputs, tmp_path: Path):
 
     out = tmp_path / "o.mp4"
     args = [*LIVE, "translate", str(inputs["rot90"]), "-o", str(out), "--intensity", "0", "--no-progress"]
-    r = subprocess.run([sys.executable, *args], env=_env({}, tmp_path), capture_output=True, text=True, timeout=120)
+    r = subprocess.run(
+        [sys.executable, *args], env=_env({}, tmp_path), capture_output=True, text=True, timeout=120
+    )
     assert r.returncode == 0, r.stderr[-2000:]
     src, got = video.probe(DEMO), video.probe(out)
     assert (got.width, got.height, got.rotation) == (src.height, src.width, 0)
@@ -449,12 +723,26 @@ def test_ctrl_c_during_training_saves_and_says_how_to_resume(inputs, tmp_path: P
     src.mkdir(parents=True)
     (src / "demo.mp4").symlink_to(DEMO)
     prep = tmp_path / "prep"
-    r = subprocess.run([sys.executable, *TRAIN, "preprocess", str(tmp_path / "src"), "--out", str(prep),
-                        "--workers", "1"], env=_env({}, tmp_path), capture_output=True, text=True, timeout=240)  # fmt: skip
+    r = subprocess.run(
+        [sys.executable, *TRAIN, "preprocess", str(tmp_path / "src"), "--out", str(prep), "--workers", "1"],
+        env=_env({}, tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
     assert r.returncode == 0, r.stderr[-2000:]
     run = tmp_path / "run"
-    args = [*TRAIN, "syncnet", f"data={prep}", f"out={run}", "syncnet_width=0.25", "batch_size=2", "steps=100000",
-            "save_every=1", "split=train"]  # fmt: skip
+    args = [
+        *TRAIN,
+        "syncnet",
+        f"data={prep}",
+        f"out={run}",
+        "syncnet_width=0.25",
+        "batch_size=2",
+        "steps=100000",
+        "save_every=1",
+        "split=train",
+    ]
     (prep / "splits.json").write_text(json.dumps({"train": ["grid"], "val": [], "test": []}))
     p = _popen(args, tmp_path)
     t_end = time.monotonic() + 120
@@ -472,8 +760,13 @@ def test_ctrl_c_during_training_saves_and_says_how_to_resume(inputs, tmp_path: P
     from training.checkpointing import load_checkpoint
 
     assert load_checkpoint(m.group(2))["step"] == step
-    r = subprocess.run([sys.executable, *args, "--resume", "--max-steps", "1"], env=_env({}, tmp_path),
-                       capture_output=True, text=True, timeout=240)  # fmt: skip
+    r = subprocess.run(
+        [sys.executable, *args, "--resume", "--max-steps", "1"],
+        env=_env({}, tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
     assert r.returncode == 0, r.stderr[-2000:]
     assert load_checkpoint(m.group(2))["step"] == step + 1
     assert not [x for x in run.iterdir() if x.name.startswith(".")]  # no temp files

@@ -27,7 +27,9 @@ def add_common_args(p: argparse.ArgumentParser) -> None:
         "--backend", default="auto", choices=("auto", "torch", "onnxruntime", "openvino", "tensorrt")
     )
     p.add_argument("--target", default="happy", help="target emotion (default happy)")
-    p.add_argument("--intensity", type=validation.intensity, default=1.0, help="0 = untouched .. 1 = full (up to 1.5)")
+    p.add_argument(
+        "--intensity", type=validation.intensity, default=1.0, help="0 = untouched .. 1 = full (up to 1.5)"
+    )
     p.add_argument(
         "--mic", default="default", help="microphone index/name for the neural model's audio, or 'none'"
     )
@@ -51,8 +53,12 @@ def add_common_args(p: argparse.ArgumentParser) -> None:
 def add_parser(sub, name: str, help_text: str) -> None:
     p = sub.add_parser(name, help=help_text, description=help_text)
     add_common_args(p)
-    p.add_argument("--duration", type=validation.positive_float, default=None, help="stop after this many seconds")
-    p.add_argument("--stats-json", type=validation.output_file, default=None, help="write the final stats here as JSON")
+    p.add_argument(
+        "--duration", type=validation.positive_float, default=None, help="stop after this many seconds"
+    )
+    p.add_argument(
+        "--stats-json", type=validation.output_file, default=None, help="write the final stats here as JSON"
+    )
     p.add_argument("--quiet", action="store_true", help="no status line")
     p.set_defaults(func=run)
 

@@ -61,5 +61,5 @@ def run(args: argparse.Namespace) -> int:
     app, _view = launch(args)
     import signal
 
-    signal.signal(signal.SIGTERM, lambda *a: app.quit())  # quit the Qt loop (stops the stream) instead of raising
+    signal.signal(signal.SIGTERM, lambda *a: app.quit())  # stop the Qt loop (and the stream), not raise
     return app.exec_()
