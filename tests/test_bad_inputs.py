@@ -343,6 +343,7 @@ CASES = [
         2,
         ("model.txt", "unknown model file type"),
     ),
+    Case("model-is-folder", _t("--demo", "-o", outp("o.mp4"), "--model", inp("folder")), 2, ("is a folder",)),
     Case(
         "model-wrong-shape",
         _t("--demo", "-o", outp("o.mp4"), "--model", inp("wrongshape"), *MODEL),
@@ -448,6 +449,21 @@ CASES = [
         ("text.pth", "not a readable"),
     ),
     Case("export-not-onnx-suffix", _ex(inp("tiny"), "-o", outp("g.bin")), 2, ("g.bin", ".onnx")),
+    Case(
+        "export-int8-no-calib", _ex(inp("tiny"), "-o", outp("g.onnx"), "--int8"), 2, ("--int8 needs --calib",)
+    ),
+    Case(
+        "export-int8-calib-missing",
+        _ex(inp("tiny"), "-o", outp("g.onnx"), "--int8", "--calib", outp("../none.mp4")),
+        2,
+        ("none.mp4", "does not exist"),
+    ),
+    Case(
+        "export-int8-calib-no-face",
+        _ex(inp("tiny"), "-o", outp("g.onnx"), "--int8", "--calib", inp("noface")),
+        2,
+        ("no face was found",),
+    ),
     Case("export-ok", _ex(inp("tiny"), "-o", outp("g.onnx")), 0, ("wrote",), leaves=("g.onnx",)),
     Case(
         "build-engine-batch-0",
