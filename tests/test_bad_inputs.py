@@ -797,3 +797,21 @@ def test_stale_temp_file_of_a_killed_save_is_removed(tmp_path: Path):
     stale.write_bytes(b"")  # what kill -9 during torch.save leaves
     save_checkpoint(tmp_path / "generator_latest.pt", {"model": {"w": torch.zeros(2)}, "step": 1})
     assert sorted(p.name for p in tmp_path.iterdir()) == ["generator_latest.pt"]
+
+
+def test_verbose_keeps_native_logs_and_quiet_hides_them(tmp_path: Path):
+    """The same run with and without --verbose: native lines appear only with it (so the table's check bites)."""
+    got = {}
+    for flag in ([], ["--verbose"]):
+        out = tmp_path / f"o{len(flag)}.mp4"
+        r = subprocess.run(
+            [sys.executable, *LIVE, *flag, "translate", "--demo", "-o", str(out), "--no-progress"],
+            env=_env({}, tmp_path),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert r.returncode == 0, r.stderr[-2000:]
+        got[bool(flag)] = r.stderr
+    assert NATIVE_NOISE.search(got[True]), got[True][-2000:]
+    assert not NATIVE_NOISE.search(got[False]) and last_line(got[False]).startswith("wrote ")

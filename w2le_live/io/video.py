@@ -271,7 +271,6 @@ class VideoWriter:
         audio_rate: Optional[int] = None,
         crf: int = 18,
     ):
-        import av
 
         self.path = Path(path)
         parent = self.path.parent if str(self.path.parent) else Path(".")
@@ -292,6 +291,17 @@ class VideoWriter:
         fd, tmp = tempfile.mkstemp(prefix=f".{self.path.stem}.", suffix=".partial.mp4", dir=parent)
         os.close(fd)
         self._tmp = Path(tmp)
+        try:
+            self._setup(fps, size, audio, audio_rate, crf)
+        except BaseException:  # a signal or an FFmpeg error here must not leave the temp file behind
+            self._tmp.unlink(missing_ok=True)
+            raise
+        self.frames = 0
+        self._closed = False
+
+    def _setup(self, fps: float, size: tuple[int, int], audio, audio_rate, crf: int) -> None:
+        import av
+
         self.width, self.height = (int(size[0]) // 2) * 2, (int(size[1]) // 2) * 2
         self._c = av.open(str(self._tmp), mode="w", format="mp4")
         codec = "libx264" if "libx264" in av.codecs_available else "mpeg4"
@@ -312,8 +322,6 @@ class VideoWriter:
             self._audio_rate = int(audio_rate)
             self._a = self._c.add_stream("aac", rate=int(audio_rate))
             self._a.layout = "stereo" if channels == 2 else "mono"
-        self.frames = 0
-        self._closed = False
 
     def _named(self, exc: OSError) -> OSError:
         """An error about the hidden temp file, re-made to name the output path the user gave."""
