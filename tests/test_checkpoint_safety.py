@@ -154,3 +154,37 @@ def test_no_torch_load_without_weights_only_true():
                         bad.append(f"{path.relative_to(REPO)}:{node.lineno} uses {node.value.id}.{node.attr}")
     assert seen >= 1, "the scan found no torch.load at all; it is not looking at the package"
     assert not bad, f"torch.load without weights_only=True (or a raw unpickler) at: {bad}"
+
+
+def test_checkpoints_of_earlier_versions_still_load_and_export(tmp_path: Path):
+    """Before this fix the config was a dict and the numpy RNG state an ndarray: both load with weights_only."""
+    import random
+    from dataclasses import asdict
+
+    import numpy as np
+    import torch
+
+    from training.checkpointing import load_checkpoint, rng_state, set_rng_state
+    from training.config import TrainConfig
+    from training.train_generator import export
+    from w2le_live.models.checkpoint import load_generator
+    from w2le_live.models.generator import GeneratorDims, Wav2LipGenerator
+
+    gen = Wav2LipGenerator(GeneratorDims(width=0.25))
+    old = {
+        "model": gen.state_dict(), "optimizer": {}, "step": 7, "config": asdict(TrainConfig(width=0.25)),
+        "dims": gen.dims.to_dict(),
+        "rng": {"python": random.getstate(), "numpy": np.random.get_state(), "torch": torch.get_rng_state()},
+    }  # fmt: skip
+    torch.save(old, tmp_path / "old.pt")
+    st = load_checkpoint(tmp_path / "old.pt")
+    set_rng_state(st["rng"])
+    assert st["step"] == 7 and np.random.get_state()[2] == old["rng"]["numpy"][2]
+    model, meta = load_generator(export(tmp_path / "old.pt", tmp_path / "g.safetensors"))
+    assert meta.dims.width == 0.25 and "step=7" in meta.notes
+    # the new format round-trips the RNG exactly
+    np.random.seed(3)
+    saved = rng_state()
+    a = np.random.rand(3)
+    set_rng_state(saved)
+    assert np.array_equal(a, np.random.rand(3))

@@ -9,7 +9,7 @@ from typing import Optional, Sequence
 
 
 def get_args_parser() -> argparse.ArgumentParser:
-    from w2le_live.validation import Parser, existing_file, output_file, positive_int
+    from w2le_live.validation import Parser, existing_file, existing_folder, output_file, positive_int
 
     p = Parser(
         prog="w2le-train",
@@ -20,7 +20,9 @@ def get_args_parser() -> argparse.ArgumentParser:
     pre = sub.add_parser(
         "preprocess", help="crops, masks, audio and mel from MEAD or <person>/<emotion>/<clip>.mp4"
     )
-    pre.add_argument("source")
+    pre.add_argument(
+        "source", type=existing_folder, help="MEAD folder, or <person>/<emotion>/<clip>.mp4 folders"
+    )
     pre.add_argument("--out", required=True)
     pre.add_argument("--workers", type=positive_int, default=2)
     pre.add_argument("--seed", type=int, default=0, help="seed of the actor split written to OUT/splits.json")

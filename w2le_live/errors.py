@@ -137,5 +137,8 @@ def run_cli(body, *, verbose: bool = False) -> int:
                 1,
             )
     sys.stdout.flush()
-    print(f"error: {_first_line(msg, 400)}", file=sys.stderr, flush=True)
+    msg = _first_line(msg, 400)
+    if not msg.endswith((".", "?", "!")):
+        msg += "."
+    print(f"error: {msg}", file=sys.stderr, flush=True)
     return code

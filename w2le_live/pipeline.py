@@ -495,7 +495,7 @@ class Pipeline:
             try:
                 self.sink.send(frame, t_cap)
             except Exception as exc:  # noqa: BLE001
-                if isinstance(exc, UserError):  # a sink that gave up (e.g. disk full): stop once, with its sentence
+                if isinstance(exc, UserError):  # a sink that gave up (disk full): stop once, one sentence
                     self._open_error = exc
                     self._emit("error", str(exc), logged=False)
                     self._stop.set()

@@ -57,7 +57,11 @@ def number_in(
 ) -> Callable[[str], float]:
     """A ``type=`` that parses ``kind`` and requires lo <= x <= hi (lo < x with ``lo_open``)."""
     if lo is not None and hi is not None:
-        what = f"use a value from {lo:g} to {hi:g}"
+        what = (
+            f"use a value greater than {lo:g} and at most {hi:g}"
+            if lo_open
+            else f"use a value from {lo:g} to {hi:g}"
+        )
     elif lo is not None:
         what = f"use a value {'greater than' if lo_open else 'of at least'} {lo:g}"
     else:

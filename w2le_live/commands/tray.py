@@ -59,4 +59,7 @@ def run(args: argparse.Namespace) -> int:
     except ImportError:
         raise UserError("the tray needs PyQt5; run: pip install 'w2le-live[gui]'.") from None
     app, _view = launch(args)
+    import signal
+
+    signal.signal(signal.SIGTERM, lambda *a: app.quit())  # stop the Qt loop (and the stream), not raise
     return app.exec_()

@@ -155,7 +155,7 @@ class FileSink(Sink):
             writer.abort()  # removes the temp file
         err = as_user_error(exc)
         reason = str(err).rstrip(".") if err is not None else f"{type(exc).__name__}: {exc}"
-        self.failed = UserError(f"the recording to {self.path} failed and was discarded ({reason}).")
+        self.failed = UserError(f"the recording to {self.path} stopped and was discarded: {reason}.")
 
     def close(self) -> None:
         writer, self.writer = self.writer, None

@@ -271,10 +271,13 @@ class VideoWriter:
         audio_rate: Optional[int] = None,
         crf: int = 18,
     ):
-        import av
 
         self.path = Path(path)
         parent = self.path.parent if str(self.path.parent) else Path(".")
+        if self.path.exists() and not self.path.is_dir() and not self.path.is_file():
+            raise InputFileError(
+                f"the output {self.path} is a device or special file, not a regular file; choose another path."
+            )
         if self.path.is_dir():
             raise InputFileError(
                 f"the output {self.path} is a folder; pass a file path such as {self.path / 'out.mp4'}."
@@ -288,6 +291,17 @@ class VideoWriter:
         fd, tmp = tempfile.mkstemp(prefix=f".{self.path.stem}.", suffix=".partial.mp4", dir=parent)
         os.close(fd)
         self._tmp = Path(tmp)
+        try:
+            self._setup(fps, size, audio, audio_rate, crf)
+        except BaseException:  # a signal or an FFmpeg error here must not leave the temp file behind
+            self._tmp.unlink(missing_ok=True)
+            raise
+        self.frames = 0
+        self._closed = False
+
+    def _setup(self, fps: float, size: tuple[int, int], audio, audio_rate, crf: int) -> None:
+        import av
+
         self.width, self.height = (int(size[0]) // 2) * 2, (int(size[1]) // 2) * 2
         self._c = av.open(str(self._tmp), mode="w", format="mp4")
         codec = "libx264" if "libx264" in av.codecs_available else "mpeg4"
@@ -308,8 +322,13 @@ class VideoWriter:
             self._audio_rate = int(audio_rate)
             self._a = self._c.add_stream("aac", rate=int(audio_rate))
             self._a.layout = "stereo" if channels == 2 else "mono"
-        self.frames = 0
-        self._closed = False
+
+    def _named(self, exc: OSError) -> OSError:
+        """An error about the hidden temp file, re-made to name the output path the user gave."""
+        name = getattr(exc, "filename", None)
+        if not name or Path(str(name)).name == self._tmp.name:
+            return OSError(exc.errno, exc.strerror or str(exc), str(self.path))
+        return exc
 
     def write(self, frame: np.ndarray) -> None:
         """frame: (H, W, 3) uint8 BGR of the size given at construction (odd sizes are cropped to even)."""
@@ -317,8 +336,11 @@ class VideoWriter:
 
         img = np.ascontiguousarray(frame[: self.height, : self.width])
         vf = av.VideoFrame.from_ndarray(img, format="bgr24")
-        for pkt in self._v.encode(vf):
-            self._c.mux(pkt)
+        try:
+            for pkt in self._v.encode(vf):
+                self._c.mux(pkt)
+        except OSError as exc:
+            raise self._named(exc) from None
         self.frames += 1
 
     def write_audio(self, pcm: np.ndarray) -> None:
@@ -356,8 +378,12 @@ class VideoWriter:
             os.umask(umask)
             os.chmod(self._tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the file normal permissions
             os.replace(self._tmp, self.path)
-        except BaseException:  # disk full, target became a folder, SIGTERM: no temp file is left behind
+        except (
+            BaseException
+        ) as exc:  # disk full, target became a folder, SIGTERM: no temp file is left behind
             self.abort()
+            if isinstance(exc, OSError):
+                raise self._named(exc) from None
             raise
         return self.path
 
