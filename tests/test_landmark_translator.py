@@ -62,17 +62,9 @@ def test_intensity_is_continuous_and_outside_untouched(shared_data):
 
 def _mouth_opening(frames) -> np.ndarray:
     """Inner-lip gap over time, normalised by face width, measured by a fresh tracker."""
-    gaps = []
-    with FaceTracker() as tr:
-        for i, frame in enumerate(frames):
-            f = tr.process(frame, i / 25)
-            if f is None:
-                gaps.append(np.nan)
-                continue
-            lm = f.landmarks
-            w = np.linalg.norm(lm[234, :2] - lm[454, :2])
-            gaps.append(np.linalg.norm(lm[L.UPPER_LIP_INNER, :2] - lm[L.LOWER_LIP_INNER, :2]) / w)
-    return np.array(gaps)
+    from w2le_live.personal.metrics import mouth_opening
+
+    return mouth_opening(frames)
 
 
 @pytest.mark.parametrize("clip", ["talking/grid/lbax4n.mpg", "talking/lrs3/00002.mp4"])
