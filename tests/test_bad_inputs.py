@@ -123,6 +123,8 @@ def inputs(tmp_path_factory) -> dict[str, Path]:
     f["cut_safetensors"].write_bytes(f["tiny"].read_bytes()[:5000])
     (d / "text.pth").write_text("hello, I am a text file\n")
     f["text_pth"] = d / "text.pth"
+    f["random_pth"] = d / "random.pth"
+    f["random_pth"].write_bytes(np.random.default_rng(1).integers(0, 256, 3000, dtype=np.uint8).tobytes())
     (d / "text.onnx").write_text("hello, I am a text file\n")
     f["text_onnx"] = d / "text.onnx"
     (d / "model.txt").write_text("hello\n")
@@ -323,7 +325,7 @@ CASES = [
         "model-text-pth",
         _t("--demo", "-o", outp("o.mp4"), "--model", inp("text_pth")),
         2,
-        ("text.pth", "not a readable pytorch checkpoint"),
+        ("text.pth", "not a readable pytorch checkpoint (it is a text file)"),
     ),
     Case(
         "model-text-onnx",
@@ -342,6 +344,12 @@ CASES = [
         _t("--demo", "-o", outp("o.mp4"), "--model", inp("model_txt")),
         2,
         ("model.txt", "unknown model file type"),
+    ),
+    Case(
+        "model-random-bytes",
+        _t("--demo", "-o", outp("o.mp4"), "--model", inp("random_pth")),
+        2,
+        ("random.pth", "corrupt or truncated"),
     ),
     Case("model-is-folder", _t("--demo", "-o", outp("o.mp4"), "--model", inp("folder")), 2, ("is a folder",)),
     Case(
