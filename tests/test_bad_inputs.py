@@ -491,6 +491,12 @@ CASES = [
     Case("eval-mead-no-pairs", _ev("--mead", inp("mead_empty")), 2, ("no clip pair",)),
     Case("eval-nothing", _ev(), 2, ("nothing to evaluate",)),
     Case(
+        "eval-facex-missing",
+        _ev("--pair", inp("demo"), inp("demo"), "neutral", "happy", "--facex", outp("../none.tflite")),
+        2,
+        ("none.tflite", "missing"),
+    ),
+    Case(
         "eval-pair-missing-clip",
         _ev("--pair", outp("../none.mp4"), inp("demo"), "neutral", "happy"),
         2,
@@ -625,6 +631,7 @@ def _execute(case: Case, f: dict, root: Path) -> tuple[subprocess.CompletedProce
     out.mkdir(parents=True)
     if case.setup:
         case.setup(out)
+    (out / ".before").write_text("\n".join(sorted(os.listdir(out))))  # what the setup made
     args = [sys.executable, *case.argv(f, out)]
     try:
         r = subprocess.run(
@@ -689,13 +696,16 @@ def test_bad_input(case: Case, results):
         assert s.lower() in line.lower(), f"expected {s!r} in the last line: {line!r}"
     for s in case.also:
         assert s.lower() in err.lower(), f"expected {s!r} in stderr:\n{err[-2000:]}"
+    before = set((out / ".before").read_text().split("\n")) - {""}
+    (out / ".before").unlink()
     files = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file())
+    made = sorted(set(os.listdir(out)) - before)
     if case.code == 0:
         assert files == sorted(case.leaves), files
     else:
         assert line.startswith("error: "), line
         assert is_one_sentence(line[len("error: ") :]), f"not one sentence: {line!r}"
-        assert files == [], f"files left behind: {files}"
+        assert files == [] and made == [], f"files or folders left behind: {files or made}"
         assert err.count(line[len("error: ") :]) == 1, f"the error is printed more than once:\n{err[-2000:]}"
         assert "frames are being dropped" not in err, "the output failure was reported per frame"
 
