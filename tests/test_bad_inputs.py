@@ -595,6 +595,18 @@ CASES = [
         ("nodir", "does not exist"),
     ),
     Case(
+        "train-preprocess-out-is-file",
+        _tr("preprocess", inp("dir"), "--out", inp("text")),
+        2,
+        ("--out", "is a file, not a folder"),
+    ),
+    Case(
+        "train-out-unwritable",
+        _tr("syncnet", lambda f, o: f"data={o}", "out=/proc/w2le_run"),
+        2,
+        ("/proc", "not writable"),
+    ),
+    Case(
         "train-preprocess-missing",
         _tr("preprocess", outp("../no_src"), "--out", outp("prep")),
         2,
