@@ -123,6 +123,8 @@ def inputs(tmp_path_factory) -> dict[str, Path]:
     f["cut_safetensors"].write_bytes(f["tiny"].read_bytes()[:5000])
     (d / "text.pth").write_text("hello, I am a text file\n")
     f["text_pth"] = d / "text.pth"
+    f["random_pth"] = d / "random.pth"
+    f["random_pth"].write_bytes(np.random.default_rng(1).integers(0, 256, 3000, dtype=np.uint8).tobytes())
     (d / "text.onnx").write_text("hello, I am a text file\n")
     f["text_onnx"] = d / "text.onnx"
     (d / "model.txt").write_text("hello\n")
@@ -323,7 +325,7 @@ CASES = [
         "model-text-pth",
         _t("--demo", "-o", outp("o.mp4"), "--model", inp("text_pth")),
         2,
-        ("text.pth", "not a readable pytorch checkpoint"),
+        ("text.pth", "not a readable pytorch checkpoint (it is a text file)"),
     ),
     Case(
         "model-text-onnx",
@@ -342,6 +344,12 @@ CASES = [
         _t("--demo", "-o", outp("o.mp4"), "--model", inp("model_txt")),
         2,
         ("model.txt", "unknown model file type"),
+    ),
+    Case(
+        "model-random-bytes",
+        _t("--demo", "-o", outp("o.mp4"), "--model", inp("random_pth")),
+        2,
+        ("random.pth", "corrupt or truncated"),
     ),
     Case("model-is-folder", _t("--demo", "-o", outp("o.mp4"), "--model", inp("folder")), 2, ("is a folder",)),
     Case(
@@ -483,6 +491,12 @@ CASES = [
     Case("eval-mead-no-pairs", _ev("--mead", inp("mead_empty")), 2, ("no clip pair",)),
     Case("eval-nothing", _ev(), 2, ("nothing to evaluate",)),
     Case(
+        "eval-facex-missing",
+        _ev("--pair", inp("demo"), inp("demo"), "neutral", "happy", "--facex", outp("../none.tflite")),
+        2,
+        ("none.tflite", "missing"),
+    ),
+    Case(
         "eval-pair-missing-clip",
         _ev("--pair", outp("../none.mp4"), inp("demo"), "neutral", "happy"),
         2,
@@ -581,6 +595,18 @@ CASES = [
         ("nodir", "does not exist"),
     ),
     Case(
+        "train-preprocess-out-is-file",
+        _tr("preprocess", inp("dir"), "--out", inp("text")),
+        2,
+        ("--out", "is a file, not a folder"),
+    ),
+    Case(
+        "train-out-unwritable",
+        _tr("syncnet", lambda f, o: f"data={o}", "out=/proc/w2le_run"),
+        2,
+        ("/proc", "not writable"),
+    ),
+    Case(
         "train-preprocess-missing",
         _tr("preprocess", outp("../no_src"), "--out", outp("prep")),
         2,
@@ -617,6 +643,7 @@ def _execute(case: Case, f: dict, root: Path) -> tuple[subprocess.CompletedProce
     out.mkdir(parents=True)
     if case.setup:
         case.setup(out)
+    (out / ".before").write_text("\n".join(sorted(os.listdir(out))))  # what the setup made
     args = [sys.executable, *case.argv(f, out)]
     try:
         r = subprocess.run(
@@ -681,13 +708,16 @@ def test_bad_input(case: Case, results):
         assert s.lower() in line.lower(), f"expected {s!r} in the last line: {line!r}"
     for s in case.also:
         assert s.lower() in err.lower(), f"expected {s!r} in stderr:\n{err[-2000:]}"
+    before = set((out / ".before").read_text().split("\n")) - {""}
+    (out / ".before").unlink()
     files = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file())
+    made = sorted(set(os.listdir(out)) - before)
     if case.code == 0:
         assert files == sorted(case.leaves), files
     else:
         assert line.startswith("error: "), line
         assert is_one_sentence(line[len("error: ") :]), f"not one sentence: {line!r}"
-        assert files == [], f"files left behind: {files}"
+        assert files == [] and made == [], f"files or folders left behind: {files or made}"
         assert err.count(line[len("error: ") :]) == 1, f"the error is printed more than once:\n{err[-2000:]}"
         assert "frames are being dropped" not in err, "the output failure was reported per frame"
 

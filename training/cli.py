@@ -9,7 +9,14 @@ from typing import Optional, Sequence
 
 
 def get_args_parser() -> argparse.ArgumentParser:
-    from w2le_live.validation import Parser, existing_file, existing_folder, output_file, positive_int
+    from w2le_live.validation import (
+        Parser,
+        existing_file,
+        existing_folder,
+        output_file,
+        output_folder,
+        positive_int,
+    )
 
     p = Parser(
         prog="w2le-train",
@@ -23,7 +30,7 @@ def get_args_parser() -> argparse.ArgumentParser:
     pre.add_argument(
         "source", type=existing_folder, help="MEAD folder, or <person>/<emotion>/<clip>.mp4 folders"
     )
-    pre.add_argument("--out", required=True)
+    pre.add_argument("--out", type=output_folder, required=True, help="folder for the preprocessed clips")
     pre.add_argument("--workers", type=positive_int, default=2)
     pre.add_argument("--seed", type=int, default=0, help="seed of the actor split written to OUT/splits.json")
     for name in ("syncnet", "generator"):
@@ -88,8 +95,10 @@ def _run(args: argparse.Namespace) -> int:
         )
     elif args.command in ("syncnet", "generator"):
         from training.config import load_config
+        from w2le_live.validation import check_output_folder
 
         cfg = load_config(args.config, args.overrides)
+        check_output_folder(cfg.out, option="out=")
         mod = __import__(f"training.train_{args.command}", fromlist=["train"])
         hist = mod.train(cfg, resume=args.resume, max_steps=args.max_steps)
         if hist:

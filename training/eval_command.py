@@ -90,8 +90,14 @@ def run(args: argparse.Namespace) -> int:
         from training.checkpointing import load_syncnet
 
         syncnet = load_syncnet(args.syncnet)
-    results = evaluate_pairs(pairs, lambda: make_translator(args.model), args.out, syncnet=syncnet, facex_path=args.facex,
-                             max_frames=args.max_frames)  # fmt: skip
+    created = not out.exists()
+    try:
+        results = evaluate_pairs(pairs, lambda: make_translator(args.model), args.out, syncnet=syncnet,
+                                 facex_path=args.facex, max_frames=args.max_frames)  # fmt: skip
+    except BaseException:
+        if created and out.is_dir() and not any(out.iterdir()):
+            out.rmdir()  # a failed run leaves no empty report folder behind
+        raise
     print((Path(args.out) / "report.md").read_text(), file=sys.stdout)
     print(f"{len(results)} pairs; report in {args.out}", file=sys.stderr)
     return 0

@@ -99,6 +99,14 @@ def check_range(name: str, value, parse: Callable[[str], object]) -> None:
         raise UserError(f"{name}: {exc}.") from None
 
 
+def _another(option: str) -> str:
+    return f"choose another {option} path" if option else "choose another path"
+
+
+def _named(option: str, p: Path) -> str:
+    return f"{option} {p}" if option else str(p)
+
+
 def check_output_path(
     path: str | Path, *, inputs: Iterable[str | Path] = (), option: str = "-o", probe: bool = True
 ) -> Path:
@@ -110,15 +118,13 @@ def check_output_path(
     """
     p = Path(path)
     if str(path).strip() == "":
-        raise OutputPathError(f"{option} is empty; pass an output file path.")
+        raise OutputPathError(f"{option or 'the path'} is empty; pass an output file path.")
     if p.exists():
         if p.is_dir():
-            raise OutputPathError(
-                f"{option} {p} is a folder; pass a file path inside it, e.g. {p / 'out.mp4'}."
-            )
+            raise OutputPathError(f"{_named(option, p)} is a folder; pass a file path inside that folder.")
         if not stat.S_ISREG(p.stat().st_mode):
             raise OutputPathError(
-                f"{option} {p} is not a regular file (a device or special file); choose another path."
+                f"{_named(option, p)} is not a regular file (a device or special file); choose another path."
             )
     for inp in inputs:
         if inp is None:
@@ -128,20 +134,18 @@ def check_output_path(
         except OSError:
             same = False
         if same or Path(inp).resolve() == p.resolve():
-            raise OutputPathError(f"{option} {p} is the input file; choose a different output path.")
+            raise OutputPathError(f"{_named(option, p)} is the input file; choose a different output path.")
     parent = p.parent if str(p.parent) else Path(".")
     if not parent.exists():
-        raise OutputPathError(
-            f"the output folder {parent} does not exist; create it or choose another {option} path."
-        )
+        raise OutputPathError(f"the output folder {parent} does not exist; create it or {_another(option)}.")
     if not parent.is_dir():
-        raise OutputPathError(f"{parent} is not a folder; choose another {option} path.")
+        raise OutputPathError(f"{parent} is not a folder; {_another(option)}.")
     if probe:
         try:
             fd, tmp = tempfile.mkstemp(prefix=".w2le-write-test.", dir=parent)
         except OSError as exc:
             raise OutputPathError(
-                f"the output folder {parent} is not writable ({exc.strerror}); choose another {option} path."
+                f"the output folder {parent} is not writable ({exc.strerror}); {_another(option)}."
             ) from None
         os.close(fd)
         os.unlink(tmp)
@@ -151,7 +155,7 @@ def check_output_path(
 def output_file(text: str) -> str:
     """``type=`` for an output file: the checks of :func:`check_output_path` except the input comparison."""
     try:
-        check_output_path(text, option="the path")
+        check_output_path(text, option="")
     except OutputPathError as exc:
         raise argparse.ArgumentTypeError(str(exc).rstrip(".")) from None
     return text
@@ -176,4 +180,27 @@ def existing_file(text: str) -> str:
         raise argparse.ArgumentTypeError(f"{text} does not exist; check the path")
     if p.is_dir():
         raise argparse.ArgumentTypeError(f"{text} is a folder, not a file; pass a file")
+    return text
+
+
+def check_output_folder(path: str | Path, option: str = "--out") -> Path:
+    """An output folder: an existing folder must be writable; a new one needs a writable parent (made later)."""
+    p = Path(path)
+    if str(path).strip() == "":
+        raise OutputPathError(f"{option or 'the path'} is empty; pass an output folder.")
+    if p.exists() and not p.is_dir():
+        raise OutputPathError(f"{_named(option, p)} is a file, not a folder; choose a folder path.")
+    probe_in = p if p.is_dir() else p.parent if str(p.parent) else Path(".")
+    if not probe_in.is_dir():
+        raise OutputPathError(f"the folder {probe_in} does not exist; create it or {_another(option)}.")
+    check_output_path(probe_in / ".w2le-probe", option=option)
+    return p
+
+
+def output_folder(text: str) -> str:
+    """``type=`` for an output folder (see :func:`check_output_folder`)."""
+    try:
+        check_output_folder(text, option="")
+    except OutputPathError as exc:
+        raise argparse.ArgumentTypeError(str(exc).rstrip(".")) from None
     return text

@@ -143,9 +143,24 @@ def safe_torch_load(path: str | Path, option: str = "--model", safe_globals: tup
         AttributeError,
     ) as exc:
         # a text or random file makes the unpickler fail with whatever opcode byte it meets (e.g. KeyError: 101)
+        what = "it is a text file" if _is_text(path) else exc.__class__.__name__
         raise CheckpointError(
-            f"{path} is not a readable PyTorch checkpoint ({exc.__class__.__name__}); download it again."
+            f"{path} is not a readable PyTorch checkpoint ({what}); pass the checkpoint file itself, "
+            "or download it again."
         ) from None
+
+
+def _is_text(path: Path, probe: int = 4096) -> bool:
+    """Whether a file starts with UTF-8 text without NUL bytes (a config, a README, an HTML error page...)."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(probe)
+        if not head or b"\0" in head:
+            return False
+        head.decode("utf-8")
+        return True
+    except (OSError, UnicodeDecodeError):
+        return False
 
 
 def _load_pickle_state(path: Path) -> dict[str, Any]:
