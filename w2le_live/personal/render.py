@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Optional, Sequence
 
 import numpy as np
 
@@ -15,8 +15,8 @@ from w2le_live.personal.mesh import triangles
 
 # Emotions whose eyes and brows come from the bank too (the eyeballs stay live).
 UPPER_FACE = frozenset({"surprised", "angry", "sad", "fear", "disgusted", "neutral"})
-# Emotions that widen the eyes: their eye offset is applied and the eyes come from the bank as well.
-WIDE_EYES = frozenset({"surprised", "fear"})
+# Emotions whose eyelid offset is applied (widened, narrowed, drooping) and whose eyes come from the bank as well.
+BANK_EYES = UPPER_FACE
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,8 @@ class RenderConfig:
     light_sigma: float = 0.06  # blur of the light correction
     eye_cut: float = 0.10  # lower-face mask starts this far below the lower eyelids
     eye_feather_px: float = 2.0
+    split_start: float = 0.04  # upper/lower bank frames: the lower one takes over from here below the eyelids
+    split_width: float = 0.12  # over this much (face widths)
 
 
 def _hull_mask(shape: tuple[int, int], pts: np.ndarray) -> np.ndarray:
@@ -42,7 +44,7 @@ def _hull_mask(shape: tuple[int, int], pts: np.ndarray) -> np.ndarray:
 def _smooth_ramp(dist: np.ndarray, width: float) -> np.ndarray:
     """Smoothstep of dist / width: (h, w) float32 in [0, 1]."""
     a = dist * np.float32(1.0 / max(width, 1e-3))
-    np.minimum(a, 1.0, out=a)
+    np.clip(a, 0.0, 1.0, out=a)
     b = np.float32(3.0) - 2.0 * a
     a *= a
     a *= b
@@ -62,13 +64,17 @@ def face_mask(rect: tuple[int, int, int, int], target: np.ndarray, pose: Pose, u
     if not upper:
         q = pose.to_norm(target)
         y_cut = float(q[[145, 374], 1].mean()) + cfg.eye_cut
-        m2 = pose.s * pose.R[:2, :2]
-        inv = np.array([[m2[1, 1], -m2[0, 1]], [-m2[1, 0], m2[0, 0]]]) / (m2[0, 0] * m2[1, 1] - m2[0, 1] * m2[1, 0])
-        xs = np.arange(x0, x1, dtype=np.float32)[None, :] - np.float32(pose.t[0])
-        ys = np.arange(y0, y1, dtype=np.float32)[:, None] - np.float32(pose.t[1])
-        ny = np.float32(inv[1, 0]) * xs + np.float32(inv[1, 1]) * ys
-        m[ny < y_cut] = 0
+        m[_norm_y(pose, x0, y0, x1 - x0, y1 - y0) < y_cut] = 0
     return m
+
+
+def _norm_y(pose: Pose, x0: int, y0: int, w: int, h: int) -> np.ndarray:
+    """(h, w) float32: the face's own normalised y (face widths, down) of each pixel of a frame rect (in-plane)."""
+    m2 = pose.s * pose.R[:2, :2]
+    inv = np.array([[m2[1, 1], -m2[0, 1]], [-m2[1, 0], m2[0, 0]]]) / (m2[0, 0] * m2[1, 1] - m2[0, 1] * m2[1, 0])
+    xs = np.arange(x0, x0 + w, dtype=np.float32)[None, :] - np.float32(pose.t[0])
+    ys = np.arange(y0, y0 + h, dtype=np.float32)[:, None] - np.float32(pose.t[1])
+    return np.float32(inv[1, 0]) * xs + np.float32(inv[1, 1]) * ys
 
 
 def _blur(x: np.ndarray, sigma: float) -> np.ndarray:
@@ -82,12 +88,14 @@ def _blur(x: np.ndarray, sigma: float) -> np.ndarray:
 
 def render(frame: np.ndarray, live: np.ndarray, target: np.ndarray, pose: Pose, bank: EmotionBank,
            choice: Sequence[tuple[int, float]], upper: bool, intensity: float,
-           cfg: RenderConfig = RenderConfig(), live_eyes: bool = True) -> np.ndarray:  # fmt: skip
+           cfg: RenderConfig = RenderConfig(), live_eyes: bool = True,
+           upper_choice: Optional[Sequence[tuple[int, float]]] = None) -> np.ndarray:  # fmt: skip
     """The translated frame.
 
     frame: (H, W, 3) uint8 BGR. live: (478, 3) float32 live landmarks, frame pixels. target: (478, 3)
     float32 target geometry, frame pixels. choice: [(bank index, weight)], weights summing to 1.
-    upper: replace eyes and brows too; live_eyes: then keep the live eyeballs (moved with the lids).
+    upper: replace eyes and brows too, from ``upper_choice`` (default: ``choice``) blended into the lower face's
+    frames across the cheeks; live_eyes: then keep the live eyeballs (moved with the lids).
     intensity: 0..1 scales the texture (the caller scaled the offset). Returns a new (H, W, 3) uint8 frame.
     """
     import cv2
@@ -110,11 +118,21 @@ def render(frame: np.ndarray, live: np.ndarray, target: np.ndarray, pose: Pose, 
     face_w = float(np.linalg.norm(target[234, :2] - target[454, :2]))
     idx = W.triangle_index(target, grid)
 
-    warped = None
-    for j, wt in choice:
-        maps = W.upsample(W.coarse_map(idx, W.affines(target, bank.crop_landmarks[j]), grid), grid)
-        img = W.remap(bank.crops[j], (maps[0][:rh, :rw], maps[1][:rh, :rw]))
-        warped = img if warped is None else cv2.addWeighted(warped, 1.0 - wt, img, wt, 0.0)
+    def warp_bank(ch: Sequence[tuple[int, float]]) -> np.ndarray:
+        acc = None
+        for j, wt in ch:
+            maps = W.upsample(W.coarse_map(idx, W.affines(target, bank.crop_landmarks[j]), grid), grid)
+            img = W.remap(bank.crops[j], (maps[0][:rh, :rw], maps[1][:rh, :rw]))
+            acc = img if acc is None else cv2.addWeighted(acc, 1.0 - wt, img, wt, 0.0)
+        return acc
+
+    warped = warp_bank(choice)
+    if upper and upper_choice is not None and list(upper_choice) != list(choice):
+        ny = _norm_y(pose, grid.x0, grid.y0, rw, rh)
+        q = pose.to_norm(target)
+        y0n = float(q[[145, 374], 1].mean())
+        lower_w = _smooth_ramp(ny - np.float32(y0n + cfg.split_start), cfg.split_width)
+        warped = cv2.blendLinear(warped, warp_bank(upper_choice), lower_w, 1.0 - lower_w)
     orig = frame[grid.y0 : gy1, grid.x0 : gx1]
     dist = cv2.distanceTransform(mask, cv2.DIST_L2, 3)
 
