@@ -209,3 +209,40 @@ def test_choose_translator(bank, data_dir):
         with pytest.raises(UserError, match=pattern) as e:
             choose_translator(**kw)
         _one_sentence(str(e.value))
+
+
+def test_enroll_cli_from_file(shared_data, data_dir):
+    import os
+
+    env = {**os.environ, "W2LE_DATA_DIR": str(data_dir)}
+    cmd = [sys.executable, "-m", "w2le_live", "enroll", "--profile", "frank", "--emotion", "happy"]
+    r = subprocess.run(cmd + ["--source", str(shared_data / HAPPY), "--neutral", str(shared_data / NEUTRAL)],
+                       capture_output=True, text=True, env=env, timeout=120)  # fmt: skip
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert "enrolled happy for profile 'frank'" in r.stderr and "neutral reference: yes" in r.stderr
+    assert Profile("frank").emotions == ("happy",)
+    r = subprocess.run(cmd + ["--source", str(data_dir / "missing.mp4")], capture_output=True, text=True, env=env,
+                       timeout=120)  # fmt: skip
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert r.stderr.strip().splitlines()[-1] == f"error: {data_dir / 'missing.mp4'} does not exist; check the path."
+
+
+def test_routing_serves_each_emotion_with_its_translator(shared_data, bank):
+    from w2le_live.face.tracker import FaceTracker
+    from w2le_live.translators.base import Controls
+    from w2le_live.translators.landmark import LandmarkTranslator
+    from w2le_live.translators.personal import PersonalTranslator
+    from w2le_live.translators.select import RoutingTranslator
+
+    with FaceTracker() as tr:
+        pairs = [(f, tr.process(f, i / 25)) for i, f in enumerate(_frames(shared_data / NEUTRAL, 30))]
+    route = RoutingTranslator(PersonalTranslator({"happy": bank}), LandmarkTranslator(calib_frames=5))
+    solo_p, solo_l = PersonalTranslator({"happy": bank}), LandmarkTranslator(calib_frames=5)
+    for i, (f, face) in enumerate(pairs):
+        target = "happy" if i % 2 else "sad"
+        out = route.translate(f, face, None, Controls(target, 1.0))
+        ref_p = solo_p.translate(f, face, None, Controls("happy", 1.0 if target == "happy" else 0.0))
+        ref_l = solo_l.translate(f, face, None, Controls("sad", 1.0 if target == "sad" else 0.0))
+        np.testing.assert_array_equal(out, ref_p if target == "happy" else ref_l)
+        assert not np.array_equal(out, f)
+    assert route.fallback.calibrated  # the idle translator kept observing
