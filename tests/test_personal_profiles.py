@@ -246,3 +246,31 @@ def test_routing_serves_each_emotion_with_its_translator(shared_data, bank):
         np.testing.assert_array_equal(out, ref_p if target == "happy" else ref_l)
         assert not np.array_equal(out, f)
     assert route.fallback.calibrated  # the idle translator kept observing
+
+
+def test_camera_enrolment_path(shared_data):
+    """The live path (countdown, capture thread, latest-wins frames) feeding the same processing."""
+    import time
+
+    from w2le_live.commands.enroll import camera_frames
+
+    clip = list(_frames(shared_data / HAPPY))
+
+    class Capture:  # a 25 fps camera showing the actor
+        def __init__(self):
+            self.i = 0
+
+        def isOpened(self):
+            return True
+
+        def read(self):
+            time.sleep(0.04)
+            self.i += 1
+            return True, clip[self.i % len(clip)]
+
+        def release(self):
+            pass
+
+    frames = camera_frames("0", 3.0, 0, "happy", opener=Capture)
+    bank = enroll_frames("happy", frames, "camera 0")
+    assert bank.info["tracked"] >= 50 and len(bank) >= 50
