@@ -128,6 +128,7 @@ def test_profile_round_trip(bank, data_dir):
     np.testing.assert_array_equal(b.crop_landmarks, bank.crop_landmarks)
     np.testing.assert_allclose(b.norm, bank.norm, atol=2e-3)
     np.testing.assert_array_equal(b.offset, bank.offset)
+    np.testing.assert_array_equal(b.angles, bank.angles)
     assert np.abs(b.crops.astype(int) - bank.crops.astype(int)).mean() < 3.0  # JPEG
     with pytest.raises(ProfileError, match="no sad enrolled"):
         p.load("sad")
@@ -274,3 +275,20 @@ def test_camera_enrolment_path(shared_data):
     frames = camera_frames("0", 3.0, 0, "happy", opener=Capture)
     bank = enroll_frames("happy", frames, "camera 0")
     assert bank.info["tracked"] >= 50 and len(bank) >= 50
+
+
+def test_head_angles_and_pose_aware_retrieval(bank):
+    from w2le_live.personal.bank import Retriever, head_angles
+
+    assert np.allclose(head_angles(np.eye(3)), 0.0)
+    a = 0.3
+    yaw = np.array([[np.cos(a), 0, np.sin(a)], [0, 1, 0], [-np.sin(a), 0, np.cos(a)]])
+    assert np.allclose(head_angles(yaw), [a, 0.0], atol=1e-6)
+    assert bank.angles.shape == (len(bank), 2) and np.abs(bank.angles).max() < 0.5  # a frontal actor
+    r = Retriever(bank)
+    target = bank.norm[10]
+    r.live_angles = bank.angles[10]
+    base = r.cost(target)
+    assert int(np.argmin(base)) == 10
+    r.live_angles = bank.angles[10] + np.array([0.4, 0.0], np.float32)  # the live head turned away
+    assert np.all(r.cost(target) >= base) and r.cost(target)[10] > base[10] + 0.015

@@ -119,7 +119,7 @@ class PersonalTranslator(Translator):
     def translate(self, frame: np.ndarray, face: Optional[FaceObservation], mel: Optional[np.ndarray],
                   controls: Controls) -> np.ndarray:  # fmt: skip
         """frame: (H, W, 3) uint8 BGR; mel is ignored (the lips follow the live landmarks)."""
-        from w2le_live.personal.bank import Retriever
+        from w2le_live.personal.bank import Retriever, head_angles
         from w2le_live.personal.render import BANK_EYES, UPPER_FACE, render
 
         if face is None:
@@ -134,6 +134,7 @@ class PersonalTranslator(Translator):
         if emotion not in self._retrievers:
             self._retrievers[emotion] = Retriever(self.banks[emotion], self.retrieval_cfg)
         ret = self._retrievers[emotion]
+        ret.live_angles = head_angles(pose.R)
         upper = emotion in UPPER_FACE
         choice = ret.choose(tn)
         upper_choice = ret.choose_upper(tn) if upper else None
