@@ -66,7 +66,7 @@ def runs(shared_data, judge):
 def test_judge_sees_the_actors_own_emotion(runs, actor, emotion):
     r = runs[actor, emotion]
     assert r["p_real"] > 0.45  # the real clip is recognisable: the comparison means something
-    assert r["p_out"] >= 0.8 * r["p_real"], (r["p_in"], r["p_out"], r["p_real"])
+    assert r["p_out"] >= 0.9 * r["p_real"], (r["p_in"], r["p_out"], r["p_real"])
     assert r["p_out"] >= r["p_in"] + 0.3
 
 
@@ -82,7 +82,7 @@ def test_mouth_opening_is_the_live_one(runs, actor, emotion):
 
 @pytest.mark.parametrize("actor", ACTORS)
 def test_no_flicker_no_seam(runs, actor):
-    for emo, flick_max in (("happy", 1.2), ("surprised", 1.5)):
+    for emo, flick_max in (("happy", 1.2), ("surprised", 1.25)):
         r = runs[actor, emo]
         ins = [f for f, _ in r["drive"]]
         masks = [face_oval_mask(f.shape, face.landmarks) for f, face in r["drive"]]
