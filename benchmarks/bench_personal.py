@@ -148,6 +148,30 @@ def speed(actor: str, frames: int) -> dict:
     return res
 
 
+def live(actor: str, seconds: float) -> dict:
+    """The live loop (file source as a 640x480 25 fps camera, null sink) with the personal translator."""
+    from w2le_live.io.sinks import NullSink
+    from w2le_live.io.sources import FileSource
+    from w2le_live.personal.enroll import enroll_file
+    from w2le_live.pipeline import Pipeline
+    from w2le_live.translators.base import Controls
+    from w2le_live.translators.personal import PersonalTranslator
+
+    bank = enroll_file("happy", str(clip(actor, "happy")), neutral=str(clip(actor, "neutral")))
+    pipe = Pipeline(FileSource(str(clip(actor, "neutral")), loop=True, size=(640, 480)), NullSink(),
+                    PersonalTranslator({"happy": bank}), controls=Controls("happy", 1.0))  # fmt: skip
+    pipe.start()
+    try:
+        time.sleep(seconds)
+        st = pipe.stats()
+    finally:
+        pipe.stop()
+    print(st.status_line())
+    return {"live_fps_out": round(st.fps_out, 2), "live_latency_p50_ms": round(st.latency_ms_p50, 1),
+            "live_latency_p95_ms": round(st.latency_ms_p95, 1), "live_dropped": st.dropped,
+            "live_stage_ms": {k: [round(a, 2), round(b, 2)] for k, (a, b) in st.stage_ms.items()}}  # fmt: skip
+
+
 def main() -> None:
     import cv2
 
@@ -159,19 +183,22 @@ def main() -> None:
     ap.add_argument("--targets", nargs="+", default=list(TARGETS))
     ap.add_argument("--out", default="docs/personal")
     ap.add_argument("--speed-frames", type=int, default=100)
+    ap.add_argument("--live-seconds", type=float, default=30.0)
     args = ap.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     judges = {"facex": (FacexJudge(MEAD.parent / "models" / "facex" / "model_optimized.tflite"), 200),
               "fer": (FerJudge(), 96)}  # fmt: skip
     rows, cache = [], {}
-    for actor in args.actors:
+    for actor in args.actors if args.targets != ["none"] else []:
         for target in args.targets:
             row, grid = evaluate(actor, target, judges, cache)
             rows.append(row)
             cv2.imwrite(str(out / f"grid_{actor}_{target}.png"), np.vstack(grid))
             print(json.dumps({k: round(v, 3) if isinstance(v, float) else v for k, v in row.items()}), flush=True)
     sp = speed(args.actors[0], args.speed_frames) if args.speed_frames else {}
+    if args.live_seconds:
+        sp.update(live(args.actors[0], args.live_seconds))
     print(json.dumps(sp))
     (out / "results.json").write_text(json.dumps({"rows": rows, "speed": sp}, indent=1))
 

@@ -66,7 +66,7 @@ def runs(shared_data, judge):
 def test_judge_sees_the_actors_own_emotion(runs, actor, emotion):
     r = runs[actor, emotion]
     assert r["p_real"] > 0.45  # the real clip is recognisable: the comparison means something
-    assert r["p_out"] >= 0.88 * r["p_real"], (r["p_in"], r["p_out"], r["p_real"])
+    assert r["p_out"] >= 0.9 * r["p_real"], (r["p_in"], r["p_out"], r["p_real"])
     assert r["p_out"] >= r["p_in"] + 0.3
 
 
@@ -82,7 +82,7 @@ def test_mouth_opening_is_the_live_one(runs, actor, emotion):
 
 @pytest.mark.parametrize("actor", ACTORS)
 def test_no_flicker_no_seam(runs, actor):
-    for emo, flick_max in (("happy", 1.2), ("surprised", 1.5)):
+    for emo, flick_max in (("happy", 1.2), ("surprised", 1.25)):
         r = runs[actor, emo]
         ins = [f for f, _ in r["drive"]]
         masks = [face_oval_mask(f.shape, face.landmarks) for f, face in r["drive"]]
@@ -95,8 +95,11 @@ def test_no_flicker_no_seam(runs, actor):
 def test_intensity_passthrough_and_untouched_outside(runs):
     r = runs["M030", "happy"]
     tr = r["translator"]
+    import cv2
+
     frame, face = r["drive"][40]
-    region = face_oval_mask(frame.shape, face.landmarks)
+    k = int(0.03 * face.size) * 2 + 1  # the target oval may reach a few pixels past the live one (cheeks)
+    region = cv2.dilate(face_oval_mask(frame.shape, face.landmarks), np.ones((k, k), np.uint8))
     assert tr.translate(frame, None, None, Controls("happy", 1.0)) is frame
     assert tr.translate(frame, face, None, Controls("happy", 1.0, bypass=True)) is frame
     assert tr.translate(frame, face, None, Controls("sad", 1.0)) is frame  # not enrolled: untouched

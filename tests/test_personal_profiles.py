@@ -128,6 +128,7 @@ def test_profile_round_trip(bank, data_dir):
     np.testing.assert_array_equal(b.crop_landmarks, bank.crop_landmarks)
     np.testing.assert_allclose(b.norm, bank.norm, atol=2e-3)
     np.testing.assert_array_equal(b.offset, bank.offset)
+    np.testing.assert_array_equal(b.angles, bank.angles)
     assert np.abs(b.crops.astype(int) - bank.crops.astype(int)).mean() < 3.0  # JPEG
     with pytest.raises(ProfileError, match="no sad enrolled"):
         p.load("sad")
@@ -209,3 +210,85 @@ def test_choose_translator(bank, data_dir):
         with pytest.raises(UserError, match=pattern) as e:
             choose_translator(**kw)
         _one_sentence(str(e.value))
+
+
+def test_enroll_cli_from_file(shared_data, data_dir):
+    import os
+
+    env = {**os.environ, "W2LE_DATA_DIR": str(data_dir)}
+    cmd = [sys.executable, "-m", "w2le_live", "enroll", "--profile", "frank", "--emotion", "happy"]
+    r = subprocess.run(cmd + ["--source", str(shared_data / HAPPY), "--neutral", str(shared_data / NEUTRAL)],
+                       capture_output=True, text=True, env=env, timeout=120)  # fmt: skip
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert "enrolled happy for profile 'frank'" in r.stderr and "neutral reference: yes" in r.stderr
+    assert Profile("frank").emotions == ("happy",)
+    r = subprocess.run(cmd + ["--source", str(data_dir / "missing.mp4")], capture_output=True, text=True, env=env,
+                       timeout=120)  # fmt: skip
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert r.stderr.strip().splitlines()[-1] == f"error: {data_dir / 'missing.mp4'} does not exist; check the path."
+
+
+def test_routing_serves_each_emotion_with_its_translator(shared_data, bank):
+    from w2le_live.face.tracker import FaceTracker
+    from w2le_live.translators.base import Controls
+    from w2le_live.translators.landmark import LandmarkTranslator
+    from w2le_live.translators.personal import PersonalTranslator
+    from w2le_live.translators.select import RoutingTranslator
+
+    with FaceTracker() as tr:
+        pairs = [(f, tr.process(f, i / 25)) for i, f in enumerate(_frames(shared_data / NEUTRAL, 30))]
+    route = RoutingTranslator(PersonalTranslator({"happy": bank}), LandmarkTranslator(calib_frames=5))
+    solo_p, solo_l = PersonalTranslator({"happy": bank}), LandmarkTranslator(calib_frames=5)
+    for i, (f, face) in enumerate(pairs):
+        target = "happy" if i % 2 else "sad"
+        out = route.translate(f, face, None, Controls(target, 1.0))
+        ref_p = solo_p.translate(f, face, None, Controls("happy", 1.0 if target == "happy" else 0.0))
+        ref_l = solo_l.translate(f, face, None, Controls("sad", 1.0 if target == "sad" else 0.0))
+        np.testing.assert_array_equal(out, ref_p if target == "happy" else ref_l)
+        assert not np.array_equal(out, f)
+    assert route.fallback.calibrated  # the idle translator kept observing
+
+
+def test_camera_enrolment_path(shared_data):
+    """The live path (countdown, capture thread, latest-wins frames) feeding the same processing."""
+    import time
+
+    from w2le_live.commands.enroll import camera_frames
+
+    clip = list(_frames(shared_data / HAPPY))
+
+    class Capture:  # a 25 fps camera showing the actor
+        def __init__(self):
+            self.i = 0
+
+        def isOpened(self):
+            return True
+
+        def read(self):
+            time.sleep(0.04)
+            self.i += 1
+            return True, clip[self.i % len(clip)]
+
+        def release(self):
+            pass
+
+    frames = camera_frames("0", 3.0, 0, "happy", opener=Capture)
+    bank = enroll_frames("happy", frames, "camera 0")
+    assert bank.info["tracked"] >= 50 and len(bank) >= 50
+
+
+def test_head_angles_and_pose_aware_retrieval(bank):
+    from w2le_live.personal.bank import Retriever, head_angles
+
+    assert np.allclose(head_angles(np.eye(3)), 0.0)
+    a = 0.3
+    yaw = np.array([[np.cos(a), 0, np.sin(a)], [0, 1, 0], [-np.sin(a), 0, np.cos(a)]])
+    assert np.allclose(head_angles(yaw), [a, 0.0], atol=1e-6)
+    assert bank.angles.shape == (len(bank), 2) and np.abs(bank.angles).max() < 0.5  # a frontal actor
+    r = Retriever(bank)
+    target = bank.norm[10]
+    r.live_angles = bank.angles[10]
+    base = r.cost(target)
+    assert int(np.argmin(base)) == 10
+    r.live_angles = bank.angles[10] + np.array([0.4, 0.0], np.float32)  # the live head turned away
+    assert np.all(r.cost(target) >= base) and r.cost(target)[10] > base[10] + 0.015

@@ -28,11 +28,12 @@ def add_parser(sub, name: str, help_text: str) -> None:
     p.set_defaults(func=run)
 
 
-def _camera_frames(device: str, seconds: float, countdown: int, emotion: str):
-    """Frames from a webcam: a countdown and a sentence to read on stderr, then ``seconds`` of 25 fps."""
+def camera_frames(device: str, seconds: float, countdown: int, emotion: str, opener=None):
+    """Frames ((H, W, 3) uint8 BGR) from a webcam: a countdown and sentences to read on stderr, then ``seconds``
+    of capture. ``opener`` (tests) returns a cv2.VideoCapture-like object."""
     from w2le_live.io.sources import CameraSource
 
-    cam = CameraSource(int(device) if device.isdigit() else device)
+    cam = CameraSource(int(device) if device.isdigit() else device, opener=opener)
     cam.start()
     try:
         for k in range(countdown, 0, -1):
@@ -70,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
         from w2le_live.io.video import iter_frames
 
         neutral = (f for _, _, f in iter_frames(args.neutral)) if args.neutral else None
-        frames = _camera_frames(args.source, args.seconds, args.countdown, args.emotion)
+        frames = camera_frames(args.source, args.seconds, args.countdown, args.emotion)
         bank = enroll_frames(args.emotion, frames, f"camera {args.source}", neutral, args.seconds)
     folder = save_bank(args.profile, bank)
     i = bank.info

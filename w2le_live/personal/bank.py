@@ -19,6 +19,7 @@ class EmotionBank:
     norm: (B, 478, 3) float32 normalised landmarks of the crops. tracked: (F, 478, 3) float32 normalised
     landmarks of every tracked enrolment frame (F >= B), for fitting the offset. offset: (478, 3) float32
     in face widths when a neutral reference was enrolled with it, else None (fitted against the live face).
+    angles: (B, 2) float32 yaw and pitch of each crop's head (radians, see :func:`head_angles`), or None.
     """
 
     emotion: str
@@ -29,6 +30,7 @@ class EmotionBank:
     tracked: np.ndarray
     offset: Optional[np.ndarray] = None
     info: dict = field(default_factory=dict)
+    angles: Optional[np.ndarray] = None  # (B, 2) float32 head yaw, pitch of the crops (radians)
 
     def __len__(self) -> int:
         return len(self.crops)
@@ -40,19 +42,68 @@ class EmotionBank:
 
 @dataclass(frozen=True)
 class RetrievalConfig:
-    """Bank retrieval: lip shape decides, eye aperture breaks ties, a switch must pay ``switch_cost``."""
+    """Bank retrieval. The lower face: the inner-lip opening decides, the lip contour and eye aperture help; the
+    upper face (eyes, brows; emotions that need them) is chosen separately and switches rarely."""
 
     gap_weight: float = 2.0  # inner-lip opening per upper/lower pair: what lip sync is judged on
     shape_weight: float = 0.5  # the inner-lip contour's shape and place
     eye_weight: float = 0.3  # eye apertures (all in face widths)
+    pose_weight: float = 0.05  # face widths per radian of head yaw/pitch difference (a turned head wants a
+    # turned bank frame: its cheeks and nose shading match)
     switch_cost: float = 0.004  # face widths: a new frame must fit this much better to replace the current one
     fade_frames: int = 3  # cross-fade length after a switch
+    upper_switch_cost: float = 0.01
+    upper_fade_frames: int = 8
+
+
+UPPER_POINTS = (70, 63, 105, 66, 107, 55, 65, 52, 53, 46, 300, 293, 334, 296, 336, 285, 295, 282, 283, 276,
+                159, 145, 386, 374, 33, 133, 263, 362)  # fmt: skip
+
+
+def head_angles(r: np.ndarray) -> np.ndarray:
+    """Yaw and pitch (radians) of a pose rotation r (3, 3) (see geometry.Pose): where the face's own depth axis
+    points in the frame. Returns (2,) float32."""
+    z = r[:, 2]
+    return np.array([np.arcsin(np.clip(z[0], -1, 1)), np.arcsin(np.clip(z[1], -1, 1))], np.float32)
+
+
+class _Hysteresis:
+    """Keeps the current choice until another one is better by ``switch_cost``; cross-fades after a switch."""
+
+    def __init__(self, switch_cost: float, fade_frames: int):
+        self.switch_cost, self.fade_frames = switch_cost, fade_frames
+        self.reset()
+
+    def reset(self) -> None:
+        self.cur: Optional[int] = None
+        self.prev: Optional[int] = None
+        self.fade = 0
+        self.switches = 0
+
+    def step(self, c: np.ndarray) -> list[tuple[int, float]]:
+        """c: (B,) float costs -> [(index, weight)] summing to 1."""
+        best = int(np.argmin(c))
+        if self.cur is None:
+            self.cur = best
+        elif best != self.cur:
+            # prefer continuing the bank's own motion (the next frame), then any frame that pays the switch
+            nxt = min(self.cur + 1, len(c) - 1)
+            if c[best] + self.switch_cost < min(c[self.cur], c[nxt]):
+                self.prev, self.cur, self.fade = self.cur, best, self.fade_frames
+                self.switches += 1
+            elif c[nxt] < c[self.cur]:
+                self.cur = nxt
+        if self.fade > 0 and self.prev is not None:
+            w = self.fade / (self.fade_frames + 1)
+            self.fade -= 1
+            return [(self.cur, 1.0 - w), (self.prev, w)]
+        return [(self.cur, 1.0)]
 
 
 class Retriever:
-    """Chooses a bank frame per live frame and cross-fades after each switch.
+    """Chooses bank frames per live frame: ``choose`` for the lower face, ``choose_upper`` for eyes and brows.
 
-    ``choose`` returns a list of (bank index, weight) whose weights sum to 1 (one or two entries).
+    Each returns a list of (bank index, weight) whose weights sum to 1 (one entry, two while cross-fading).
     """
 
     def __init__(self, bank: EmotionBank, cfg: RetrievalConfig = RetrievalConfig()):
@@ -60,13 +111,19 @@ class Retriever:
         self._lips = lip_vector(bank.norm)  # (B, 40)
         self._gaps = pair_gaps(bank.norm)  # (B, 9)
         self._eyes = features(bank.norm)[:, 1:]  # (B, 2)
-        self.reset()
+        self._upper = bank.norm[:, list(UPPER_POINTS), :2].reshape(len(bank.norm), -1)  # (B, 56)
+        self._angles = bank.angles  # (B, 2) or None
+        self.live_angles: Optional[np.ndarray] = None  # (2,) set by the caller per frame
+        self._lower_h = _Hysteresis(cfg.switch_cost, cfg.fade_frames)
+        self._upper_h = _Hysteresis(cfg.upper_switch_cost, cfg.upper_fade_frames)
 
     def reset(self) -> None:
-        self._cur: Optional[int] = None
-        self._prev: Optional[int] = None
-        self._fade = 0
-        self.switches = 0
+        self._lower_h.reset()
+        self._upper_h.reset()
+
+    @property
+    def switches(self) -> int:
+        return self._lower_h.switches
 
     def cost(self, target_norm: np.ndarray) -> np.ndarray:
         """target_norm: (478, 3) float32 normalised target geometry -> (B,) float32 RMS distances (face widths)."""
@@ -76,24 +133,24 @@ class Retriever:
         gap = np.sqrt((g * g).mean(1))
         e = self._eyes - features(target_norm)[1:][None]
         eye = np.sqrt((e * e).mean(1))
-        return self.cfg.gap_weight * gap + self.cfg.shape_weight * lip + self.cfg.eye_weight * eye
+        c = self.cfg.gap_weight * gap + self.cfg.shape_weight * lip + self.cfg.eye_weight * eye
+        return c + self._pose_cost()
+
+    def _pose_cost(self) -> np.ndarray | float:
+        if self._angles is None or self.live_angles is None or self.cfg.pose_weight <= 0:
+            return 0.0
+        d = self._angles - self.live_angles[None]
+        return self.cfg.pose_weight * np.sqrt((d * d).sum(1))
+
+    def upper_cost(self, target_norm: np.ndarray) -> np.ndarray:
+        """(B,) float32 RMS distance of brows, lids and eye corners (face widths)."""
+        d = self._upper - target_norm[list(UPPER_POINTS), :2].reshape(1, -1)
+        return np.sqrt((d * d).mean(1)) + self._pose_cost()
 
     def choose(self, target_norm: np.ndarray) -> list[tuple[int, float]]:
-        """Best bank frame for the target geometry (478, 3) float32, with hysteresis and a cross-fade."""
-        c = self.cost(target_norm)
-        best = int(np.argmin(c))
-        if self._cur is None:
-            self._cur = best
-        elif best != self._cur:
-            # prefer continuing the bank's own motion (the next frame), then any frame that pays the switch
-            nxt = min(self._cur + 1, len(c) - 1)
-            if c[best] + self.cfg.switch_cost < min(c[self._cur], c[nxt]):
-                self._prev, self._cur, self._fade = self._cur, best, self.cfg.fade_frames
-                self.switches += 1
-            elif c[nxt] < c[self._cur]:
-                self._cur = nxt
-        if self._fade > 0 and self._prev is not None:
-            w = self._fade / (self.cfg.fade_frames + 1)
-            self._fade -= 1
-            return [(self._cur, 1.0 - w), (self._prev, w)]
-        return [(self._cur, 1.0)]
+        """Lower-face bank frame(s) for the target geometry (478, 3) float32."""
+        return self._lower_h.step(self.cost(target_norm))
+
+    def choose_upper(self, target_norm: np.ndarray) -> list[tuple[int, float]]:
+        """Upper-face bank frame(s) for the target geometry (478, 3) float32: slow to switch, long fades."""
+        return self._upper_h.step(self.upper_cost(target_norm))

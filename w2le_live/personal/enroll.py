@@ -10,7 +10,7 @@ import numpy as np
 
 from w2le_live.errors import UserError
 from w2le_live.personal import geometry as G
-from w2le_live.personal.bank import EmotionBank
+from w2le_live.personal.bank import EmotionBank, head_angles
 
 
 class EnrollmentError(UserError):
@@ -197,7 +197,9 @@ def build_bank(emotion: str, tr: Tracked, what: str, neutral: Optional[Tracked] 
             "seconds": round(tr.frames / cfg.fps, 2), "has_neutral": neutral is not None,
             "face_px": round(tr.face_px, 1), "luma": round(tr.luma, 1),
             "mouth_range": round(float(hi - lo), 4), "build_s": 0.0}  # fmt: skip
-    bank = EmotionBank(emotion, template, tr.crops[keep], tr.crop_landmarks[keep], norm[keep], norm, offset, info)
+    angles = np.stack([head_angles(G.pose_of(tr.landmarks[i], template).R) for i in keep])
+    bank = EmotionBank(emotion, template, tr.crops[keep], tr.crop_landmarks[keep], norm[keep], norm, offset, info,
+                       angles)  # fmt: skip
     info["build_s"] = round(time.perf_counter() - t0, 3)
     return bank
 

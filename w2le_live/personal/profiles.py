@@ -76,6 +76,8 @@ def encode_bank(bank: EmotionBank, quality: int = 92) -> bytes:
     )  # fmt: skip
     if bank.offset is not None:
         arrays["offset"] = bank.offset.astype(np.float32)
+    if bank.angles is not None:
+        arrays["angles"] = bank.angles.astype(np.float32)
     out = io.BytesIO()
     np.savez_compressed(out, **arrays)
     return out.getvalue()
@@ -94,6 +96,7 @@ def decode_bank(path: Path, emotion: str, info: dict) -> EmotionBank:
                 emotion, z["template"].astype(np.float32), crops, z["crop_landmarks"].astype(np.float32),
                 z["norm"].astype(np.float32), z["tracked"].astype(np.float32),
                 z["offset"].astype(np.float32) if "offset" in z.files else None, dict(info),
+                z["angles"].astype(np.float32) if "angles" in z.files else None,
             )  # fmt: skip
     except (OSError, ValueError, KeyError, EOFError, cv2.error, TypeError, zipfile.BadZipFile) as exc:
         raise ProfileError(

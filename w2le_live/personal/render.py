@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Optional, Sequence
 
 import numpy as np
 
@@ -15,20 +15,22 @@ from w2le_live.personal.mesh import triangles
 
 # Emotions whose eyes and brows come from the bank too (the eyeballs stay live).
 UPPER_FACE = frozenset({"surprised", "angry", "sad", "fear", "disgusted", "neutral"})
-# Emotions that widen the eyes: their eye offset is applied and the eyes come from the bank as well.
-WIDE_EYES = frozenset({"surprised", "fear"})
+# Emotions whose eyelid offset is applied (widened, narrowed, drooping) and whose eyes come from the bank as well.
+BANK_EYES = UPPER_FACE
 
 
 @dataclass(frozen=True)
 class RenderConfig:
     """Mask, feather and light matching, in face widths (cheek-to-cheek distance)."""
 
-    step: int = 2  # warp map evaluated every `step` pixels, then upsampled
+    step: int = 3  # warp map evaluated every `step` pixels, then upsampled (2 and 3 measure the same lip sync)
     feather: float = 0.07  # ramp of the mask border
     light_band: float = 0.22  # near the border the low-frequency light is the live one, inside only the mean
     light_sigma: float = 0.06  # blur of the light correction
     eye_cut: float = 0.10  # lower-face mask starts this far below the lower eyelids
     eye_feather_px: float = 2.0
+    split_start: float = 0.04  # upper/lower bank frames: the lower one takes over from here below the eyelids
+    split_width: float = 0.12  # over this much (face widths)
 
 
 def _hull_mask(shape: tuple[int, int], pts: np.ndarray) -> np.ndarray:
@@ -42,7 +44,7 @@ def _hull_mask(shape: tuple[int, int], pts: np.ndarray) -> np.ndarray:
 def _smooth_ramp(dist: np.ndarray, width: float) -> np.ndarray:
     """Smoothstep of dist / width: (h, w) float32 in [0, 1]."""
     a = dist * np.float32(1.0 / max(width, 1e-3))
-    np.minimum(a, 1.0, out=a)
+    np.clip(a, 0.0, 1.0, out=a)
     b = np.float32(3.0) - 2.0 * a
     a *= a
     a *= b
@@ -62,13 +64,17 @@ def face_mask(rect: tuple[int, int, int, int], target: np.ndarray, pose: Pose, u
     if not upper:
         q = pose.to_norm(target)
         y_cut = float(q[[145, 374], 1].mean()) + cfg.eye_cut
-        m2 = pose.s * pose.R[:2, :2]
-        inv = np.array([[m2[1, 1], -m2[0, 1]], [-m2[1, 0], m2[0, 0]]]) / (m2[0, 0] * m2[1, 1] - m2[0, 1] * m2[1, 0])
-        xs = np.arange(x0, x1, dtype=np.float32)[None, :] - np.float32(pose.t[0])
-        ys = np.arange(y0, y1, dtype=np.float32)[:, None] - np.float32(pose.t[1])
-        ny = np.float32(inv[1, 0]) * xs + np.float32(inv[1, 1]) * ys
-        m[ny < y_cut] = 0
+        m[_norm_y(pose, x0, y0, x1 - x0, y1 - y0) < y_cut] = 0
     return m
+
+
+def _norm_y(pose: Pose, x0: int, y0: int, w: int, h: int) -> np.ndarray:
+    """(h, w) float32: the face's own normalised y (face widths, down) of each pixel of a frame rect (in-plane)."""
+    m2 = pose.s * pose.R[:2, :2]
+    inv = np.array([[m2[1, 1], -m2[0, 1]], [-m2[1, 0], m2[0, 0]]]) / (m2[0, 0] * m2[1, 1] - m2[0, 1] * m2[1, 0])
+    xs = np.arange(x0, x0 + w, dtype=np.float32)[None, :] - np.float32(pose.t[0])
+    ys = np.arange(y0, y0 + h, dtype=np.float32)[:, None] - np.float32(pose.t[1])
+    return np.float32(inv[1, 0]) * xs + np.float32(inv[1, 1]) * ys
 
 
 def _blur(x: np.ndarray, sigma: float) -> np.ndarray:
@@ -82,12 +88,14 @@ def _blur(x: np.ndarray, sigma: float) -> np.ndarray:
 
 def render(frame: np.ndarray, live: np.ndarray, target: np.ndarray, pose: Pose, bank: EmotionBank,
            choice: Sequence[tuple[int, float]], upper: bool, intensity: float,
-           cfg: RenderConfig = RenderConfig(), live_eyes: bool = True) -> np.ndarray:  # fmt: skip
+           cfg: RenderConfig = RenderConfig(), live_eyes: bool = True,
+           upper_choice: Optional[Sequence[tuple[int, float]]] = None) -> np.ndarray:  # fmt: skip
     """The translated frame.
 
     frame: (H, W, 3) uint8 BGR. live: (478, 3) float32 live landmarks, frame pixels. target: (478, 3)
     float32 target geometry, frame pixels. choice: [(bank index, weight)], weights summing to 1.
-    upper: replace eyes and brows too; live_eyes: then keep the live eyeballs (moved with the lids).
+    upper: replace eyes and brows too, from ``upper_choice`` (default: ``choice``) blended into the lower face's
+    frames across the cheeks; live_eyes: then keep the live eyeballs (moved with the lids).
     intensity: 0..1 scales the texture (the caller scaled the offset). Returns a new (H, W, 3) uint8 frame.
     """
     import cv2
@@ -110,11 +118,39 @@ def render(frame: np.ndarray, live: np.ndarray, target: np.ndarray, pose: Pose, 
     face_w = float(np.linalg.norm(target[234, :2] - target[454, :2]))
     idx = W.triangle_index(target, grid)
 
-    warped = None
-    for j, wt in choice:
-        maps = W.upsample(W.coarse_map(idx, W.affines(target, bank.crop_landmarks[j]), grid), grid)
-        img = W.remap(bank.crops[j], (maps[0][:rh, :rw], maps[1][:rh, :rw]))
-        warped = img if warped is None else cv2.addWeighted(warped, 1.0 - wt, img, wt, 0.0)
+    k = grid.step
+
+    def warp_bank(ch: Sequence[tuple[int, float]], r0: int = 0, r1: int = rh) -> np.ndarray:
+        """The bank frame(s) warped onto rows [r0, r1) of the region (other rows left black)."""
+        g0, g1 = r0 // k, -(-r1 // k)
+        sub = W.Grid(grid.x0, grid.y0 + g0 * k, grid.w, (g1 - g0) * k, k)
+        a0, a1 = g0 * k, min(g1 * k, rh)
+        acc = None
+        for j, wt in ch:
+            mx, my = W.upsample(W.coarse_map(idx[g0:g1], W.affines(target, bank.crop_landmarks[j]), sub), sub)
+            img = W.remap(bank.crops[j], (mx[: a1 - a0, :rw], my[: a1 - a0, :rw]))
+            acc = img if acc is None else cv2.addWeighted(acc, 1.0 - wt, img, wt, 0.0)
+        if a0 == 0 and a1 == rh:
+            return acc
+        full = np.zeros((rh, rw, 3), np.uint8)
+        full[a0:a1] = acc
+        return full
+
+    if upper and upper_choice is not None and list(upper_choice) != list(choice):
+        ny = _norm_y(pose, grid.x0, grid.y0, rw, rh)
+        q = pose.to_norm(target)
+        y0n = float(q[[145, 374], 1].mean())
+        lower_w = _smooth_ramp(ny - np.float32(y0n + cfg.split_start), cfg.split_width)
+        lo_rows = np.flatnonzero((lower_w > 0).any(1))
+        up_rows = np.flatnonzero((lower_w < 1).any(1))
+        if len(lo_rows) == 0 or len(up_rows) == 0:
+            warped = warp_bank(upper_choice if len(lo_rows) == 0 else choice)
+        else:
+            warped = cv2.blendLinear(warp_bank(choice, int(lo_rows[0]), int(lo_rows[-1]) + 1),
+                                     warp_bank(upper_choice, int(up_rows[0]), int(up_rows[-1]) + 1),
+                                     lower_w, 1.0 - lower_w)  # fmt: skip
+    else:
+        warped = warp_bank(choice)
     orig = frame[grid.y0 : gy1, grid.x0 : gx1]
     dist = cv2.distanceTransform(mask, cv2.DIST_L2, 3)
 

@@ -10,6 +10,20 @@ from w2le_live.face.types import FaceObservation
 from w2le_live.translators.base import Controls, Translator
 
 
+def uncross_lids(norm: np.ndarray) -> None:
+    """In place: where a moved upper eyelid point fell below its lower partner (a blink plus a narrowing offset),
+    both meet halfway. norm: (478, 3) float32 normalised (y down)."""
+    from w2le_live.personal.mesh import LEFT_LID_PAIRS, RIGHT_LID_PAIRS
+
+    up = [a for a, _ in LEFT_LID_PAIRS + RIGHT_LID_PAIRS]
+    lo = [b for _, b in LEFT_LID_PAIRS + RIGHT_LID_PAIRS]
+    crossed = norm[up, 1] > norm[lo, 1]
+    if crossed.any():
+        mid = 0.5 * (norm[up, 1] + norm[lo, 1])
+        norm[np.array(up)[crossed], 1] = mid[crossed]
+        norm[np.array(lo)[crossed], 1] = mid[crossed]
+
+
 class PersonalTranslator(Translator):
     """Retrieves the enrolled bank frame whose mouth matches the live one and warps it onto the live geometry
     plus the emotion's offset; lips, eyelids, eyeballs, head pose and identity stay the live ones.
@@ -77,9 +91,9 @@ class PersonalTranslator(Translator):
             off = G.expression_offset(bank.tracked, live)
         if off is None:
             return np.zeros((478, 3), np.float32)  # not calibrated yet: the bank's texture on the live shape
-        from w2le_live.personal.render import WIDE_EYES
+        from w2le_live.personal.render import BANK_EYES
 
-        off = G.keep_openings(off, lids=emotion not in WIDE_EYES)
+        off = G.keep_openings(off, lids=emotion not in BANK_EYES)
         if bank.offset is not None or "neutral" in self.banks and emotion != "neutral" or self._calib_done:
             self._offsets[emotion] = off
         return off
@@ -99,13 +113,14 @@ class PersonalTranslator(Translator):
         bank = self.banks[emotion]
         pose = pose_of(lm, bank.template)
         tn = pose.to_norm(lm) + self.offset(emotion) * float(intensity)
+        uncross_lids(tn)
         return pose, tn, pose.to_frame(tn)
 
     def translate(self, frame: np.ndarray, face: Optional[FaceObservation], mel: Optional[np.ndarray],
                   controls: Controls) -> np.ndarray:  # fmt: skip
         """frame: (H, W, 3) uint8 BGR; mel is ignored (the lips follow the live landmarks)."""
-        from w2le_live.personal.bank import Retriever
-        from w2le_live.personal.render import UPPER_FACE, WIDE_EYES, render
+        from w2le_live.personal.bank import Retriever, head_angles
+        from w2le_live.personal.render import BANK_EYES, UPPER_FACE, render
 
         if face is None:
             return frame
@@ -118,6 +133,10 @@ class PersonalTranslator(Translator):
         pose, tn, tp = self.target_geometry(lm, emotion, k)
         if emotion not in self._retrievers:
             self._retrievers[emotion] = Retriever(self.banks[emotion], self.retrieval_cfg)
-        choice = self._retrievers[emotion].choose(tn)
-        return render(frame, lm, tp, pose, self.banks[emotion], choice, emotion in UPPER_FACE, k, self.render_cfg,
-                      live_eyes=emotion not in WIDE_EYES)
+        ret = self._retrievers[emotion]
+        ret.live_angles = head_angles(pose.R)
+        upper = emotion in UPPER_FACE
+        choice = ret.choose(tn)
+        upper_choice = ret.choose_upper(tn) if upper else None
+        return render(frame, lm, tp, pose, self.banks[emotion], choice, upper, k, self.render_cfg,
+                      live_eyes=emotion not in BANK_EYES, upper_choice=upper_choice)
