@@ -141,8 +141,8 @@ def test_tray_without_a_display_is_one_sentence_not_a_qt_abort():
                         "--mic", "none"], capture_output=True, text=True, timeout=120, env=env)  # fmt: skip
     assert r.returncode == 2, r.stderr
     assert r.stderr.strip().splitlines()[-1] == (
-        "error: the tray needs a desktop session but DISPLAY is not set; start it from your desktop, "
-        "or run without a GUI: w2le-live run."
+        "error: no graphical display is available (DISPLAY and WAYLAND_DISPLAY are not set); run the tray "
+        "inside a desktop session, or use: w2le-live run --sink vcam (no window)."
     )
 
 

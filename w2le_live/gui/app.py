@@ -44,17 +44,8 @@ def launch(args: argparse.Namespace, app=None):
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    """Entry point of the ``w2le-live-tray`` GUI script."""
-    from w2le_live.cli_args import add_tray_args
-    from w2le_live.errors import UserError
+    """Entry point of the ``w2le-live-tray`` GUI script: the same as ``w2le-live tray`` (one CLI boundary: quiet
+    native logs, the display check before Qt starts, one-sentence errors)."""
+    from w2le_live.cli import main as cli_main
 
-    p = argparse.ArgumentParser(prog="w2le-live-tray", description="W2LE Live in the system tray")
-    add_tray_args(p)
-    args = p.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s: %(message)s")
-    try:
-        app, _view = launch(args)
-    except UserError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return err.exit_code
-    return app.exec_()
+    return cli_main(["tray", *(sys.argv[1:] if argv is None else argv)])
