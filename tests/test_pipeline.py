@@ -262,5 +262,5 @@ def test_slow_translator_never_shows_the_untranslated_face(demo, overlap):
     got = [hashlib.sha1(f.tobytes()).hexdigest() in raw for f in MemoryCam.received]
     first = got.index(False)  # the first translated frame
     assert sum(got[first:]) == 0, (first, got)  # before the first translated frame: MediaPipe warming up
-    assert stats.untranslated == 0 and stats.face_reused >= 15 and stats.errors == 0
+    assert stats.untranslated == 0 and stats.face_reused + stats.repeated >= 15 and stats.errors == 0  # late ticks
     assert len(MemoryCam.received) >= 65  # the camera's rate is kept
