@@ -238,7 +238,7 @@ class Pipeline:
                         self._tracker.reset()
                         self._tracked = None
                 self._translator.reset()
-                self._seq_out = 0
+                self._seq_out = self._res_seen = 0
                 with self._result_lock:
                     self._result = None
                 self._reusable = None
@@ -438,6 +438,7 @@ class Pipeline:
         return cap.frame
 
     _reusable: Optional[_Result] = None
+    _res_seen = 0  # newest worker result the output has looked at
     _ever_translated = False
     _last_had_face = False
 
@@ -468,9 +469,12 @@ class Pipeline:
             if cap is None:
                 continue
             t0 = time.monotonic()
+            if res is not None and res.seq > self._res_seen:
+                # learn the newest translated face even when a newer camera frame has gone out already
+                self._res_seen = res.seq
+                self._note_fresh(res)
             if res is not None and res.seq > self._seq_out:
                 frame, t_cap, self._seq_out = res.frame, res.t_capture, res.seq
-                self._note_fresh(res)
             elif cap.seq > self._seq_out + 1:  # the worker is late by more than a frame
                 frame, t_cap, self._seq_out = self._late_frame(cap), cap.t, cap.seq
             elif self._last_out is not None:
