@@ -152,13 +152,18 @@ def check_output_path(
     return p
 
 
-def output_file(text: str) -> str:
-    """``type=`` for an output file: the checks of :func:`check_output_path` except the input comparison."""
-    try:
-        check_output_path(text, option="")
-    except OutputPathError as exc:
-        raise argparse.ArgumentTypeError(str(exc).rstrip(".")) from None
-    return text
+def _path_type(check: Callable[..., Path], doc: str) -> Callable[[str], str]:
+    """An argparse ``type=`` running ``check(text, option="")``; its OutputPathError becomes argparse's error."""
+
+    def parse(text: str) -> str:
+        try:
+            check(text, option="")
+        except OutputPathError as exc:
+            raise argparse.ArgumentTypeError(str(exc).rstrip(".")) from None
+        return text
+
+    parse.__doc__, parse.__name__ = doc, "path"
+    return parse
 
 
 def existing_folder(text: str) -> str:
@@ -197,10 +202,7 @@ def check_output_folder(path: str | Path, option: str = "--out") -> Path:
     return p
 
 
-def output_folder(text: str) -> str:
-    """``type=`` for an output folder (see :func:`check_output_folder`)."""
-    try:
-        check_output_folder(text, option="")
-    except OutputPathError as exc:
-        raise argparse.ArgumentTypeError(str(exc).rstrip(".")) from None
-    return text
+output_file = _path_type(
+    check_output_path, "``type=`` for an output file: the checks of check_output_path except the input comparison."
+)
+output_folder = _path_type(check_output_folder, "``type=`` for an output folder (see check_output_folder).")

@@ -24,6 +24,27 @@ def feather(mask: np.ndarray, width: float) -> np.ndarray:
     return (a * a * (3.0 - 2.0 * a)).astype(np.float32)  # smoothstep: no visible edge in the ramp
 
 
+def face_region_alpha(
+    face, shape: tuple[int, ...], feather_frac: Optional[float] = None
+) -> Optional[tuple[tuple[int, int, int, int], np.ndarray]]:
+    """The face's crop box clipped to a frame of ``shape`` (H, W, ...) and its feathered face-oval alpha.
+
+    Returns ((x0, y0, x1, y1), alpha (y1 - y0, x1 - x0) float32 in [0, 1], 0 outside the oval), or None when less
+    than 8 px of the box lies inside the frame. feather_frac: fraction of the box side (None: ``BlendConfig``).
+    """
+    from w2le_live.face.masks import face_oval_mask
+
+    h, w = shape[:2]
+    x0, y0, x1, y1 = face.box
+    x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, w), min(y1, h)
+    if x1 - x0 < 8 or y1 - y0 < 8:
+        return None
+    if feather_frac is None:
+        feather_frac = BlendConfig().feather
+    local = face.landmarks[:, :2] - np.array([x0, y0], np.float32)
+    return (x0, y0, x1, y1), feather(face_oval_mask((y1 - y0, x1 - x0), local), feather_frac * face.size)
+
+
 def match_color(src: np.ndarray, ref: np.ndarray, weight: np.ndarray) -> np.ndarray:
     """Shift ``src``'s per-channel YCrCb (luma + chroma) mean/std to ``ref``'s where ``weight`` > 0.5.
 

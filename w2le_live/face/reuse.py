@@ -42,17 +42,13 @@ class FacePatch:
         cls, source: np.ndarray, translated: np.ndarray, face: FaceObservation, blend: BlendConfig = BlendConfig()
     ) -> Optional[FacePatch]:
         """source, translated: (H, W, 3) uint8 BGR, the camera frame and what the translator made of it."""
-        from w2le_live.face.blend import feather
-        from w2le_live.face.masks import face_oval_mask
+        from w2le_live.face.blend import face_region_alpha
 
-        h, w = source.shape[:2]
-        x0, y0, x1, y1 = face.box
-        x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, w), min(y1, h)
-        if x1 - x0 < 8 or y1 - y0 < 8:
+        region = face_region_alpha(face, source.shape, blend.feather)
+        if region is None:
             return None
-        local = face.landmarks[:, :2] - np.array([x0, y0], np.float32)
-        alpha = feather(face_oval_mask((y1 - y0, x1 - x0), local), blend.feather * face.size)
-        box = (x0, y0, x1, y1)
+        box, alpha = region
+        x0, y0, x1, y1 = box
         return cls(box, alpha, translated[y0:y1, x0:x1].copy(), _probe(source, box))
 
     def motion(self, frame: np.ndarray) -> tuple[int, int]:

@@ -115,16 +115,11 @@ class LandmarkTranslator(Translator):
         pts, disp, sig = self.control_points(lm, controls.target, float(min(controls.intensity, 1.5)))
         if len(pts) == 0:
             return frame
-        from w2le_live.face.blend import feather
-        from w2le_live.face.masks import face_oval_mask
+        from w2le_live.face.blend import face_region_alpha
         from w2le_live.translators.warp import warp_region
 
-        h, w = frame.shape[:2]
-        x0, y0, x1, y1 = face.box
-        x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, w), min(y1, h)
-        if x1 - x0 < 8 or y1 - y0 < 8:
+        region = face_region_alpha(face, frame.shape, self.blend.feather)  # the same feather as every paste
+        if region is None:
             return frame
-        local = lm[:, :2] - np.array([x0, y0], np.float32)
-        mask = face_oval_mask((y1 - y0, x1 - x0), local)
-        alpha = feather(mask, self.blend.feather * face.size)  # the same feather as every paste
-        return warp_region(frame, pts, disp, sig, (x0, y0, x1, y1), alpha)
+        box, alpha = region
+        return warp_region(frame, pts, disp, sig, box, alpha)
