@@ -1,8 +1,7 @@
 """Engine files with a metadata header: b"W2LE" + uint32 little-endian JSON length + JSON + engine bytes.
 
-The header says what the engine was built from and for (checkpoint hash, dims, mask, emotions, alignment,
-precision, input shapes, TensorRT version, GPU name and compute capability), so an engine built for another
-GPU, TensorRT version or checkpoint is refused with one sentence instead of crashing or running wrong.
+The format, the reader and the compatibility check live in :mod:`w2le_live.backends.engine_file` (the runtime
+reads engines without importing ``engines/``); this module writes them and re-exports the reader for the builder.
 """
 
 from __future__ import annotations
@@ -11,34 +10,18 @@ import json
 import os
 import struct
 import tempfile
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
-from typing import Optional
 
-from w2le_live.errors import CheckpointError
-
-MAGIC = b"W2LE"
-HEADER_VERSION = 1
-
-
-class EngineMismatchError(CheckpointError):
-    """An engine that exists but was built for another GPU, TensorRT version or checkpoint."""
-
-
-@dataclass(frozen=True)
-class EngineMeta:
-    checkpoint_sha256: str
-    tensorrt_version: str
-    gpu_name: str
-    compute_capability: str  # "8.6"
-    precision: str = "fp16"  # fp32 | fp16 | int8
-    batch: int = 1
-    dynamic_batch: bool = False
-    max_batch: int = 1
-    input_shapes: dict = field(default_factory=lambda: {"mel": [1, 1, 80, 16], "faces": [1, 6, 96, 96]})
-    model_meta: dict = field(default_factory=dict)  # w2le_live.models.checkpoint.ModelMeta as a dict
-    built_via: str = "tensorrt"  # tensorrt | torch2trt
-    header_version: int = HEADER_VERSION
+from w2le_live.backends.engine_file import (  # noqa: F401 - re-exported for engines/ and its tests
+    HEADER_VERSION,
+    MAGIC,
+    EngineMeta,
+    EngineMismatchError,
+    check_compatible,
+    read_engine_bytes,
+    read_header,
+)
 
 
 def write_engine(path: str | Path, meta: EngineMeta, engine_bytes: bytes) -> Path:
@@ -52,69 +35,3 @@ def write_engine(path: str | Path, meta: EngineMeta, engine_bytes: bytes) -> Pat
         f.write(engine_bytes)
     os.replace(tmp, path)
     return path
-
-
-def read_header(path: str | Path) -> tuple[EngineMeta, int]:
-    """(metadata, byte offset of the engine) of an engine file; one-sentence errors for anything malformed."""
-    path = Path(path)
-    if not path.is_file():
-        raise CheckpointError(
-            f"the engine {path} does not exist; build it with: w2le-live build-engine CKPT."
-        )
-    with open(path, "rb") as f:
-        head = f.read(8)
-        if len(head) < 8 or head[:4] != MAGIC:
-            raise CheckpointError(
-                f"{path} has no W2LE engine header (a plain trtexec engine?); rebuild it with w2le-live build-engine."
-            )
-        (n,) = struct.unpack("<I", head[4:])
-        blob = f.read(n)
-        if len(blob) != n:
-            raise CheckpointError(
-                f"the engine {path} is truncated; delete it and rebuild with w2le-live build-engine."
-            )
-        try:
-            d = json.loads(blob)
-            meta = EngineMeta(**d)
-        except (ValueError, TypeError):
-            raise CheckpointError(
-                f"the engine {path} has a corrupt header; delete it and rebuild it."
-            ) from None
-        if f.read(1) == b"":
-            raise CheckpointError(
-                f"the engine {path} holds no engine after its header; delete it and rebuild it."
-            )
-    return meta, 8 + n
-
-
-def read_engine_bytes(path: str | Path) -> tuple[EngineMeta, bytes]:
-    meta, off = read_header(path)
-    with open(path, "rb") as f:
-        f.seek(off)
-        return meta, f.read()
-
-
-def check_compatible(
-    meta: EngineMeta,
-    *,
-    tensorrt_version: str,
-    gpu_name: str,
-    compute_capability: str,
-    checkpoint_sha256: Optional[str] = None,
-    path: str | Path = "engine",
-) -> None:
-    """Refuse (EngineMismatchError, one sentence) an engine built for something else; TensorRT engines are not portable."""
-    if meta.tensorrt_version != tensorrt_version:
-        raise EngineMismatchError(
-            f"{path} was built with TensorRT {meta.tensorrt_version} but TensorRT {tensorrt_version} is installed; "
-            "it will be rebuilt (engines are not portable across TensorRT versions)."
-        )
-    if meta.compute_capability != compute_capability or meta.gpu_name != gpu_name:
-        raise EngineMismatchError(
-            f"{path} was built for {meta.gpu_name} (sm {meta.compute_capability}) but this GPU is {gpu_name} "
-            f"(sm {compute_capability}); it will be rebuilt for this GPU."
-        )
-    if checkpoint_sha256 is not None and meta.checkpoint_sha256 != checkpoint_sha256:
-        raise EngineMismatchError(
-            f"{path} was built from a different checkpoint; it will be rebuilt from this one."
-        )

@@ -1,9 +1,12 @@
-"""Build TensorRT 10 engines from a checkpoint through the ``tensorrt`` Python API (no trtexec needed).
+"""Build TensorRT engines (10.x and 11.x) from a checkpoint through the ``tensorrt`` Python API (no trtexec needed).
 
 checkpoint -> ONNX (static 1x1x80x16 + 1x6x96x96 by default, or a dynamic batch profile) -> ONNX parser ->
-builder config (workspace, fp16/int8 flags, a timing cache reused across builds) -> serialized engine ->
-engine file with the W2LE metadata header. int8 uses explicit quantisation: the QDQ ONNX from
-:mod:`engines.quantize`, calibrated on real face crops, so no deprecated implicit calibrator is needed.
+builder config (workspace, a timing cache reused across builds) -> serialized engine -> engine file with the W2LE
+metadata header. Precision lives in the graph, never in builder flags: TensorRT 11 removed the weak-typing flags
+(``BuilderFlag.FP16``/``INT8``, implicit int8 calibrators), so every network is strongly typed (the
+``STRONGLY_TYPED`` creation flag on 10.x, always on in 11.x). fp16 is an ONNX graph with fp16 weights and fp32
+inputs/outputs (Casts at both ends); int8 is explicit quantisation, the QDQ ONNX from :mod:`engines.quantize`
+calibrated on real face crops.
 """
 
 from __future__ import annotations
@@ -14,6 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional, Sequence
 
+from w2le_live.backends.cuda_select import (  # noqa: F401 - import_tensorrt is part of this module's API
+    gpu_identity,
+    import_tensorrt,
+    tensorrt_identity,
+)
 from w2le_live.errors import BackendUnavailableError, UserError
 
 log = logging.getLogger(__name__)
@@ -29,29 +37,6 @@ class BuildConfig:
     opset: int = 17
     calib_videos: tuple[str, ...] = ()
     calib_frames: int = 128
-
-
-def import_tensorrt():
-    try:
-        import tensorrt as trt
-    except ImportError:
-        raise BackendUnavailableError(
-            "TensorRT is not installed; on an NVIDIA machine run: pip install 'w2le-live[gpu]' "
-            "(TensorRT 10 with CUDA 12), or use --backend onnxruntime/openvino."
-        ) from None
-    return trt
-
-
-def gpu_identity() -> tuple[str, str]:
-    """(GPU name, compute capability "major.minor") of CUDA device 0."""
-    import torch
-
-    if not torch.cuda.is_available():
-        raise BackendUnavailableError(
-            "no CUDA GPU is available; TensorRT engines need an NVIDIA GPU with a working driver."
-        )
-    major, minor = torch.cuda.get_device_capability(0)
-    return torch.cuda.get_device_name(0), f"{major}.{minor}"
 
 
 def timing_cache_path() -> Path:
@@ -71,12 +56,26 @@ def profile_shapes(cfg: BuildConfig) -> dict[str, tuple[tuple[int, ...], tuple[i
     }
 
 
+def trt_major(trt) -> int:
+    """10 for "10.3.0", 11 for "11.4.0.106"."""
+    return int(str(trt.__version__).split(".")[0])
+
+
+def network_flags(trt) -> int:
+    """``create_network`` flags: strongly typed on 10.x (precision comes from the graph); 0 on 11.x, where every
+    network is strongly typed and the flag is deprecated."""
+    flag = getattr(trt.NetworkDefinitionCreationFlag, "STRONGLY_TYPED", None)
+    if trt_major(trt) >= 11 or flag is None:
+        return 0
+    return 1 << int(flag)
+
+
 def build_serialized(onnx_path: Path, cfg: BuildConfig, trt=None) -> bytes:
-    """ONNX -> serialized TensorRT engine bytes (GPU needed)."""
+    """ONNX (already in the wanted precision: fp32, fp16 graph or QDQ int8) -> serialized TensorRT engine bytes."""
     trt = trt or import_tensorrt()
     logger = trt.Logger(trt.Logger.WARNING)
     builder = trt.Builder(logger)
-    network = builder.create_network(0)  # TensorRT 10: explicit batch is the only mode
+    network = builder.create_network(network_flags(trt))  # explicit batch is the only mode since 10.0
     parser = trt.OnnxParser(network, logger)
     if not parser.parse(Path(onnx_path).read_bytes()):
         errors = "; ".join(str(parser.get_error(i)) for i in range(parser.num_errors))
@@ -85,10 +84,6 @@ def build_serialized(onnx_path: Path, cfg: BuildConfig, trt=None) -> bytes:
         )
     config = builder.create_builder_config()
     config.set_memory_pool_limit(trt.MemoryPoolType.WORKSPACE, cfg.workspace_mb << 20)
-    if cfg.precision in ("fp16", "int8"):
-        config.set_flag(trt.BuilderFlag.FP16)  # int8 engines keep fp16 for layers without Q/DQ
-    if cfg.precision == "int8":
-        config.set_flag(trt.BuilderFlag.INT8)
     profile = builder.create_optimization_profile()
     for name, (mn, opt, mx) in profile_shapes(cfg).items():
         profile.set_shape(name, mn, opt, mx)
@@ -106,6 +101,24 @@ def build_serialized(onnx_path: Path, cfg: BuildConfig, trt=None) -> bytes:
     return bytes(engine)
 
 
+def fp16_graph(model):
+    """``model`` in fp16 behind fp32 inputs/outputs: exported, its ONNX holds fp16 weights and a Cast at each end,
+    which a strongly typed TensorRT network runs in fp16 (what ``BuilderFlag.FP16`` did before TensorRT 11)."""
+    import copy
+
+    import torch
+
+    class _Fp16(torch.nn.Module):
+        def __init__(self, inner):
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, mel, faces):
+            return self.inner(mel.half(), faces.half()).float()
+
+    return _Fp16(copy.deepcopy(model).eval().half())
+
+
 def export_for_trt(checkpoint: str | Path, work: Path, cfg: BuildConfig) -> tuple[Path, dict]:
     """Checkpoint -> ONNX ready for TensorRT (QDQ int8 when asked); returns (path, ModelMeta as dict)."""
     from dataclasses import asdict
@@ -115,6 +128,8 @@ def export_for_trt(checkpoint: str | Path, work: Path, cfg: BuildConfig) -> tupl
     from w2le_live.models.checkpoint import load_generator
 
     model, meta = load_generator(checkpoint)
+    if cfg.precision == "fp16":
+        model = fp16_graph(model)
     onnx_path = export_onnx(model, work / "model.onnx", batch=cfg.batch, dynamic_batch=cfg.dynamic_batch, opset=cfg.opset,
                             meta_json=meta.to_json())  # fmt: skip
     check_for_tensorrt(onnx_path)
@@ -142,19 +157,20 @@ def build_engine(
 
     trt = import_tensorrt()
     gpu, cc = gpu_identity()
+    version = tensorrt_identity(trt)
 
     def build(path: Path) -> Path:
         with tempfile.TemporaryDirectory() as td:
             onnx_path, model_meta = export_for_trt(checkpoint, Path(td), cfg)
             data = build_serialized(onnx_path, cfg, trt)
         shapes = {k: list(v[1]) for k, v in profile_shapes(cfg).items()}
-        meta = EngineMeta(checkpoint_sha256=file_sha256(checkpoint), tensorrt_version=trt.__version__, gpu_name=gpu,
+        meta = EngineMeta(checkpoint_sha256=file_sha256(checkpoint), tensorrt_version=version, gpu_name=gpu,
                           compute_capability=cc, precision=cfg.precision, batch=cfg.batch, dynamic_batch=cfg.dynamic_batch,
                           max_batch=cfg.max_batch if cfg.dynamic_batch else cfg.batch, input_shapes=shapes,
                           model_meta=model_meta)  # fmt: skip
         return write_engine(path, meta, data)
 
-    path = get_or_build(checkpoint, gpu_name=gpu, compute_capability=cc, tensorrt_version=trt.__version__,
+    path = get_or_build(checkpoint, gpu_name=gpu, compute_capability=cc, tensorrt_version=version,
                         precision=cfg.precision, batch=cfg.batch, build=build, progress=progress)  # fmt: skip
     if out is not None:
         out = Path(out)
@@ -187,6 +203,11 @@ def build_via_torch2trt(checkpoint: str | Path, out: str | Path, cfg: BuildConfi
     from w2le_live.paths import file_sha256
 
     trt = import_tensorrt()
+    if trt_major(trt) >= 11 and cfg.precision != "fp32":
+        raise BackendUnavailableError(
+            f"torch2trt sets the {cfg.precision} builder flag that TensorRT {trt.__version__} removed; "
+            "build with the default --via tensorrt path (or --fp32)."
+        )
     gpu, cc = gpu_identity()
     model, meta = load_generator(checkpoint)
     model = model.cuda().eval()
@@ -197,6 +218,6 @@ def build_via_torch2trt(checkpoint: str | Path, out: str | Path, cfg: BuildConfi
     data = bytes(trt_model.engine.serialize())
     from dataclasses import asdict
 
-    em = EngineMeta(checkpoint_sha256=file_sha256(checkpoint), tensorrt_version=trt.__version__, gpu_name=gpu,
+    em = EngineMeta(checkpoint_sha256=file_sha256(checkpoint), tensorrt_version=tensorrt_identity(trt), gpu_name=gpu,
                     compute_capability=cc, precision=cfg.precision, batch=cfg.batch, model_meta=asdict(meta), built_via="torch2trt")  # fmt: skip
     return write_engine(out, em, data)

@@ -51,12 +51,13 @@ def auto_choice(suffix: str, env: dict | None = None) -> str:
 
 
 def open_backend(
-    model_path: str | Path, backend: str = "auto", *, batch: int = 1, device: str = "cpu"
+    model_path: str | Path, backend: str = "auto", *, batch: int = 1, device: str = "auto"
 ) -> Backend:
     """Open, load and warm up a backend for ``model_path``.
 
     ``.safetensors``/``.pth``: torch directly, or exported once to a cached ONNX for ONNX Runtime/OpenVINO.
-    ``.onnx``: ONNX Runtime or OpenVINO. ``.engine``: TensorRT (NVIDIA only).
+    ``.onnx``: ONNX Runtime or OpenVINO. ``.engine``: TensorRT (NVIDIA only). ``device="auto"`` runs torch and
+    ONNX Runtime on the CUDA GPU where torch sees one (what the CUDA selection order picked), else on the CPU.
     """
     path = Path(model_path)
     if not path.is_file():
@@ -87,14 +88,22 @@ def open_backend(
                 raise BackendUnavailableError(
                     f"the TensorRT engine {path.name} could not run ({exc}); pass the checkpoint instead."
                 ) from None
-            log.warning("TensorRT failed (%s); falling back to the CPU backends", exc)
-            return open_backend(model_path, "auto", batch=batch, device="cpu")
+            from w2le_live.backends.cuda_select import default_device
+
+            fallback = default_device() if device == "auto" else device
+            log.warning("TensorRT failed (%s); falling back to torch on %s", exc, fallback)
+            # never "auto" here: on this machine auto picks TensorRT again, which would recurse
+            return open_backend(model_path, "torch", batch=batch, device=fallback)
     if name in ("onnxruntime", "openvino") and suffix == ".engine":
         raise BackendUnavailableError(
             f"{path.name} is a TensorRT engine; it runs only with --backend tensorrt on NVIDIA GPUs."
         )
     if name in ("onnxruntime", "openvino") and suffix in TORCH_SUFFIXES:
         path = cached_onnx(path, batch)
+    if device == "auto":
+        from w2le_live.backends.cuda_select import default_device
+
+        device = default_device() if name in ("torch", "onnxruntime") else "cpu"
     if name == "torch":
         from w2le_live.backends.torch_backend import TorchBackend
 

@@ -1,5 +1,6 @@
-"""TensorRT 10 backend: the engine deserialised once, torch CUDA buffers bound by name, execute_async_v3 on a
-torch stream captured into a CUDA graph (static shapes), pinned host buffers for the frame copies."""
+"""TensorRT (10.x / 11.x) backend: the engine deserialised once, torch CUDA buffers bound by name
+(``set_tensor_address``), ``execute_async_v3`` on a torch stream captured into a CUDA graph (static shapes), pinned
+host buffers for the frame copies. Reading the engine file needs no ``engines/`` import (that is for building)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import logging
 import numpy as np
 
 from w2le_live.backends.base import Backend
+from w2le_live.errors import CheckpointError
 
 log = logging.getLogger(__name__)
 
@@ -24,38 +26,49 @@ class TensorRTBackend(Backend):
     def load(self) -> TensorRTBackend:
         import torch
 
-        from engines.header import check_compatible, read_engine_bytes
-        from engines.trt_build import gpu_identity, import_tensorrt
+        from w2le_live.backends.cuda_select import gpu_identity, import_tensorrt, tensorrt_identity
+        from w2le_live.backends.engine_file import check_compatible, read_engine_bytes
 
-        trt = import_tensorrt()
+        trt = import_tensorrt()  # refuses a TensorRT built for another CUDA major than torch
         gpu, cc = gpu_identity()
         meta, data = read_engine_bytes(self.model_path)
         check_compatible(
-            meta, tensorrt_version=trt.__version__, gpu_name=gpu, compute_capability=cc, path=self.model_path
+            meta,
+            tensorrt_version=tensorrt_identity(trt),
+            gpu_name=gpu,
+            compute_capability=cc,
+            path=self.model_path,
         )
         self.meta = meta
         self.precision = meta.precision
         self.logger = trt.Logger(trt.Logger.WARNING)
         self.runtime = trt.Runtime(self.logger)
         self.engine = self.runtime.deserialize_cuda_engine(data)
+        if self.engine is None:
+            raise CheckpointError(
+                f"TensorRT could not deserialise {self.model_path} (see its log above); delete it and rebuild it."
+            )
         self.context = self.engine.create_execution_context()
         self.stream = torch.cuda.Stream()
         to_torch = {trt.DataType.FLOAT: torch.float32, trt.DataType.HALF: torch.float16}
-        self.buffers, self.host, self.inputs = {}, {}, []
-        for i in range(self.engine.num_io_tensors):
-            name = self.engine.get_tensor_name(i)
-            is_input = self.engine.get_tensor_mode(name) == trt.TensorIOMode.INPUT
-            shape = list(self.engine.get_tensor_shape(name))
-            if shape[0] == -1:  # dynamic batch profile: bind at the requested batch
-                shape[0] = self.batch
-                if is_input:
-                    self.context.set_input_shape(name, shape)
-            dtype = to_torch[self.engine.get_tensor_dtype(name)]  # fp16 I/O where the engine is fp16
+        names = [self.engine.get_tensor_name(i) for i in range(self.engine.num_io_tensors)]
+        self.inputs = [n for n in names if self.engine.get_tensor_mode(n) == trt.TensorIOMode.INPUT]
+        for name in self.inputs:  # a dynamic batch profile binds at the requested batch; inputs first, so the
+            shape = list(self.engine.get_tensor_shape(name))  # outputs' shapes below are resolved
+            if shape[0] == -1:
+                self.context.set_input_shape(name, [self.batch, *shape[1:]])
+        self.buffers, self.host = {}, {}
+        for name in names:
+            shape = list(self.context.get_tensor_shape(name))
+            dtype = to_torch.get(self.engine.get_tensor_dtype(name))  # fp16 I/O where the engine is fp16
+            if dtype is None or min(shape) < 1:
+                raise CheckpointError(
+                    f"{self.model_path} has tensor {name} of {self.engine.get_tensor_dtype(name)} {shape}; "
+                    "rebuild it with w2le-live build-engine."
+                )
             self.buffers[name] = torch.empty(shape, dtype=dtype, device="cuda")
             self.host[name] = torch.empty(shape, dtype=dtype, pin_memory=True)
             self.context.set_tensor_address(name, self.buffers[name].data_ptr())
-            if is_input:
-                self.inputs.append(name)
         self.batch = self.buffers["faces"].shape[0]
         self._enqueue()  # one plain run before graph capture (TensorRT allocates lazily)
         self.stream.synchronize()
