@@ -326,7 +326,7 @@ def check_accelerators() -> list[Check]:
         except Exception as exc:  # noqa: BLE001
             out.append(Check("TensorRT", False, _first_line(exc), "pip install --force-reinstall tensorrt"))
     else:
-        out.append(Check("TensorRT", None, "not installed (NVIDIA GPUs only: pip install 'w2le-live[gpu]')"))
+        out.append(Check("TensorRT", None, "not installed (NVIDIA only: pip install 'w2le-live[gpu-cu12]' or '[gpu-cu13]')"))
     out.append(_module_check("OpenVINO", "openvino", lambda m: ", ".join(m.Core().available_devices) or "no devices"))
     out.append(_module_check("ONNX Runtime", "onnxruntime", lambda m: ", ".join(m.get_available_providers())))
     return out

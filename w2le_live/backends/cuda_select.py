@@ -43,22 +43,27 @@ def cuda_pair_problem(
         return None
     return (
         f"TensorRT {tensorrt_version} is built for CUDA {tensorrt_cuda} but torch is built for CUDA {torch_cuda}; "
-        f"install the matching pair with: pip uninstall -y tensorrt tensorrt-cu{tensorrt_cuda} && {install_hint(torch_cuda)}."
+        f"install the matching pair with: pip uninstall -y tensorrt {' '.join(f'tensorrt-cu{tensorrt_cuda}{p}' for p in ('', '-bindings', '-libs'))} && {install_hint(torch_cuda)}."
     )
 
 
-def tensorrt_cuda_major() -> Optional[int]:
-    """The CUDA major the installed TensorRT wheel is built for (from its pip distribution name), or None."""
-    from importlib import metadata
+def tensorrt_cuda_major(installed=None) -> Optional[int]:
+    """The CUDA major the installed TensorRT wheels are built for (from their pip distribution names), or None when
+    that is unknown (TensorRT not from pip) or ambiguous (wheels for two majors side by side).
 
-    for dist, major in TENSORRT_DISTS.items():
-        for name in (dist, dist.replace("-", "_")):
-            try:
-                metadata.version(name)
-                return major
-            except metadata.PackageNotFoundError:
-                continue
-    return None
+    ``installed``: distribution names to judge instead of this environment's (tests).
+    """
+    if installed is None:
+        from importlib import metadata
+
+        installed = [d.metadata["Name"] or "" for d in metadata.distributions()]
+    majors = set()
+    for name in installed:
+        norm = name.lower().replace("_", "-")
+        for dist, major in TENSORRT_DISTS.items():
+            if norm in (dist, f"{dist}-bindings"):
+                majors.add(major)
+    return majors.pop() if len(majors) == 1 else None
 
 
 def tensorrt_identity(trt) -> str:
