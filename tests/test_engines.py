@@ -4,8 +4,10 @@ cache, the selection order and the refusals. GPU builds live in test_tensorrt_gp
 from __future__ import annotations
 
 import struct
+import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from engines.cache import cache_key, engine_path, get_or_build
@@ -230,3 +232,236 @@ def test_tensorrt_paths_refuse_clearly_without_a_gpu(ckpt, tmp_path, capsys):
         from w2le_live.backends.select import open_backend
 
         open_backend(path, "openvino")
+
+
+# ---- TensorRT 10 / 11 API differences, the CUDA pair, and the runtime's layering (all CPU-side) -----------------
+
+
+class _FakeTRT:
+    """Just enough of the ``tensorrt`` module for build_serialized, recording what the builder was asked.
+    ``BuilderFlag`` has FP16/INT8 only for 10.x: TensorRT 11 removed them, so touching them there fails."""
+
+    def __init__(self, version: str):
+        from types import SimpleNamespace
+
+        self.__version__ = version
+        self.calls: dict = {"set_flag": [], "create_network": []}
+        major = int(version.split(".")[0])
+        self.BuilderFlag = SimpleNamespace(**({"FP16": 0, "INT8": 1} if major < 11 else {}))
+        self.NetworkDefinitionCreationFlag = SimpleNamespace(STRONGLY_TYPED=5)
+        self.MemoryPoolType = SimpleNamespace(WORKSPACE=0)
+        calls = self.calls
+
+        class Logger:
+            WARNING = 2
+
+            def __init__(self, level):
+                pass
+
+        class Config:
+            def set_memory_pool_limit(self, pool, size):
+                calls["workspace"] = size
+
+            def set_flag(self, flag):
+                calls["set_flag"].append(flag)
+
+            def add_optimization_profile(self, profile):
+                calls["profile"] = profile.shapes
+
+            def create_timing_cache(self, data):
+                return SimpleNamespace(serialize=lambda: b"timing")
+
+            def set_timing_cache(self, cache, ignore_mismatch):
+                self.cache = cache
+
+            def get_timing_cache(self):
+                return self.cache
+
+        class Profile:
+            def __init__(self):
+                self.shapes = {}
+
+            def set_shape(self, name, mn, opt, mx):
+                self.shapes[name] = (mn, opt, mx)
+
+        class Builder:
+            def __init__(self, logger):
+                pass
+
+            def create_network(self, flags):
+                calls["create_network"].append(flags)
+                return "network"
+
+            def create_builder_config(self):
+                return Config()
+
+            def create_optimization_profile(self):
+                return Profile()
+
+            def build_serialized_network(self, network, config):
+                return b"ENGINE"
+
+        class OnnxParser:
+            num_errors = 0
+
+            def __init__(self, network, logger):
+                pass
+
+            def parse(self, data):
+                return data.startswith(b"onnx")
+
+        self.Logger, self.Builder, self.OnnxParser = Logger, Builder, OnnxParser
+
+
+@pytest.mark.parametrize("version,flags", [("10.3.0", 1 << 5), ("11.4.0.106", 0)])
+@pytest.mark.parametrize("precision", ["fp32", "fp16", "int8"])
+def test_builds_are_strongly_typed_with_no_precision_flags(tmp_path, version, flags, precision):
+    from engines.trt_build import BuildConfig, build_serialized, timing_cache_path
+
+    trt = _FakeTRT(version)
+    onnx_path = tmp_path / "m.onnx"
+    onnx_path.write_bytes(b"onnx-bytes")
+    assert build_serialized(onnx_path, BuildConfig(precision=precision), trt) == b"ENGINE"
+    # 10.x: the STRONGLY_TYPED creation flag; 11.x: 0 (always strongly typed, the flag deprecated). No builder
+    # precision flag on either: precision is in the graph (fp16 graph / QDQ), as TensorRT 11 requires.
+    assert trt.calls["create_network"] == [flags] and trt.calls["set_flag"] == []
+    assert trt.calls["profile"]["faces"][1] == (1, 6, 96, 96) and trt.calls["workspace"] == 1024 << 20
+    assert timing_cache_path().read_bytes() == b"timing"
+    onnx_path.write_bytes(b"garbage")
+    with pytest.raises(UserError, match="could not parse"):
+        build_serialized(onnx_path, BuildConfig(), trt)
+
+
+def test_fp16_build_graph_holds_fp16_weights_behind_fp32_io_and_matches_on_real_crops(
+    ckpt, tmp_path, shared_data
+):
+    import onnx
+    import onnxruntime as ort
+    import torch
+
+    from engines.quantize import calibration_batches
+    from engines.trt_build import BuildConfig, export_for_trt
+    from w2le_live.models.checkpoint import load_generator
+
+    path, meta = export_for_trt(
+        ckpt, tmp_path, BuildConfig(precision="fp16")
+    )  # also passes check_for_tensorrt
+    m = onnx.load(str(path))
+    f16, f32 = onnx.TensorProto.FLOAT16, onnx.TensorProto.FLOAT
+    assert {i.data_type for i in m.graph.initializer if i.data_type in (f16, f32)} == {f16}
+    assert all(v.type.tensor_type.elem_type == f32 for v in [*m.graph.input, *m.graph.output])
+    assert "Cast" in {n.op_type for n in m.graph.node} and meta["target_emotion"] == "happy"
+    sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    model = load_generator(ckpt)[0].eval()
+    for faces, mels in calibration_batches([shared_data / "talking" / "lrs3" / "00002.mp4"], 2):
+        with torch.no_grad():
+            ref = model(torch.from_numpy(mels), torch.from_numpy(faces)).numpy()
+        out = sess.run(["out"], {"mel": mels, "faces": faces})[0]
+        assert out.dtype == np.float32 and np.abs(out - ref).max() <= 2e-2
+    (tmp_path / "f32").mkdir()
+    fp32_path, _ = export_for_trt(ckpt, tmp_path / "f32", BuildConfig(precision="fp32"))
+    assert all(i.data_type != f16 for i in onnx.load(str(fp32_path)).graph.initializer)
+
+
+def test_cuda_pair_mismatch_is_one_sentence_naming_the_matching_extra():
+    from w2le_live.backends.cuda_select import cuda_pair_problem, install_hint, tensorrt_cuda_major
+
+    msg = cuda_pair_problem("12.8", 13, "11.4.0.106")
+    assert msg.startswith("TensorRT 11.4.0.106 is built for CUDA 13 but torch is built for CUDA 12.8;")
+    assert "'w2le-live[gpu-cu12]'" in msg and "tensorrt-cu13-bindings" in msg
+    assert "\n" not in msg and msg.endswith(".") and msg.count(". ") == 0
+    assert "[gpu-cu13]" in cuda_pair_problem("13.0", 12, "10.16.1.11")
+    for ok in (("13.0", 13), (None, 13), ("12.4", None), ("", 12)):
+        assert cuda_pair_problem(*ok) is None
+    assert (
+        tensorrt_cuda_major(["numpy", "tensorrt_cu12", "tensorrt-cu12-bindings", "tensorrt_cu12_libs"]) == 12
+    )
+    assert tensorrt_cuda_major(["tensorrt-cu13-bindings"]) == 13
+    assert tensorrt_cuda_major(["tensorrt-cu12", "tensorrt-cu13"]) is None  # ambiguous: never a false refusal
+    assert tensorrt_cuda_major(["tensorrt"]) is None  # the metapackage alone says nothing
+    assert install_hint("12.1") == "pip install 'w2le-live[gpu-cu12]'"
+    assert "gpu-cu12" in install_hint(None) and "gpu-cu13" in install_hint(None)
+
+
+def test_mismatched_tensorrt_is_skipped_by_selection_and_refused_by_the_runtime(monkeypatch, ckpt, tmp_path):
+    import types
+
+    from w2le_live.backends import cuda_select
+
+    why = cuda_select.cuda_pair_problem("12.8", 13, "11.4.0.106")
+    name, skipped = choose_gpu_path(cuda_available=True, tensorrt_version="11.4.0.106", tensorrt_problem=why)
+    assert name == "torch-cuda" and skipped[0] == why
+    monkeypatch.setitem(sys.modules, "tensorrt", types.SimpleNamespace(__version__="11.4.0.106"))
+    monkeypatch.setattr(cuda_select, "tensorrt_cuda_major", lambda installed=None: 13)
+    monkeypatch.setattr(cuda_select, "_torch_cuda", lambda: "12.8")
+    with pytest.raises(BackendUnavailableError) as e:
+        cuda_select.import_tensorrt()
+    assert str(e.value) == why
+    monkeypatch.setattr(cuda_select, "_torch_cuda", lambda: "13.0")
+    assert cuda_select.import_tensorrt().__version__ == "11.4.0.106"
+    assert (
+        cuda_select.tensorrt_identity(sys.modules["tensorrt"]) == "11.4.0.106+cu13"
+    )  # engine cache / header key
+    from engines.trt_build import BuildConfig, build_via_torch2trt
+
+    with pytest.raises(
+        BackendUnavailableError, match="torch2trt sets the fp16 builder flag that TensorRT 11"
+    ):
+        build_via_torch2trt(ckpt, tmp_path / "e.engine", BuildConfig(precision="fp16"), modules=("json",))
+
+
+def test_runtime_imports_engines_only_where_first_use_builds():
+    """w2le_live/ imports engines/ only in backends/select.py (lazy export/build) and the export/build commands;
+    loading an engine (tensorrt_backend) reads it through w2le_live/backends/engine_file.py."""
+    import ast
+
+    repo = Path(__file__).resolve().parents[1]
+    allowed = {
+        "w2le_live/backends/select.py",
+        "w2le_live/commands/export.py",
+        "w2le_live/commands/build_engine.py",
+    }
+    hits = set()
+    for f in (repo / "w2le_live").rglob("*.py"):
+        for node in ast.walk(ast.parse(f.read_text())):
+            mods = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom) and node.module:
+                mods = [node.module]
+            if any(m == "engines" or m.startswith("engines.") for m in mods):
+                hits.add(f.relative_to(repo).as_posix())
+    assert "w2le_live/backends/select.py" in hits  # the walk sees imports inside functions
+    assert hits <= allowed, hits - allowed
+
+
+def test_auto_runs_torch_on_cuda_where_torch_sees_one(monkeypatch, ckpt, caplog):
+    import logging
+
+    from w2le_live.backends import cuda_select
+    from w2le_live.backends.select import open_backend
+
+    assert open_backend(ckpt, "torch").describe().startswith("torch cpu")  # no GPU here
+    monkeypatch.setattr(cuda_select, "default_device", lambda: "cuda")  # a CUDA machine, as selection sees it
+    with caplog.at_level(logging.WARNING, logger="w2le_live.backends.torch_backend"):
+        be = open_backend(ckpt, "torch")
+    # the backend was asked for CUDA (it then finds none here and says so): before, auto always passed "cpu"
+    assert "torch sees no CUDA GPU" in caplog.text and be.device == "cpu"
+
+
+def test_tensorrt_failure_under_auto_falls_back_to_torch_without_recursing(monkeypatch, ckpt, tmp_path):
+    import engines.trt_build as tb
+    from w2le_live.backends import select
+    from w2le_live.backends.tensorrt_backend import TensorRTBackend
+
+    monkeypatch.setattr(
+        select, "auto_choice", lambda suffix, env=None: "tensorrt"
+    )  # a CUDA + TensorRT machine
+    monkeypatch.setattr(
+        tb, "build_engine", lambda *a, **k: write_engine(tmp_path / "x.engine", _meta(), b"e")
+    )
+
+    def broken(self):
+        raise RuntimeError("driver too old")
+
+    monkeypatch.setattr(TensorRTBackend, "load", broken)
+    be = select.open_backend(ckpt, "auto")
+    assert be.name == "torch"
