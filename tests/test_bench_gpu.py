@@ -139,3 +139,13 @@ def test_cpu_dry_run_exercises_every_part_end_to_end(bench, shared_data, tmp_pat
     assert py["rc"] == 0 and py["skipped"] >= 1 and py["failed"] == 0
     assert any("NVIDIA GPU" in s for s in py["skip_reasons"])
     assert res["machine"]["torch"] and res["machine"]["gpu_name"] is None
+
+
+def test_device_script_parses_and_refuses_outside_the_device(tmp_path):
+    script = REPO / "benchmarks" / "bench_gpu_device.sh"
+    assert subprocess.run(["bash", "-n", str(script)], capture_output=True).returncode == 0
+    env = {k: v for k, v in _env(tmp_path).items() if k != "OUT"}
+    r = subprocess.run(["bash", str(script), "run"], capture_output=True, text=True, env=env, timeout=60)
+    assert r.returncode != 0 and "run this on the device machine" in r.stderr
+    r = subprocess.run(["bash", str(script)], capture_output=True, text=True, env=env, timeout=60)
+    assert r.returncode == 2 and "usage:" in r.stderr
