@@ -25,7 +25,9 @@ def ckpt(tmp_path_factory):
 
 
 def test_fp16_engine_matches_torch_on_real_crops(ckpt, shared_data, tmp_path, monkeypatch):
-    pytest.importorskip("tensorrt", reason="TensorRT is not installed (pip install 'w2le-live[gpu]')")
+    pytest.importorskip(
+        "tensorrt", reason="TensorRT is not installed (pip install 'w2le-live[gpu-cu12]' or '[gpu-cu13]')"
+    )
     import torch
 
     from engines.quantize import calibration_batches
