@@ -44,9 +44,17 @@ def get_args_parser() -> argparse.ArgumentParser:
     from training import eval_command
 
     eval_command.add_parser(sub, "eval", "evaluate a model: emotion change (two judges), FID, LSE-D/LSE-C")
-    ex = sub.add_parser("export", help="training checkpoint -> runtime .safetensors for w2le-live --model")
+    ex = sub.add_parser(
+        "export", help="training checkpoint -> runtime .safetensors (or .onnx) for w2le-live --model"
+    )
     ex.add_argument("checkpoint")
-    ex.add_argument("-o", "--output", type=output_file, required=True, help="runtime .safetensors to write")
+    ex.add_argument(
+        "-o",
+        "--output",
+        type=output_file,
+        required=True,
+        help="runtime model to write: .safetensors (w2le-live --model) or .onnx",
+    )
     return p
 
 
@@ -78,11 +86,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     from w2le_live.errors import UserError
+    from w2le_live.validation import check_outputs
 
     if args.command == "preprocess":
         from training.preprocess import preprocess
         from training.splits import write_splits
 
+        check_outputs(folders=[("--out", args.out)], reads=[("the source folder", args.source)])
         rows = preprocess(args.source, args.out, workers=args.workers)
         if not rows:
             raise UserError(
@@ -95,10 +105,13 @@ def _run(args: argparse.Namespace) -> int:
         )
     elif args.command in ("syncnet", "generator"):
         from training.config import load_config
-        from w2le_live.validation import check_output_folder
 
         cfg = load_config(args.config, args.overrides)
-        check_output_folder(cfg.out, option="out=")
+        check_outputs(
+            folders=[("out=", cfg.out)],
+            reads=[("data=", cfg.data), ("--config", args.config), ("syncnet_checkpoint=", cfg.syncnet_checkpoint),
+                   ("init_checkpoint=", cfg.init_checkpoint)],
+        )  # fmt: skip
         mod = __import__(f"training.train_{args.command}", fromlist=["train"])
         hist = mod.train(cfg, resume=args.resume, max_steps=args.max_steps)
         if hist:
@@ -106,9 +119,11 @@ def _run(args: argparse.Namespace) -> int:
     elif args.command == "eval":
         return args.func(args)
     elif args.command == "export":
-        from training.train_generator import export
+        from training.checkpointing import check_export_suffix, export_generator
 
-        print(f"wrote {export(args.checkpoint, args.output)}", file=sys.stderr)
+        check_export_suffix(args.output)
+        check_outputs(files=[("-o", args.output)], reads=[("the checkpoint", args.checkpoint)])
+        print(f"wrote {export_generator(args.checkpoint, args.output)}", file=sys.stderr)
     return 0
 
 
