@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import logging
+import shutil
 import sys
+from pathlib import Path
 from typing import Optional, Sequence
 
 
@@ -84,6 +86,16 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             restore()
 
 
+def _first_missing(path: Path) -> Optional[Path]:
+    """The outermost folder of ``path`` that does not exist yet (what ``mkdir(parents=True)`` creates), or None."""
+    top = None
+    for p in (path, *path.parents):
+        if p.exists() or p.is_symlink():
+            break
+        top = p
+    return top
+
+
 def _run(args: argparse.Namespace) -> int:
     from w2le_live.errors import UserError
     from w2le_live.validation import check_outputs
@@ -93,8 +105,13 @@ def _run(args: argparse.Namespace) -> int:
         from training.splits import write_splits
 
         check_outputs(folders=[("--out", args.out)], reads=[("the source folder", args.source)])
+        new = _first_missing(Path(args.out))  # created (with its parents) by preprocess
         rows = preprocess(args.source, args.out, workers=args.workers)
         if not rows:
+            if new is not None:
+                shutil.rmtree(
+                    new, ignore_errors=True
+                )  # this run made it and found nothing: leave nothing behind
             raise UserError(
                 f"no clip with a face was found under {args.source}; check the folder layout (see README)."
             )
@@ -121,8 +138,8 @@ def _run(args: argparse.Namespace) -> int:
     elif args.command == "export":
         from training.checkpointing import check_export_suffix, export_generator
 
-        check_export_suffix(args.output)
         check_outputs(files=[("-o", args.output)], reads=[("the checkpoint", args.checkpoint)])
+        check_export_suffix(args.output)
         print(f"wrote {export_generator(args.checkpoint, args.output)}", file=sys.stderr)
     return 0
 
