@@ -1,6 +1,9 @@
 """Argument validation shared by every command (``translate``, ``run``, ``tray``, ``export``, ``eval``,
 ``w2le-train``): argparse ``type=`` helpers and output-path checks, each failing with one sentence.
 
+:func:`check_outputs` is THE output rule: every command that writes declares what it writes and reads and calls
+it before any work, so no output can replace an input, another output, or a personal profile.
+
 The ``type=`` helpers raise ``argparse.ArgumentTypeError``; :class:`Parser` prints that as
 ``error: argument --fps: <sentence>`` on the last line and exits 2. The same checks are available as plain
 functions (:func:`check_range`, :func:`check_output_path`) that raise ``UserError`` for values that do not
@@ -219,9 +222,8 @@ def check_output_folder(path: str | Path, option: str = "--out") -> Path:
     return p
 
 
-PathArg = tuple[
-    str, "str | Path | None"
-]  # (how the user named it: "-o", "--model", "the input video"; the path)
+# (how the user named it: "-o", "--model", "the input video"; the path, or None when not given)
+PathArg = tuple[str, "str | Path | None"]
 
 
 def _real(p: str | Path) -> str:
@@ -285,16 +287,18 @@ def check_outputs(
     (``w2le_live.personal.profiles.profiles_dir()``) except within ``own_profile``, the one profile folder
     ``enroll`` writes its bank into.
     """
-    files = [(o, p) for o, p in files if p is not None]
-    folders = [(o, p) for o, p in folders if p is not None]
-    reads = [(o, p) for o, p in reads if p is not None and str(p).strip()]
-    profiles = _profiles_folder()
-    outs = [(o, Path(p), False) for o, p in files] + [(o, Path(p), True) for o, p in folders]
-    for i, (opt, p, is_folder) in enumerate(outs):
-        if str(p).strip() in ("", "."):
+    outs = [(o, p, False) for o, p in files if p is not None] + [
+        (o, p, True) for o, p in folders if p is not None
+    ]
+    for opt, p, is_folder in outs:
+        if str(p).strip() == "":
             raise OutputPathError(
                 f"{opt or 'the path'} is empty; pass an output {'folder' if is_folder else 'file'} path."
             )
+    outs = [(o, Path(p), f) for o, p, f in outs]
+    reads = [(o, p) for o, p in reads if p is not None and str(p).strip()]
+    profiles = _profiles_folder()
+    for i, (opt, p, _) in enumerate(outs):
         for r_opt, r in reads:
             if same_path(p, r):
                 kind = "folder" if os.path.isdir(r) else "file"
@@ -311,8 +315,8 @@ def check_outputs(
             own_profile is not None and _inside(p, own_profile)
         ):
             raise OutputPathError(
-                f"{_named(opt, p)} is inside the personal-profile folder {profiles}, which only w2le-live enroll "
-                "writes; choose a path outside it."
+                f"{_named(opt, p)} is inside (or linked into) the personal-profile folder {profiles}, which only "
+                "w2le-live enroll writes; choose a path outside it."
             )
     for opt, p, is_folder in outs:
         (check_output_folder if is_folder else check_output_path)(p, option=opt)

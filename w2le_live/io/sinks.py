@@ -118,9 +118,10 @@ class FileSink(Sink):
     """
 
     def __init__(self, path: str | Path, audio_ring=None, inputs: Iterable[str | Path] = ()):
-        from w2le_live.validation import check_output_path
+        from w2le_live.validation import check_outputs
 
-        self.path = check_output_path(path, inputs=inputs, option="--sink file:")  # fail before streaming
+        # the output rule, before streaming (run checks it before any work too; the tray builds sinks here)
+        (self.path,) = check_outputs(files=[("--sink file:", path)], reads=[("the input", i) for i in inputs])
         self.audio_ring = audio_ring
         self.writer = None
         self._t_audio: Optional[float] = None
