@@ -15,11 +15,12 @@ from pathlib import Path
 from typing import Any, Optional
 
 import numpy as np
-import torch
 
 
 def rng_state() -> dict[str, Any]:
     """Python, numpy and torch RNG states as checkpoint-safe values (tuples/lists of ints, floats, a tensor)."""
+    import torch
+
     name, keys, pos, has_gauss, cached = np.random.get_state()
     return {
         "python": random.getstate(),
@@ -39,6 +40,8 @@ def set_rng_state(state: dict[str, Any]) -> None:
             (name, np.asarray(keys, dtype=np.uint32), int(pos), int(has_gauss), float(cached))
         )
     if "torch" in state:
+        import torch
+
         torch.set_rng_state(state["torch"])
 
 
@@ -75,6 +78,8 @@ def save_checkpoint(path: str | Path, state: dict[str, Any]) -> Path:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     os.close(fd)
     try:
+        import torch
+
         torch.save(state, tmp)
         os.replace(tmp, path)
     finally:

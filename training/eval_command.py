@@ -17,10 +17,10 @@ def check_emotion(name: str, destination: bool) -> str:
     """A known emotion (``w2le_live.config.EMOTIONS``); a destination must also be one both judges score (the
     classifiers have no 'contempt' class). Anything else is one UserError."""
     from w2le_live.config import EMOTIONS
-    from w2le_live.models.emotion import TARGET_TO_FER
     from w2le_live.models.facex_judge import TARGET_TO_FACEX
 
-    judged = [e for e in EMOTIONS if e in TARGET_TO_FER and e in TARGET_TO_FACEX]
+    # the FER judge maps the same names; importing its module would load torch just to check a name
+    judged = [e for e in EMOTIONS if e in TARGET_TO_FACEX]
     if name not in EMOTIONS:
         raise UserError(f"'{name}' is not an emotion; use one of: {', '.join(EMOTIONS)}.")
     if destination and name not in judged:
