@@ -293,6 +293,8 @@ OUT_RULE_CASES = [
          ("ck.pt", "same file as the checkpoint"), prepare=_copy("gen_ck", "ck.pt"), victims=("ck.pt",)),
     Case("out-train-out-into-profile", _tr("syncnet", lambda f, o: f"data={o / 'nodata'}", lambda f, o: f"out={o / 'data/profiles/me'}"),
          2, ("out=", "personal-profile folder"), prepare=_copy("cut_safetensors", BANK), victims=(BANK,)),
+    Case("out-enroll-bank-is-source", lambda f, o: [*LIVE, "enroll", "--profile", "me", "--emotion", "happy", "--source", str(o / BANK)],
+         2, ("happy.npz",), prepare=_copy("cut_safetensors", BANK), victims=(BANK,)),
     Case("out-preprocess-into-source", _tr("preprocess", outp("src"), "--out", outp("src")), 2,
          ("--out", "same folder as the source folder"), prepare=_tree("src")),
     Case("out-eval-into-profile", lambda f, o: [*TRAIN, "eval", "--pair", str(DEMO), str(DEMO), "neutral", "happy", "-o", str(o / "data/profiles/me/rep")],

@@ -302,9 +302,13 @@ def check_outputs(
         for r_opt, r in reads:
             if same_path(p, r):
                 kind = "folder" if os.path.isdir(r) else "file"
+                chosen = opt.startswith("-") or opt.endswith(
+                    ("=", ":")
+                )  # else a fixed place, e.g. enroll's bank
+                fix = "choose a different output path" if chosen else f"pass another {r_opt}"
                 raise OutputPathError(
                     f"{_named(opt, p)} is the same {kind} as {_named(r_opt, Path(r))}, which this command reads; "
-                    "choose a different output path."
+                    f"{fix}."
                 )
         for o2, p2, _ in outs[:i]:
             if same_path(p, p2):
