@@ -129,8 +129,8 @@ def run(args: argparse.Namespace) -> int:
         stop.set()
 
     signal.signal(signal.SIGTERM, _term)
+    duration = _Duration(pipe, args.duration, args.fps)  # before start: the file sink's frame limit is set
     session.start()
-    duration = _Duration(pipe, args.duration, args.fps)
     from w2le_live.io.sinks import PreviewSink
 
     if isinstance(pipe.sink, PreviewSink):
