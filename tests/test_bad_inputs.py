@@ -180,9 +180,12 @@ class Case:
     fsize_limit: Optional[int] = None  # bytes: RLIMIT_FSIZE, i.e. a full disk for files this process writes
     leaves: tuple[str, ...] = ()  # files the output folder must hold afterwards (successes)
     also: tuple[str, ...] = ()  # substrings elsewhere in stderr (summaries)
-    prepare: Optional[Callable[[Path, dict], None]] = None  # (output folder, inputs): files the case needs there
-    victims: tuple[str, ...] = ()  # files (relative to the output folder) whose bytes must survive unchanged
-    requires: tuple[str, ...] = ()  # environment variables the case needs (skipped with a reason without them)
+    # (output folder, inputs) -> None: files the case needs in its output folder
+    prepare: Optional[Callable[[Path, dict], None]] = None
+    # files (relative to the output folder) whose bytes must survive unchanged: the data-loss rows
+    victims: tuple[str, ...] = ()
+    # environment variables the case needs (skipped with a reason without them)
+    requires: tuple[str, ...] = ()
 
 
 def _t(*a):  # translate with the inputs' paths filled in
@@ -769,7 +772,11 @@ def _execute(case: Case, f: dict, root: Path) -> tuple[subprocess.CompletedProce
         case.setup(out)
     if case.prepare:
         case.prepare(out, f)
-    before = {"top": sorted(os.listdir(out)), "files": _files(out), "hashes": {v: _sha256(out / v) for v in case.victims}}
+    before = {
+        "top": sorted(os.listdir(out)),
+        "files": _files(out),
+        "hashes": {v: _sha256(out / v) for v in case.victims},
+    }
     (out / ".before").write_text(json.dumps(before))  # what the setup made
     args = [sys.executable, *case.argv(f, out)]
     try:
