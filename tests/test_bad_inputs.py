@@ -141,6 +141,12 @@ def inputs(tmp_path_factory) -> dict[str, Path]:
         },
         f["syncnet"],
     )
+    f["gen_ck"] = d / "generator_latest.pt"  # as w2le-train generator writes it
+    torch.save(
+        {"model": gen.state_dict(), "dims": gen.dims.to_dict(), "step": 3, "rng": {},
+         "config_json": json.dumps({"mask": "half", "target_emotion": "happy"})},
+        f["gen_ck"],
+    )  # fmt: skip
     lin = torch.nn.Linear(3, 2)
     torch.onnx.export(
         lin, (torch.zeros(1, 3),), str(d / "wrong.onnx"), input_names=["x"], output_names=["y"], dynamo=False
@@ -174,6 +180,12 @@ class Case:
     fsize_limit: Optional[int] = None  # bytes: RLIMIT_FSIZE, i.e. a full disk for files this process writes
     leaves: tuple[str, ...] = ()  # files the output folder must hold afterwards (successes)
     also: tuple[str, ...] = ()  # substrings elsewhere in stderr (summaries)
+    # (output folder, inputs) -> None: files the case needs in its output folder
+    prepare: Optional[Callable[[Path, dict], None]] = None
+    # files (relative to the output folder) whose bytes must survive unchanged: the data-loss rows
+    victims: tuple[str, ...] = ()
+    # environment variables the case needs (skipped with a reason without them)
+    requires: tuple[str, ...] = ()
 
 
 def _t(*a):  # translate with the inputs' paths filled in
@@ -222,6 +234,110 @@ def _gen(*a):  # w2le-train generator with data/out in the output folder and che
 
 
 MODEL = ("--backend", "torch")
+BANK = "data/profiles/me/happy.npz"  # a profile's bank ($W2LE_DATA_DIR is the case's data/ folder)
+NO_DISPLAY = {"DISPLAY": None, "WAYLAND_DISPLAY": None, "QT_QPA_PLATFORM": None}
+
+
+def _copy(key: str, name: str, *, link: Optional[str] = None, hard: bool = False):
+    """prepare: a copy of an input as ``name`` in the output folder, plus ``link`` pointing at it (sym or hard)."""
+
+    def prepare(o: Path, f: dict) -> None:
+        (o / name).parent.mkdir(parents=True, exist_ok=True)
+        (o / name).write_bytes(Path(f[key]).read_bytes())
+        if link and hard:
+            os.link(o / name, o / link)
+        elif link:
+            (o / link).symlink_to(name)
+
+    return prepare
+
+
+def _tree(*folders: str, clip: Optional[str] = None):
+    """prepare: empty folders, and the demo clip linked in as ``clip``."""
+
+    def prepare(o: Path, f: dict) -> None:
+        for x in folders:
+            (o / x).mkdir(parents=True)
+        if clip:
+            (o / clip).parent.mkdir(parents=True, exist_ok=True)
+            (o / clip).symlink_to(DEMO)
+
+    return prepare
+
+
+OUT_RULE_CASES = [
+    # ONE output rule (validation.check_outputs): no output is an input, another output, or inside a profile
+    Case("out-translate-over-model", _t("--demo", "-o", outp("M.safetensors"), "--model", outp("M.safetensors"), *MODEL),
+         2, ("M.safetensors", "same file as --model"), prepare=_copy("tiny", "M.safetensors"), victims=("M.safetensors",)),
+    Case("out-translate-symlink-to-model", _t("--demo", "-o", outp("link.mp4"), "--model", outp("M.safetensors"), *MODEL),
+         2, ("link.mp4", "same file as --model"), prepare=_copy("tiny", "M.safetensors", link="link.mp4"),
+         victims=("M.safetensors",)),
+    Case("out-translate-hardlink-to-input", _t(outp("in.mp4"), "-o", outp("hl.mp4")), 2,
+         ("hl.mp4", "same file as the input video"), prepare=_copy("demo", "in.mp4", link="hl.mp4", hard=True),
+         victims=("in.mp4",)),
+    Case("out-translate-relative-to-input", _t(outp("in.mp4"), "-o", lambda f, o: f"{o.name}/sub/../in.mp4"), 2,
+         ("same file as the input video",), prepare=_copy("demo", "in.mp4"), victims=("in.mp4",)),
+    Case("out-translate-into-profile", _t("--demo", "-o", outp(BANK)), 2, ("happy.npz", "personal-profile folder"),
+         prepare=_copy("cut_safetensors", BANK), victims=(BANK,)),
+    Case("out-run-sink-over-model", _run("--model", outp("M.safetensors"), *MODEL, sink=lambda f, o: f"file:{o / 'M.safetensors'}"),
+         2, ("--sink file:", "same file as --model"), prepare=_copy("tiny", "M.safetensors"), victims=("M.safetensors",)),
+    Case("out-run-stats-over-model", _run("--model", outp("M.safetensors"), *MODEL, "--stats-json", outp("M.safetensors")),
+         2, ("--stats-json", "same file as --model"), prepare=_copy("tiny", "M.safetensors"), victims=("M.safetensors",)),
+    Case("out-run-sink-is-stats", _run("--stats-json", outp("rec.mp4"), sink=lambda f, o: f"file:{o / 'rec.mp4'}"), 2,
+         ("--stats-json", "same path as --sink file:"), prepare=_copy("demo", "rec.mp4"), victims=("rec.mp4",)),
+    Case("out-run-stats-into-profile", _run("--stats-json", outp(BANK)), 2, ("personal-profile folder",),
+         prepare=_copy("cut_safetensors", BANK), victims=(BANK,)),
+    Case("out-export-symlink-to-checkpoint", _ex(outp("M.safetensors"), "-o", outp("g.onnx")), 2,
+         ("g.onnx", "same file as the checkpoint"), prepare=_copy("tiny", "M.safetensors", link="g.onnx"),
+         victims=("M.safetensors",)),
+    Case("out-build-engine-into-profile", lambda f, o: [*LIVE, "build-engine", str(f["tiny"]), "--out", str(o / "data/profiles/me/g.engine")],
+         2, ("personal-profile folder",), prepare=_copy("cut_safetensors", BANK), victims=(BANK,)),
+    Case("out-train-export-over-checkpoint", _tr("export", outp("ck.pt"), "-o", outp("ck.pt")), 2,
+         ("ck.pt", "same file as the checkpoint"), prepare=_copy("gen_ck", "ck.pt"), victims=("ck.pt",)),
+    Case("out-train-out-into-profile", _tr("syncnet", lambda f, o: f"data={o / 'nodata'}", lambda f, o: f"out={o / 'data/profiles/me'}"),
+         2, ("out=", "personal-profile folder"), prepare=_copy("cut_safetensors", BANK), victims=(BANK,)),
+    Case("out-enroll-bank-is-source", lambda f, o: [*LIVE, "enroll", "--profile", "me", "--emotion", "happy", "--source", str(o / BANK)],
+         2, ("happy.npz",), prepare=_copy("cut_safetensors", BANK), victims=(BANK,)),
+    Case("out-preprocess-into-source", _tr("preprocess", outp("src"), "--out", outp("src")), 2,
+         ("--out", "same folder as the source folder"), prepare=_tree("src")),
+    Case("out-eval-into-profile", lambda f, o: [*TRAIN, "eval", "--pair", str(DEMO), str(DEMO), "neutral", "happy", "-o", str(o / "data/profiles/me/rep")],
+         2, ("personal-profile folder",), prepare=_copy("cut_safetensors", BANK), victims=(BANK,)),
+    # output folders get their missing parents (the README's commands on a fresh checkout), still never a file/device
+    Case("train-preprocess-new-parents", _tr("preprocess", outp("src"), "--out", outp("work/prep"), "--workers", "1"), 0,
+         ("actors train/val/test",), prepare=_tree(clip="src/grid/neutral/demo.mp4"),
+         leaves=("work/prep/manifest.jsonl", "work/prep/splits.json",
+                 *(f"work/prep/grid/neutral/level_1/demo/{x}" for x in ("audio.npy", "frames.npy", "masks.npy", "mel.npy", "meta.json")))),
+    Case("train-preprocess-nothing-found", _tr("preprocess", outp("src"), "--out", outp("work/prep")), 2,
+         ("no clip with a face",), prepare=_tree("src")),
+    Case("train-out-new-parents", _tr("syncnet", lambda f, o: f"data={o / 'nodata'}", lambda f, o: f"out={o / 'runs/deep/sync'}"),
+         2, ("manifest.jsonl", "w2le-train preprocess")),
+    Case("train-out-through-file", _tr("syncnet", lambda f, o: f"data={o}", lambda f, o: f"out={f['text']}/run"), 2,
+         ("text.mp4 is a file", "out=")),
+    Case("train-out-through-device", _tr("syncnet", lambda f, o: f"data={o}", "out=/dev/null/run"), 2,
+         ("/dev/null", "not a folder")),
+    # eval: one sentence, never an internal error
+    Case("eval-pair-unknown-emotion", _ev("--pair", inp("demo"), inp("demo"), "neutral", "joy"), 2,
+         ("'joy' is not an emotion",)),
+    Case("eval-emotions-unknown", _ev("--mead", inp("mead_empty"), "--emotions", "neutral:joy"), 2, ("--emotions", "'joy'")),
+    Case("eval-contempt-destination", _ev("--pair", inp("demo"), inp("demo"), "neutral", "contempt"), 2,
+         ("'contempt' cannot be a destination",)),
+    Case("eval-facex-not-tflite", _ev("--pair", inp("demo"), inp("demo"), "neutral", "happy", "--facex", inp("wrong_onnx")),
+         2, ("wrong.onnx", "not the facex emotion classifier")),
+    Case("eval-source-no-face", _ev("--pair", inp("noface"), inp("demo"), "neutral", "happy", "--max-frames", "5"), 2,
+         ("no face", "source clip", "noface.mp4"), requires=("W2LE_FACEX_MODEL",)),
+    Case("eval-destination-no-face", _ev("--pair", inp("demo"), inp("noface"), "neutral", "happy", "--max-frames", "5"), 2,
+         ("no face", "destination clip", "noface.mp4"), requires=("W2LE_FACEX_MODEL",)),
+    # export writes what the suffix says; run --duration is exact; preview without a display is one sentence
+    Case("train-export-onnx", _tr("export", inp("gen_ck"), "-o", outp("g.onnx")), 0, ("wrote",), leaves=("g.onnx",)),
+    Case("train-export-safetensors", _tr("export", inp("gen_ck"), "-o", outp("g.safetensors")), 0, ("wrote",),
+         leaves=("g.safetensors",)),
+    Case("train-export-unknown-suffix", _tr("export", inp("gen_ck"), "-o", outp("g.pth")), 2, ("g.pth", ".safetensors", ".onnx")),
+    Case("run-duration-1.5", _run("--duration", "1.5", sink=lambda f, o: f"file:{o / 'o.mp4'}"), 0, ("out",), leaves=("o.mp4",)),
+    Case("run-preview-no-display", _run(sink="preview"), 2, ("no graphical display", "--sink preview"), env=NO_DISPLAY),
+    Case("run-preview-dead-x-display", _run(sink="preview"), 2, ("display :97 is not running", "--sink preview"),
+         env={**NO_DISPLAY, "DISPLAY": ":97"}),
+]  # fmt: skip
+
 CASES = [
     # translate: input files
     Case(
@@ -266,7 +382,7 @@ CASES = [
     ),
     Case("translate-demo-ok", _t("--demo", "-o", outp("o.mp4")), 0, ("wrote",), leaves=("o.mp4",)),
     # translate: output paths
-    Case("translate-out-is-input", _t(inp("copy"), "-o", inp("copy")), 2, ("is the input file",)),
+    Case("translate-out-is-input", _t(inp("copy"), "-o", inp("copy")), 2, ("same file as the input video",)),
     Case(
         "translate-out-is-folder",
         _t("--demo", "-o", outp("sub")),
@@ -388,7 +504,7 @@ CASES = [
     Case("run-intensity-99", _run("--intensity", "99"), 2, ("--intensity", "from 0 to 1.5")),
     Case("run-intensity-negative", _run("--intensity", "-1"), 2, ("--intensity",)),
     Case("run-width-0", _run("--width", "0"), 2, ("--width",)),
-    Case("run-sink-is-source", _run(sink=lambda f, o: f"file:{DEMO}"), 2, ("is the input file",)),
+    Case("run-sink-is-source", _run(sink=lambda f, o: f"file:{DEMO}"), 2, ("same file as --source",)),
     Case("run-sink-folder", _run(sink=lambda f, o: f"file:{o}"), 2, ("is a folder",)),
     Case("run-sink-unknown", _run(sink="bogus"), 2, ("unknown sink 'bogus'",)),
     Case("run-sink-vcam-missing", _run(sink="vcam"), 2, ("virtual camera",)),
@@ -612,6 +728,7 @@ CASES = [
         2,
         ("no_src",),
     ),
+    *OUT_RULE_CASES,
 ]
 
 
@@ -638,18 +755,35 @@ def _limit(fsize: Optional[int]):
     return pre
 
 
+def _sha256(path: Path) -> str:
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _files(out: Path) -> list[str]:
+    return sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file() and p.name != ".before")
+
+
 def _execute(case: Case, f: dict, root: Path) -> tuple[subprocess.CompletedProcess, Path]:
     out = root / case.id
     out.mkdir(parents=True)
     if case.setup:
         case.setup(out)
-    (out / ".before").write_text("\n".join(sorted(os.listdir(out))))  # what the setup made
+    if case.prepare:
+        case.prepare(out, f)
+    before = {
+        "top": sorted(os.listdir(out)),
+        "files": _files(out),
+        "hashes": {v: _sha256(out / v) for v in case.victims},
+    }
+    (out / ".before").write_text(json.dumps(before))  # what the setup made
     args = [sys.executable, *case.argv(f, out)]
     try:
         r = subprocess.run(
             args,
             cwd=root,
-            env=_env(case.env, root),
+            env=_env({"W2LE_DATA_DIR": str(out / "data"), **case.env}, root),
             capture_output=True,
             text=True,
             timeout=150,
@@ -670,7 +804,7 @@ def results(inputs, request, tmp_path_factory) -> dict:
         if getattr(it, "callspec", None) and isinstance(it.callspec.params.get("case"), Case)
     }
     root = tmp_path_factory.mktemp("cases")
-    todo = [c for c in CASES if c.id in wanted]
+    todo = [c for c in CASES if c.id in wanted and all(os.environ.get(v) for v in c.requires)]
     with ThreadPoolExecutor(max_workers=3) as pool:
         done = dict(zip((c.id for c in todo), pool.map(lambda c: _execute(c, inputs, root), todo)))
     return done
@@ -698,6 +832,9 @@ def test_table_covers_every_case_once():
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_bad_input(case: Case, results):
+    missing = [v for v in case.requires if not os.environ.get(v)]
+    if missing:
+        pytest.skip(f"needs {', '.join(missing)} (set by conftest when the shared data holds it)")
     r, out = results[case.id]
     err = r.stderr
     assert "Traceback" not in err, err[-3000:]
@@ -708,10 +845,11 @@ def test_bad_input(case: Case, results):
         assert s.lower() in line.lower(), f"expected {s!r} in the last line: {line!r}"
     for s in case.also:
         assert s.lower() in err.lower(), f"expected {s!r} in stderr:\n{err[-2000:]}"
-    before = set((out / ".before").read_text().split("\n")) - {""}
-    (out / ".before").unlink()
-    files = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file())
-    made = sorted(set(os.listdir(out)) - before)
+    before = json.loads((out / ".before").read_text())
+    for name, digest in before["hashes"].items():
+        assert (out / name).is_file() and _sha256(out / name) == digest, f"{name} was changed or removed"
+    files = sorted(set(_files(out)) - set(before["files"]))
+    made = sorted(set(os.listdir(out)) - set(before["top"]) - {".before"})
     if case.code == 0:
         assert files == sorted(case.leaves), files
     else:
@@ -720,6 +858,50 @@ def test_bad_input(case: Case, results):
         assert files == [] and made == [], f"files or folders left behind: {files or made}"
         assert err.count(line[len("error: ") :]) == 1, f"the error is printed more than once:\n{err[-2000:]}"
         assert "frames are being dropped" not in err, "the output failure was reported per frame"
+
+
+def _case_result(case_id: str, results: dict, inputs: dict, tmp_path: Path):
+    """A table case's (CompletedProcess, output folder), run here when the table run did not select it."""
+    if case_id in results:
+        return results[case_id]
+    return _execute(next(c for c in CASES if c.id == case_id), inputs, tmp_path)
+
+
+def test_run_duration_is_exact_to_the_frame(results, inputs, tmp_path: Path):
+    """``run --duration 1.5`` at 25 fps records 1.5 s within one frame (it was 1.96 s: the loop polled once a second)."""
+    import av
+
+    r, out = _case_result("run-duration-1.5", results, inputs, tmp_path)
+    assert r.returncode == 0, r.stderr[-2000:]
+    with av.open(str(out / "o.mp4")) as c:
+        v = c.streams.video[0]
+        frames = sum(1 for _ in c.demux(v) if _.size)
+        rate = float(v.average_rate)
+    assert rate == 25.0
+    assert abs(frames / rate - 1.5) <= 1 / rate + 1e-9, frames
+
+
+def test_train_export_onnx_runs_in_onnxruntime(results, inputs, tmp_path: Path):
+    """``w2le-train export -o g.onnx`` writes an ONNX graph (not safetensors bytes) that runs and matches torch."""
+    import onnxruntime as ort
+    import torch
+
+    from training.checkpointing import generator_from_checkpoint
+
+    r, out = _case_result("train-export-onnx", results, inputs, tmp_path)
+    assert r.returncode == 0, r.stderr[-2000:]
+    sess = ort.InferenceSession(str(out / "g.onnx"), providers=["CPUExecutionProvider"])
+    rng = np.random.default_rng(0)
+    feed = {
+        i.name: rng.standard_normal([d if isinstance(d, int) else 1 for d in i.shape]).astype(np.float32)
+        for i in sess.get_inputs()
+    }
+    got = sess.run(None, feed)[0]
+    model, meta = generator_from_checkpoint(inputs["gen_ck"])
+    with torch.no_grad():
+        want = model(*(torch.from_numpy(feed[n]) for n in ("mel", "faces"))).numpy()
+    assert got.shape == want.shape and np.abs(got - want).max() < 1e-3
+    assert "w2le_meta" in {p.key for p in __import__("onnx").load(str(out / "g.onnx")).metadata_props}
 
 
 # ---- faults that need more than one command line -----------------------------------------------------------

@@ -15,11 +15,12 @@ from pathlib import Path
 from typing import Any, Optional
 
 import numpy as np
-import torch
 
 
 def rng_state() -> dict[str, Any]:
     """Python, numpy and torch RNG states as checkpoint-safe values (tuples/lists of ints, floats, a tensor)."""
+    import torch
+
     name, keys, pos, has_gauss, cached = np.random.get_state()
     return {
         "python": random.getstate(),
@@ -39,6 +40,8 @@ def set_rng_state(state: dict[str, Any]) -> None:
             (name, np.asarray(keys, dtype=np.uint32), int(pos), int(has_gauss), float(cached))
         )
     if "torch" in state:
+        import torch
+
         torch.set_rng_state(state["torch"])
 
 
@@ -75,6 +78,8 @@ def save_checkpoint(path: str | Path, state: dict[str, Any]) -> Path:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     os.close(fd)
     try:
+        import torch
+
         torch.save(state, tmp)
         os.replace(tmp, path)
     finally:
@@ -184,3 +189,68 @@ def resume_mismatch(path: Path, exc: BaseException):
         f"{path} does not match this config ({detail}); resume with the options it was trained with, "
         "or choose another out= folder."
     )
+
+
+# ---- export: a generator training checkpoint -> what w2le-live runs ------------------------------------------
+EXPORT_SUFFIXES = (".safetensors", ".onnx")
+
+
+def generator_from_checkpoint(checkpoint: str | Path):
+    """(Wav2LipGenerator in eval mode, ModelMeta) of a ``w2le-train generator`` checkpoint; wrong files raise one
+    CheckpointError sentence."""
+    from training.config import TrainConfig
+    from w2le_live.errors import CheckpointError
+    from w2le_live.models.checkpoint import ModelMeta
+    from w2le_live.models.generator import GeneratorDims, Wav2LipGenerator
+
+    if Path(checkpoint).suffix.lower() == ".safetensors":
+        raise CheckpointError(
+            f"{checkpoint} is already a runtime checkpoint; pass it to w2le-live --model directly."
+        )
+    st = load_checkpoint(checkpoint)
+    known = set(TrainConfig.__dataclass_fields__)
+    cfg = TrainConfig(**{k: v for k, v in checkpoint_config(st, checkpoint).items() if k in known})
+    if not isinstance(st.get("dims"), dict):
+        raise CheckpointError(
+            f"{checkpoint} is not a generator training checkpoint (no 'dims'; a SyncNet one?); "
+            "pass OUT/generator_latest.pt."
+        )
+    try:
+        dims = GeneratorDims(**st["dims"])
+        m = Wav2LipGenerator(dims)
+        m.load_state_dict(st["model"])
+    except (RuntimeError, TypeError, ValueError) as exc:
+        raise CheckpointError(
+            f"{checkpoint} does not hold the generator its 'dims' describe ({type(exc).__name__}); "
+            "pass an unmodified OUT/generator_latest.pt."
+        ) from None
+    meta = ModelMeta(dims=dims, mask_mode=cfg.mask, source_emotion=cfg.source_emotion, target_emotion=cfg.target_emotion,
+                     alignment=cfg.alignment, notes=f"w2le-train strategy={cfg.strategy} step={st['step']}")  # fmt: skip
+    return m.eval(), meta
+
+
+def check_export_suffix(out: str | Path) -> str:
+    """The format ``-o`` names (its suffix): ``.safetensors`` or ``.onnx``; anything else is one UserError."""
+    from w2le_live.errors import UserError
+
+    suffix = Path(out).suffix.lower()
+    if suffix not in EXPORT_SUFFIXES:
+        raise UserError(
+            f"-o {out} names no export format; end it in .safetensors (for w2le-live --model) or .onnx, "
+            f"e.g. {Path(out).with_suffix('.safetensors').name}."
+        )
+    return suffix
+
+
+def export_generator(checkpoint: str | Path, out: str | Path, opset: int = 17) -> Path:
+    """Training checkpoint -> the runtime file ``out``'s suffix names: safetensors + ModelMeta, or ONNX (static
+    batch 1, the ModelMeta in its metadata), both written atomically."""
+    suffix = check_export_suffix(out)
+    model, meta = generator_from_checkpoint(checkpoint)
+    if suffix == ".onnx":
+        from engines.onnx_export import export_onnx
+
+        return export_onnx(model, out, batch=1, opset=opset, meta_json=meta.to_json())
+    from w2le_live.models.checkpoint import save_generator
+
+    return save_generator(out, model, meta)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import logging
+import shutil
 import sys
+from pathlib import Path
 from typing import Optional, Sequence
 
 
@@ -44,9 +46,17 @@ def get_args_parser() -> argparse.ArgumentParser:
     from training import eval_command
 
     eval_command.add_parser(sub, "eval", "evaluate a model: emotion change (two judges), FID, LSE-D/LSE-C")
-    ex = sub.add_parser("export", help="training checkpoint -> runtime .safetensors for w2le-live --model")
+    ex = sub.add_parser(
+        "export", help="training checkpoint -> runtime .safetensors (or .onnx) for w2le-live --model"
+    )
     ex.add_argument("checkpoint")
-    ex.add_argument("-o", "--output", type=output_file, required=True, help="runtime .safetensors to write")
+    ex.add_argument(
+        "-o",
+        "--output",
+        type=output_file,
+        required=True,
+        help="runtime model to write: .safetensors (w2le-live --model) or .onnx",
+    )
     return p
 
 
@@ -76,15 +86,32 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             restore()
 
 
+def _first_missing(path: Path) -> Optional[Path]:
+    """The outermost folder of ``path`` that does not exist yet (what ``mkdir(parents=True)`` creates), or None."""
+    top = None
+    for p in (path, *path.parents):
+        if p.exists() or p.is_symlink():
+            break
+        top = p
+    return top
+
+
 def _run(args: argparse.Namespace) -> int:
     from w2le_live.errors import UserError
+    from w2le_live.validation import check_outputs
 
     if args.command == "preprocess":
         from training.preprocess import preprocess
         from training.splits import write_splits
 
+        check_outputs(folders=[("--out", args.out)], reads=[("the source folder", args.source)])
+        new = _first_missing(Path(args.out))  # created (with its parents) by preprocess
         rows = preprocess(args.source, args.out, workers=args.workers)
         if not rows:
+            if new is not None:
+                shutil.rmtree(
+                    new, ignore_errors=True
+                )  # this run made it and found nothing: leave nothing behind
             raise UserError(
                 f"no clip with a face was found under {args.source}; check the folder layout (see README)."
             )
@@ -95,10 +122,13 @@ def _run(args: argparse.Namespace) -> int:
         )
     elif args.command in ("syncnet", "generator"):
         from training.config import load_config
-        from w2le_live.validation import check_output_folder
 
         cfg = load_config(args.config, args.overrides)
-        check_output_folder(cfg.out, option="out=")
+        check_outputs(
+            folders=[("out=", cfg.out)],
+            reads=[("data=", cfg.data), ("--config", args.config), ("syncnet_checkpoint=", cfg.syncnet_checkpoint),
+                   ("init_checkpoint=", cfg.init_checkpoint)],
+        )  # fmt: skip
         mod = __import__(f"training.train_{args.command}", fromlist=["train"])
         hist = mod.train(cfg, resume=args.resume, max_steps=args.max_steps)
         if hist:
@@ -106,9 +136,11 @@ def _run(args: argparse.Namespace) -> int:
     elif args.command == "eval":
         return args.func(args)
     elif args.command == "export":
-        from training.train_generator import export
+        from training.checkpointing import check_export_suffix, export_generator
 
-        print(f"wrote {export(args.checkpoint, args.output)}", file=sys.stderr)
+        check_outputs(files=[("-o", args.output)], reads=[("the checkpoint", args.checkpoint)])
+        check_export_suffix(args.output)
+        print(f"wrote {export_generator(args.checkpoint, args.output)}", file=sys.stderr)
     return 0
 
 

@@ -13,12 +13,34 @@ from w2le_live.errors import UserError
 EMOTION_PAIR_HELP = "comma-separated SOURCE:TARGET emotion pairs, e.g. neutral:happy,neutral:sad"
 
 
+def check_emotion(name: str, destination: bool) -> str:
+    """A known emotion (``w2le_live.config.EMOTIONS``); a destination must also be one both judges score (the
+    classifiers have no 'contempt' class). Anything else is one UserError."""
+    from w2le_live.config import EMOTIONS
+    from w2le_live.models.facex_judge import TARGET_TO_FACEX
+
+    # the FER judge maps the same names; importing its module would load torch just to check a name
+    judged = [e for e in EMOTIONS if e in TARGET_TO_FACEX]
+    if name not in EMOTIONS:
+        raise UserError(f"'{name}' is not an emotion; use one of: {', '.join(EMOTIONS)}.")
+    if destination and name not in judged:
+        raise UserError(
+            f"'{name}' cannot be a destination because the judges have no such class; use one of: {', '.join(judged)}."
+        )
+    return name
+
+
 def emotion_pairs(text: str) -> str:
-    """``type=`` for --emotions: comma-separated ``a:b`` pairs of lower-case emotion names."""
+    """``type=`` for --emotions: comma-separated ``a:b`` pairs of known emotion names."""
     for spec in text.split(","):
         parts = spec.strip().split(":")
         if len(parts) != 2 or not all(re.fullmatch(r"[a-z]+", x) for x in parts):
             raise argparse.ArgumentTypeError(f"'{spec}' is not SOURCE:TARGET; give {EMOTION_PAIR_HELP}")
+        for x, destination in zip(parts, (False, True)):
+            try:
+                check_emotion(x, destination)
+            except UserError as exc:
+                raise argparse.ArgumentTypeError(str(exc).rstrip(".")) from None
     return text
 
 
@@ -76,15 +98,21 @@ def run(args: argparse.Namespace) -> int:
         )
     if not pairs:
         raise UserError("nothing to evaluate; pass --mead FOLDER or --pair SRC DST SRC_EMOTION DST_EMOTION.")
-    for src, dst, _, _ in pairs:
+    for src, dst, e_src, e_dst in pairs:
         for clip in (src, dst):
             if not Path(clip).is_file():
                 raise UserError(f"the clip {clip} does not exist; check the --pair paths.")
+        check_emotion(e_src, destination=False)
+        check_emotion(e_dst, destination=True)
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise UserError(f"-o {out} is a file; pass a folder for the report.")
-    # the report folder: an existing folder must be writable, a new one needs an existing writable parent
-    validation.check_output_path(out / "report.md" if out.is_dir() else out, option="-o")
+    # the report folder (created with its parents): writable, and never an input or inside a profile
+    validation.check_outputs(
+        folders=[("-o", out)],
+        reads=[*(("--pair", c) for p in pairs for c in p[:2]), ("--model", args.model), ("--syncnet", args.syncnet),
+               ("--facex", args.facex), ("--mead", args.mead)],
+    )  # fmt: skip
     syncnet = None
     if args.syncnet:
         from training.checkpointing import load_syncnet

@@ -56,7 +56,7 @@ class Judges:
         from w2le_live.models.facex_judge import FacexJudge
 
         self.fer = load_fer_classifier()
-        self.facex = FacexJudge(facex_path)
+        self.facex = _checked(FacexJudge, facex_path)
 
     def probs(self, crops: list[np.ndarray]) -> dict[str, np.ndarray]:
         """crops: list of (h, w, 3) uint8 BGR -> {"fer": (N, 7), "facex": (N, 7)} in each model's label order."""
@@ -83,6 +83,36 @@ class Judges:
         out["fer_valence"] = float((p["fer"] @ np.array([VALENCE[k] for k in FER_LABELS])).mean())
         out["facex_valence"] = float((p["facex"] @ np.array([VALENCE[k] for k in FACEX_LABELS])).mean())
         return out
+
+
+def _checked(make, path: Optional[str]):
+    """A facex judge that has scored one blank 200x200 crop: a file that is not that TFLite classifier (text, another
+    model, a damaged file) becomes one UserError here, before any clip is processed."""
+    from w2le_live.errors import UserError, _first_line
+    from w2le_live.models.facex_judge import default_model_path
+
+    try:
+        judge = make(path)
+        p = judge.probs(np.zeros((200, 200, 3), np.uint8))
+        if p.shape != (7,):
+            raise ValueError(f"it gives {p.size} outputs, not 7 emotion classes")
+    except UserError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - LiteRT raises ValueError/RuntimeError for files it cannot run
+        name = path or default_model_path()
+        raise UserError(
+            f"--facex {name} is not the facex emotion classifier ({_first_line(exc, 100) or type(exc).__name__}); "
+            "pass facex's model_optimized.tflite."
+        ) from None
+    return judge
+
+
+def _no_face(clip: str, role: str, max_frames: int):
+    from w2le_live.errors import UserError
+
+    return UserError(
+        f"no face was found in the first {max_frames} frames of the {role} clip {clip}; pass clips that show a face."
+    )
 
 
 def fid(generated: list[np.ndarray], reference: list[np.ndarray]) -> float:
@@ -131,7 +161,9 @@ def lse(syncnet, faces96: np.ndarray, mel: np.ndarray, vshift: int = 15) -> tupl
             np.stack([lower[i : i + 5].transpose(0, 3, 1, 2).reshape(15, 48, 96) for i in range(n)])
         )
         a = torch.from_numpy(
-            np.stack([mel_window_for_frame(mel, i)[None] for i in range(-vshift, n + vshift)]).astype(np.float32)
+            np.stack([mel_window_for_frame(mel, i)[None] for i in range(-vshift, n + vshift)]).astype(
+                np.float32
+            )
         )
         v_emb = F.normalize(syncnet.face_encoder(v).flatten(1), dim=1)
         a_emb = F.normalize(syncnet.audio_encoder(a).flatten(1), dim=1)
@@ -154,9 +186,8 @@ def evaluate_pairs(pairs: list[tuple[str, str, str, str]], translator_factory, o
     from w2le_live.translators.base import Controls
 
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
     judges = Judges(facex_path)
-    results = []
+    results, grids = [], {}  # written at the end: a failure half-way leaves no partial report
     for src, dst, e_src, e_dst in pairs:
         tr = translator_factory()
         # the clip's own audio under the model's alignment, as `translate` feeds it (silence only without a track)
@@ -171,10 +202,14 @@ def evaluate_pairs(pairs: list[tuple[str, str, str, str]], translator_factory, o
                 crops_s.append(crop_face(frame, res.face.box, 200)[0])
                 crops_g.append(crop_face(res.out, res.face.box, 200)[0])
                 faces_g.append(crop_face(res.out, res.face.box, 96)[0])
+        if not crops_g:
+            raise _no_face(src, "source", max_frames)
         with FaceTracker() as tk:
             for _i, _t, _frame, res in iter_clip(dst, FrameStep(tk), max_frames=max_frames):
                 if res.face is not None:
                     crops_d.append(crop_face(_frame, res.face.box, 200)[0])
+        if not crops_d:
+            raise _no_face(dst, "destination", max_frames)
         r = PairResult(pair=f"{e_src}->{e_dst}", clip=Path(src).name, frames=len(crops_g))
         ss, sg, sd = (
             judges.summary(crops_s, e_dst),
@@ -191,8 +226,12 @@ def evaluate_pairs(pairs: list[tuple[str, str, str, str]], translator_factory, o
             r.lse_d, r.lse_c = lse(syncnet, np.stack(faces_g), melspectrogram(video.read_audio(src)))
         results.append(r)
         k = len(crops_g) // 2
-        grid = np.hstack([crops_s[k], crops_g[k], crops_d[min(k, len(crops_d) - 1)]])
-        cv2.imwrite(str(out_dir / f"grid_{Path(src).stem}_{e_dst}.png"), grid)
+        grids[f"grid_{Path(src).stem}_{e_dst}.png"] = np.hstack(
+            [crops_s[k], crops_g[k], crops_d[min(k, len(crops_d) - 1)]]
+        )
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for name, grid in grids.items():
+        cv2.imwrite(str(out_dir / name), grid)
     write_report(results, out_dir)
     return results
 

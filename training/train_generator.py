@@ -16,7 +16,6 @@ import torch
 
 from training.checkpointing import (
     StopRequest,
-    checkpoint_config,
     config_entry,
     interrupted,
     latest_checkpoint,
@@ -206,35 +205,10 @@ def sample_grid(b: dict, g: torch.Tensor, n: int = 4) -> torch.Tensor:
 
 
 def export(checkpoint: str | Path, out: str | Path) -> Path:
-    """Training checkpoint -> runtime checkpoint (safetensors + ModelMeta) for ``w2le-live --model``."""
-    from w2le_live.errors import CheckpointError
-    from w2le_live.models.checkpoint import ModelMeta, save_generator
-    from w2le_live.models.generator import GeneratorDims, Wav2LipGenerator
+    """Training checkpoint -> runtime checkpoint (safetensors + ModelMeta, or ONNX for an .onnx ``out``)."""
+    from training.checkpointing import export_generator
 
-    if Path(checkpoint).suffix.lower() == ".safetensors":
-        raise CheckpointError(
-            f"{checkpoint} is already a runtime checkpoint; pass it to w2le-live --model directly."
-        )
-    st = load_checkpoint(checkpoint)
-    known = set(TrainConfig.__dataclass_fields__)
-    cfg = TrainConfig(**{k: v for k, v in checkpoint_config(st, checkpoint).items() if k in known})
-    if not isinstance(st.get("dims"), dict):
-        raise CheckpointError(
-            f"{checkpoint} is not a generator training checkpoint (no 'dims'; a SyncNet one?); "
-            "pass OUT/generator_latest.pt."
-        )
-    try:
-        dims = GeneratorDims(**st["dims"])
-        m = Wav2LipGenerator(dims)
-        m.load_state_dict(st["model"])
-    except (RuntimeError, TypeError, ValueError) as exc:
-        raise CheckpointError(
-            f"{checkpoint} does not hold the generator its 'dims' describe ({type(exc).__name__}); "
-            "pass an unmodified OUT/generator_latest.pt."
-        ) from None
-    meta = ModelMeta(dims=dims, mask_mode=cfg.mask, source_emotion=cfg.source_emotion, target_emotion=cfg.target_emotion,
-                     alignment=cfg.alignment, notes=f"w2le-train strategy={cfg.strategy} step={st['step']}")  # fmt: skip
-    return save_generator(out, m, meta)
+    return export_generator(checkpoint, out)
 
 
 def _split_actors(cfg: TrainConfig):

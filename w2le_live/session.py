@@ -81,7 +81,7 @@ class LiveSession:
             from w2le_live.audio.sources import MicSource
 
             self.mic = MicSource(None if options.mic == "default" else options.mic, self.ring)
-        sink = open_sink(options.sink, audio_ring=self.ring, inputs=(options.source,))
+        sink = open_sink(options.sink, audio_ring=self.ring, inputs=(options.source, options.model))
         cfg = PipelineConfig(fps=options.fps, alignment=getattr(translator, "alignment", "wav2lip"))
         self.pipeline = Pipeline(
             source, sink, translator, config=cfg, audio_ring=self.ring,

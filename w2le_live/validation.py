@@ -1,6 +1,9 @@
 """Argument validation shared by every command (``translate``, ``run``, ``tray``, ``export``, ``eval``,
 ``w2le-train``): argparse ``type=`` helpers and output-path checks, each failing with one sentence.
 
+:func:`check_outputs` is THE output rule: every command that writes declares what it writes and reads and calls
+it before any work, so no output can replace an input, another output, or a personal profile.
+
 The ``type=`` helpers raise ``argparse.ArgumentTypeError``; :class:`Parser` prints that as
 ``error: argument --fps: <sentence>`` on the last line and exits 2. The same checks are available as plain
 functions (:func:`check_range`, :func:`check_output_path`) that raise ``UserError`` for values that do not
@@ -104,7 +107,9 @@ def _another(option: str) -> str:
 
 
 def _named(option: str, p: Path) -> str:
-    return f"{option} {p}" if option else str(p)
+    if not option:
+        return str(p)
+    return f"{option}{p}" if option.endswith(("=", ":")) else f"{option} {p}"
 
 
 def check_output_path(
@@ -127,13 +132,7 @@ def check_output_path(
                 f"{_named(option, p)} is not a regular file (a device or special file); choose another path."
             )
     for inp in inputs:
-        if inp is None:
-            continue
-        try:
-            same = Path(inp).exists() and p.exists() and os.path.samefile(inp, p)
-        except OSError:
-            same = False
-        if same or Path(inp).resolve() == p.resolve():
+        if inp is not None and same_path(inp, p):
             raise OutputPathError(f"{_named(option, p)} is the input file; choose a different output path.")
     parent = p.parent if str(p.parent) else Path(".")
     if not parent.exists():
@@ -188,21 +187,148 @@ def existing_file(text: str) -> str:
     return text
 
 
+def _nearest_existing(p: Path) -> Path:
+    """``p`` or its closest ancestor that exists (``.`` for a relative path with no existing part)."""
+    q = p
+    while not q.exists() and not q.is_symlink():
+        if q.parent == q or str(q.parent) in ("", "."):
+            return q.parent if q.parent.exists() else Path(".")
+        q = q.parent
+    return q
+
+
 def check_output_folder(path: str | Path, option: str = "--out") -> Path:
-    """An output folder: an existing folder must be writable; a new one needs a writable parent (made later)."""
+    """An output folder: an existing one must be a writable folder; a new one is created later (with its missing
+    parents, as every training tool does), so its closest existing ancestor must be a writable folder."""
     p = Path(path)
     if str(path).strip() == "":
         raise OutputPathError(f"{option or 'the path'} is empty; pass an output folder.")
     if p.exists() and not p.is_dir():
         raise OutputPathError(f"{_named(option, p)} is a file, not a folder; choose a folder path.")
-    probe_in = p if p.is_dir() else p.parent if str(p.parent) else Path(".")
-    if not probe_in.is_dir():
-        raise OutputPathError(f"the folder {probe_in} does not exist; create it or {_another(option)}.")
-    check_output_path(probe_in / ".w2le-probe", option=option)
+    base = _nearest_existing(p)
+    if not base.is_dir():
+        kind = "a file" if base.is_file() else "not a folder (a device or special file)"
+        raise OutputPathError(
+            f"{base} is {kind}, so {_named(option, p)} cannot be a folder; {_another(option)}."
+        )
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".w2le-write-test.", dir=base)
+    except OSError as exc:
+        raise OutputPathError(
+            f"the folder {base} is not writable ({exc.strerror}); {_another(option)}."
+        ) from None
+    os.close(fd)
+    os.unlink(tmp)
     return p
 
 
+# (how the user named it: "-o", "--model", "the input video"; the path, or None when not given)
+PathArg = tuple[str, "str | Path | None"]
+
+
+def _real(p: str | Path) -> str:
+    return os.path.realpath(os.path.abspath(os.path.expanduser(str(p))))
+
+
+def same_path(a: str | Path, b: str | Path) -> bool:
+    """True when two paths are, or resolve to, the same file or folder: relative paths and symlinks (realpath),
+    hard links and bind mounts (same device and inode)."""
+    if _real(a) == _real(b):
+        return True
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # one of them does not exist (yet)
+        return False
+
+
+def _inside(path: str | Path, folder: str | Path) -> bool:
+    real, top = _real(path), _real(folder)
+    return real == top or real.startswith(top.rstrip(os.sep) + os.sep)
+
+
+def _linked_into(path: Path, folder: Path) -> bool:
+    """True when an existing file ``path`` is a hard link to a file inside ``folder`` (a small tree: profiles)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return False
+    if not stat.S_ISREG(st.st_mode) or st.st_nlink < 2 or not folder.is_dir():
+        return False
+    for root, _dirs, names in os.walk(folder):
+        for name in names:
+            try:
+                other = os.stat(os.path.join(root, name), follow_symlinks=False)
+            except OSError:
+                continue
+            if (other.st_dev, other.st_ino) == (st.st_dev, st.st_ino):
+                return True
+    return False
+
+
+def _profiles_folder() -> Path:
+    from w2le_live.personal.profiles import profiles_dir
+
+    return profiles_dir()
+
+
+def check_outputs(
+    files: Iterable[PathArg] = (),
+    folders: Iterable[PathArg] = (),
+    reads: Iterable[PathArg] = (),
+    *,
+    own_profile: Optional[str | Path] = None,
+) -> list[Path]:
+    """THE output-path rule, applied by every command that writes, before any work; returns the checked paths.
+
+    ``files``/``folders`` are what the command writes, ``reads`` what it reads, each as (option, path); None paths
+    are skipped. Refused, one sentence each: an output that cannot be written (:func:`check_output_path`,
+    :func:`check_output_folder`); an output that is, or resolves to (relative path, symlink, hard link), a path the
+    command reads or another of its outputs; an output inside the personal-profile folder
+    (``w2le_live.personal.profiles.profiles_dir()``) except within ``own_profile``, the one profile folder
+    ``enroll`` writes its bank into.
+    """
+    outs = [(o, p, False) for o, p in files if p is not None] + [
+        (o, p, True) for o, p in folders if p is not None
+    ]
+    for opt, p, is_folder in outs:
+        if str(p).strip() == "":
+            raise OutputPathError(
+                f"{opt or 'the path'} is empty; pass an output {'folder' if is_folder else 'file'} path."
+            )
+    outs = [(o, Path(p), f) for o, p, f in outs]
+    reads = [(o, p) for o, p in reads if p is not None and str(p).strip()]
+    profiles = _profiles_folder()
+    for i, (opt, p, _) in enumerate(outs):
+        for r_opt, r in reads:
+            if same_path(p, r):
+                kind = "folder" if os.path.isdir(r) else "file"
+                chosen = opt.startswith("-") or opt.endswith(
+                    ("=", ":")
+                )  # else a fixed place, e.g. enroll's bank
+                fix = "choose a different output path" if chosen else f"pass another {r_opt}"
+                raise OutputPathError(
+                    f"{_named(opt, p)} is the same {kind} as {_named(r_opt, Path(r))}, which this command reads; "
+                    f"{fix}."
+                )
+        for o2, p2, _ in outs[:i]:
+            if same_path(p, p2):
+                raise OutputPathError(
+                    f"{_named(opt, p)} is the same path as {_named(o2, p2)}; give each output its own path."
+                )
+        if (_inside(p, profiles) or _linked_into(p, profiles)) and not (
+            own_profile is not None and _inside(p, own_profile)
+        ):
+            raise OutputPathError(
+                f"{_named(opt, p)} is inside (or linked into) the personal-profile folder {profiles}, which only "
+                "w2le-live enroll writes; choose a path outside it."
+            )
+    for opt, p, is_folder in outs:
+        (check_output_folder if is_folder else check_output_path)(p, option=opt)
+    return [p for _, p, _ in outs]
+
+
 output_file = _path_type(
-    check_output_path, "``type=`` for an output file: the checks of check_output_path except the input comparison."
+    check_output_path,
+    "``type=`` for an output file: the checks of check_output_path except the input comparison.",
 )
 output_folder = _path_type(check_output_folder, "``type=`` for an output folder (see check_output_folder).")

@@ -39,8 +39,12 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(
             f"--max-batch {args.max_batch} is smaller than --batch {args.batch}; raise --max-batch."
         )
-    if args.out and not Path(args.out).is_dir():
-        validation.check_output_path(args.out, inputs=[args.checkpoint], option="--out")
+    if args.out:  # a file, or an existing folder the engine is copied into (under its cache name)
+        kind = "folders" if Path(args.out).is_dir() else "files"
+        validation.check_outputs(
+            **{kind: [("--out", args.out)]},
+            reads=[("the checkpoint", args.checkpoint), *(("--calib", c) for c in args.calib)],
+        )
     cfg = BuildConfig(precision=precision, batch=args.batch, dynamic_batch=args.dynamic_batch, max_batch=args.max_batch,
                       workspace_mb=args.workspace, calib_videos=tuple(args.calib))  # fmt: skip
     if args.via == "torch2trt":

@@ -55,6 +55,21 @@ def camera_frames(device: str, seconds: float, countdown: int, emotion: str, ope
         cam.stop()
 
 
+def _check_paths(args: argparse.Namespace) -> None:
+    """The output rule (w2le_live.validation.check_outputs): enroll writes only its own profile's bank, and never
+    over a video it reads."""
+    from pathlib import Path
+
+    from w2le_live import validation
+    from w2le_live.personal.profiles import profiles_dir
+
+    folder = profiles_dir() / args.profile
+    bank = folder / f"{args.emotion}.npz" if folder.is_dir() else None
+    source = args.source if Path(args.source).is_file() else None
+    validation.check_outputs(files=[("the profile bank", bank)], folders=[("the profile folder", folder)],
+                             reads=[("--source", source), ("--neutral", args.neutral)], own_profile=folder)  # fmt: skip
+
+
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
@@ -62,6 +77,7 @@ def run(args: argparse.Namespace) -> int:
     from w2le_live.personal.profiles import check_name, save_bank
 
     check_name(args.profile)
+    _check_paths(args)
     if not 1.0 <= args.seconds <= 120.0:
         raise UserError(f"--seconds {args.seconds} is out of range; use 1 to 120.")
     t0 = time.perf_counter()

@@ -51,11 +51,17 @@ def run(args: argparse.Namespace) -> int:
     from engines.onnx_export import export_onnx
     from w2le_live.models.checkpoint import load_generator
 
-    out = validation.check_output_path(args.output, inputs=[args.checkpoint, *args.calib])
+    out = Path(args.output)
     if out.suffix.lower() != ".onnx":
         raise UserError(
             f"-o {out} does not end in .onnx; name the output file e.g. {out.with_suffix('.onnx').name}."
         )
+    # the int8 run also keeps the fp32 model beside it
+    fp32 = out.with_name(out.stem + ".fp32.onnx") if args.int8 else None
+    validation.check_outputs(  # before any work
+        files=[("-o", out), ("the fp32 copy", fp32)],
+        reads=[("the checkpoint", args.checkpoint), *(("--calib", c) for c in args.calib)],
+    )
     model, meta = load_generator(args.checkpoint)
     if args.int8:
         videos = _videos(args.calib)
@@ -66,7 +72,6 @@ def run(args: argparse.Namespace) -> int:
         batches = list(calibration_batches(videos, max_frames=args.calib_frames, mask_mode=meta.mask_mode))
         if not batches:
             raise UserError("no face was found in the --calib videos; pass videos that show a face.")
-        fp32 = out.with_name(out.stem + ".fp32.onnx")
         export_onnx(model, fp32, batch=1, opset=args.opset, meta_json=meta.to_json())
         quantize_int8(fp32, out, batches)
         print(f"wrote {out} (int8, calibrated on {len(batches)} real face crops) and {fp32}", file=sys.stderr)

@@ -44,7 +44,10 @@ def run(args: argparse.Namespace) -> int:
     else:
         raise UserError("no input video given; pass a file path or --demo for the bundled clip.")
     validation.check_range("--intensity", args.intensity, validation.intensity)
-    dst = validation.check_output_path(args.output, inputs=[src])  # before any work: fail fast
+    # before any work: the output may not replace the video, the model, or anything in a profile
+    (dst,) = validation.check_outputs(
+        files=[("-o", args.output)], reads=[("the input video", src), ("--model", args.model)]
+    )
 
     translator = make_translator(
         args.model, kind=args.translator, profile=args.profile, target=args.target, backend=args.backend,

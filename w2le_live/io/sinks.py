@@ -12,7 +12,13 @@ from w2le_live.errors import DeviceError, UserError
 
 
 class Sink:
-    """``open(width, height, fps)`` once the first frame's size is known, then ``send`` per frame, ``close``."""
+    """``open(width, height, fps)`` once the first frame's size is known, then ``send`` per frame, ``close``.
+
+    ``frames`` counts the frames sent; a file sink keeps at most ``limit`` of them (``run --duration``).
+    """
+
+    frames = 0
+    limit: Optional[int] = None
 
     def open(self, width: int, height: int, fps: float) -> None:
         self.width, self.height, self.fps = width, height, fps
@@ -112,9 +118,10 @@ class FileSink(Sink):
     """
 
     def __init__(self, path: str | Path, audio_ring=None, inputs: Iterable[str | Path] = ()):
-        from w2le_live.validation import check_output_path
+        from w2le_live.validation import check_outputs
 
-        self.path = check_output_path(path, inputs=inputs, option="--sink file:")  # fail before streaming
+        # the output rule, before streaming (run checks it before any work too; the tray builds sinks here)
+        (self.path,) = check_outputs(files=[("--sink file:", path)], reads=[("the input", i) for i in inputs])
         self.audio_ring = audio_ring
         self.writer = None
         self._t_audio: Optional[float] = None
@@ -133,6 +140,8 @@ class FileSink(Sink):
         UserError, after which frames are ignored (no error per frame)."""
         if self.failed is not None or self.writer is None:
             return
+        if self.limit is not None and self.frames >= self.limit:
+            return  # --duration reached: the recording is exactly `limit` frames long
         try:
             self.writer.write(frame)
             if self.audio_ring is not None:
