@@ -161,7 +161,7 @@ def test_profile_versions_and_damage(bank, data_dir):
     meta_path.write_text(json.dumps(meta))
     npz = folder / "happy.npz"
     npz.write_bytes(npz.read_bytes()[:5000])
-    with pytest.raises(ProfileError, match="damaged") as e:
+    with pytest.raises(ProfileError, match="unusable") as e:
         Profile("bob").load("happy")
     _one_sentence(str(e.value))
     with pytest.raises(ProfileError, match="not a usable profile name"):
@@ -225,7 +225,10 @@ def test_enroll_cli_from_file(shared_data, data_dir):
     r = subprocess.run(cmd + ["--source", str(data_dir / "missing.mp4")], capture_output=True, text=True, env=env,
                        timeout=120)  # fmt: skip
     assert r.returncode == 2 and "Traceback" not in r.stderr
-    assert r.stderr.strip().splitlines()[-1] == f"error: {data_dir / 'missing.mp4'} does not exist; check the path."
+    assert (
+        r.stderr.strip().splitlines()[-1]
+        == f"error: {data_dir / 'missing.mp4'} does not exist; check the path."
+    )
 
 
 def test_routing_serves_each_emotion_with_its_translator(shared_data, bank):
