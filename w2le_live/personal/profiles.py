@@ -186,7 +186,7 @@ def read_meta(folder: Path, name: str) -> dict:
     ver = meta.get("version")
     if not isinstance(ver, int) or isinstance(ver, bool):
         what = (
-            "has no format version" if ver is None else f"has the format version {_show(ver)}, not a number"
+            "has no format version" if ver is None else f"has the format version {_show(repr(ver))}, not a number"
         )
         raise ProfileError(f"the profile file {f} is damaged (it {what}); {damaged}.")
     if ver > VERSION:
