@@ -28,6 +28,7 @@ from w2le_live.personal.profiles import (
     save_bank,
 )
 
+REPO = __import__("pathlib").Path(__file__).resolve().parents[1]
 HAPPY = "mead/M030_front_happy_level3_001.mp4"
 NEUTRAL = "mead/M030_front_neutral_level1_001.mp4"
 
@@ -295,3 +296,91 @@ def test_head_angles_and_pose_aware_retrieval(bank):
     assert int(np.argmin(base)) == 10
     r.live_angles = bank.angles[10] + np.array([0.4, 0.0], np.float32)  # the live head turned away
     assert np.all(r.cost(target) >= base) and r.cost(target)[10] > base[10] + 0.015
+
+
+# -- concurrent writes ----------------------------------------------------------------------------------
+SAVER = """
+import sys
+from pathlib import Path
+from w2le_live.personal.profiles import Profile, save_bank
+root, emotion, rounds = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+b = Profile("src", root).load("happy")
+b.emotion = emotion
+b.crops, b.crop_landmarks, b.norm, b.angles = b.crops[:4], b.crop_landmarks[:4], b.norm[:4], b.angles[:4]
+print("ready", flush=True)
+sys.stdin.readline()
+for r in range(rounds):
+    save_bank(f"p{r}", b, root)
+"""
+
+
+def test_concurrent_saves_into_one_profile_all_survive(bank, tmp_path):
+    """Two processes save sad and angry into 12 fresh profiles at the same moments: every profile ends with both
+    (without the lock, profile.json's read-modify-write loses one of them in most rounds) and no stray files."""
+    import os
+
+    root = tmp_path / "profiles"
+    save_bank("src", bank, root=root)
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    procs = [subprocess.Popen([sys.executable, "-c", SAVER, str(root), e, "12"], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True, env=env) for e in ("sad", "angry")]  # fmt: skip
+    for p in procs:
+        assert p.stdout.readline().strip() == "ready"
+    for p in procs:
+        p.stdin.write("go\n")
+        p.stdin.flush()
+    for p in procs:
+        assert p.wait(timeout=240) == 0
+    for r in range(12):
+        assert Profile(f"p{r}", root).emotions == ("angry", "sad"), r
+        assert sorted(x.name for x in (root / f"p{r}").iterdir()) == ["angry.npz", "profile.json", "sad.npz"]
+
+
+def test_concurrent_enroll_commands_both_survive(shared_data, data_dir):
+    """The real command line: sad and angry enrolled into one profile at once; both say enrolled, both stay."""
+    import os
+
+    env = {**os.environ, "W2LE_DATA_DIR": str(data_dir), "PYTHONPATH": str(REPO)}
+    procs = [subprocess.Popen([sys.executable, "-m", "w2le_live", "enroll", "--profile", "duo", "--emotion", e,
+                               "--source", str(shared_data / f"mead/M030_front_{e}_level3_001.mp4")],
+                              stderr=subprocess.PIPE, text=True, env=env) for e in ("sad", "angry")]  # fmt: skip
+    for p in procs:
+        _, err = p.communicate(timeout=240)
+        assert p.returncode == 0 and "enrolled" in err, err[-2000:]
+    assert Profile("duo").emotions == ("angry", "sad")
+    assert sorted(x.name for x in (data_dir / "profiles" / "duo").iterdir()) == ["angry.npz", "profile.json",
+                                                                                    "sad.npz"]  # fmt: skip
+    assert Profile("duo").load("sad").emotion == "sad"
+
+
+def test_delete_emotion_keeps_a_usable_profile_when_the_rewrite_fails(bank, data_dir, monkeypatch):
+    from w2le_live.personal import profiles
+
+    save_bank("gina", bank)
+    save_bank("gina", EmotionBankCopy(bank, "sad"))
+
+    def fail(path, data):
+        raise OSError(28, "No space left on device")
+
+    with monkeypatch.context() as m, pytest.raises(ProfileError, match="cannot be written") as e:
+        m.setattr(profiles, "_write_atomic", fail)
+        delete_profile("gina", "sad")
+    _one_sentence(str(e.value))
+    p = Profile("gina")
+    assert p.emotions == ("happy", "sad") and len(p.load("sad")) == len(bank)
+
+
+def EmotionBankCopy(bank, emotion):  # noqa: N802
+    import dataclasses
+
+    return dataclasses.replace(bank, emotion=emotion)
+
+
+def test_profile_names_are_matched_whole():
+    from w2le_live.personal.profiles import check_name
+
+    assert check_name("me.2-x_y") == "me.2-x_y"
+    for bad in ("me\n", "me\r", "m\x00e", "m\te", "", ".hidden", "../x", "a/b", "x" * 65, "é"):
+        with pytest.raises(ProfileError, match="not a usable profile name") as e:
+            check_name(bad)
+        _one_sentence(str(e.value))

@@ -186,7 +186,9 @@ def read_meta(folder: Path, name: str) -> dict:
     ver = meta.get("version")
     if not isinstance(ver, int) or isinstance(ver, bool):
         what = (
-            "has no format version" if ver is None else f"has the format version {_show(repr(ver))}, not a number"
+            "has no format version"
+            if ver is None
+            else f"has the format version {_show(repr(ver))}, not a number"
         )
         raise ProfileError(f"the profile file {f} is damaged (it {what}); {damaged}.")
     if ver > VERSION:
@@ -304,8 +306,8 @@ def _locked(base: Path) -> Iterator[None]:
 
 def _unwritable(folder: Path, exc: OSError) -> ProfileError:
     why = exc.strerror or exc.__class__.__name__
-    return ProfileError(f"the profile folder {folder} cannot be written ({why}); free space or fix its "
-                        f"permissions, or {_data_hint()}.")  # fmt: skip
+    return ProfileError(f"the profile folder {folder} cannot be written ({why}); free some disk space or fix "
+                        f"its permissions, or {_data_hint()}.")  # fmt: skip
 
 
 def check_writable(name: str, root: Optional[Path] = None) -> Path:
@@ -425,9 +427,12 @@ def delete_profile(name: str, emotion: Optional[str] = None, root: Optional[Path
                     f"{folder} holds files w2le-live did not make ('{_show(foreign[0])}'{more}), so nothing was "
                     "deleted; move them out of it, then delete the profile again."
                 )
-            for p in sorted(entries, key=lambda p: p.name == "profile.json"):  # profile.json last
-                p.unlink()
-            folder.rmdir()
+            try:
+                for p in sorted(entries, key=lambda p: p.name == "profile.json"):  # profile.json last
+                    p.unlink()
+                folder.rmdir()
+            except OSError as exc:
+                raise _unwritable(folder, exc) from None
             return
         prof = Profile(name, root)
         if not prof.has(emotion):
@@ -435,5 +440,14 @@ def delete_profile(name: str, emotion: Optional[str] = None, root: Optional[Path
                 f"profile '{name}' has no {emotion} enrolled; see w2le-live profile show {name}."
             )
         del prof.meta["emotions"][emotion]
-        _write_atomic(folder / "profile.json", json.dumps(prof.meta, indent=1).encode("utf-8"))
-        (folder / bank_file(emotion)).unlink(missing_ok=True)
+        try:
+            _write_atomic(folder / "profile.json", json.dumps(prof.meta, indent=1).encode("utf-8"))
+        except OSError as exc:
+            raise _unwritable(folder, exc) from None  # nothing changed: the profile is as it was
+        try:
+            (folder / bank_file(emotion)).unlink(missing_ok=True)
+        except OSError as exc:
+            raise ProfileError(
+                f"the {emotion} was removed from profile '{name}', but its file {folder / bank_file(emotion)} "
+                f"could not be deleted ({exc.strerror or exc.__class__.__name__}); delete that file yourself."
+            ) from None
