@@ -363,7 +363,23 @@ CASES = [
           "cannot be written", "W2LE_DATA_DIR"), env={"W2LE_TEST_DATA_DIR": "/proc/w2le_nowhere"}),
     PCase("enroll-damaged-profile", enroll("--source", "far"), 2, DAMAGED + ("not valid json",),
           damage=write_meta("{not json")),
+    # the --model cache (ONNX export) names the variable that moves it
+    PCase("model-cache-unwritable", lambda o: ["translate", "--demo", "-o", str(o / "o.mp4"), "--no-progress",
+          "--model", str(MADE["model"]), "--backend", "onnxruntime"], 2, ("/proc/w2le_nowhere/onnx",
+          "cannot be written", "W2LE_CACHE_DIR"), env={"W2LE_CACHE_DIR": "/proc/w2le_nowhere"}),
 ]  # fmt: skip
+
+
+def tiny_model(path: Path) -> Path:
+    import torch
+
+    from w2le_live.models.checkpoint import ModelMeta, save_generator
+    from w2le_live.models.generator import GeneratorDims, Wav2LipGenerator
+
+    torch.manual_seed(0)
+    dims = GeneratorDims(width=0.25)
+    return save_generator(path, Wav2LipGenerator(dims), ModelMeta(dims=dims, source_emotion="neutral",
+                                                                   target_emotion="happy"))  # fmt: skip
 
 
 def make_clips(shared_data: Path, d: Path) -> dict[str, Path]:
@@ -387,6 +403,7 @@ def make_clips(shared_data: Path, d: Path) -> dict[str, Path]:
         with video.VideoWriter(out[name], 25, frames[0].shape[1::-1]) as w:
             for f in frames:
                 w.write(f)
+    out["model"] = tiny_model(d / "tiny.safetensors")
     out["happy"] = shared_data / HAPPY
     out["other-neutral"] = shared_data / "mead/W009_front_neutral_level1_001.mp4"
     return out
