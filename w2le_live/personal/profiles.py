@@ -30,9 +30,8 @@ from w2le_live.personal.bank import EmotionBank
 FORMAT = "w2le-personal-profile"
 VERSION = 1
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")  # used with fullmatch: no trailing newline slips by
-_TEMP = re.compile(
-    r"\.(profile\.json|[a-z]+\.npz)\.[A-Za-z0-9_]+"
-)  # what an interrupted _write_atomic leaves
+# what an interrupted write leaves (_write_atomic, check_writable's probe)
+_TEMP = re.compile(r"\.(profile\.json|[a-z]+\.npz|write-test)\.[A-Za-z0-9_]+")
 MAX_META_BYTES = 1 << 20
 MAX_TIME = 1e10  # seconds since 1970 (year 2286): larger "created" values are damage
 
