@@ -363,6 +363,8 @@ CASES = [
           "cannot be written", "W2LE_DATA_DIR"), env={"W2LE_TEST_DATA_DIR": "/proc/w2le_nowhere"}),
     PCase("enroll-damaged-profile", enroll("--source", "far"), 2, DAMAGED + ("not valid json",),
           damage=write_meta("{not json")),
+    PCase("enroll-neutral-missing", enroll("--source", "far", "--neutral", "/nonexistent/n.mp4", profile="new"), 2,
+          ("/nonexistent/n.mp4 does not exist",)),
     # the --model cache (ONNX export) names the variable that moves it
     PCase("model-cache-unwritable", lambda o: ["translate", "--demo", "-o", str(o / "o.mp4"), "--no-progress",
           "--model", str(MADE["model"]), "--backend", "onnxruntime"], 2, ("/proc/w2le_nowhere/onnx",
