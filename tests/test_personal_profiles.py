@@ -384,3 +384,24 @@ def test_profile_names_are_matched_whole():
         with pytest.raises(ProfileError, match="not a usable profile name") as e:
             check_name(bad)
         _one_sentence(str(e.value))
+
+
+def test_an_inflating_bank_is_refused_before_it_is_decompressed(bank, tmp_path):
+    """A 0.3 MB npz whose jpeg member inflates to 300 MB: refused from its declared size, peak memory stays small
+    (np.load would allocate the 300 MB)."""
+    import tracemalloc
+
+    from test_bad_profiles import bomb
+
+    folder = save_bank("hal", bank, root=tmp_path)
+    bomb(folder)
+    assert (folder / "happy.npz").stat().st_size < 2e6
+    tracemalloc.start()
+    try:
+        with pytest.raises(ProfileError, match="larger than an enrolment writes") as e:
+            Profile("hal", tmp_path).load("happy")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    _one_sentence(str(e.value))
+    assert peak < 20e6, peak
