@@ -132,10 +132,18 @@ def _is_count(v: object, hi: int) -> bool:
     return isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= hi
 
 
-def _is_scalar(v: object) -> bool:
+def _is_plain(v: object, depth: int = 2) -> bool:
+    """A JSON value an enrolment may write into ``info``: a finite number, bool, None, a short string, or (two
+    levels deep at most) a short list or string-keyed mapping of those."""
     if isinstance(v, float):
         return math.isfinite(v)
-    return v is None or isinstance(v, (bool, int)) or (isinstance(v, str) and len(v) <= 200)
+    if v is None or isinstance(v, (bool, int)) or (isinstance(v, str) and len(v) <= 200):
+        return True
+    if depth == 0 or not isinstance(v, (list, dict)) or len(v) > 64:
+        return False
+    if isinstance(v, dict):
+        return all(isinstance(k, str) and _is_plain(x, depth - 1) for k, x in v.items())
+    return all(_is_plain(x, depth - 1) for x in v)
 
 
 def _meta_problem(meta: object) -> Optional[str]:
@@ -157,12 +165,7 @@ def _meta_problem(meta: object) -> Optional[str]:
             return f"the created time of its {e} entry is not a time"
         if "frames" in entry and not _is_count(entry["frames"], LIMITS.max_frames):
             return f"the frame count of its {e} entry is not a count an enrolment writes"
-        info = entry.get("info", {})
-        if (
-            not isinstance(info, dict)
-            or len(info) > 64
-            or not all(isinstance(k, str) and _is_scalar(v) for k, v in info.items())
-        ):
+        if not isinstance(entry.get("info", {}), dict) or not _is_plain(entry.get("info", {})):
             return f"the info of its {e} entry is not a mapping of plain values"
     return None
 
@@ -219,7 +222,7 @@ def _check_folder(folder: Path, name: str) -> None:
     if folder.is_symlink():
         raise ProfileError(
             f"profile '{name}' in {folder.parent} is a link to {_show(os.readlink(folder), 120)}, not a profile "
-            f"folder; move the real folder there, or {_data_hint()} that holds it."
+            "folder; move the real folder there, or set W2LE_DATA_DIR to the data folder that holds it."
         )
 
 
@@ -280,7 +283,10 @@ def _locked(base: Path) -> Iterator[None]:
     if fcntl is not None:
         fd = os.open(base, os.O_RDONLY)
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            except OSError:  # a file system without locks (some network mounts): atomic, not serialised
+                pass
             yield
         finally:
             os.close(fd)  # releases the lock
@@ -347,17 +353,9 @@ def save_bank(name: str, bank: EmotionBank, root: Optional[Path] = None) -> Path
         with _locked(base):
             _check_folder(folder, name)
             folder.mkdir(exist_ok=True)
-            meta = {
-                "format": FORMAT,
-                "version": VERSION,
-                "name": name,
-                "created": time.time(),
-                "emotions": {},
-            }
-            if os.path.lexists(folder / "profile.json"):
-                meta = read_meta(
-                    folder, name
-                )  # refuses a damaged or foreign-version profile, never clobbers it
+            meta = dict(format=FORMAT, version=VERSION, name=name, created=time.time(), emotions={})
+            if os.path.lexists(folder / "profile.json"):  # a damaged or foreign one is refused, not clobbered
+                meta = read_meta(folder, name)
             new = not os.path.lexists(folder / fname)
             _write_atomic(folder / fname, data)
             meta["emotions"][bank.emotion] = {"file": fname, "created": time.time(), "frames": len(bank),
@@ -413,7 +411,7 @@ def delete_profile(name: str, emotion: Optional[str] = None, root: Optional[Path
     meta_st = (folder / "profile.json").lstat() if os.path.lexists(folder / "profile.json") else None
     if meta_st is None or not stat.S_ISREG(meta_st.st_mode):
         raise ProfileError(
-            f"{folder} is not a w2le-live profile (it has no profile.json), so nothing was deleted; remove it "
+            f"{folder} is not a w2le-live profile (it has no profile.json file), so nothing was deleted; remove it "
             "yourself if you no longer want it."
         )
     with _locked(base):
@@ -447,6 +445,6 @@ def delete_profile(name: str, emotion: Optional[str] = None, root: Optional[Path
             (folder / bank_file(emotion)).unlink(missing_ok=True)
         except OSError as exc:
             raise ProfileError(
-                f"the {emotion} was removed from profile '{name}', but its file {folder / bank_file(emotion)} "
+                f"the {emotion} emotion was removed from profile '{name}', but its file {folder / bank_file(emotion)} "
                 f"could not be deleted ({exc.strerror or exc.__class__.__name__}); delete that file yourself."
             ) from None
