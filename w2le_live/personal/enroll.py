@@ -30,8 +30,10 @@ class EnrollConfig:
     min_face_px: float = 60.0  # face width (cheek to cheek) in pixels
     min_luma: float = 40.0  # mean brightness of the face, 0..255
     max_multi_face: float = 0.2  # fraction of frames with a second face before refusing
-    max_skin_shift: float = 3.0  # Lab a*b* distance between two takes' (or two seconds') face colour: another
-    # person beyond it (measured on MEAD M030/W009: same person <= 1.5, other person >= 4.4)
+    # Lab a*b* distance between two takes' (or two seconds') face colour beyond which it is another person.
+    # Measured on MEAD: one actor across 3 recordings <= 1.5; other actors 2.2-17 (W009, W023, M024 >= 4.0), so a
+    # look-alike skin tone (M026 vs M030: 1.6-2.9) passes: a guard against the wrong clip, not face recognition.
+    max_skin_shift: float = 3.0
     min_offset_rms: float = 0.003  # face widths (RMS): below it no expression (MEAD's are >= 0.014)
     min_mouth_range: float = 0.03  # inner-lip opening range (5th..95th percentile), face widths
     fps: float = 25.0
