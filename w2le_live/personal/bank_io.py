@@ -40,7 +40,8 @@ class BankLimits:
 
 LIMITS = BankLimits()
 N_POINTS = 478
-# name -> (little-endian dtype, shape; letters are sizes shared between arrays), in reading order
+# name -> (little-endian dtype, shape; letters are sizes shared between arrays), in reading order. Every array
+# encode_bank writes has its line here (a new one is refused until added: test_profile_round_trip shows it).
 SPEC = {
     "jpeg_ends": ("<i8", ("B",)),
     "template": ("<f4", (N_POINTS, 3)),
