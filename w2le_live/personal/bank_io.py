@@ -107,7 +107,10 @@ def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, key: str, sizes: di
             read_header = {(1, 0): npf.read_array_header_1_0, (2, 0): npf.read_array_header_2_0}.get(version)
             if read_header is None:
                 raise ValueError
-            shape, fortran, dtype = read_header(f, max_header_size=1000)
+            try:
+                shape, fortran, dtype = read_header(f, max_header_size=1000)
+            except TypeError:  # numpy < 1.24 has no max_header_size (the member size cap bounds it)
+                shape, fortran, dtype = read_header(f)
         except ValueError:
             raise BankDamaged(f"its {key} array has no valid header") from None
         if dtype != np.dtype(want_dtype) or fortran:
