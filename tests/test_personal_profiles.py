@@ -405,3 +405,34 @@ def test_an_inflating_bank_is_refused_before_it_is_decompressed(bank, tmp_path):
         tracemalloc.stop()
     _one_sentence(str(e.value))
     assert peak < 20e6, peak
+
+
+def test_random_damage_to_a_bank_is_refused_in_one_sentence(bank, tmp_path):
+    """300 real bank files with random bytes changed (in the headers, the data, the zip directory) or cut: each
+    either loads (an irrelevant byte) or is refused with ProfileError, never another exception."""
+    import io
+
+    from w2le_live.personal.profiles import decode_bank, encode_bank
+
+    deflated = encode_bank(bank)
+    with np.load(io.BytesIO(deflated)) as z:
+        buf = io.BytesIO()
+        np.savez(buf, **{k: z[k] for k in z.files})  # stored: the .npy headers are plain bytes
+    rng = np.random.default_rng(0)
+    refused = 0
+    path = tmp_path / "happy.npz"
+    for trial in range(300):
+        b = bytearray(buf.getvalue() if trial % 2 else deflated)
+        reach = (4000, len(b), 600)[trial % 3]
+        for _ in range(int(rng.integers(1, 6))):
+            i = int(rng.integers(0, reach))
+            b[i if reach != 600 else len(b) - 1 - i] = int(rng.integers(0, 256))
+        if trial % 5 == 0:
+            b = b[: int(rng.integers(0, len(b)))]
+        path.write_bytes(bytes(b))
+        try:
+            decode_bank(path, "happy", {}, "x")
+        except ProfileError as e:
+            _one_sentence(str(e))
+            refused += 1
+    assert refused >= 250

@@ -13,7 +13,9 @@ from __future__ import annotations
 import io
 import os
 import stat
+import struct
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,6 +55,9 @@ SPEC = {
     "jpeg": ("|u1", ("J",)),
 }
 OPTIONAL = ("offset", "angles")
+# what zipfile/zlib raise for damaged archives (bad headers, CRC, unknown versions or methods, truncation)
+_ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, struct.error, EOFError, OSError, ValueError, RuntimeError,
+               NotImplementedError)  # fmt: skip
 
 
 def read_regular_file(path: Path, limit: int) -> bytes:
@@ -111,7 +116,7 @@ def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, key: str, sizes: di
                 shape, fortran, dtype = read_header(f, max_header_size=1000)
             except TypeError:  # numpy < 1.24 has no max_header_size (the member size cap bounds it)
                 shape, fortran, dtype = read_header(f)
-        except ValueError:
+        except Exception:  # noqa: BLE001 - numpy parses the header text; any failure means it is not valid
             raise BankDamaged(f"its {key} array has no valid header") from None
         if dtype != np.dtype(want_dtype) or fortran:
             raise BankDamaged(f"its {key} array is {dtype}, not {np.dtype(want_dtype)}")
@@ -144,14 +149,15 @@ def read_arrays(data: bytes, limits: BankLimits = LIMITS) -> dict[str, np.ndarra
     """The named arrays of a bank npz (``data``: its bytes), every size checked before it is decompressed."""
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, ValueError, OSError):
+    except _ZIP_ERRORS:
         raise BankDamaged("it is not a bank file (not a valid npz archive)") from None
     with zf:
         infos = zf.infolist()
         names = [i.filename for i in infos]
         extra = sorted(set(n[:-4] if n.endswith(".npy") else n for n in names) - set(SPEC))
         if extra or len(names) != len(set(names)):
-            raise BankDamaged(f"it holds unexpected entries ({', '.join(extra) or 'duplicates'})")
+            shown = ", ".join(x.encode("unicode_escape").decode("ascii")[:40] for x in extra[:3])
+            raise BankDamaged(f"it holds unexpected entries ({shown or 'duplicates'})")
         missing = [k for k in SPEC if k not in OPTIONAL and f"{k}.npy" not in names]
         if missing:
             raise BankDamaged(f"it lacks the {', '.join(missing)} array")
@@ -166,8 +172,8 @@ def read_arrays(data: bytes, limits: BankLimits = LIMITS) -> dict[str, np.ndarra
             for key in SPEC:
                 if f"{key}.npy" in by_name:
                     out[key] = _read_member(zf, by_name[f"{key}.npy"], key, sizes, limits)
-        except (zipfile.BadZipFile, EOFError, OSError, RuntimeError, NotImplementedError) as exc:
-            raise BankDamaged(f"its archive is corrupt ({exc.__class__.__name__})") from None
+        except _ZIP_ERRORS:
+            raise BankDamaged("its archive is corrupt (a checksum or data error)") from None
     return out
 
 
