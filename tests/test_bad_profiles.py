@@ -287,7 +287,7 @@ CASES = [
           damage=bank(lambda a: a.__setitem__("crop_landmarks", a["crop_landmarks"][:-1].copy()))),
     PCase("bank-8x8-crops", translate(), 2, BANK + ("8x8 pixels",), damage=bank(tiny_crops)),
     PCase("bank-8x8-crops-run", run_live, 2, BANK + ("8x8 pixels",), damage=bank(tiny_crops)),
-    PCase("bank-corrupt-jpeg", translate(), 2, BANK + ("not a jpeg",),
+    PCase("bank-corrupt-jpeg", translate(), 2, BANK + ("crop 0 is not a jpeg image",),
           damage=bank(lambda a: a.__setitem__("jpeg", np.random.default_rng(0).integers(0, 256, len(a["jpeg"]),
                                                                                         dtype=np.uint8)))),
     PCase("bank-extra-array", translate(), 2, BANK + ("unexpected entries (evil)",),
@@ -337,7 +337,7 @@ CASES = [
     PCase("delete-damaged-profile", cmd("profile", "delete", "me"), 0, ("deleted profile 'me'",),
           damage=write_meta("{not json"), gone=(ME,)),
     PCase("delete-emotion-meta-write-fails", cmd("profile", "delete", "me", "--emotion", "happy"), 2,
-          ("profile folder", "cannot be written (file too large)", "free some disk space"), fsize_limit=64),
+          ("profile folder", "cannot be written (file too large)", "free some disk space", "W2LE_DATA_DIR"), fsize_limit=64),
     PCase("delete-emotion-ok", cmd("profile", "delete", "me", "--emotion", "happy"), 0, ("deleted the happy",),
           gone=(f"{ME}/happy.npz",), may_change=(f"{ME}/profile.json",)),
     # names
@@ -359,8 +359,8 @@ CASES = [
     # enrolment: the profile folder is checked before the take is processed (far would say "too small")
     PCase("enroll-data-dir-is-file", enroll("--source", "far", profile="new"), 2, ("is a file, not a folder",
           "W2LE_DATA_DIR"), damage=data_dir_is_file),
-    PCase("enroll-data-dir-unwritable", enroll("--source", "far", profile="new"), 2, ("/proc/w2le_nowhere",
-          "cannot be written", "W2LE_DATA_DIR"), env={"W2LE_TEST_DATA_DIR": "/proc/w2le_nowhere"}),
+    PCase("enroll-data-dir-unwritable", enroll("--source", "far", profile="new"), 2, ("/proc/w2le_nowhere/profiles/new",
+          "cannot be created in /proc", "fix its permissions", "W2LE_DATA_DIR"), env={"W2LE_TEST_DATA_DIR": "/proc/w2le_nowhere"}),
     PCase("enroll-damaged-profile", enroll("--source", "far"), 2, DAMAGED + ("not valid json",),
           damage=write_meta("{not json")),
     PCase("enroll-neutral-missing", enroll("--source", "far", "--neutral", "/nonexistent/n.mp4", profile="new"), 2,

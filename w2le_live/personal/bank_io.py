@@ -177,16 +177,16 @@ def read_arrays(data: bytes, limits: BankLimits = LIMITS) -> dict[str, np.ndarra
     return out
 
 
-def jpeg_size(buf: np.ndarray) -> tuple[int, int, int]:
+def jpeg_size(buf: np.ndarray, what: str = "a crop") -> tuple[int, int, int]:
     """(height, width, components) declared by a baseline/progressive JPEG's frame header, read before decoding.
     buf: (N,) uint8 bytes of one JPEG."""
     b = buf.tobytes()
     if b[:2] != b"\xff\xd8":
-        raise BankDamaged("a crop is not a JPEG image")
+        raise BankDamaged(f"{what} is not a JPEG image")
     i = 2
     while i + 4 <= len(b):
         if b[i] != 0xFF:
-            raise BankDamaged("a crop's JPEG bytes are corrupt")
+            raise BankDamaged(f"{what}'s JPEG bytes are corrupt")
         marker = b[i + 1]
         if marker == 0xFF:  # fill byte
             i += 1
@@ -203,7 +203,7 @@ def jpeg_size(buf: np.ndarray) -> tuple[int, int, int]:
         if marker == 0xDA or seg < 2:  # image data before any frame header
             break
         i += 2 + seg
-    raise BankDamaged("a crop's JPEG bytes are corrupt (no frame header)")
+    raise BankDamaged(f"{what}'s JPEG bytes are corrupt (no frame header)")
 
 
 def decode_crops(jpeg: np.ndarray, ends: np.ndarray, limits: BankLimits = LIMITS) -> np.ndarray:
@@ -215,7 +215,7 @@ def decode_crops(jpeg: np.ndarray, ends: np.ndarray, limits: BankLimits = LIMITS
         raise BankDamaged("its crop offsets do not match its JPEG bytes")
     crops = None
     for k, (a, b) in enumerate(zip(starts.tolist(), ends.tolist())):
-        h, w, comps = jpeg_size(jpeg[a:b])
+        h, w, comps = jpeg_size(jpeg[a:b], f"crop {k}")
         if h != w or comps != 3 or not limits.min_crop <= h <= limits.max_crop:
             raise BankDamaged(f"crop {k} is {w}x{h} pixels, not a square colour crop an enrolment writes")
         if crops is None:

@@ -309,10 +309,17 @@ def _locked(base: Path) -> Iterator[None]:
         os.close(fd)
 
 
-def _unwritable(folder: Path, exc: OSError) -> ProfileError:
+def _unwritable(folder: Path, exc: OSError, parent: Optional[Path] = None) -> ProfileError:
+    """The one sentence for a profile folder that cannot be made (in ``parent``) or written."""
+    import errno
+
     why = exc.strerror or exc.__class__.__name__
-    return ProfileError(f"the profile folder {folder} cannot be written ({why}); free some disk space or fix "
-                        f"its permissions, or {_data_hint()}.")  # fmt: skip
+    full = exc.errno in (errno.ENOSPC, errno.EFBIG, getattr(errno, "EDQUOT", errno.ENOSPC))
+    fix = "free some disk space" if full else "fix its permissions"
+    where = (
+        f"cannot be created in {parent}" if parent is not None and parent != folder else "cannot be written"
+    )
+    return ProfileError(f"the profile folder {folder} {where} ({why}); {fix}, or {_data_hint()}.")
 
 
 def check_writable(name: str, root: Optional[Path] = None) -> Path:
@@ -335,7 +342,7 @@ def check_writable(name: str, root: Optional[Path] = None) -> Path:
         os.close(fd)
         os.unlink(tmp)
     except OSError as exc:
-        raise _unwritable(folder, exc) from None
+        raise _unwritable(folder, exc, here) from None
     return folder
 
 
