@@ -23,7 +23,7 @@ def add_parser(sub, name: str, help_text: str) -> None:
     p.add_argument("--emotion", required=True, choices=EMOTIONS, help="the emotion you show")
     p.add_argument("--source", default="0", help="camera index/device (default 0) or a video file")
     p.add_argument("--neutral", default=None, help="a video of you talking with a neutral face (recommended)")
-    p.add_argument("--seconds", type=float, default=20.0, help="how much video to use (default 20)")
+    p.add_argument("--seconds", type=float, default=20.0, help="how much video to use, 2 to 120 (default 20)")
     p.add_argument("--countdown", type=int, default=3, help="camera: seconds before recording starts")
     p.set_defaults(func=run)
 
