@@ -60,6 +60,7 @@ def camera_frames(device: str, seconds: float, countdown: int, emotion: str, ope
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    from w2le_live.io.video import probe
     from w2le_live.personal.enroll import EnrollConfig, enroll_file, enroll_frames
     from w2le_live.personal.profiles import check_writable, save_bank
 
@@ -72,8 +73,6 @@ def run(args: argparse.Namespace) -> int:
         )
     check_writable(args.profile)  # a bad name, an unwritable data dir, a damaged profile.json
     is_file = Path(args.source).is_file() or not args.source.replace("/dev/video", "").isdigit()
-    from w2le_live.io.video import probe
-
     for clip in ([args.source] if is_file else []) + ([args.neutral] if args.neutral else []):
         probe(clip)  # a missing, empty or unreadable clip is refused before any take is processed
     if args.neutral and is_file and _same_file(args.source, args.neutral):
