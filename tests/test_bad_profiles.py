@@ -15,6 +15,8 @@ import json
 import os
 import shutil
 import stat
+import subprocess
+import sys
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -23,7 +25,7 @@ from typing import Callable, Optional
 
 import numpy as np
 import pytest
-from test_bad_inputs import DEMO, NATIVE_NOISE, _execute, is_one_sentence, last_line
+from test_bad_inputs import DEMO, NATIVE_NOISE, _env, _execute, is_one_sentence, last_line
 
 HAPPY = "mead/M030_front_happy_level3_001.mp4"
 NEUTRAL = "mead/M030_front_neutral_level1_001.mp4"
@@ -462,3 +464,18 @@ def test_bad_profile(case: PCase, results):
 
     changed = sorted(p for p in set(before) | set(after) if before.get(p) != after.get(p) and not allowed(p))
     assert changed == [], f"created, changed or removed: {changed}"
+
+
+def test_the_audit_hook_sees_a_read_of_the_victim(tmp_path):
+    """The table's proof can fail: a command that does read the victim (as a --model file) is logged."""
+    out = tmp_path / "case"
+    out.mkdir()
+    victim = out / "victim.pth"
+    victim.write_bytes(VICTIM)
+    (out / "victim.txt").symlink_to(victim)  # the hook watches victim.txt's real file
+    r = subprocess.run([sys.executable, "-c", HOOK, str(out), "translate", "--demo", "-o", str(out / "o.mp4"),
+                        "--model", str(victim), "--backend", "torch", "--no-progress"], capture_output=True,
+                       text=True, env=_env({}, tmp_path), timeout=150)  # fmt: skip
+    assert r.returncode == 2, r.stderr[-2000:]
+    log = (tmp_path / "case.audit").read_text()
+    assert "open " in log and "victim.pth" in log, log
