@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Callable
 
 from engines.header import EngineMismatchError, check_compatible, read_header
-from w2le_live.paths import cache_dir, file_sha256
+from w2le_live.paths import cache_dir, file_sha256, make_cache_folder
 
 log = logging.getLogger(__name__)
 
@@ -54,5 +54,5 @@ def get_or_build(
     progress(
         f"building a TensorRT {precision} engine for {gpu_name} (first run only, a few minutes); cached at {path}"
     )
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_cache_folder(path.parent)
     return build(path)

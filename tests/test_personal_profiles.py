@@ -28,6 +28,7 @@ from w2le_live.personal.profiles import (
     save_bank,
 )
 
+REPO = __import__("pathlib").Path(__file__).resolve().parents[1]
 HAPPY = "mead/M030_front_happy_level3_001.mp4"
 NEUTRAL = "mead/M030_front_neutral_level1_001.mp4"
 
@@ -161,7 +162,7 @@ def test_profile_versions_and_damage(bank, data_dir):
     meta_path.write_text(json.dumps(meta))
     npz = folder / "happy.npz"
     npz.write_bytes(npz.read_bytes()[:5000])
-    with pytest.raises(ProfileError, match="damaged") as e:
+    with pytest.raises(ProfileError, match="unusable") as e:
         Profile("bob").load("happy")
     _one_sentence(str(e.value))
     with pytest.raises(ProfileError, match="not a usable profile name"):
@@ -225,7 +226,10 @@ def test_enroll_cli_from_file(shared_data, data_dir):
     r = subprocess.run(cmd + ["--source", str(data_dir / "missing.mp4")], capture_output=True, text=True, env=env,
                        timeout=120)  # fmt: skip
     assert r.returncode == 2 and "Traceback" not in r.stderr
-    assert r.stderr.strip().splitlines()[-1] == f"error: {data_dir / 'missing.mp4'} does not exist; check the path."
+    assert (
+        r.stderr.strip().splitlines()[-1]
+        == f"error: {data_dir / 'missing.mp4'} does not exist; check the path."
+    )
 
 
 def test_routing_serves_each_emotion_with_its_translator(shared_data, bank):
@@ -292,3 +296,143 @@ def test_head_angles_and_pose_aware_retrieval(bank):
     assert int(np.argmin(base)) == 10
     r.live_angles = bank.angles[10] + np.array([0.4, 0.0], np.float32)  # the live head turned away
     assert np.all(r.cost(target) >= base) and r.cost(target)[10] > base[10] + 0.015
+
+
+# -- concurrent writes ----------------------------------------------------------------------------------
+SAVER = """
+import sys
+from pathlib import Path
+from w2le_live.personal.profiles import Profile, save_bank
+root, emotion, rounds = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+b = Profile("src", root).load("happy")
+b.emotion = emotion
+b.crops, b.crop_landmarks, b.norm, b.angles = b.crops[:4], b.crop_landmarks[:4], b.norm[:4], b.angles[:4]
+print("ready", flush=True)
+sys.stdin.readline()
+for r in range(rounds):
+    save_bank(f"p{r}", b, root)
+"""
+
+
+def test_concurrent_saves_into_one_profile_all_survive(bank, tmp_path):
+    """Two processes save sad and angry into 12 fresh profiles at the same moments: every profile ends with both
+    (without the lock, profile.json's read-modify-write loses one of them in most rounds) and no stray files."""
+    import os
+
+    root = tmp_path / "profiles"
+    save_bank("src", bank, root=root)
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    procs = [subprocess.Popen([sys.executable, "-c", SAVER, str(root), e, "12"], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True, env=env) for e in ("sad", "angry")]  # fmt: skip
+    for p in procs:
+        assert p.stdout.readline().strip() == "ready"
+    for p in procs:
+        p.stdin.write("go\n")
+        p.stdin.flush()
+    for p in procs:
+        assert p.wait(timeout=240) == 0
+    for r in range(12):
+        assert Profile(f"p{r}", root).emotions == ("angry", "sad"), r
+        assert sorted(x.name for x in (root / f"p{r}").iterdir()) == ["angry.npz", "profile.json", "sad.npz"]
+
+
+def test_concurrent_enroll_commands_both_survive(shared_data, data_dir):
+    """The real command line: sad and angry enrolled into one profile at once; both say enrolled, both stay."""
+    import os
+
+    env = {**os.environ, "W2LE_DATA_DIR": str(data_dir), "PYTHONPATH": str(REPO)}
+    procs = [subprocess.Popen([sys.executable, "-m", "w2le_live", "enroll", "--profile", "duo", "--emotion", e,
+                               "--source", str(shared_data / f"mead/M030_front_{e}_level3_001.mp4")],
+                              stderr=subprocess.PIPE, text=True, env=env) for e in ("sad", "angry")]  # fmt: skip
+    for p in procs:
+        _, err = p.communicate(timeout=240)
+        assert p.returncode == 0 and "enrolled" in err, err[-2000:]
+    assert Profile("duo").emotions == ("angry", "sad")
+    assert sorted(x.name for x in (data_dir / "profiles" / "duo").iterdir()) == ["angry.npz", "profile.json",
+                                                                                    "sad.npz"]  # fmt: skip
+    assert Profile("duo").load("sad").emotion == "sad"
+
+
+def test_delete_emotion_keeps_a_usable_profile_when_the_rewrite_fails(bank, data_dir, monkeypatch):
+    from w2le_live.personal import profiles
+
+    save_bank("gina", bank)
+    save_bank("gina", EmotionBankCopy(bank, "sad"))
+
+    def fail(path, data):
+        raise OSError(28, "No space left on device")
+
+    with monkeypatch.context() as m, pytest.raises(ProfileError, match="cannot be written") as e:
+        m.setattr(profiles, "_write_atomic", fail)
+        delete_profile("gina", "sad")
+    _one_sentence(str(e.value))
+    p = Profile("gina")
+    assert p.emotions == ("happy", "sad") and len(p.load("sad")) == len(bank)
+
+
+def EmotionBankCopy(bank, emotion):  # noqa: N802
+    import dataclasses
+
+    return dataclasses.replace(bank, emotion=emotion)
+
+
+def test_profile_names_are_matched_whole():
+    from w2le_live.personal.profiles import check_name
+
+    assert check_name("me.2-x_y") == "me.2-x_y"
+    for bad in ("me\n", "me\r", "m\x00e", "m\te", "", ".hidden", "../x", "a/b", "x" * 65, "é"):
+        with pytest.raises(ProfileError, match="not a usable profile name") as e:
+            check_name(bad)
+        _one_sentence(str(e.value))
+
+
+def test_an_inflating_bank_is_refused_before_it_is_decompressed(bank, tmp_path):
+    """A 0.3 MB npz whose jpeg member inflates to 300 MB: refused from its declared size, peak memory stays small
+    (np.load would allocate the 300 MB)."""
+    import tracemalloc
+
+    from test_bad_profiles import bomb
+
+    folder = save_bank("hal", bank, root=tmp_path)
+    bomb(folder)
+    assert (folder / "happy.npz").stat().st_size < 2e6
+    tracemalloc.start()
+    try:
+        with pytest.raises(ProfileError, match="larger than an enrolment writes") as e:
+            Profile("hal", tmp_path).load("happy")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    _one_sentence(str(e.value))
+    assert peak < 20e6, peak
+
+
+def test_random_damage_to_a_bank_is_refused_in_one_sentence(bank, tmp_path):
+    """300 real bank files with random bytes changed (in the headers, the data, the zip directory) or cut: each
+    either loads (an irrelevant byte) or is refused with ProfileError, never another exception."""
+    import io
+
+    from w2le_live.personal.profiles import decode_bank, encode_bank
+
+    deflated = encode_bank(bank)
+    with np.load(io.BytesIO(deflated)) as z:
+        buf = io.BytesIO()
+        np.savez(buf, **{k: z[k] for k in z.files})  # stored: the .npy headers are plain bytes
+    rng = np.random.default_rng(0)
+    refused = 0
+    path = tmp_path / "happy.npz"
+    for trial in range(300):
+        b = bytearray(buf.getvalue() if trial % 2 else deflated)
+        reach = (4000, len(b), 600)[trial % 3]
+        for _ in range(int(rng.integers(1, 6))):
+            i = int(rng.integers(0, reach))
+            b[i if reach != 600 else len(b) - 1 - i] = int(rng.integers(0, 256))
+        if trial % 5 == 0:
+            b = b[: int(rng.integers(0, len(b)))]
+        path.write_bytes(bytes(b))
+        try:
+            decode_bank(path, "happy", {}, "x")
+        except ProfileError as e:
+            _one_sentence(str(e))
+            refused += 1
+    assert refused >= 250

@@ -20,6 +20,25 @@ def cache_dir() -> Path:
     return Path(user_cache_dir("w2le-live"))
 
 
+def make_cache_folder(folder: Path) -> Path:
+    """Create a folder under :func:`cache_dir`; a one-sentence OutputPathError naming ``W2LE_CACHE_DIR`` when it
+    cannot be made or written."""
+    import tempfile
+
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        from w2le_live.errors import OutputPathError
+
+        raise OutputPathError(
+            f"the cache folder {folder} cannot be written ({exc.strerror or exc.__class__.__name__}); fix its "
+            "permissions or set W2LE_CACHE_DIR to a folder you can write."
+        ) from None
+    return folder
+
+
 def data_dir() -> Path:
     """Personal-emotion profiles and other user data (``$W2LE_DATA_DIR`` overrides the platform's user data dir)."""
     env = os.environ.get("W2LE_DATA_DIR")

@@ -8,7 +8,7 @@ from pathlib import Path
 from w2le_live.backends.base import Backend
 from w2le_live.config import BACKENDS
 from w2le_live.errors import BackendUnavailableError, CheckpointError
-from w2le_live.paths import cache_dir, file_sha256
+from w2le_live.paths import cache_dir, file_sha256, make_cache_folder
 
 log = logging.getLogger(__name__)
 TORCH_SUFFIXES = (".safetensors", ".pth", ".pt", ".tar")
@@ -22,7 +22,7 @@ def cached_onnx(checkpoint: str | Path, batch: int = 1) -> Path:
     out = cache_dir() / "onnx" / f"{file_sha256(checkpoint)[:16]}_b{batch}.onnx"
     if out.exists():
         return out
-    out.parent.mkdir(parents=True, exist_ok=True)
+    make_cache_folder(out.parent)
     model, meta = load_generator(checkpoint)
     log.info("exporting %s to ONNX (once; cached at %s)", checkpoint, out)
     return export_onnx(model, out, batch=batch, meta_json=meta.to_json())

@@ -23,7 +23,7 @@ def add_parser(sub, name: str, help_text: str) -> None:
     p.add_argument("--emotion", required=True, choices=EMOTIONS, help="the emotion you show")
     p.add_argument("--source", default="0", help="camera index/device (default 0) or a video file")
     p.add_argument("--neutral", default=None, help="a video of you talking with a neutral face (recommended)")
-    p.add_argument("--seconds", type=float, default=20.0, help="how much video to use (default 20)")
+    p.add_argument("--seconds", type=float, default=20.0, help="how much video to use, 2 to 120 (default 20)")
     p.add_argument("--countdown", type=int, default=3, help="camera: seconds before recording starts")
     p.set_defaults(func=run)
 
@@ -39,7 +39,9 @@ def camera_frames(device: str, seconds: float, countdown: int, emotion: str, ope
         for k in range(countdown, 0, -1):
             print(f"show your {emotion} face and read aloud, starting in {k}...", file=sys.stderr)
             time.sleep(1.0)
-        print("recording: " + " ".join(SENTENCES) + " (turn your head a little as you speak)", file=sys.stderr)
+        print(
+            "recording: " + " ".join(SENTENCES) + " (turn your head a little as you speak)", file=sys.stderr
+        )
         seq, t_end, got = 0, time.monotonic() + seconds, 0
         while time.monotonic() < t_end:
             c = cam.latest()
@@ -73,15 +75,29 @@ def _check_paths(args: argparse.Namespace) -> None:
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from w2le_live.personal.enroll import enroll_file, enroll_frames
-    from w2le_live.personal.profiles import check_name, save_bank
+    from w2le_live.io.video import probe
+    from w2le_live.personal.enroll import EnrollConfig, enroll_file, enroll_frames
+    from w2le_live.personal.profiles import check_writable, save_bank
 
-    check_name(args.profile)
-    _check_paths(args)
-    if not 1.0 <= args.seconds <= 120.0:
-        raise UserError(f"--seconds {args.seconds} is out of range; use 1 to 120.")
+    cfg = EnrollConfig()
+    # everything that can be refused is refused before a take is recorded or processed
+    if not cfg.min_seconds <= args.seconds <= cfg.max_seconds:
+        raise UserError(
+            f"--seconds {args.seconds:g} is out of range; use {cfg.min_seconds:g} to {cfg.max_seconds:g} "
+            f"(an enrolment needs at least {cfg.min_seconds:g} s with a face)."
+        )
+    check_writable(args.profile)  # a bad name, an unwritable data dir, a damaged profile.json
+    _check_paths(args)  # the output rule: only this profile's bank, never over a clip it reads
+    is_file = Path(args.source).is_file() or not args.source.replace("/dev/video", "").isdigit()
+    for clip in ([args.source] if is_file else []) + ([args.neutral] if args.neutral else []):
+        probe(clip)  # a missing, empty or unreadable clip is refused before any take is processed
+    if args.neutral and is_file and _same_file(args.source, args.neutral):
+        raise UserError(
+            f"--neutral {args.neutral} is the emotion recording itself, which gives a zero expression offset; "
+            "record yourself talking with a neutral face and pass that."
+        )
     t0 = time.perf_counter()
-    if Path(args.source).is_file() or not args.source.replace("/dev/video", "").isdigit():
+    if is_file:
         bank = enroll_file(args.emotion, args.source, neutral=args.neutral, seconds=args.seconds)
     else:
         from w2le_live.io.video import iter_frames
@@ -97,3 +113,14 @@ def run(args: argparse.Namespace) -> int:
           f"{time.perf_counter() - t0:.1f} s", file=sys.stderr)  # fmt: skip
     print(f"saved in {folder}", file=sys.stderr)
     return 0
+
+
+def _same_file(a: str, b: str) -> bool:
+    """True when the two paths name one file (the same path, a link to it, or a byte-identical copy)."""
+    import filecmp
+    import os
+
+    try:
+        return os.path.samefile(a, b) or filecmp.cmp(a, b, shallow=False)
+    except OSError:
+        return False

@@ -31,8 +31,10 @@ def run(args: argparse.Namespace) -> int:
             try:
                 p = Profile(n)
                 print(f"  {n}: {', '.join(p.emotions) or 'no emotions'} ({p.size_bytes() / 1e6:.1f} MB)")
-            except UserError as err:
+            except UserError as err:  # one broken profile never hides the others
                 print(f"  {n}: unusable: {err}")
+            except OSError as err:
+                print(f"  {n}: unreadable ({err.strerror or err.__class__.__name__}); check its permissions.")
         return 0
     if args.action == "show":
         p = Profile(args.name)

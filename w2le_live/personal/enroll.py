@@ -26,9 +26,15 @@ class EnrollConfig:
     center_y: float = 0.15  # normalised y (face widths below the rigid-point centre) at the crop centre
     max_bank: int = 300  # frames kept in the bank (the most diverse mouth shapes)
     min_seconds: float = 2.0  # of video with a face
+    max_seconds: float = 120.0  # of video used (enroll --seconds at most)
     min_face_px: float = 60.0  # face width (cheek to cheek) in pixels
     min_luma: float = 40.0  # mean brightness of the face, 0..255
     max_multi_face: float = 0.2  # fraction of frames with a second face before refusing
+    # Lab a*b* distance between two takes' (or two seconds') face colour beyond which it is another person.
+    # Measured on MEAD: one actor across 3 recordings <= 1.5; other actors 2.2-17 (W009, W023, M024 >= 4.0), so a
+    # look-alike skin tone (M026 vs M030: 1.6-2.9) passes: a guard against the wrong clip, not face recognition.
+    max_skin_shift: float = 3.0
+    min_offset_rms: float = 0.003  # face widths (RMS): below it no expression (MEAD's are >= 0.014)
     min_mouth_range: float = 0.03  # inner-lip opening range (5th..95th percentile), face widths
     fps: float = 25.0
 
@@ -45,6 +51,7 @@ class Tracked:
     multi_face: int
     luma: float
     face_px: float
+    too_small: bool = False  # no face found, but one at a larger scale (or the frames cannot hold one)
 
 
 def similarity_2d(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
@@ -94,6 +101,7 @@ def track(frames: Iterable[np.ndarray], cfg: EnrollConfig = EnrollConfig(), seco
     template = None
     n = multi = 0
     lumas, widths = [], []
+    missed: list[np.ndarray] = []  # a few frames without a face, to tell "too small" from "no face"
     s = cfg.crop_size
 
     def cut(frame: np.ndarray, lm: np.ndarray) -> None:
@@ -108,6 +116,8 @@ def track(frames: Iterable[np.ndarray], cfg: EnrollConfig = EnrollConfig(), seco
             face = tr.process(frame, n / cfg.fps)
             n += 1
             if face is None:
+                if len(missed) < 3 and n % 10 == 1:
+                    missed.append(frame)
                 continue
             multi += face.n_faces > 1
             lm = face.landmarks
@@ -135,20 +145,39 @@ def track(frames: Iterable[np.ndarray], cfg: EnrollConfig = EnrollConfig(), seco
             tr.close()
     if not lms:
         return Tracked(np.zeros((0, 478, 3), np.float32), np.zeros((0, s, s, 3), np.uint8),
-                       np.zeros((0, 478, 2), np.float32), n, multi, 0.0, 0.0)  # fmt: skip
+                       np.zeros((0, 478, 2), np.float32), n, multi, 0.0, 0.0, _found_larger(missed, cfg))  # fmt: skip
     return Tracked(np.stack(lms), np.stack(crops), np.stack(clm), n, multi,
                    float(np.median(lumas)), float(np.median(widths)))  # fmt: skip
+
+
+def _found_larger(frames: list[np.ndarray], cfg: EnrollConfig) -> bool:
+    """True when frames ((H, W, 3) uint8 BGR) in which the tracker found no face are too small to hold one of
+    ``cfg.min_face_px``, or MediaPipe's full-range detector (made for faces far from the camera) finds a small
+    face (under a quarter of the frame width) in them: the face was too small for the landmark tracker."""
+    import cv2
+    import mediapipe as mp
+
+    if not frames:
+        return False
+    if min(frames[0].shape[:2]) < 2 * cfg.min_face_px:
+        return True
+    with mp.solutions.face_detection.FaceDetection(model_selection=1, min_detection_confidence=0.5) as det:
+        for f in frames:
+            found = det.process(cv2.cvtColor(f, cv2.COLOR_BGR2RGB)).detections or []
+            if any(d.location_data.relative_bounding_box.width < 0.25 for d in found):
+                return True
+    return False
 
 
 def check(tr: Tracked, what: str, cfg: EnrollConfig = EnrollConfig()) -> None:
     """Raise :class:`EnrollmentError` (one sentence naming the fix) when ``tr`` cannot make a good bank."""
     f = len(tr.landmarks)
+    if f == 0 and tr.too_small:
+        raise EnrollmentError(f"the face in {what} is too small to be found; move closer to the camera.")
     if f == 0:
         raise EnrollmentError(f"no face was found in {what}; face the camera in good light and record again.")
     if tr.multi_face > cfg.max_multi_face * max(tr.frames, 1):
-        raise EnrollmentError(
-            f"{what} shows more than one face; record with only you in the picture."
-        )
+        raise EnrollmentError(f"{what} shows more than one face; record with only you in the picture.")
     if f < cfg.min_seconds * cfg.fps:
         raise EnrollmentError(
             f"{what} has only {f / cfg.fps:.1f} s with a face; record at least {cfg.min_seconds:.0f} s."
@@ -159,6 +188,56 @@ def check(tr: Tracked, what: str, cfg: EnrollConfig = EnrollConfig()) -> None:
         )
     if tr.luma < cfg.min_luma:
         raise EnrollmentError(f"the face in {what} is too dark; turn on a light facing you and record again.")
+
+
+def skin_colour(crops: np.ndarray) -> np.ndarray:
+    """(2,) float64 Lab a*, b* of the central face region (cheeks, nose) of the median crop: the person's skin
+    colour, which speech and expression leave alone. crops: (F, S, S, 3) uint8 BGR pose-normalised crops."""
+    import cv2
+
+    s = crops.shape[1]
+    mid = np.median(crops[:, int(0.3 * s) : int(0.7 * s), int(0.25 * s) : int(0.75 * s)], axis=0)
+    lab = cv2.cvtColor(mid.astype(np.uint8), cv2.COLOR_BGR2LAB).reshape(-1, 3).astype(np.float64)
+    return lab[:, 1:].mean(0)
+
+
+def check_one_person(tr: Tracked, what: str, cfg: EnrollConfig = EnrollConfig()) -> None:
+    """Refuse a take in which the face changes person (one after the other): each second's skin colour must
+    agree with the first second's."""
+    n = int(cfg.fps)
+    if len(tr.crops) < 2 * n:
+        return
+    first = skin_colour(tr.crops[:n])
+    for i in range(n, len(tr.crops) - n + 1, n):
+        if np.linalg.norm(skin_colour(tr.crops[i : i + n]) - first) > cfg.max_skin_shift:
+            raise EnrollmentError(
+                f"the face in {what} changes at {i / cfg.fps:.0f} s, as if another person took over; record "
+                "only yourself."
+            )
+
+
+def check_same_person(tr: Tracked, neutral: Tracked, what: str, cfg: EnrollConfig = EnrollConfig()) -> None:
+    """Refuse a neutral reference of another person than the emotion recording (skin colour of the two takes)."""
+    a, b = (skin_colour(t.crops[:: max(1, len(t.crops) // 100)]) for t in (tr, neutral))
+    if np.linalg.norm(a - b) > cfg.max_skin_shift:
+        raise EnrollmentError(
+            f"the neutral recording shows another face than {what}; pass a neutral recording of the same person."
+        )
+
+
+def check_offset(
+    emotion: str, tr: Tracked, neutral: Tracked, what: str, cfg: EnrollConfig = EnrollConfig()
+) -> None:
+    """Refuse a neutral reference that is the emotion recording itself (a zero expression offset)."""
+    if emotion == "neutral":
+        return
+    template = G.build_template(tr.landmarks, iterations=1)
+    off = G.expression_offset(G.normalise(tr.landmarks, template), G.normalise(neutral.landmarks, template))
+    if float(np.sqrt((off * off).sum(1).mean())) < cfg.min_offset_rms:
+        raise EnrollmentError(
+            f"the neutral recording shows the same expression as {what} (a zero offset, e.g. the same clip); pass "
+            "a recording of you talking with a neutral face."
+        )
 
 
 def _diverse(keys: np.ndarray, k: int) -> np.ndarray:
@@ -210,7 +289,13 @@ def enroll_frames(emotion: str, frames: Iterable[np.ndarray], what: str,
     """The whole enrolment processing for frame iterables ((H, W, 3) uint8 BGR at 25 fps)."""
     tr = track(frames, cfg, seconds)
     check(tr, what, cfg)
+    check_one_person(tr, what, cfg)
     neu = track(neutral_frames, cfg, seconds) if neutral_frames is not None else None
+    if neu is not None:
+        check(neu, "the neutral recording", cfg)
+        check_one_person(neu, "the neutral recording", cfg)
+        check_same_person(tr, neu, what, cfg)
+        check_offset(emotion, tr, neu, what, cfg)
     return build_bank(emotion, tr, what, neu, cfg)
 
 
