@@ -94,6 +94,10 @@ class PCase:
     shows: tuple[str, ...] = ()  # substrings of stdout
     env: dict = field(default_factory=dict)
     fsize_limit: Optional[int] = None
+    # the shared harness's (test_bad_inputs._execute) per-case hooks, unused here: this table checks its victim
+    # through the audit hook and the tree snapshot
+    prepare: Optional[Callable[[Path, dict], None]] = None
+    victims: tuple[str, ...] = ()
 
     def argv(self, f: dict, o: Path) -> list:
         return ["-c", HOOK, str(o), *self.cli(o)]
