@@ -82,7 +82,7 @@ class LiveSession:
 
             self.mic = MicSource(None if options.mic == "default" else options.mic, self.ring)
         sink = open_sink(options.sink, audio_ring=self.ring, inputs=(options.source,))
-        cfg = PipelineConfig(fps=options.fps, alignment=getattr(translator, "alignment", "wav2lip"))
+        cfg = PipelineConfig(fps=options.fps, alignment=translator.alignment)
         self.pipeline = Pipeline(
             source, sink, translator, config=cfg, audio_ring=self.ring,
             controls=Controls(target, options.intensity),
