@@ -285,3 +285,33 @@ def test_slow_translator_never_shows_the_untranslated_face(demo, overlap):
         stats.untranslated == 0 and stats.face_reused + stats.repeated >= 15 and stats.errors == 0
     )  # late ticks
     assert len(MemoryCam.received) >= 65  # the camera's rate is kept
+
+
+def test_switching_cameras_mid_stream_shows_every_frame_of_the_new_one(demo_frames):
+    """Camera A sent 30 frames; camera B numbers its frames from 1 again: each of B's frames still goes out,
+    translated (the output resets its own state when it sees the switch)."""
+    from w2le_live.io.sinks import Sink
+
+    class Keep(Sink):
+        def __init__(self):
+            self.got = []
+
+        def send(self, frame, t_capture):
+            self.got.append(frame)
+
+    clock, sink, events = ManualClock(), Keep(), []
+    a, b = SteppedClip(demo_frames[:30], clock), SteppedClip(demo_frames[30:50], clock)
+    pipe = Pipeline(a, sink, LandmarkTranslator(), controls=Controls("happy", 1.0), clock=clock)
+    pipe.add_listener(events.append)
+    try:
+        play(_started(pipe, clock), a)
+        pipe.set_source(b)
+        wait_until(lambda: pipe.source is b, what="the switch")
+        play(pipe, b)
+        stats = pipe.stats()
+    finally:
+        pipe.stop()
+    assert a.stopped and b.started and any(e.message.startswith("source -> ") for e in events)
+    assert len(sink.got) == 50 and stats.repeated == 0 and stats.passthrough == 0
+    translated_b = sum(not np.array_equal(o, f) for o, f in zip(sink.got[30:], demo_frames[30:50]))
+    assert translated_b >= 15  # B's frames, translated (the tracker was reset for the new camera)
