@@ -77,7 +77,11 @@ class LiveSession:
         self.ring = AudioRing(capacity_s=30.0)
         source = self._open_source(options.source)
         self.mic = None
-        if not self.source_is_file and options.mic != "none" and (translator.needs_audio or options.virtual_mic):
+        if (
+            not self.source_is_file
+            and options.mic != "none"
+            and (translator.needs_audio or options.virtual_mic)
+        ):
             from w2le_live.audio.sources import MicSource
 
             self.mic = MicSource(None if options.mic == "default" else options.mic, self.ring)
@@ -101,7 +105,9 @@ class LiveSession:
             return FileSource(src, audio_ring=self.ring, loop=o.loop, fps=o.fps, size=None)
         if src.isdigit() or src.startswith("/dev/video"):
             return self.open_camera(src)
-        raise UserError(f"--source {src} is neither a camera index, a /dev/video device nor an existing file.")
+        raise UserError(
+            f"--source {src} is neither a camera index, a /dev/video device nor an existing file."
+        )
 
     def open_camera(self, device: str):
         """A (not started) camera source at the session's size and rate. device: index or /dev/videoN."""
@@ -116,6 +122,21 @@ class LiveSession:
 
         return make_live_translator(replace(self.options, model=model), self.pipeline.controls.target)
 
+    def use_profile(self, name: str, target: Optional[str] = None) -> Translator:
+        """From now on build translators with profile ``name``; returns one for the current model (not swapped
+        in: the caller does that with ``pipeline.set_translator``). Heavy: call off the Qt thread."""
+        from dataclasses import replace
+
+        self.options = replace(self.options, profile=name)
+        return make_live_translator(self.options, target or self.pipeline.controls.target)
+
+    def record(self, seconds: float, stop=None):
+        """Every new camera frame ((H, W, 3) uint8 BGR) of the next ``seconds``, from the running source (the
+        stream keeps going). See :func:`w2le_live.live.frames.record_frames`."""
+        from w2le_live.live.frames import record_frames
+
+        return record_frames(self.pipeline.source, seconds, stop)
+
     # ---- lifecycle --------------------------------------------------------------------------------
     @property
     def running(self) -> bool:
@@ -125,8 +146,15 @@ class LiveSession:
         with self._lock:
             if self.mic is not None:
                 self.mic.start()
-            elif self.mic is None and self.pipeline.emotions and self._needs_audio() and not self.source_is_file:
-                log.warning("running without a microphone: the neural model gets silence and loses lip guidance.")
+            elif (
+                self.mic is None
+                and self.pipeline.emotions
+                and self._needs_audio()
+                and not self.source_is_file
+            ):
+                log.warning(
+                    "running without a microphone: the neural model gets silence and loses lip guidance."
+                )
             if self.options.virtual_mic and self.vmic is None:
                 from w2le_live.io.virtual_mic import VirtualMic
 
@@ -160,7 +188,7 @@ class LiveSession:
         self.pipeline.stop()
 
     def _needs_audio(self) -> bool:
-        return bool(getattr(self.pipeline.translator, "needs_audio", False))
+        return self.pipeline.translator.needs_audio
 
     def switch_mic(self, device: str) -> None:
         """Feed the ring from another microphone. Raises UserError (the old mic keeps running) when it fails."""

@@ -15,27 +15,12 @@ from typing import Callable, Optional
 
 from w2le_live.frame_step import STEP_STAGES, FrameStep
 from w2le_live.live import commands as C
+from w2le_live.live.frames import wait_for_newer
 from w2le_live.live.mailbox import Mailbox, Result
 from w2le_live.live.stats import WorkerCounters
 from w2le_live.translators.base import Controls, Translator
 
 log = logging.getLogger(__name__)
-POLL_S = 0.002  # how often a loop looks for a newer camera frame
-
-
-def wait_for_newer(latest: Callable[[], object], seq: int, stop: threading.Event, timeout: float):
-    """The newest capture newer than ``seq`` from ``latest()`` (a FrameSource.latest), waiting at most
-    ``timeout`` seconds (polled); None when none came or ``stop`` was set."""
-    waited = 0.0
-    while not stop.is_set():
-        cap = latest()
-        if cap is not None and cap.seq != seq:
-            return cap
-        if waited >= timeout:
-            return None
-        stop.wait(POLL_S)
-        waited += POLL_S
-    return None
 
 
 class Worker:
