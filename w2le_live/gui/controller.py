@@ -21,7 +21,6 @@ class Controller:
     """Holds the session and the actions; every pipeline call goes through its public control API."""
 
     def __init__(self, session, app, view):
-        from PyQt5 import QtCore
         from PyQt5.QtWidgets import QAction, QActionGroup
 
         self.session, self.app, self.view = session, app, view
@@ -32,13 +31,9 @@ class Controller:
         self.teacher = None  # the running "Teach my <emotion>" enrolment, if any
         self.notifications: list[str] = []
 
-        class _Bridge(QtCore.QObject):
-            event = QtCore.pyqtSignal(object)
-
-        self._bridge = _Bridge()
-        self._bridge.event.connect(self._on_event)
+        self._bridge = queued_signal(self._on_event)
         self.post = self._bridge.event.emit  # thread-safe: the event is handled on the Qt thread
-        self.pipeline.add_listener(self._from_pipeline)
+        self.pipeline.add_listener(lambda e: self.post(E.from_pipeline(e.kind, e.message)))
 
         def action(text: str, slot, checkable: bool = False) -> QAction:
             a = QAction(text, app, checkable=checkable)
@@ -144,21 +139,11 @@ class Controller:
 
     def load_model(self, path: Optional[str]) -> None:
         """Load a translator in a background thread; swap it in when ready, so the video never stalls."""
-
-        def work():
-            try:
-                self.post(E.TranslatorReady(self.session.load_translator(path), path))
-            except Exception as exc:  # noqa: BLE001 - shown as a notification with its one sentence
-                self.post(E.Problem(f"the model could not be loaded: {exc}"))
-
-        threading.Thread(target=work, daemon=True, name="w2le-model-loader").start()
+        threading.Thread(target=load_translator, args=(self.session, path, self.post), daemon=True,
+                         name="w2le-model-loader").start()  # fmt: skip
 
     def _pick_model(self) -> None:
-        from PyQt5.QtWidgets import QFileDialog
-
-        path, _ = QFileDialog.getOpenFileName(
-            None, "Open a generator checkpoint", "", "Checkpoints (*.safetensors *.pth *.pt *.onnx *.engine)"
-        )
+        path = pick_checkpoint()
         if path:
             self.load_model(path)
 
@@ -206,11 +191,6 @@ class Controller:
         if s.model and self.session.options.model is None:  # the model chosen last time, unless one is given
             self.load_model(s.model)
 
-    def _from_pipeline(self, event) -> None:  # on a pipeline thread
-        ev = E.from_pipeline(event.kind, event.message)
-        if ev is not None:
-            self.post(ev)
-
     def _on_event(self, ev) -> None:
         if isinstance(ev, E.TranslatorReady):
             self._swap(ev)
@@ -229,17 +209,56 @@ class Controller:
         self.view.show(title, message)
 
     def status_text(self) -> str:
-        st = self.pipeline.stats()
-        mode = "bypass" if st.bypass else f"{st.target} {int(st.intensity * 100)} %"
-        return f"W2LE Live — {mode}\n{st.serving}\n{st.fps_out:.1f} fps, {st.latency_ms_p50:.0f} ms latency"
+        return status_text(self.pipeline.stats())
 
     def icon_state(self) -> str:
-        st = self.pipeline.stats()
-        if self.state == "error":
-            return "error"
-        if not st.running:
-            return "stopped"
-        return "bypass" if st.bypass else "running"
+        return icon_state(self.state, self.pipeline.stats())
 
     def _refresh_icon(self) -> None:
         self.view.refresh_icon()
+
+
+def queued_signal(handler):
+    """A QObject whose ``event.emit(obj)`` (any thread) calls ``handler(obj)`` on the Qt thread."""
+    from PyQt5 import QtCore
+
+    class _Bridge(QtCore.QObject):
+        event = QtCore.pyqtSignal(object)
+
+    bridge = _Bridge()
+    bridge.event.connect(handler)
+    return bridge
+
+
+def status_text(st) -> str:
+    """The tooltip for a PipelineStats: mode, who serves, rate and latency."""
+    mode = "bypass" if st.bypass else f"{st.target} {int(st.intensity * 100)} %"
+    return f"W2LE Live — {mode}\n{st.serving}\n{st.fps_out:.1f} fps, {st.latency_ms_p50:.0f} ms latency"
+
+
+def icon_state(state: str, st) -> str:
+    """error | stopped | bypass | running, for the controller's ``state`` and a PipelineStats."""
+    if state == "error":
+        return "error"
+    if not st.running:
+        return "stopped"
+    return "bypass" if st.bypass else "running"
+
+
+def load_translator(session, path: Optional[str], post) -> None:
+    """Build the translator for ``path`` (None: the default kind) and ``post`` it as TranslatorReady, or post
+    the one-sentence Problem. Runs on a background thread."""
+    try:
+        post(E.TranslatorReady(session.load_translator(path), path))
+    except Exception as exc:  # noqa: BLE001 - shown as a notification with its one sentence
+        post(E.Problem(f"the model could not be loaded: {exc}"))
+
+
+def pick_checkpoint() -> str:
+    """A file dialog for a generator checkpoint; "" when cancelled."""
+    from PyQt5.QtWidgets import QFileDialog
+
+    path, _ = QFileDialog.getOpenFileName(
+        None, "Open a generator checkpoint", "", "Checkpoints (*.safetensors *.pth *.pt *.onnx *.engine)"
+    )
+    return path

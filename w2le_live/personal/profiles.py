@@ -7,10 +7,8 @@ Layout: ``<data dir>/profiles/<name>/profile.json`` and ``<emotion>.npz`` (JPEG 
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
-import tempfile
 import time
 import zipfile
 from pathlib import Path
@@ -46,14 +44,9 @@ def check_name(name: str) -> str:
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    from w2le_live.files import write_bytes_atomic
+
+    write_bytes_atomic(path, data)
 
 
 def encode_bank(bank: EmotionBank, quality: int = 92) -> bytes:
