@@ -169,9 +169,9 @@ def test_emotion_objective_alone_raises_destination_probability(prep, tmp_path):
     before = p_sad(Wav2LipGenerator(GeneratorDims(width=0.25)))
     after = {}
     train(cfg, on_end=lambda g: after.setdefault("p", p_sad(g)))
-    print("p(sad)", before, after["p"])
-    # a relative rise with headroom: 15 steps gave 0.014 -> 0.16 on one x86 CPU and 0.014 -> 0.055 on another
-    # (AVX-512); 40 steps and "at least doubled, by at least 0.02" hold on both
+    # 15 steps gave 0.014 -> 0.055 on an AMD EPYC (AVX-512) and far more elsewhere: the trajectory depends on the
+    # CPU's arithmetic. 40 steps (0.014 -> 0.997 on this Intel machine) and a criterion with headroom (at least
+    # doubled, by at least 0.02) hold on any x86 CPU.
     assert after["p"] > max(2 * before, before + 0.02), (before, after["p"])
 
 

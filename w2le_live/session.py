@@ -42,8 +42,8 @@ class LiveOptions:
         return cls(**{f.name: getattr(ns, f.name) for f in fields(cls) if hasattr(ns, f.name)})
 
 
-def make_live_translator(options: LiveOptions, target: Optional[str] = None) -> Translator:
-    """The translator the options ask for (landmark, neural checkpoint, or the personal profile)."""
+def _translator(options: LiveOptions, target: Optional[str] = None) -> Translator:
+    """The translator the options ask for, from the one builder (landmark, neural checkpoint, personal profile)."""
     from w2le_live.translators import make_translator
 
     return make_translator(
@@ -72,7 +72,7 @@ class LiveSession:
         self.options = options
         from w2le_live.translators import resolve_target
 
-        translator = make_live_translator(options)
+        translator = _translator(options)
         target = resolve_target(translator, options.target)
         self.ring = AudioRing(capacity_s=30.0)
         source = self._open_source(options.source)
@@ -120,7 +120,7 @@ class LiveSession:
         """Build a translator for a checkpoint (None: the options' default kind). Heavy: call off the Qt thread."""
         from dataclasses import replace
 
-        return make_live_translator(replace(self.options, model=model), self.pipeline.controls.target)
+        return _translator(replace(self.options, model=model), self.pipeline.controls.target)
 
     def use_profile(self, name: str, target: Optional[str] = None) -> Translator:
         """From now on build translators with profile ``name``; returns one for the current model (not swapped
@@ -128,7 +128,7 @@ class LiveSession:
         from dataclasses import replace
 
         self.options = replace(self.options, profile=name)
-        return make_live_translator(self.options, target or self.pipeline.controls.target)
+        return _translator(self.options, target or self.pipeline.controls.target)
 
     def record(self, seconds: float, stop=None):
         """Every new camera frame ((H, W, 3) uint8 BGR) of the next ``seconds``, from the running source (the
