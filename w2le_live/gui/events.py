@@ -9,24 +9,20 @@ from w2le_live.translators.base import Translator
 
 
 @dataclass(frozen=True)
-class Problem:
+class _Said:
+    message: str  # one sentence
+
+
+class Problem(_Said):
     """Something failed; shown as a warning notification and a red icon."""
 
-    message: str
 
-
-@dataclass(frozen=True)
-class ActionFailed:
+class ActionFailed(_Said):
     """A menu action raised (caught by the slot guard); shown as a notification, the state is unchanged."""
 
-    message: str
 
-
-@dataclass(frozen=True)
-class Recovered:
+class Recovered(_Said):
     """The pipeline reported that a problem went away (e.g. the camera is back)."""
-
-    message: str
 
 
 @dataclass(frozen=True)

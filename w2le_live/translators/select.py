@@ -1,4 +1,5 @@
-"""Which translator serves a job: ``auto`` (personal when the profile holds the emotion), or an explicit kind."""
+"""Which translator serves a job, built in ONE place (:func:`make_translator`): ``auto`` (personal when the profile
+holds the emotion, routed), or an explicit kind."""
 
 from __future__ import annotations
 
@@ -8,6 +9,61 @@ import numpy as np
 
 from w2le_live.face.types import FaceObservation
 from w2le_live.translators.base import Controls, Translator
+
+DEFAULT_TARGET = "happy"
+TRANSLATOR_KINDS = ("auto", "personal", "landmark", "neural")
+
+
+def make_translator(
+    model: Optional[str] = None,
+    *,
+    kind: str = "auto",
+    profile: Optional[str] = None,
+    target: Optional[str] = None,
+    backend: str = "auto",
+    mask: Optional[str] = None,
+    blend=None,
+) -> Translator:
+    """The translator for a job (``translate``, ``run``, the tray, the live session, evaluation).
+
+    ``kind`` auto: the personal profile when ``profile`` holds ``target`` (routed, so other emotions chosen live
+    go to the fallback), else the neural generator when a ``model`` checkpoint is given, else the landmark warp
+    (no weights). ``personal``/``landmark``/``neural`` force one. ``blend`` (a BlendConfig) reaches the neural and
+    landmark translators on every path. A choice that cannot work is a one-sentence
+    :class:`~w2le_live.errors.UserError` (unknown kind, neural without a model, personal without a profile,
+    a missing or damaged profile, an emotion not enrolled).
+    """
+    from w2le_live.errors import UserError
+
+    if kind not in TRANSLATOR_KINDS:
+        raise UserError(f"--translator {kind} is unknown; choose one of: {', '.join(TRANSLATOR_KINDS)}.")
+    if kind == "neural" and not model:
+        raise UserError("--translator neural needs a generator checkpoint; pass --model CKPT.")
+    if kind == "personal" and not profile:
+        raise UserError(
+            "--translator personal needs a profile; pass --profile NAME (create one with w2le-live enroll)."
+        )
+
+    def generic() -> Translator:
+        return _weights_or_landmark(None if kind == "landmark" else model, backend, mask, blend)
+
+    if profile and kind in ("auto", "personal"):
+        return personal_translator(
+            profile, target or DEFAULT_TARGET, strict=kind == "personal", fallback=generic
+        )
+    return generic()
+
+
+def _weights_or_landmark(model: Optional[str], backend: str, mask: Optional[str], blend) -> Translator:
+    """The neural generator for a checkpoint, else the landmark warp (no weights)."""
+    kw = {} if blend is None else {"blend": blend}
+    if model is None:
+        from w2le_live.translators.landmark import LandmarkTranslator
+
+        return LandmarkTranslator(**kw)
+    from w2le_live.translators.neural import NeuralTranslator
+
+    return NeuralTranslator(model, backend=backend, mask=mask, **kw)
 
 
 class RoutingTranslator(Translator):
@@ -93,7 +149,5 @@ def personal_translator(
 
 def choose_translator(kind: str = "auto", *, target: str, profile: Optional[str] = None,
                       model: Optional[str] = None, backend: str = "auto", mask=None) -> Translator:  # fmt: skip
-    """:func:`w2le_live.translators.make_translator` with the kind first (kept for callers of this name)."""
-    from w2le_live.translators import make_translator
-
+    """:func:`make_translator` with the kind first (kept for callers of this name)."""
     return make_translator(model, kind=kind, profile=profile, target=target, backend=backend, mask=mask)
