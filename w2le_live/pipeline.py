@@ -117,6 +117,10 @@ class Pipeline:
     def calibrate_neutral(self) -> None:
         self._worker.commands.put(C.Calibrate())
 
+    def pending_commands(self) -> int:
+        """Control commands queued and not yet applied by the worker (benchmarks check none pile up)."""
+        return len(self._worker.commands)
+
     def add_listener(self, fn: Callable[[PipelineEvent], None]) -> None:
         self._events.add_listener(fn)
 

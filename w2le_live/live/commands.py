@@ -55,6 +55,9 @@ class CommandQueue:
     def put(self, cmd: Command) -> None:
         self._q.put(cmd)
 
+    def __len__(self) -> int:
+        return self._q.qsize()
+
     def drain(self) -> list[Command]:
         out = []
         while True:
