@@ -41,8 +41,8 @@ class SteppedClip(FrameSource):
     def stop(self) -> None:
         self.stopped = True
 
-    def push(self) -> None:
-        self.clock.advance(PERIOD)
+    def push(self, advance: float = PERIOD) -> None:
+        self.clock.advance(advance)
         t = self.clock.now()
         if self.t0 is None:
             self.t0 = t

@@ -6,7 +6,7 @@ says (``tests/live_fakes.py``), so a loaded machine makes the tests slower, neve
 
 from __future__ import annotations
 
-import time
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -258,33 +258,60 @@ def test_sink_specs_and_bad_ones():
 
 
 class SlowTranslator(LandmarkTranslator):
-    """The real landmark warp made as slow as a width-1.0 generator on a busy CPU (55 ms per frame)."""
+    """The real landmark warp taking 55 ms of the loop's clock per frame, as a width-1.0 generator on a busy CPU."""
 
-    def translate(self, frame, face, mel, controls):
-        time.sleep(0.055)
-        return super().translate(frame, face, mel, controls)
+    def __init__(self, clock: ManualClock):
+        super().__init__()
+        self.clock, self._never = clock, threading.Event()
+
+    def _render(self, frame, face, mel, controls):
+        self.clock.wait(self._never, 0.055)
+        return super()._render(frame, face, mel, controls)
 
 
 @pytest.mark.parametrize("overlap", [False, True])
-def test_slow_translator_never_shows_the_untranslated_face(demo, overlap):
+def test_slow_translator_never_shows_the_untranslated_face(demo_frames, overlap):
     """A worker slower than the frame period: late ticks carry the newest camera frame with the last translated
-    face composited in, never the raw camera frame (the bypass-free stream shows no emotion blinking)."""
+    face composited in, never the raw camera frame (the bypass-free stream shows no emotion blinking).
+
+    Time moves 10 ms at a time, each step once the output and the worker have caught up with it (the worker is
+    either inside its 55 ms translation or done with the newest frame)."""
     import hashlib
 
-    from w2le_live.io.video import iter_frames
     from w2le_live.pipeline import PipelineConfig
 
-    raw = {hashlib.sha1(f.tobytes()).hexdigest() for _, _, f in iter_frames(demo)}
-    pipe = Pipeline(FileSource(demo), VirtualCamSink(backend="w2le-test-memory"), SlowTranslator(),
-                    config=PipelineConfig(overlap_tracking=overlap), controls=Controls("happy", 1.0))  # fmt: skip
-    stats = pipe.run_for(10)
+    raw = {hashlib.sha1(f.tobytes()).hexdigest() for f in demo_frames}
+    clock, done = ManualClock(), []
+    src = SteppedClip(demo_frames, clock)
+    pipe = Pipeline(src, VirtualCamSink(backend="w2le-test-memory"), SlowTranslator(clock),
+                    config=PipelineConfig(overlap_tracking=overlap), controls=Controls("happy", 1.0), clock=clock,
+                    on_frame=lambda a, b, f: done.append(a))  # fmt: skip
+
+    def caught_up() -> bool:
+        idle = bool(done) and done[-1] is src.frames[src.n - 1]
+        return clock.settled() >= 2 or (idle and clock.settled() >= 1)
+
+    _started(pipe, clock)
+    try:
+        for _ in demo_frames:
+            for k in range(4):
+                if k == 0:
+                    src.push(0.01)
+                else:
+                    clock.advance(0.01)
+                wait_until(caught_up, what="the loop to catch up with the clock")
+        stats = pipe.stats()
+    finally:
+        pipe.stop()
     got = [hashlib.sha1(f.tobytes()).hexdigest() in raw for f in MemoryCam.received]
     first = got.index(False)  # the first translated frame
     assert sum(got[first:]) == 0, (first, got)  # before the first translated frame: MediaPipe warming up
+    assert stats.untranslated == 0 and stats.errors == 0 and stats.dropped > 10  # the worker was slower
+    assert stats.face_reused >= 15, stats  # late ticks
+    print(len(MemoryCam.received), stats.face_reused, stats.repeated, stats.dropped)
     assert (
-        stats.untranslated == 0 and stats.face_reused + stats.repeated >= 15 and stats.errors == 0
-    )  # late ticks
-    assert len(MemoryCam.received) >= 65  # the camera's rate is kept
+        len(MemoryCam.received) >= 60
+    )  # the camera's rate is kept (fill-ins every 1.25 periods at the least)
 
 
 def test_switching_cameras_mid_stream_shows_every_frame_of_the_new_one(demo_frames):

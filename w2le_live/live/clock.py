@@ -50,13 +50,15 @@ class ManualClock(Clock):
                 self._seen.pop(me, None)
             return event.is_set()
 
+    def settled(self) -> int:
+        """How many threads are waiting on this clock having seen the latest advance."""
+        with self._cond:
+            return sum(g == self._gen for g in self._seen.values())
+
     def settle(self, waiters: int = 1, timeout: float = 30.0) -> None:
         """Return once ``waiters`` threads are waiting on this clock having seen the latest advance."""
         end = time.monotonic() + timeout
-        while True:
-            with self._cond:
-                if sum(g == self._gen for g in self._seen.values()) >= waiters:
-                    return
+        while self.settled() < waiters:
             if time.monotonic() > end:
                 raise TimeoutError(f"{waiters} thread(s) did not settle on the manual clock")
             time.sleep(0.002)  # outside the lock: the waiting threads need it to look at the time
