@@ -112,7 +112,7 @@ def main() -> None:
                 time.sleep(5.0)
                 st = pipe.stats()
                 samples.append({"t": round(time.monotonic() - t0, 1), "rss_mb": round(rss_mb(), 1), "fps_out": round(st.fps_out, 2),
-                                "p95_ms": round(st.latency_ms_p95, 1), "cmd_queue": pipe._cmd.qsize()})  # fmt: skip
+                                "p95_ms": round(st.latency_ms_p95, 1), "cmd_queue": pipe.pending_commands()})  # fmt: skip
                 print(samples[-1], flush=True)
         finally:
             pipe.stop()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Optional
 
@@ -24,13 +22,14 @@ def export_onnx(
     import onnx
     import torch
 
+    from w2le_live.files import atomic_path
+
     path = Path(path)
     model = model.eval().cpu()
     mel = torch.zeros(batch, 1, 80, 16)
     faces = torch.zeros(batch, 6, 96, 96)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".onnx", dir=path.parent or Path("."))
-    os.close(fd)
-    try:
+    with atomic_path(path, ".onnx") as tmp_path:
+        tmp = str(tmp_path)
         axes = {"mel": {0: "B"}, "faces": {0: "B"}, "out": {0: "B"}} if dynamic_batch else None
         with torch.no_grad():
             torch.onnx.export(
@@ -50,7 +49,4 @@ def export_onnx(
             entry.key, entry.value = "w2le_meta", meta_json
         onnx.checker.check_model(m)
         onnx.save(m, tmp)
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
     return path

@@ -95,25 +95,25 @@ def test_tray_menu_drives_the_pipeline(qapp, trayer, demo):
     try:
         assert isinstance(view, TrayView) and view.tray.isVisible()
         _spin(qapp, 1.5)
-        assert view.pipeline.stats().frames_out > 10
-        view.emotion_actions["sad"].trigger()
-        view.intensity_actions[0.5].trigger()
+        assert view.controller.pipeline.stats().frames_out > 10
+        view.controller.emotion_actions["sad"].trigger()
+        view.controller.intensity_actions[0.5].trigger()
         _spin(qapp, 0.3)
-        c = view.pipeline.controls
+        c = view.controller.pipeline.controls
         assert (c.target, c.intensity) == ("sad", 0.5)
-        assert [e for e, a in view.emotion_actions.items() if a.isChecked()] == ["sad"]
-        view.bypass_action.trigger()
+        assert [e for e, a in view.controller.emotion_actions.items() if a.isChecked()] == ["sad"]
+        view.controller.bypass_action.trigger()
         _spin(qapp, 0.3)
-        assert view.pipeline.controls.bypass and view.icon_state() == "bypass"
-        view.bypass_action.trigger()
-        if view.preview_action.isChecked():  # a persisted setting may have it on already
-            view.preview_action.trigger()
-        view.preview_action.trigger()  # the menu action turns it on
+        assert view.controller.pipeline.controls.bypass and view.controller.icon_state() == "bypass"
+        view.controller.bypass_action.trigger()
+        if view.controller.preview_action.isChecked():  # a persisted setting may have it on already
+            view.controller.preview_action.trigger()
+        view.controller.preview_action.trigger()  # the menu action turns it on
         _spin(qapp, 1.0)
-        assert view.preview_action.isChecked()
-        assert view.preview.isVisible() and getattr(view.preview, "frames_shown", 0) > 5
-        view.preview.grab().save(str(SHOTS / "preview.png"))
-        assert "fps" in view.status_text()
+        assert view.controller.preview_action.isChecked()
+        assert view.controller.preview.isVisible() and getattr(view.controller.preview, "frames_shown", 0) > 5
+        view.controller.preview.grab().save(str(SHOTS / "preview.png"))
+        assert "fps" in view.controller.status_text()
         # the menu, popped up and photographed
         view.menu.popup(view.menu.pos())
         _spin(qapp, 0.3)
@@ -122,15 +122,20 @@ def test_tray_menu_drives_the_pipeline(qapp, trayer, demo):
         # choosing a microphone that is not there is a notification, not a crash
         titles = [a.text() for a in view.menu.actions()]
         assert "Microphone" in titles and "Camera" in titles and "Model" in titles
-        view.switch_mic("no such microphone")
-        assert "microphone" in view.notifications[-1].lower()
+        view.controller.switch_mic("no such microphone")
+        assert "microphone" in view.controller.notifications[-1].lower()
         # an error from the pipeline shows as a notification and a red icon
-        view.pipeline._emit("error", "camera 0 stopped delivering frames; retrying until it returns.")
+        view.controller.pipeline._emit(
+            "error", "camera 0 stopped delivering frames; retrying until it returns."
+        )
         _spin(qapp, 0.2)
-        assert view.icon_state() == "error" and "stopped delivering" in view.notifications[-1]
+        assert (
+            view.controller.icon_state() == "error"
+            and "stopped delivering" in view.controller.notifications[-1]
+        )
     finally:
-        view.pipeline.stop()
-        view.tray.hide()
+        view.controller.pipeline.stop()
+        view.close()
 
 
 def test_preview_shows_translated_frames(qapp, trayer, demo):
@@ -138,16 +143,16 @@ def test_preview_shows_translated_frames(qapp, trayer, demo):
 
     _, view = launch(_args(demo), app=qapp)
     try:
-        view.set_bypass(False)
-        view.set_target("happy")
-        view.set_intensity(1.0)
+        view.controller.set_bypass(False)
+        view.controller.set_target("happy")
+        view.controller.set_intensity(1.0)
         _spin(qapp, 2.0)
-        out = view.pipeline.latest_frame()
-        cap = view.pipeline.source.latest()
+        out = view.controller.pipeline.latest_frame()
+        cap = view.controller.pipeline.source.latest()
         assert out is not None and cap is not None and out.shape == cap.frame.shape
     finally:
-        view.pipeline.stop()
-        view.tray.hide()
+        view.controller.pipeline.stop()
+        view.close()
 
 
 def test_settings_persist_between_runs(qapp, trayer, demo):
@@ -155,18 +160,21 @@ def test_settings_persist_between_runs(qapp, trayer, demo):
     from w2le_live.gui.settings import load_settings
 
     _, view = launch(_args(demo), app=qapp)
-    view.set_target("surprised")
-    view.set_intensity(0.75)
-    view.pipeline.stop()
-    view.tray.hide()
+    view.controller.set_target("surprised")
+    view.controller.set_intensity(0.75)
+    view.controller.pipeline.stop()
+    view.close()
     assert load_settings().target == "surprised"
     _, again = launch(_args(demo), app=qapp)
     try:
         _spin(qapp, 0.3)
-        assert again.pipeline.controls.target == "surprised" and again.pipeline.controls.intensity == 0.75
+        assert (
+            again.controller.pipeline.controls.target == "surprised"
+            and again.controller.pipeline.controls.intensity == 0.75
+        )
     finally:
-        again.pipeline.stop()
-        again.tray.hide()
+        again.controller.pipeline.stop()
+        again.close()
 
 
 def test_control_window_fallback_without_tray(qapp, demo):
@@ -177,17 +185,20 @@ def test_control_window_fallback_without_tray(qapp, demo):
     try:
         assert isinstance(view, ControlWindow) and view.window.isVisible()
         view.slider.setValue(40)
-        view.emotion_actions["angry"].trigger()
+        view.controller.emotion_actions["angry"].trigger()
         _spin(qapp, 0.5)
-        assert view.pipeline.controls.target == "angry" and abs(view.pipeline.controls.intensity - 0.4) < 1e-6
+        assert (
+            view.controller.pipeline.controls.target == "angry"
+            and abs(view.controller.pipeline.controls.intensity - 0.4) < 1e-6
+        )
         img = view.window.grab()
         img.save(str(SHOTS / "control_window.png"))
         arr = img.toImage()
         assert arr.width() > 100 and arr.height() > 100
     finally:
-        view.pipeline.stop()
-        view.window.close()
-    assert np.isfinite(view.pipeline.stats().fps_out)
+        view.controller.pipeline.stop()
+        view.close()
+    assert np.isfinite(view.controller.pipeline.stats().fps_out)
 
 
 def test_teach_my_emotion_records_enrols_and_wears_it(qapp, trayer, shared_data, tmp_path, monkeypatch):
@@ -201,21 +212,78 @@ def test_teach_my_emotion_records_enrols_and_wears_it(qapp, trayer, shared_data,
     _, view = launch(_args(clip), app=qapp)  # no profile yet: the tray's default one ("me") is created
     try:
         _spin(qapp, 0.5)
-        view.teach("happy", seconds=3.5, countdown=1)
+        view.controller.teach("happy", seconds=3.5, countdown=1)
         _spin(qapp, 0.5)
-        assert "starting in" in (view.teacher.prompt() or "")
+        assert "starting in" in (view.controller.teacher.prompt() or "")
         _spin(qapp, 1.5)
-        assert "read aloud" in (view.teacher.prompt() or "")
-        view.preview.refresh()
-        view.preview.grab().save(str(SHOTS / "teach_prompt.png"))
+        assert "read aloud" in (view.controller.teacher.prompt() or "")
+        view.controller.preview.refresh()
+        view.controller.preview.grab().save(str(SHOTS / "teach_prompt.png"))
         end = time.monotonic() + 60
-        while view.teacher.busy and time.monotonic() < end:
+        while view.controller.teacher.busy and time.monotonic() < end:
             _spin(qapp, 0.2)
         _spin(qapp, 0.5)
-        assert any("learned your happy face" in n for n in view.notifications), view.notifications
-        assert Profile("me").has("happy") and len(view.teacher.frames) >= 60
-        st = view.pipeline.stats()
+        assert any("learned your happy face" in n for n in view.controller.notifications), (
+            view.controller.notifications
+        )
+        assert Profile("me").has("happy") and len(view.controller.teacher.frames) >= 60
+        st = view.controller.pipeline.stats()
         assert st.running and st.target == "happy" and st.serving.startswith("personal")
         assert not st.bypass  # bypass (on while recording) is back off
     finally:
-        view.quit()
+        view.controller.quit()
+
+
+def test_settings_round_trip_the_model_too(qapp, tmp_path):
+    from w2le_live.gui.settings import GuiSettings, load_settings, save_settings
+
+    before = load_settings()
+    want = GuiSettings(target="sad", intensity=0.75, bypass=True, model=str(tmp_path / "g.safetensors"),
+                       show_preview=True)  # fmt: skip
+    try:
+        save_settings(want)
+        assert load_settings() == want
+        save_settings(GuiSettings())
+        assert load_settings() == GuiSettings()
+    finally:
+        save_settings(before)
+
+
+def test_a_one_emotion_model_rebuilds_the_menu_and_a_failing_action_is_a_notification(
+    qapp, trayer, demo, tmp_path
+):
+    """#19 item 15: "Open model checkpoint..." with a one-emotion (sad) model rebuilds the emotion menu to that
+    emotion; an action from the old menu that raises inside its Qt slot becomes a notification instead of
+    PyQt's qFatal abort, and the stream keeps running."""
+    from w2le_live.gui.app import launch
+    from w2le_live.models.checkpoint import ModelMeta, save_generator
+    from w2le_live.models.generator import GeneratorDims, Wav2LipGenerator
+
+    dims = GeneratorDims(width=0.25)
+    ckpt = save_generator(tmp_path / "sad.safetensors", Wav2LipGenerator(dims),
+                          ModelMeta(dims=dims, source_emotion="neutral", target_emotion="sad"))  # fmt: skip
+    _, view = launch(_args(demo, backend="torch"), app=qapp)
+    c = view.controller
+    try:
+        stale_happy = c.emotion_actions["happy"]
+        c.load_model(str(ckpt))
+        end = time.monotonic() + 120
+        while c.pipeline.translator.name != "neural" and time.monotonic() < end:
+            _spin(qapp, 0.1)
+        assert list(c.emotion_actions) == ["sad"] and c.pipeline.controls.target == "sad"
+        shown = [a.text() for a in view.menu.actions()]
+        assert "Sad" in shown and "Happy" not in shown and c.settings.model == str(ckpt)
+        stale_happy.trigger()  # the old menu's entry: set_target raises ValueError inside the slot
+        _spin(qapp, 0.3)
+        assert "ValueError" in c.notifications[-1] and "not available" in c.notifications[-1]
+        frames = c.pipeline.stats().frames_out
+        _spin(qapp, 0.5)
+        assert c.pipeline.stats().running and c.pipeline.stats().frames_out > frames  # still streaming
+        c.load_model(None)  # back to the landmark warp (and to no saved model for the other tests)
+        end = time.monotonic() + 60
+        while c.pipeline.translator.name != "landmark" and time.monotonic() < end:
+            _spin(qapp, 0.1)
+        assert "happy" in c.emotion_actions and c.settings.model is None
+    finally:
+        view.controller.pipeline.stop()
+        view.close()

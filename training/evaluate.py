@@ -60,14 +60,9 @@ class Judges:
 
     def probs(self, crops: list[np.ndarray]) -> dict[str, np.ndarray]:
         """crops: list of (h, w, 3) uint8 BGR -> {"fer": (N, 7), "facex": (N, 7)} in each model's label order."""
-        import cv2
-        import torch
+        from w2le_live.models.emotion import fer_probs
 
-        g = np.stack(
-            [cv2.resize(cv2.cvtColor(c, cv2.COLOR_BGR2GRAY), (64, 64)).astype(np.float32) for c in crops]
-        )
-        with torch.no_grad():
-            pf = torch.softmax(self.fer(torch.from_numpy((g / 255 - 0.5) * 2)[:, None]), 1).numpy()
+        pf = fer_probs(self.fer, crops)  # preprocessed exactly as the training loss does
         px = np.stack([self.facex.probs(c) for c in crops])
         return {"fer": pf, "facex": px}
 

@@ -27,7 +27,9 @@ class TranslateSummary:
     frames_with_face: int = 0
     seconds: float = 0.0
     translator: str = ""
-    serving: str = ""  # who made the target emotion (e.g. "personal happy", "neural neutral->happy openvino int8")
+    serving: str = (
+        ""  # who made the target emotion (e.g. "personal happy", "neural neutral->happy openvino int8")
+    )
     damaged: str = ""  # what could not be decoded (io.video.DecodeStats.line()), '' when nothing
     stage_ms: dict[str, list[float]] = field(default_factory=lambda: {s: [] for s in STAGES})
 
@@ -75,40 +77,24 @@ def translate_file(
         allow_silence=allow_silence,
         model_name=translator.name,
     )
-    audio_native = video.read_audio_native(src) if info.has_audio else None
-    n_frames_est = max(1, int(round(info.duration * FPS)))
-
-    summary = TranslateSummary(translator=translator.describe(), serving=translator.serving_label(controls.target))
-    translator.reset()
-    writer = video.VideoWriter(
-        dst,
-        fps=FPS,
-        size=(info.width, info.height),
-        audio=audio_native[0] if audio_native is not None else None,
-        audio_rate=audio_native[1] if audio_native is not None else None,
+    summary = TranslateSummary(
+        translator=translator.describe(), serving=translator.serving_label(controls.target)
     )
+    translator.reset()
+    writer = _writer(src, dst, info)
     bar = None
     if progress:
         from tqdm import tqdm
 
-        bar = tqdm(total=n_frames_est, unit="frame", desc=f"translate {src.name}", leave=False)
+        bar = tqdm(total=max(1, int(round(info.duration * FPS))), unit="frame", desc=f"translate {src.name}",
+                   leave=False)  # fmt: skip
     t_start = time.perf_counter()
     decode_stats = video.DecodeStats()
     try:
         with FaceTracker() as tracker:
-            step = FrameStep(tracker, translator, mel_feed)
-            for index, _t, frame, res in iter_clip(src, step, controls, fps=FPS, decode_stats=decode_stats):
-                t0 = time.perf_counter()
-                writer.write(res.out)
-                res.ms["encode"] = (time.perf_counter() - t0) * 1000.0
-                if on_frame is not None:
-                    on_frame(index, frame, res.out)
-                for stage in STAGES:
-                    summary.stage_ms[stage].append(res.ms.get(stage, 0.0))
-                summary.frames += 1
-                summary.frames_with_face += res.face is not None
-                if bar is not None:
-                    bar.update(1)
+            frames = iter_clip(src, FrameStep(tracker, translator, mel_feed), controls, fps=FPS,
+                               decode_stats=decode_stats)  # fmt: skip
+            _write_frames(frames, writer, summary, bar, on_frame)
         if summary.frames == 0:
             raise InputFileError(f"{src} contains no decodable video frames; check that the file plays.")
         writer.close()
@@ -121,3 +107,28 @@ def translate_file(
     summary.seconds = time.perf_counter() - t_start
     summary.damaged = decode_stats.line()
     return summary
+
+
+def _write_frames(frames, writer, summary: TranslateSummary, bar, on_frame) -> None:
+    """Encode each (index, t, input frame, StepResult) of ``iter_clip``, timing it, counting into ``summary``."""
+    for index, _t, frame, res in frames:
+        t0 = time.perf_counter()
+        writer.write(res.out)
+        res.ms["encode"] = (time.perf_counter() - t0) * 1000.0
+        if on_frame is not None:
+            on_frame(index, frame, res.out)
+        for stage in STAGES:
+            summary.stage_ms[stage].append(res.ms.get(stage, 0.0))
+        summary.frames += 1
+        summary.frames_with_face += res.face is not None
+        if bar is not None:
+            bar.update(1)
+
+
+def _writer(src: Path, dst: Path, info):
+    """The (atomic) mp4 writer for ``dst``: 25 fps, the source's size, its audio track as it is."""
+    from w2le_live.io import video
+
+    audio = video.read_audio_native(src) if info.has_audio else None
+    return video.VideoWriter(dst, fps=FPS, size=(info.width, info.height), audio=audio[0] if audio else None,
+                             audio_rate=audio[1] if audio else None)  # fmt: skip

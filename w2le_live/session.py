@@ -42,8 +42,8 @@ class LiveOptions:
         return cls(**{f.name: getattr(ns, f.name) for f in fields(cls) if hasattr(ns, f.name)})
 
 
-def make_live_translator(options: LiveOptions, target: Optional[str] = None) -> Translator:
-    """The translator the options ask for (landmark, neural checkpoint, or the personal profile)."""
+def _translator(options: LiveOptions, target: Optional[str] = None) -> Translator:
+    """The translator the options ask for, from the one builder (landmark, neural checkpoint, personal profile)."""
     from w2le_live.translators import make_translator
 
     return make_translator(
@@ -72,17 +72,21 @@ class LiveSession:
         self.options = options
         from w2le_live.translators import resolve_target
 
-        translator = make_live_translator(options)
+        translator = _translator(options)
         target = resolve_target(translator, options.target)
         self.ring = AudioRing(capacity_s=30.0)
         source = self._open_source(options.source)
         self.mic = None
-        if not self.source_is_file and options.mic != "none" and (translator.needs_audio or options.virtual_mic):
+        if (
+            not self.source_is_file
+            and options.mic != "none"
+            and (translator.needs_audio or options.virtual_mic)
+        ):
             from w2le_live.audio.sources import MicSource
 
             self.mic = MicSource(None if options.mic == "default" else options.mic, self.ring)
         sink = open_sink(options.sink, audio_ring=self.ring, inputs=(options.source, options.model))
-        cfg = PipelineConfig(fps=options.fps, alignment=getattr(translator, "alignment", "wav2lip"))
+        cfg = PipelineConfig(fps=options.fps, alignment=translator.alignment)
         self.pipeline = Pipeline(
             source, sink, translator, config=cfg, audio_ring=self.ring,
             controls=Controls(target, options.intensity),
@@ -101,7 +105,9 @@ class LiveSession:
             return FileSource(src, audio_ring=self.ring, loop=o.loop, fps=o.fps, size=None)
         if src.isdigit() or src.startswith("/dev/video"):
             return self.open_camera(src)
-        raise UserError(f"--source {src} is neither a camera index, a /dev/video device nor an existing file.")
+        raise UserError(
+            f"--source {src} is neither a camera index, a /dev/video device nor an existing file."
+        )
 
     def open_camera(self, device: str):
         """A (not started) camera source at the session's size and rate. device: index or /dev/videoN."""
@@ -114,7 +120,22 @@ class LiveSession:
         """Build a translator for a checkpoint (None: the options' default kind). Heavy: call off the Qt thread."""
         from dataclasses import replace
 
-        return make_live_translator(replace(self.options, model=model), self.pipeline.controls.target)
+        return _translator(replace(self.options, model=model), self.pipeline.controls.target)
+
+    def use_profile(self, name: str, target: Optional[str] = None) -> Translator:
+        """From now on build translators with profile ``name``; returns one for the current model (not swapped
+        in: the caller does that with ``pipeline.set_translator``). Heavy: call off the Qt thread."""
+        from dataclasses import replace
+
+        self.options = replace(self.options, profile=name)
+        return _translator(self.options, target or self.pipeline.controls.target)
+
+    def record(self, seconds: float, stop=None):
+        """Every new camera frame ((H, W, 3) uint8 BGR) of the next ``seconds``, from the running source (the
+        stream keeps going). See :func:`w2le_live.live.frames.record_frames`."""
+        from w2le_live.live.frames import record_frames
+
+        return record_frames(self.pipeline.source, seconds, stop)
 
     # ---- lifecycle --------------------------------------------------------------------------------
     @property
@@ -125,8 +146,15 @@ class LiveSession:
         with self._lock:
             if self.mic is not None:
                 self.mic.start()
-            elif self.mic is None and self.pipeline.emotions and self._needs_audio() and not self.source_is_file:
-                log.warning("running without a microphone: the neural model gets silence and loses lip guidance.")
+            elif (
+                self.mic is None
+                and self.pipeline.emotions
+                and self._needs_audio()
+                and not self.source_is_file
+            ):
+                log.warning(
+                    "running without a microphone: the neural model gets silence and loses lip guidance."
+                )
             if self.options.virtual_mic and self.vmic is None:
                 from w2le_live.io.virtual_mic import VirtualMic
 
@@ -160,7 +188,7 @@ class LiveSession:
         self.pipeline.stop()
 
     def _needs_audio(self) -> bool:
-        return bool(getattr(self.pipeline.translator, "needs_audio", False))
+        return self.pipeline.translator.needs_audio
 
     def switch_mic(self, device: str) -> None:
         """Feed the ring from another microphone. Raises UserError (the old mic keeps running) when it fails."""

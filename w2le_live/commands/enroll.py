@@ -32,6 +32,7 @@ def camera_frames(device: str, seconds: float, countdown: int, emotion: str, ope
     """Frames ((H, W, 3) uint8 BGR) from a webcam: a countdown and sentences to read on stderr, then ``seconds``
     of capture. ``opener`` (tests) returns a cv2.VideoCapture-like object."""
     from w2le_live.io.sources import CameraSource
+    from w2le_live.live.frames import record_frames
 
     cam = CameraSource(int(device) if device.isdigit() else device, opener=opener)
     cam.start()
@@ -39,18 +40,11 @@ def camera_frames(device: str, seconds: float, countdown: int, emotion: str, ope
         for k in range(countdown, 0, -1):
             print(f"show your {emotion} face and read aloud, starting in {k}...", file=sys.stderr)
             time.sleep(1.0)
-        print(
-            "recording: " + " ".join(SENTENCES) + " (turn your head a little as you speak)", file=sys.stderr
-        )
-        seq, t_end, got = 0, time.monotonic() + seconds, 0
-        while time.monotonic() < t_end:
-            c = cam.latest()
-            if c is None or c.seq == seq:
-                time.sleep(0.005)
-                continue
-            seq = c.seq
+        print("recording: " + " ".join(SENTENCES) + " (turn your head a little as you speak)", file=sys.stderr)
+        got = 0
+        for frame in record_frames(cam, seconds):  # the recorder the tray's "Teach my ..." uses too
             got += 1
-            yield c.frame
+            yield frame
         if got == 0:
             raise UserError(f"camera {device} delivered no frames; check it with w2le-live devices.")
     finally:

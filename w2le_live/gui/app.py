@@ -22,6 +22,8 @@ def launch(args: argparse.Namespace, app=None):
     if app is None and QApplication.instance() is None:
         raise_if_qt_cannot_start()  # a sentence naming the missing packages instead of Qt's abort
 
+    from w2le_live.gui.events import ActionFailed
+    from w2le_live.gui.guard import install_slot_guard
     from w2le_live.session import LiveOptions, LiveSession
 
     app = app or QApplication.instance() or QApplication(sys.argv[:1])
@@ -36,10 +38,13 @@ def launch(args: argparse.Namespace, app=None):
 
         log.warning("no system tray is available on this desktop; showing a small control window instead.")
         view = ControlWindow(session, app)
-    view.toggle_running()  # start streaming (and the microphone)
-    if view.settings.show_preview:
-        view.show_preview(True)
+    c = view.controller
+    undo_guard = install_slot_guard(lambda text: c.post(ActionFailed(text)))  # no slot exception aborts Qt
+    c.toggle_running()  # start streaming (and the microphone)
+    if c.settings.show_preview:
+        c.show_preview(True)
     app.aboutToQuit.connect(session.stop)
+    app.aboutToQuit.connect(undo_guard)
     return app, view
 
 

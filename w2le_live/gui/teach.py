@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import replace
 from typing import Callable, Optional
 
 import numpy as np
@@ -27,7 +26,8 @@ DEFAULT_PROFILE = "me"
 class Teacher:
     """One enrolment from the running session's camera. ``prompt()`` is what the preview overlays now.
 
-    ``on_done(ok, message)`` is called from the worker thread when enrolment finished or failed.
+    ``on_done(message, translator)`` is called from the worker thread when enrolment finished (with the
+    profile's translator to swap in, serving this emotion) or failed (``translator`` None).
     """
 
     def __init__(
@@ -38,7 +38,7 @@ class Teacher:
         profile: Optional[str] = None,
         seconds: float = 20.0,
         countdown: int = 3,
-        on_done: Callable[[bool, str], None] = lambda ok, msg: None,
+        on_done: Callable[..., None] = lambda message, translator=None: None,
     ):
         self.session, self.emotion = session, emotion
         self.profile = profile or session.options.profile or DEFAULT_PROFILE
@@ -70,19 +70,10 @@ class Teacher:
         return None
 
     def _record(self) -> list[np.ndarray]:
-        pipe = self.session.pipeline
         self._phase, self._t0 = "countdown", time.monotonic()
         time.sleep(self.countdown)
         self._phase, self._t0 = "recording", time.monotonic()
-        frames, seq = [], 0
-        while time.monotonic() < self._t0 + self.seconds:
-            cap = pipe.source.latest()
-            if cap is None or cap.seq == seq:
-                time.sleep(0.005)
-                continue
-            seq = cap.seq
-            frames.append(cap.frame)
-        return frames
+        return list(self.session.record(self.seconds))
 
     def _run(self) -> None:
         from w2le_live.errors import UserError
@@ -97,17 +88,14 @@ class Teacher:
             self._phase = "processing"
             bank = enroll_frames(self.emotion, self.frames, "the camera recording", None, self.seconds)
             folder = save_bank(self.profile, bank)
-            session = self.session
-            session.options = replace(session.options, profile=self.profile)
-            translator = session.load_translator(session.options.model)
-            pipe.set_translator(translator)
-            if self.emotion in translator.emotions:
-                pipe.set_target_after_swap(self.emotion)
-            self.on_done(True, f"learned your {self.emotion} face (profile '{self.profile}', saved in {folder}).")
+            translator = self.session.use_profile(self.profile, self.emotion)
+            self.on_done(
+                f"learned your {self.emotion} face (profile '{self.profile}', saved in {folder}).", translator
+            )
         except UserError as exc:
-            self.on_done(False, str(exc))
+            self.on_done(str(exc))
         except Exception as exc:  # noqa: BLE001 - a notification, never a crash of the tray
-            self.on_done(False, f"enrolment failed ({type(exc).__name__}: {exc}); try again in good light.")
+            self.on_done(f"enrolment failed ({type(exc).__name__}: {exc}); try again in good light.")
         finally:
             self._phase = "idle"
             pipe.set_bypass(was_bypass)

@@ -109,8 +109,10 @@ class CameraSource(FrameSource):
         fps: float = 25.0,
         opener: Optional[Callable[[], object]] = None,
         retry_s: float = 0.5,
+        clock: Callable[[], float] = time.monotonic,
     ):
         super().__init__()
+        self._clock = clock  # capture stamps: the live loop's clock (tests inject a manual one)
         self.device, self.width, self.height, self.fps = device, width, height, fps
         self._opener = opener or self._open_cv
         self.retry_s = retry_s
@@ -156,7 +158,7 @@ class CameraSource(FrameSource):
                     self.reconnects += 1
                     self.on_event("info", f"camera {self.device!r} is back.")
                 backoff = self.retry_s
-                self._publish(frame, time.monotonic())
+                self._publish(frame, self._clock())
                 continue
             if not self.lost:
                 self.lost = True

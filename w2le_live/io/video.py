@@ -7,7 +7,6 @@ Every failure a user can cause (missing, empty, corrupt, no video, no audio, unw
 from __future__ import annotations
 
 import os
-import tempfile
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -39,12 +38,10 @@ class VideoInfo:
 def _open(path: Path):
     import av
 
-    if not path.exists():
-        raise InputFileError(f"{path} does not exist; check the path.")
-    if path.is_dir():
-        raise InputFileError(f"{path} is a folder, not a video file; pass a video file.")
-    if path.stat().st_size == 0:
-        raise InputFileError(f"{path} is empty (0 bytes); re-export or re-download the video.")
+    from w2le_live.files import check_input_file
+
+    check_input_file(path, InputFileError, name=str(path), kind="video file", missing_fix="check the path",
+                     folder_fix="pass a video file", empty_fix="re-export or re-download the video")  # fmt: skip
     try:
         return av.open(str(path))
     except (av.error.FFmpegError, UnicodeDecodeError) as exc:
@@ -288,9 +285,9 @@ class VideoWriter:
             )
         if not os.access(parent, os.W_OK):
             raise InputFileError(f"the output folder {parent} is not writable; choose another -o path.")
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.stem}.", suffix=".partial.mp4", dir=parent)
-        os.close(fd)
-        self._tmp = Path(tmp)
+        from w2le_live.files import temp_beside
+
+        self._tmp = temp_beside(self.path, ".partial.mp4")
         try:
             self._setup(fps, size, audio, audio_rate, crf)
         except BaseException:  # a signal or an FFmpeg error here must not leave the temp file behind
@@ -374,10 +371,9 @@ class VideoWriter:
                     self._c.mux(pkt)
             self._c.close()
             self._closed = True
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(self._tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the file normal permissions
-            os.replace(self._tmp, self.path)
+            from w2le_live.files import commit
+
+            commit(self._tmp, self.path)
         except (
             BaseException
         ) as exc:  # disk full, target became a folder, SIGTERM: no temp file is left behind

@@ -7,8 +7,6 @@ Loading never executes code: safetensors holds only tensors, and ``.pth`` files 
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Optional
@@ -67,29 +65,23 @@ class ModelMeta:
 
 
 def _check_file(path: Path, option: str = "--model") -> None:
-    if not path.exists():
-        raise CheckpointError(f"the checkpoint {path} does not exist; check the {option} path.")
-    if path.is_dir():
-        raise CheckpointError(
-            f"{path} is a folder, not a checkpoint file; pass the .safetensors or .pth file."
-        )
-    if path.stat().st_size == 0:
-        raise CheckpointError(f"the checkpoint {path} is empty (0 bytes); download or export it again.")
+    from w2le_live.files import check_input_file
+
+    check_input_file(path, CheckpointError, name=f"the checkpoint {path}", kind="checkpoint file",
+                     missing_fix=f"check the {option} path", folder_fix="pass the .safetensors or .pth file",
+                     empty_fix="download or export it again")  # fmt: skip
 
 
 def save_generator(path: str | Path, model, meta: ModelMeta) -> Path:
     """Write weights + metadata as safetensors, atomically (temp file, then rename)."""
     from safetensors.torch import save_file
 
+    from w2le_live.files import atomic_path
+
     path = Path(path)
     sd = {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or Path("."))
-    os.close(fd)
-    try:
-        save_file(sd, tmp, metadata={META_KEY: meta.to_json()})
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+    with atomic_path(path) as tmp:
+        save_file(sd, str(tmp), metadata={META_KEY: meta.to_json()})
     return path
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Optional
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -88,6 +89,17 @@ def preprocess_faces(faces_bgr: torch.Tensor) -> torch.Tensor:
     gray = 0.299 * r + 0.587 * g + 0.114 * b  # ITU-R BT.601 luma, as cv2.cvtColor(BGR2GRAY)
     gray = F.interpolate(gray, size=(64, 64), mode="bilinear", align_corners=False, antialias=True)
     return (gray - 0.5) * 2.0
+
+
+def fer_probs(classifier: MiniXception, crops_bgr: list[np.ndarray]) -> np.ndarray:
+    """(N, 7) float32 FER probabilities of face crops, each (h, w, 3) uint8 BGR, fed exactly as the training loss
+    feeds generated faces (float [0, 1] -> :func:`preprocess_faces`): a judge that scores what the loss saw."""
+    out = []
+    with torch.no_grad():
+        for c in crops_bgr:
+            x = torch.from_numpy(np.ascontiguousarray(c)).permute(2, 0, 1)[None].float() / 255.0
+            out.append(torch.softmax(classifier(preprocess_faces(x)), dim=1)[0])
+    return torch.stack(out).numpy().astype(np.float32) if out else np.zeros((0, 7), np.float32)
 
 
 def load_fer_classifier(path: Optional[str | Path] = None, device: str = "cpu") -> MiniXception:

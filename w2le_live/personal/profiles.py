@@ -68,14 +68,9 @@ def _data_hint() -> str:
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    from w2le_live.files import write_bytes_atomic
+
+    write_bytes_atomic(path, data)
 
 
 def encode_bank(bank: EmotionBank, quality: int = 92) -> bytes:

@@ -25,6 +25,10 @@ class Translator(abc.ABC):
 
     Implementations must be cheap to call per frame, keep per-stream state only in ``reset``-able
     attributes, and return the input frame object unchanged when there is no face or bypass is on.
+
+    :meth:`translate` is a template: no face -> the frame; every face is shown to :meth:`_observe` (calibration,
+    even in bypass); bypass, zero intensity or an emotion this translator does not make -> the frame; else
+    :meth:`_render`. A translator that routes to others (``select.RoutingTranslator``) overrides ``translate``.
     """
 
     #: short name shown in the CLI/tray ("landmark", "neural")
@@ -33,8 +37,9 @@ class Translator(abc.ABC):
     emotions: tuple[str, ...] = ()
     #: whether ``translate`` needs the mel window (neural generators do; the landmark warp does not)
     needs_audio: bool = False
+    #: the audio window alignment the model was trained with (a neural checkpoint's own; others never read audio)
+    alignment: str = "wav2lip"
 
-    @abc.abstractmethod
     def translate(
         self,
         frame: np.ndarray,
@@ -48,9 +53,29 @@ class Translator(abc.ABC):
         face: the tracked face in ``frame``, or None (then ``frame`` is returned as is).
         mel: (80, 16) float32 in [-4, 4], the audio window for this frame, or None when there is no audio.
         """
+        if face is None:
+            return frame
+        self._observe(face.landmarks)
+        if controls.bypass or controls.intensity <= 0 or controls.target not in self.emotions:
+            return frame
+        return self._render(frame, face, mel, controls)
+
+    def _observe(self, landmarks: np.ndarray) -> None:
+        """See every tracked face, also in bypass. landmarks: (478, 3) float32 pixels. Default: nothing."""
+        return None
+
+    @abc.abstractmethod
+    def _render(
+        self, frame: np.ndarray, face: FaceObservation, mel: Optional[np.ndarray], controls: Controls
+    ) -> np.ndarray:
+        """The frame with ``controls.target`` applied (face present, effect on). Arguments as :meth:`translate`."""
 
     def reset(self) -> None:
         """Forget per-stream state (new clip or camera); default: nothing to forget."""
+        return None
+
+    def calibrate(self) -> None:
+        """Record the user's neutral face again (the tray's "Calibrate"); default: nothing to calibrate."""
         return None
 
     def describe(self) -> str:

@@ -98,21 +98,13 @@ class LandmarkTranslator(Translator):
                 sig.append(mv.sigma * w)
         return np.asarray(pts, np.float32), np.asarray(disp, np.float32), np.asarray(sig, np.float32)
 
-    def translate(
-        self,
-        frame: np.ndarray,
-        face: Optional[FaceObservation],
-        mel: Optional[np.ndarray],
-        controls: Controls,
+    def _render(
+        self, frame: np.ndarray, face: FaceObservation, mel: Optional[np.ndarray], controls: Controls
     ) -> np.ndarray:
         """frame: (H, W, 3) uint8 BGR; mel is ignored (lip opening is the person's own)."""
-        if face is None:
-            return frame
-        lm = face.landmarks
-        self._observe(lm)
-        if controls.bypass or controls.intensity <= 0 or controls.target not in self.emotions:
-            return frame
-        pts, disp, sig = self.control_points(lm, controls.target, float(min(controls.intensity, 1.5)))
+        pts, disp, sig = self.control_points(
+            face.landmarks, controls.target, float(min(controls.intensity, 1.5))
+        )
         if len(pts) == 0:
             return frame
         from w2le_live.face.blend import face_region_alpha

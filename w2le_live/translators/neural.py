@@ -53,19 +53,13 @@ class NeuralTranslator(Translator):
             what = f"{self.meta.source_emotion or 'any'}->{self.emotions[0]}"
         return f"neural {what} ({self.mask_mode} mask) on {self.backend.describe()}"
 
-    def translate(
-        self,
-        frame: np.ndarray,
-        face: Optional[FaceObservation],
-        mel: Optional[np.ndarray],
-        controls: Controls,
+    def _render(
+        self, frame: np.ndarray, face: FaceObservation, mel: Optional[np.ndarray], controls: Controls
     ) -> np.ndarray:
         """Re-render the face with the generator.
 
         frame: (H, W, 3) uint8 BGR. mel: (80, 16) float32 in [-4, 4], or None (silence is used).
         """
-        if face is None or controls.bypass or controls.intensity <= 0 or controls.target not in self.emotions:
-            return frame
         from w2le_live.face import blend, masks
         from w2le_live.face.generator_input import face_generator_input
 

@@ -116,18 +116,14 @@ class PersonalTranslator(Translator):
         uncross_lids(tn)
         return pose, tn, pose.to_frame(tn)
 
-    def translate(self, frame: np.ndarray, face: Optional[FaceObservation], mel: Optional[np.ndarray],
-                  controls: Controls) -> np.ndarray:  # fmt: skip
-        """frame: (H, W, 3) uint8 BGR; mel is ignored (the lips follow the live landmarks)."""
+    def _render(self, frame: np.ndarray, face: FaceObservation, mel: Optional[np.ndarray],
+                controls: Controls) -> np.ndarray:  # fmt: skip
+        """frame: (H, W, 3) uint8 BGR; mel is ignored (the lips follow the live landmarks). The face/bypass
+        guard and ``_observe`` run in ``Translator.translate``."""
         from w2le_live.personal.bank import Retriever, head_angles
         from w2le_live.personal.render import BANK_EYES, UPPER_FACE, render
 
-        if face is None:
-            return frame
         lm = face.landmarks
-        self._observe(lm)
-        if controls.bypass or controls.intensity <= 0 or controls.target not in self.banks:
-            return frame
         k = float(min(controls.intensity, 1.5))
         emotion = controls.target
         pose, tn, tp = self.target_geometry(lm, emotion, k)
@@ -138,5 +134,16 @@ class PersonalTranslator(Translator):
         upper = emotion in UPPER_FACE
         choice = ret.choose(tn)
         upper_choice = ret.choose_upper(tn) if upper else None
-        return render(frame, lm, tp, pose, self.banks[emotion], choice, upper, k, self.render_cfg,
-                      live_eyes=emotion not in BANK_EYES, upper_choice=upper_choice)
+        return render(
+            frame,
+            lm,
+            tp,
+            pose,
+            self.banks[emotion],
+            choice,
+            upper,
+            k,
+            self.render_cfg,
+            live_eyes=emotion not in BANK_EYES,
+            upper_choice=upper_choice,
+        )

@@ -1,16 +1,69 @@
-"""Which translator serves a job: ``auto`` (personal when the profile holds the emotion), or an explicit kind."""
+"""Which translator serves a job, built in ONE place (:func:`make_translator`): ``auto`` (personal when the profile
+holds the emotion, routed), or an explicit kind."""
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Callable, Optional
 
 import numpy as np
 
-from w2le_live.errors import UserError
 from w2le_live.face.types import FaceObservation
 from w2le_live.translators.base import Controls, Translator
 
-KINDS = ("auto", "personal", "landmark", "neural")
+DEFAULT_TARGET = "happy"
+TRANSLATOR_KINDS = ("auto", "personal", "landmark", "neural")
+
+
+def make_translator(
+    model: Optional[str] = None,
+    *,
+    kind: str = "auto",
+    profile: Optional[str] = None,
+    target: Optional[str] = None,
+    backend: str = "auto",
+    mask: Optional[str] = None,
+    blend=None,
+) -> Translator:
+    """The translator for a job (``translate``, ``run``, the tray, the live session, evaluation).
+
+    ``kind`` auto: the personal profile when ``profile`` holds ``target`` (routed, so other emotions chosen live
+    go to the fallback), else the neural generator when a ``model`` checkpoint is given, else the landmark warp
+    (no weights). ``personal``/``landmark``/``neural`` force one. ``blend`` (a BlendConfig) reaches the neural and
+    landmark translators on every path. A choice that cannot work is a one-sentence
+    :class:`~w2le_live.errors.UserError` (unknown kind, neural without a model, personal without a profile,
+    a missing or damaged profile, an emotion not enrolled).
+    """
+    from w2le_live.errors import UserError
+
+    if kind not in TRANSLATOR_KINDS:
+        raise UserError(f"--translator {kind} is unknown; choose one of: {', '.join(TRANSLATOR_KINDS)}.")
+    if kind == "neural" and not model:
+        raise UserError("--translator neural needs a generator checkpoint; pass --model CKPT.")
+    if kind == "personal" and not profile:
+        raise UserError(
+            "--translator personal needs a profile; pass --profile NAME (create one with w2le-live enroll)."
+        )
+
+    def generic() -> Translator:
+        return _weights_or_landmark(None if kind == "landmark" else model, backend, mask, blend)
+
+    if profile and kind in ("auto", "personal"):
+        return personal_translator(
+            profile, target or DEFAULT_TARGET, strict=kind == "personal", fallback=generic
+        )
+    return generic()
+
+
+def _weights_or_landmark(model: Optional[str], backend: str, mask: Optional[str], blend) -> Translator:
+    """The neural generator for a checkpoint, else the landmark warp (no weights)."""
+    kw = {} if blend is None else {"blend": blend}
+    if model is None:
+        from w2le_live.translators.landmark import LandmarkTranslator
+
+        return LandmarkTranslator(**kw)
+    from w2le_live.translators.neural import NeuralTranslator
+
+    return NeuralTranslator(model, backend=backend, mask=mask, **kw)
 
 
 class RoutingTranslator(Translator):
@@ -24,7 +77,7 @@ class RoutingTranslator(Translator):
         self.name = f"auto ({personal.name} + {fallback.name})"
         self.emotions = tuple(sorted(set(personal.emotions) | set(fallback.emotions)))
         self.needs_audio = fallback.needs_audio
-        self.alignment = getattr(fallback, "alignment", "wav2lip")
+        self.alignment = fallback.alignment
 
     def serving(self, target: str) -> Translator:
         """The translator that produces ``target``."""
@@ -38,6 +91,15 @@ class RoutingTranslator(Translator):
         if face is not None and not idle.needs_audio:
             idle.translate(frame, face, mel, Controls(controls.target, controls.intensity, bypass=True))
         return active.translate(frame, face, mel, controls)
+
+    def _render(self, frame: np.ndarray, face: FaceObservation, mel: Optional[np.ndarray],
+                controls: Controls) -> np.ndarray:  # fmt: skip
+        """Unused: :meth:`translate` routes every frame (both translators observe it, even in bypass)."""
+        return self.translate(frame, face, mel, controls)
+
+    def calibrate(self) -> None:
+        self.personal.calibrate()
+        self.fallback.calibrate()
 
     def reset(self) -> None:
         self.personal.reset()
@@ -62,48 +124,17 @@ def serving_name(translator: Translator, target: str) -> str:
     return translator.name
 
 
-def _fallback(model: Optional[str], backend: str, mask) -> Translator:
-    """The neural generator for a checkpoint, else the landmark warp (no weights)."""
-    if model is None:
-        from w2le_live.translators.landmark import LandmarkTranslator
-
-        return LandmarkTranslator()
-    from w2le_live.translators.neural import NeuralTranslator
-
-    return NeuralTranslator(model, backend=backend, mask=mask)
-
-
-def choose_translator(kind: str = "auto", *, target: str, profile: Optional[str] = None,
-                      model: Optional[str] = None, backend: str = "auto", mask=None) -> Translator:  # fmt: skip
-    """The translator for a job.
-
-    auto: the personal translator when ``profile`` holds ``target`` (wrapped so other emotions chosen live go
-    to the fallback), else the neural one when ``model`` is given, else the landmark one. personal /
-    landmark / neural: exactly that one. Raises a one-sentence UserError when the choice cannot work
-    (unknown kind, missing or damaged profile, emotion not enrolled, neural without a model).
-    """
-    if kind not in KINDS:
-        raise UserError(f"--translator {kind} is unknown; choose one of: {', '.join(KINDS)}.")
-    if kind == "landmark":
-        from w2le_live.translators.landmark import LandmarkTranslator
-
-        return LandmarkTranslator()
-    if kind == "neural":
-        if not model:
-            raise UserError("--translator neural needs a generator checkpoint; pass --model PATH.")
-        return _fallback(model, backend, mask)
-    if kind == "personal" and not profile:
-        raise UserError(
-            "--translator personal needs a profile; pass --profile NAME (create one with w2le-live enroll)."
-        )
-    if not profile:
-        return _fallback(model, backend, mask)
-
+def personal_translator(
+    profile: str, target: str, *, strict: bool, fallback: Callable[[], Translator]
+) -> Translator:
+    """A profile's translator. strict (``--translator personal``): exactly the personal one, which must hold
+    ``target``; else routed: personal for the enrolled emotions, ``fallback()`` for the others (or alone when
+    the profile holds none). ProfileError in one sentence for a missing, damaged or incomplete profile."""
     from w2le_live.personal.profiles import Profile, ProfileError
     from w2le_live.translators.personal import PersonalTranslator
 
     prof = Profile(profile)  # one sentence when missing, damaged or of another version
-    if kind == "personal":
+    if strict:
         if not prof.has(target):
             have = ", ".join(prof.emotions) or "none"
             raise ProfileError(
@@ -112,5 +143,11 @@ def choose_translator(kind: str = "auto", *, target: str, profile: Optional[str]
             )
         return PersonalTranslator.from_profile(profile)
     if not prof.emotions:
-        return _fallback(model, backend, mask)
-    return RoutingTranslator(PersonalTranslator.from_profile(profile), _fallback(model, backend, mask))
+        return fallback()
+    return RoutingTranslator(PersonalTranslator.from_profile(profile), fallback())
+
+
+def choose_translator(kind: str = "auto", *, target: str, profile: Optional[str] = None,
+                      model: Optional[str] = None, backend: str = "auto", mask=None) -> Translator:  # fmt: skip
+    """:func:`make_translator` with the kind first (kept for callers of this name)."""
+    return make_translator(model, kind=kind, profile=profile, target=target, backend=backend, mask=mask)
