@@ -36,6 +36,9 @@ def run(args: argparse.Namespace) -> int:
     if args.stats_json:
         validation.check_output_path(args.stats_json, inputs=[args.source], option="--stats-json")
     session = build_session(args)
+    from w2le_live.personal.first_run import print_hint
+
+    print_hint(args)  # no profile: one line on teaching your own face
     pipe = session.pipeline
     stop = threading.Event()
 

@@ -40,6 +40,11 @@ def launch(args: argparse.Namespace, app=None):
     if view.settings.show_preview:
         view.show_preview(True)
     app.aboutToQuit.connect(session.stop)
+    from w2le_live.personal.first_run import tray_offer
+
+    offer = tray_offer(session.options.profile)  # first start without a profile: offer teaching, once
+    if offer:
+        view.notify("Teach W2LE Live your face", offer)
     return app, view
 
 

@@ -36,13 +36,13 @@ PROMPTS = {
 class CoverageConfig:
     """Shape thresholds on landmark geometry (face widths, 234-454) and how much of each is enough."""
 
-    closed_gap: float = 0.012  # inner-lip gap (13-14) below this: mouth closed
-    open_gap: float = 0.10  # inner-lip gap above this: mouth wide open
+    closed_gap: float = 0.015  # inner-lip gap (13-14) below this: mouth closed
+    open_gap: float = 0.13  # inner-lip gap above this: mouth wide open
     rounded_width: float = 0.90  # mouth width (61-291) below this x the recording's median, lips apart
-    spread_width: float = 1.07  # mouth width above this x the median, not wide open
+    spread_width: float = 1.06  # mouth width above this x the median, not wide open
     teeth_gap: tuple = (0.02, 0.09)  # teeth show at a moderate opening with unrounded lips ...
     teeth_luma: float = 1.15  # ... and (with frames) the inner-lip area brighter than this x the lips
-    turn_range: float = 0.25  # yaw (nose between the cheeks, -1..1) spread, 5th to 95th percentile
+    turn_range: float = 0.2  # yaw (nose between the cheeks, -1..1) spread, 5th to 95th percentile
     min_frames: int = 5  # frames (0.2 s at 25 fps) of a shape that count as covered
 
 

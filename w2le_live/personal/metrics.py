@@ -299,10 +299,14 @@ def blur_map(driving: np.ndarray, output: np.ndarray, lm_driving: np.ndarray, lm
     inside = _tiles(mf, cfg) >= cfg.min_face
     ok = inside & (ladder[0] - ladder[-1] >= np.log(cfg.min_contrast))
     sig = np.asarray(cfg.sigmas, np.float64)
-    res = np.full(out.shape, np.nan)
-    for y, x in zip(*np.nonzero(ok)):
-        res[y, x] = np.interp(-out[y, x], -ladder[:, y, x], sig)
-    return res
+    # piecewise-linear inverse of each tile's ladder at the output's energy (a vectorised np.interp)
+    i = (ladder > out[None]).sum(0)  # rungs still more textured than the output: it lies between i - 1 and i
+    ic = np.clip(i, 1, len(sig) - 1)
+    hi, lo = np.take_along_axis(ladder, ic[None] - 1, 0)[0], np.take_along_axis(ladder, ic[None], 0)[0]
+    t = np.clip((hi - out) / np.maximum(hi - lo, 1e-9), 0.0, 1.0)
+    blur = sig[ic - 1] + t * (sig[ic] - sig[ic - 1])
+    blur = np.where(i == 0, 0.0, np.where(i >= len(sig), sig[-1], blur))
+    return np.where(ok, blur, np.nan)
 
 
 def seam_map(driving: Sequence[np.ndarray], output: Sequence[np.ndarray], lm_driving: np.ndarray,
