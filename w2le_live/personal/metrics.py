@@ -110,6 +110,20 @@ class FerJudge:
             p = torch.softmax(self.model(preprocess_faces(x)), dim=1)[0]
         return float(p[FER_LABELS.index(TARGET_TO_FER[target])])
 
+    def prob_batch(self, crops_bgr: Sequence[np.ndarray], target: str, batch: int = 64) -> np.ndarray:
+        """p(target) of many same-size crops ((h, w, 3) uint8 BGR each) in batches -> (N,) float64."""
+        import torch
+
+        from w2le_live.models.emotion import FER_LABELS, TARGET_TO_FER, preprocess_faces
+
+        k = FER_LABELS.index(TARGET_TO_FER[target])
+        out = []
+        for i in range(0, len(crops_bgr), batch):
+            x = torch.from_numpy(np.stack(crops_bgr[i : i + batch])).permute(0, 3, 1, 2).float() / 255.0
+            with torch.no_grad():
+                out.append(torch.softmax(self.model(preprocess_faces(x)), dim=1)[:, k].double().numpy())
+        return np.concatenate(out) if out else np.zeros(0)
+
 
 # -- issue 18: re-tracked measures ---------------------------------------------------------------------------
 
