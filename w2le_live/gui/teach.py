@@ -46,6 +46,7 @@ class Teacher:
         self.frames: list[np.ndarray] = []
         self._phase, self._t0 = "idle", 0.0
         self._thread: Optional[threading.Thread] = None
+        self.watch = None  # coverage of the take being recorded (w2le_live.personal.coverage.CoverageWatch)
 
     @property
     def busy(self) -> bool:
@@ -64,6 +65,8 @@ class Teacher:
         if self._phase == "recording":
             left = max(0, int(self._t0 + self.seconds - now))
             line = SENTENCES[int((now - self._t0) // 6) % len(SENTENCES)]
+            if self.watch is not None and self.watch.frames > 0:  # coverage: the sentence for what is missing
+                line = self.watch.prompt
             return f"{self.emotion.upper()} - read aloud ({left} s): {line} | open wide, close, turn a little"
         if self._phase == "processing":
             return f"learning your {self.emotion} face..."
@@ -75,13 +78,20 @@ class Teacher:
         time.sleep(self.countdown)
         self._phase, self._t0 = "recording", time.monotonic()
         frames, seq = [], 0
-        while time.monotonic() < self._t0 + self.seconds:
-            cap = pipe.source.latest()
-            if cap is None or cap.seq == seq:
-                time.sleep(0.005)
-                continue
-            seq = cap.seq
-            frames.append(cap.frame)
+        from w2le_live.personal.coverage import CoverageWatch
+
+        self.watch = CoverageWatch()
+        try:
+            while time.monotonic() < self._t0 + self.seconds and not self.watch.done:  # early when covered
+                cap = pipe.source.latest()
+                if cap is None or cap.seq == seq:
+                    time.sleep(0.005)
+                    continue
+                seq = cap.seq
+                frames.append(cap.frame)
+                self.watch.add(cap.frame)
+        finally:
+            self.watch.close()
         return frames
 
     def _run(self) -> None:
@@ -103,7 +113,13 @@ class Teacher:
             pipe.set_translator(translator)
             if self.emotion in translator.emotions:
                 pipe.set_target_after_swap(self.emotion)
-            self.on_done(True, f"learned your {self.emotion} face (profile '{self.profile}', saved in {folder}).")
+            from w2le_live.personal.coverage import summary_line
+
+            cov = summary_line(bank.info.get("coverage"))
+            self.on_done(
+                True,
+                f"learned your {self.emotion} face (profile '{self.profile}', saved in {folder}); {cov}.",
+            )
         except UserError as exc:
             self.on_done(False, str(exc))
         except Exception as exc:  # noqa: BLE001 - a notification, never a crash of the tray

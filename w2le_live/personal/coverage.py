@@ -9,7 +9,7 @@ stop early once everything is covered, and report which shapes will look weaker.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional, Sequence
+from typing import Callable, Iterable, Iterator, Optional, Sequence
 
 import numpy as np
 
@@ -43,7 +43,9 @@ class CoverageConfig:
     teeth_gap: tuple = (0.02, 0.09)  # teeth show at a moderate opening with unrounded lips ...
     teeth_luma: float = 1.15  # ... and (with frames) the inner-lip area brighter than this x the lips
     turn_range: float = 0.2  # yaw (nose between the cheeks, -1..1) spread, 5th to 95th percentile
-    min_frames: int = 5  # frames (0.2 s at 25 fps) of a shape that count as covered
+    min_frames: int = (
+        4  # measured frames of a shape that count as covered (a camera watch measures every 2nd)
+    )
 
 
 @dataclass(frozen=True)
@@ -68,20 +70,18 @@ class Coverage:
 
     def summary(self) -> str:
         """One line: what is covered and what will look weaker."""
-        have = ", ".join(LABELS[s] for s in SHAPES if self.covered.get(s)) or "none"
-        if self.complete:
-            return f"coverage: all shapes ({have})"
-        weak = ", ".join(LABELS[s] for s in self.missing)
-        return f"coverage: {have}; missing, so these will look weaker: {weak}"
+        return summary_line(self.as_dict())
 
 
-def describe(entry: Optional[dict]) -> str:
-    """A profile entry's stored coverage (:meth:`Coverage.as_dict`) as one clause, or 'not measured'."""
-    if not entry:
-        return "coverage not measured"
-    if not entry.get("missing"):
-        return "coverage complete"
-    return "weaker: " + ", ".join(LABELS.get(s, s) for s in entry["missing"])
+def summary_line(stored: Optional[dict]) -> str:
+    """One line from a stored coverage (:meth:`Coverage.as_dict`, as in a profile's emotion entry)."""
+    if not stored:
+        return "coverage: not measured (enrolled before coverage was recorded)"
+    have = ", ".join(LABELS.get(s, s) for s in stored.get("covered", [])) or "none"
+    if not stored.get("missing"):
+        return f"coverage: all shapes ({have})"
+    weak = ", ".join(LABELS.get(s, s) for s in stored["missing"])
+    return f"coverage: {have}; missing, so these will look weaker: {weak}"
 
 
 def mouth_features(landmarks: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -198,3 +198,71 @@ class CoverageTracker:
         """What to say or do next: the sentence for the first missing shape, or that everything is covered."""
         missing = self.current.missing
         return PROMPTS[missing[0]] if missing else "All shapes covered - you can stop."
+
+
+class CoverageWatch:
+    """Coverage while recording from a camera: tracks each frame with its own tracker, keeps :attr:`coverage`
+    and :attr:`prompt` current, and says when the take may stop early (:attr:`done`)."""
+
+    def __init__(self, min_seconds: float = 8.0, fps: float = 25.0, cfg: CoverageConfig = CoverageConfig(),
+                 stride: int = 2):  # fmt: skip
+        self.min_frames, self.fps, self.stride = int(min_seconds * fps), fps, max(1, stride)
+        self._cov = CoverageTracker(cfg)
+        self._tracker = None
+        self.frames = 0
+
+    @property
+    def coverage(self) -> Coverage:
+        return self._cov.current
+
+    @property
+    def prompt(self) -> str:
+        return self._cov.prompt()
+
+    @property
+    def done(self) -> bool:
+        return self.frames >= self.min_frames and self.coverage.complete
+
+    def add(self, frame: np.ndarray) -> Coverage:
+        """frame: (H, W, 3) uint8 BGR, the next camera frame."""
+        if self._tracker is None:
+            from w2le_live.config import TrackerConfig
+            from w2le_live.face.tracker import FaceTracker
+
+            self._tracker = FaceTracker(TrackerConfig(landmark_min_cutoff=1e4, landmark_beta=0.0))
+        self.frames += 1
+        if (self.frames - 1) % self.stride:
+            return (
+                self._cov.current
+            )  # every ``stride``-th frame is enough to see the shapes, at half the cost
+        face = self._tracker.process(frame, self.frames / self.fps)
+        return self._cov.update(None if face is None else face.landmarks, frame)
+
+    def close(self) -> None:
+        if self._tracker is not None:
+            self._tracker.close()
+            self._tracker = None
+
+
+def watched(frames: Iterable[np.ndarray], say: Callable[[str], None], min_seconds: float = 8.0,
+            fps: float = 25.0) -> Iterator[np.ndarray]:  # fmt: skip
+    """Pass camera frames ((H, W, 3) uint8 BGR) through while measuring coverage: ``say`` gets each new prompt
+    (a sentence for the first missing shape) and the take ends early once every shape is covered (after
+    ``min_seconds``); the caller's own limit stays the upper bound."""
+    w = CoverageWatch(min_seconds, fps)
+    last = None
+    try:
+        for frame in frames:
+            w.add(frame)
+            if w.prompt != last:
+                last = w.prompt
+                say(last)
+            yield frame
+            if w.done:
+                say("every shape is covered; finishing early.")
+                return
+    finally:
+        w.close()
+        close = getattr(frames, "close", None)
+        if close is not None:
+            close()  # a camera generator stops its camera now, not when collected
