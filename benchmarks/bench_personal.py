@@ -50,6 +50,7 @@ TARGETS = ("happy", "surprised", "sad", "angry", "neutral")
 FROM_ANY = ("angry", "sad", "surprised", "fear")
 TUNED = {"W009": "tuned-on", "M030": "held-out"}
 JUDGE_STEP = 2  # the emotion judges read every 2nd frame (50 of a 4 s clip)
+SEAM_STEP = 2  # and the seam measure (a median over frames)
 # the thresholds
 SHARP_MEDIAN, SHARP_LOW, GAZE, LIP, FACEX_RATIO, FROM_ANY_RATIO, SELF_SHARP, MS_640 = (
     0.85, 0.05, 0.9, 0.95, 0.9, 0.6, 0.95, 10.0)  # fmt: skip
@@ -151,7 +152,8 @@ def measure(drive: list, lm_drive: np.ndarray, out: list) -> dict:
     ok = np.isfinite(sharp)
     eo_d, eo_o = M.eye_opening(lm_drive), M.eye_opening(lm_out)
     both = np.isfinite(eo_d) & np.isfinite(eo_o)
-    seam = M.seam_score(M.seam_map(drive, out, lm_drive, lm_out))
+    s = SEAM_STEP
+    seam = M.seam_score(M.seam_map(drive[::s], out[::s], lm_drive[::s], lm_out[::s]))
     return {
         "sharp_median": float(np.median(sharp[ok])) if ok.any() else float("nan"),
         "sharp_low": float(np.mean(sharp[ok] < 0.5)) if ok.any() else float("nan"),

@@ -229,9 +229,12 @@ class SeamConfig:
     more, so new wrinkles or teeth are not a loss). Its median over frames is the blur map. A seam is a straight
     horizontal line (in the face's axes) where live texture meets softer texture: the upper quartile over a
     tile row of the blur step between the tiles just above and just below it. A uniformly blurred face has no
-    step; a feathered alpha hides such a line from gradient measures but not from this one. Calibration on real
-    clips (M030, W009): a clip against itself 0; the whole face blurred (sigma 1.2) <= 0.31; the landmark
-    translator (one bilinear remap) <= 0.46; the lower face blurred from just below the eyes (sigma 0.8) >= 0.56.
+    step; a feathered alpha hides such a line from gradient measures but not from this one. Brows and eyes move
+    with the emotion, so (like the lips) both faces' are left out. Calibration on real clips (M030, W009, every
+    2nd frame): a clip against itself 0; the whole face blurred (sigma 1.2) <= 0.28; the landmark translator (one
+    bilinear remap, brows raised for surprised) <= 0.47; the lower face blurred from just below the eyes (sigma
+    0.8) >= 0.55; the personal translator of main at 2026-11-30 (happy): 0.70-0.75, with steps at 0.14 and 0.18
+    face widths below the eye line, the seam a viewer sees.
     """
 
     face_px: int = 128
@@ -242,10 +245,20 @@ class SeamConfig:
     floor: float = 0.2  # grey levels added to every texture energy (sensor noise)
     sigmas: tuple = (0.0, 0.4, 0.6, 0.8, 1.0, 1.25, 1.5, 2.0, 2.5, 3.0)  # blur ladder for the matching, px
     min_contrast: float = 1.25  # texture drop over the ladder below which a tile carries no blur signal
-    min_face: float = 0.7  # fraction of a tile inside the face (and outside the lips)
+    min_face: float = 0.7  # fraction of a tile inside the face (and outside the lips, brows and eyes)
+    feature_margin: float = 0.04  # brows and eyes of both faces are left out with this margin
     min_tiles: int = 4  # a tile row needs this many measured pairs
     quantile: float = 75.0  # of the steps along a tile row
     threshold: float = 0.5  # px of equivalent blur: a larger step is a visible seam
+
+
+# brows and eyes (lids) move with the emotion: where they were is not a loss of texture, so both faces' are left out
+_MOVING_FEATURES = (
+    L.LEFT_BROW,
+    L.RIGHT_BROW,
+    L.LEFT_EYE_UPPER + L.LEFT_EYE_LOWER,
+    L.RIGHT_EYE_UPPER + L.RIGHT_EYE_LOWER,
+)
 
 
 def face_frame(lm: np.ndarray, cfg: SeamConfig = SeamConfig()) -> np.ndarray:
@@ -295,13 +308,15 @@ def blur_map(driving: np.ndarray, output: np.ndarray, lm_driving: np.ndarray, lm
     margin = max(3, int(0.05 * w)) | 1  # the face's own edge against the background is not a seam
     mask = cv2.erode(mask, np.ones((margin, margin), np.uint8))
     lip_margin = max(3, int(0.06 * w)) | 1
+    feat_margin = max(3, int(cfg.feature_margin * w)) | 1
     for lm in (lm_driving, lm_output):
         if lm is None or not np.isfinite(lm).all():
             continue
-        lips = lm[list(LIPS_OUTER), :2] @ m[:2, :2].T + m[:, 2]
-        hole = np.zeros_like(mask)
-        cv2.fillConvexPoly(hole, cv2.convexHull(np.round(lips).astype(np.int32)), 1)
-        mask[cv2.dilate(hole, np.ones((lip_margin, lip_margin), np.uint8)) > 0] = 0
+        for part, grow in ((LIPS_OUTER, lip_margin),) + tuple((f, feat_margin) for f in _MOVING_FEATURES):
+            pts = lm[list(part), :2] @ m[:2, :2].T + m[:, 2]
+            hole = np.zeros_like(mask)
+            cv2.fillConvexPoly(hole, cv2.convexHull(np.round(pts).astype(np.int32)), 1)
+            mask[cv2.dilate(hole, np.ones((grow, grow), np.uint8)) > 0] = 0
     mf = mask.astype(np.float32)
 
     def energy(g: np.ndarray) -> np.ndarray:
