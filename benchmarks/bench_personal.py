@@ -244,7 +244,7 @@ def _boxes(lm: np.ndarray, shape) -> dict:
         return {}
     fw = M.face_width(lm)
     x0, x1 = min(lm[33, 0], lm[263, 0]) - 0.08 * fw, max(lm[33, 0], lm[263, 0]) + 0.08 * fw
-    y0, y1 = min(lm[105, 1], lm[334, 1]) - 0.06 * fw, max(lm[145, 1], lm[374, 1]) + 0.14 * fw
+    y0, y1 = min(lm[105, 1], lm[334, 1]) - 0.06 * fw, max(lm[145, 1], lm[374, 1]) + 0.24 * fw  # + under-eye
     mb = M.mouth_box(lm, shape)
     out = {"eyes": (int(max(x0, 0)), int(max(y0, 0)), int(min(x1, w)), int(min(y1, h)))}
     if mb:
@@ -279,7 +279,7 @@ def write_grids(out: Path, actor: str, cases: list) -> list[str]:
     import cv2
 
     names = []
-    for zoom, cell in (("mouth", (200, 160)), ("eyes", (260, 100))):
+    for zoom, cell in (("mouth", (200, 160)), ("eyes", (260, 130))):
         rows = []
         for label, c, sharp in cases:
             k_mid = len(c["drive"]) // 2
