@@ -229,12 +229,12 @@ class SeamConfig:
     more, so new wrinkles or teeth are not a loss). Its median over frames is the blur map. A seam is a straight
     horizontal line (in the face's axes) where live texture meets softer texture: the upper quartile over a
     tile row of the blur step between the tiles just above and just below it. A uniformly blurred face has no
-    step; a feathered alpha hides such a line from gradient measures but not from this one. Brows and eyes move
-    with the emotion, so (like the lips) both faces' are left out. Calibration on real clips (M030, W009, every
-    2nd frame): a clip against itself 0; the whole face blurred (sigma 1.2) <= 0.28; the landmark translator (one
-    bilinear remap, brows raised for surprised) <= 0.47; the lower face blurred from just below the eyes (sigma
-    0.8) >= 0.55; the personal translator of main at 2026-11-30 (happy): 0.70-0.75, with steps at 0.14 and 0.18
-    face widths below the eye line, the seam a viewer sees.
+    step; a feathered alpha hides such a line from gradient measures but not from this one. Brows, eyes and lips
+    move with the emotion, so both faces' are left out with a margin. Calibration on real clips (M030, W009, every
+    2nd frame): a clip against itself 0; the whole face blurred (sigma 1.2) <= 0.29; the landmark translator (one
+    bilinear remap; happy, surprised, sad, angry) <= 0.48; the lower face blurred from just below the eyes (sigma
+    0.8) >= 0.54; the personal translator of main at 2026-11-30, happy: 0.67-0.68 with the step at 0.14 face widths
+    below the eye line, the seam a viewer sees (``docs/personal/seam_measure.md``).
     """
 
     face_px: int = 128
@@ -246,7 +246,8 @@ class SeamConfig:
     sigmas: tuple = (0.0, 0.4, 0.6, 0.8, 1.0, 1.25, 1.5, 2.0, 2.5, 3.0)  # blur ladder for the matching, px
     min_contrast: float = 1.25  # texture drop over the ladder below which a tile carries no blur signal
     min_face: float = 0.7  # fraction of a tile inside the face (and outside the lips, brows and eyes)
-    feature_margin: float = 0.04  # brows and eyes of both faces are left out with this margin
+    feature_margin: float = 0.08  # brows and eyes of both faces are left out with this margin
+    lip_margin: float = 0.14  # and the lips (mouth corners move most) with this one
     min_tiles: int = 4  # a tile row needs this many measured pairs
     quantile: float = 75.0  # of the steps along a tile row
     threshold: float = 0.5  # px of equivalent blur: a larger step is a visible seam
@@ -307,7 +308,7 @@ def blur_map(driving: np.ndarray, output: np.ndarray, lm_driving: np.ndarray, lm
     cv2.fillPoly(mask, [np.round(oval).astype(np.int32)], 1)
     margin = max(3, int(0.05 * w)) | 1  # the face's own edge against the background is not a seam
     mask = cv2.erode(mask, np.ones((margin, margin), np.uint8))
-    lip_margin = max(3, int(0.06 * w)) | 1
+    lip_margin = max(3, int(cfg.lip_margin * w)) | 1
     feat_margin = max(3, int(cfg.feature_margin * w)) | 1
     for lm in (lm_driving, lm_output):
         if lm is None or not np.isfinite(lm).all():
