@@ -351,18 +351,22 @@ def _f(v, nd=2) -> str:
     return "-" if v is None or (isinstance(v, float) and not math.isfinite(v)) else f"{v:.{nd}f}"
 
 
+def _pct(v) -> str:
+    return "-" if v is None or not math.isfinite(v) else f"{v:.0%}"
+
+
 def markdown(res: dict) -> str:
     """results.md: the tables of ``res`` against the issue's thresholds (miss = which ones this row misses)."""
     head = ("| actor | target (driving) | mouth sharp median / <0.5 personal (landmark) | gaze corr p (l) | "
             "blink corr / std ratio | lip corr p (l) | seam p (l) @row | facex in / p / l / real (p/real) | "
-            "FER in / p / l / real | ms | misses |\n|" + "---|" * 11 + "\n")  # fmt: skip
+            "FER in / p / l / real | ms/frame | misses |\n|" + "---|" * 11 + "\n")  # fmt: skip
 
     def line(r: dict, kind: str) -> str:
         p, lm = r["personal"], r.get("landmark", {})
         fx = r["facex_personal"] / max(r["facex_real"], 1e-9)
         return (f"| {r['actor']} ({r['tuning']}) | {r['target']} ({r['driving']}) | "
-                f"{_f(p['sharp_median'])} / {p['sharp_low']:.0%} ({_f(lm.get('sharp_median'))} / "
-                f"{lm.get('sharp_low', float('nan')):.0%}) | {_f(p['gaze_corr'])} ({_f(lm.get('gaze_corr'))}) | "
+                f"{_f(p['sharp_median'])} / {_pct(p['sharp_low'])} ({_f(lm.get('sharp_median'))} / "
+                f"{_pct(lm.get('sharp_low'))}) | {_f(p['gaze_corr'])} ({_f(lm.get('gaze_corr'))}) | "
                 f"{_f(p['eye_corr'])} / {_f(p['eye_std_ratio'])} | {_f(p['lip_corr'], 3)} ({_f(lm.get('lip_corr'), 3)}) | "
                 f"{_f(p['seam'])} ({_f(lm.get('seam'))}) @{_f(p['seam_row'])} | "
                 f"{_f(r['facex_input'])} / **{_f(r['facex_personal'])}** / {_f(r.get('facex_landmark'))} / "
