@@ -73,14 +73,16 @@ class Teacher:
         return None
 
     def _record(self) -> list[np.ndarray]:
-        pipe = self.session.pipeline
-        self._phase, self._t0 = "countdown", time.monotonic()
-        time.sleep(self.countdown)
-        self._phase, self._t0 = "recording", time.monotonic()
-        frames, seq = [], 0
         from w2le_live.personal.coverage import CoverageWatch
 
-        self.watch = CoverageWatch()
+        pipe = self.session.pipeline
+        self._phase, self._t0 = "countdown", time.monotonic()
+        watch = CoverageWatch(stride=4)  # measures every 4th frame: the take keeps its frame rate
+        watch.warm()  # its tracker starts during the countdown
+        time.sleep(max(0.0, self._t0 + self.countdown - time.monotonic()))
+        self.watch = watch
+        self._phase, self._t0 = "recording", time.monotonic()
+        frames, seq = [], 0
         try:
             while time.monotonic() < self._t0 + self.seconds and not self.watch.done:  # early when covered
                 cap = pipe.source.latest()

@@ -223,13 +223,17 @@ class CoverageWatch:
     def done(self) -> bool:
         return self.frames >= self.min_frames and self.coverage.complete
 
-    def add(self, frame: np.ndarray) -> Coverage:
-        """frame: (H, W, 3) uint8 BGR, the next camera frame."""
+    def warm(self) -> None:
+        """Start the tracker now (about a second), e.g. during the countdown, so no recorded frame waits for it."""
         if self._tracker is None:
             from w2le_live.config import TrackerConfig
             from w2le_live.face.tracker import FaceTracker
 
             self._tracker = FaceTracker(TrackerConfig(landmark_min_cutoff=1e4, landmark_beta=0.0))
+
+    def add(self, frame: np.ndarray) -> Coverage:
+        """frame: (H, W, 3) uint8 BGR, the next camera frame."""
+        self.warm()
         self.frames += 1
         if (self.frames - 1) % self.stride:
             return (
@@ -252,6 +256,7 @@ def watched(frames: Iterable[np.ndarray], say: Callable[[str], None], min_second
     w = CoverageWatch(min_seconds, fps)
     last = None
     try:
+        w.warm()  # before the camera's countdown starts
         for frame in frames:
             w.add(frame)
             if w.prompt != last:
