@@ -68,6 +68,11 @@ class Coverage:
         return {"covered": [s for s in SHAPES if self.covered.get(s)], "missing": list(self.missing),
                 "counts": {s: int(self.counts.get(s, 0)) for s in SHAPES}}  # fmt: skip
 
+    def progress(self) -> str:
+        """Short, while recording: 'covered 3/6 (mouth closed, ...)'."""
+        have = [LABELS[s] for s in SHAPES if self.covered.get(s)]
+        return f"covered {len(have)}/{len(SHAPES)}" + (f" ({', '.join(have)})" if have else "")
+
     def summary(self) -> str:
         """One line: what is covered and what will look weaker."""
         return summary_line(self.as_dict())
@@ -261,7 +266,7 @@ def watched(frames: Iterable[np.ndarray], say: Callable[[str], None], min_second
             w.add(frame)
             if w.prompt != last:
                 last = w.prompt
-                say(last)
+                say(f"{w.coverage.progress()}; next: {last}")
             yield frame
             if w.done:
                 say("every shape is covered; finishing early.")
