@@ -1,6 +1,6 @@
 """The personal translator on two MEAD actors, measured as issue 18 defines it (``docs/personal/results.md``).
 
-    python benchmarks/bench_personal.py [--quick] [--actors M030 W009] [--out docs/personal]
+    python benchmarks/bench_personal.py [--quick] [--actors M030 W009] [--out DIR]   (from the repository root)
 
 For each actor and target the profile is enrolled through the project's API and stored in a temporary
 ``$W2LE_DATA_DIR`` (as a user's would be): the actor's own level-3 emotion clip with the neutral clip as the
@@ -400,7 +400,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--actors", nargs="+", default=["M030", "W009"])
     ap.add_argument("--targets", nargs="+", default=list(TARGETS))
-    ap.add_argument("--out", default="docs/personal")
+    ap.add_argument(
+        "--out", default=None, help="default docs/personal; with --quick <temp dir>/w2le_bench_personal_quick"
+    )
     ap.add_argument("--quick", action="store_true",
                     help="happy and surprised only, one moving-head and one from-any case per actor, 40 speed frames, no live loop")  # fmt: skip
     ap.add_argument("--speed-frames", type=int, default=100)
@@ -419,7 +421,10 @@ def main() -> None:
     moving_targets = ("happy",) if args.quick else targets
     speed_frames = 40 if args.quick else args.speed_frames
     live_s = 0.0 if args.quick else args.live_seconds
-    out = Path(args.out)
+    out = Path(
+        args.out
+        or (Path(tempfile.gettempdir()) / "w2le_bench_personal_quick" if args.quick else "docs/personal")
+    )
     out.mkdir(parents=True, exist_ok=True)
     tmp = tempfile.TemporaryDirectory(prefix="w2le-bench-")
     os.environ["W2LE_DATA_DIR"] = tmp.name  # profiles go through the real store, never the user's
