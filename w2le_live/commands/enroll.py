@@ -97,7 +97,10 @@ def run(args: argparse.Namespace) -> int:
         from w2le_live.io.video import iter_frames
 
         neutral = (f for _, _, f in iter_frames(args.neutral)) if args.neutral else None
+        from w2le_live.personal.coverage import watched
+
         frames = camera_frames(args.source, args.seconds, args.countdown, args.emotion)
+        frames = watched(frames, lambda line: print(f"now: {line}", file=sys.stderr))  # coverage prompts
         bank = enroll_frames(args.emotion, frames, f"camera {args.source}", neutral, args.seconds)
     folder = save_bank(args.profile, bank)
     i = bank.info
@@ -105,6 +108,9 @@ def run(args: argparse.Namespace) -> int:
           f"{i['tracked']} tracked ({i['seconds']} s), neutral reference: "
           f"{'yes' if i['has_neutral'] else 'the live face at start-up'}; "
           f"{time.perf_counter() - t0:.1f} s", file=sys.stderr)  # fmt: skip
+    from w2le_live.personal.coverage import summary_line
+
+    print(summary_line(i.get("coverage")), file=sys.stderr)  # which shapes will look weaker
     print(f"saved in {folder}", file=sys.stderr)
     return 0
 

@@ -45,6 +45,9 @@ def run(args: argparse.Namespace) -> int:
             when = time.strftime("%Y-%m-%d %H:%M", time.localtime(m.get("created", 0)))
             print(f"  {e}: {m.get('frames', '?')} bank frames from {i.get('seconds', '?')} s, neutral reference "
                   f"{'enrolled' if i.get('has_neutral') else 'from the live face'}, enrolled {when}")  # fmt: skip
+            from w2le_live.personal.coverage import summary_line
+
+            print(f"    {summary_line(i.get('coverage'))}")
         return 0
     delete_profile(args.name, args.emotion)
     print(f"deleted {'the ' + args.emotion + ' of ' if args.emotion else ''}profile '{args.name}'")

@@ -122,6 +122,9 @@ def run(args: argparse.Namespace) -> int:
     if args.sink == "preview":
         _check_preview_display()
     session = build_session(args)
+    from w2le_live.personal.first_run import print_hint
+
+    print_hint(args)  # no profile: one line on teaching your own face
     pipe = session.pipeline
     stop = threading.Event()
 

@@ -54,6 +54,9 @@ def run(args: argparse.Namespace) -> int:
         mask=args.mask,
     )  # fmt: skip
     controls = Controls(target=resolve_target(translator, args.target), intensity=args.intensity)
+    from w2le_live.personal.first_run import print_hint
+
+    print_hint(args)  # no profile: one line on teaching your own face
     summary = translate_file(
         src,
         dst,

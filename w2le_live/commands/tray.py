@@ -58,6 +58,9 @@ def run(args: argparse.Namespace) -> int:
         from w2le_live.gui.app import launch
     except ImportError:
         raise UserError("the tray needs PyQt5; run: pip install 'w2le-live[gui]'.") from None
+    from w2le_live.personal.first_run import print_hint
+
+    print_hint(args, tray=True)  # no profile: one line on teaching your own face
     app, _view = launch(args)
     import signal
 

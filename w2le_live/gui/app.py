@@ -45,6 +45,11 @@ def launch(args: argparse.Namespace, app=None):
         c.show_preview(True)
     app.aboutToQuit.connect(session.stop)
     app.aboutToQuit.connect(undo_guard)
+    from w2le_live.personal.first_run import tray_offer
+
+    offer = tray_offer(session.options.profile)  # first start without a profile: offer teaching, once
+    if offer:
+        c.notify("Teach W2LE Live your face", offer)
     return app, view
 
 

@@ -46,6 +46,7 @@ class Teacher:
         self.frames: list[np.ndarray] = []
         self._phase, self._t0 = "idle", 0.0
         self._thread: Optional[threading.Thread] = None
+        self.watch = None  # coverage of the take being recorded (w2le_live.personal.coverage.CoverageWatch)
 
     @property
     def busy(self) -> bool:
@@ -64,16 +65,32 @@ class Teacher:
         if self._phase == "recording":
             left = max(0, int(self._t0 + self.seconds - now))
             line = SENTENCES[int((now - self._t0) // 6) % len(SENTENCES)]
+            if self.watch is not None and self.watch.frames > 0:  # coverage: the sentence for what is missing
+                line = self.watch.prompt
             return f"{self.emotion.upper()} - read aloud ({left} s): {line} | open wide, close, turn a little"
         if self._phase == "processing":
             return f"learning your {self.emotion} face..."
         return None
 
     def _record(self) -> list[np.ndarray]:
+        from w2le_live.personal.coverage import CoverageWatch
+
         self._phase, self._t0 = "countdown", time.monotonic()
-        time.sleep(self.countdown)
+        watch = CoverageWatch(stride=4)  # measures every 4th frame: the take keeps its frame rate
+        watch.warm()  # its tracker starts during the countdown
+        time.sleep(max(0.0, self._t0 + self.countdown - time.monotonic()))
+        self.watch = watch
         self._phase, self._t0 = "recording", time.monotonic()
-        return list(self.session.record(self.seconds))
+        frames: list[np.ndarray] = []
+        try:
+            for frame in self.session.record(self.seconds):
+                frames.append(frame)
+                watch.add(frame)
+                if watch.done:  # every mouth shape and turn covered: finish early
+                    break
+        finally:
+            watch.close()
+        return frames
 
     def _run(self) -> None:
         from w2le_live.errors import UserError
@@ -89,8 +106,12 @@ class Teacher:
             bank = enroll_frames(self.emotion, self.frames, "the camera recording", None, self.seconds)
             folder = save_bank(self.profile, bank)
             translator = self.session.use_profile(self.profile, self.emotion)
+            from w2le_live.personal.coverage import summary_line
+
+            cov = summary_line(bank.info.get("coverage"))
             self.on_done(
-                f"learned your {self.emotion} face (profile '{self.profile}', saved in {folder}).", translator
+                f"learned your {self.emotion} face (profile '{self.profile}', saved in {folder}); {cov}.",
+                translator,
             )
         except UserError as exc:
             self.on_done(str(exc))

@@ -279,6 +279,9 @@ def build_bank(emotion: str, tr: Tracked, what: str, neutral: Optional[Tracked] 
     angles = np.stack([head_angles(G.pose_of(tr.landmarks[i], template).R) for i in keep])
     bank = EmotionBank(emotion, template, tr.crops[keep], tr.crop_landmarks[keep], norm[keep], norm, offset, info,
                        angles)  # fmt: skip
+    from w2le_live.personal.coverage import coverage
+
+    info["coverage"] = coverage(tr.landmarks).as_dict()  # kept in the profile, shown by enroll / profile show
     info["build_s"] = round(time.perf_counter() - t0, 3)
     return bank
 

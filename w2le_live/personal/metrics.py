@@ -1,12 +1,17 @@
-"""Measurements for the personal translator's proof: judges, lip sync, flicker and seams (tests + benchmark)."""
+"""Measurements for the personal translator's proof (tests + benchmark): judges, lip sync, flicker, seams, and the
+issue-18 measures re-tracked by a fresh, unsmoothed tracker: mouth sharpness, gaze and eye opening, inner-lip
+opening, and the texture-seam profile (a row-wise step in how much fine texture the output keeps)."""
 
 from __future__ import annotations
 
-from typing import Sequence
+from dataclasses import dataclass
+from typing import Optional, Sequence
 
 import numpy as np
 
 from w2le_live.face import landmarks as L
+
+NO_FACE = np.full((478, 3), np.nan, np.float32)
 
 
 def mouth_opening(frames: Sequence[np.ndarray], fps: float = 25.0) -> np.ndarray:
@@ -104,3 +109,285 @@ class FerJudge:
         with torch.no_grad():
             p = torch.softmax(self.model(preprocess_faces(x)), dim=1)[0]
         return float(p[FER_LABELS.index(TARGET_TO_FER[target])])
+
+    def prob_batch(self, crops_bgr: Sequence[np.ndarray], target: str, batch: int = 64) -> np.ndarray:
+        """p(target) of many same-size crops ((h, w, 3) uint8 BGR each) in batches -> (N,) float64."""
+        import torch
+
+        from w2le_live.models.emotion import FER_LABELS, TARGET_TO_FER, preprocess_faces
+
+        k = FER_LABELS.index(TARGET_TO_FER[target])
+        out = []
+        for i in range(0, len(crops_bgr), batch):
+            x = torch.from_numpy(np.stack(crops_bgr[i : i + batch])).permute(0, 3, 1, 2).float() / 255.0
+            with torch.no_grad():
+                out.append(torch.softmax(self.model(preprocess_faces(x)), dim=1)[:, k].double().numpy())
+        return np.concatenate(out) if out else np.zeros(0)
+
+
+# -- issue 18: re-tracked measures ---------------------------------------------------------------------------
+
+
+def track_landmarks(frames: Sequence[np.ndarray], fps: float = 25.0) -> np.ndarray:
+    """Landmarks of every frame by a fresh tracker without temporal smoothing (a measurement, not a live loop).
+
+    frames: (H, W, 3) uint8 BGR each. Returns (F, 478, 3) float32 frame pixels, all-NaN rows where no face.
+    """
+    from w2le_live.config import TrackerConfig
+    from w2le_live.face.tracker import FaceTracker
+
+    out = []
+    with FaceTracker(TrackerConfig(landmark_min_cutoff=1e4, landmark_beta=0.0)) as tr:
+        for i, frame in enumerate(frames):
+            face = tr.process(frame, i / fps)
+            out.append(NO_FACE if face is None else face.landmarks)
+    return np.stack(out).astype(np.float32) if out else np.zeros((0, 478, 3), np.float32)
+
+
+def face_width(lm: np.ndarray) -> float:
+    """Cheek-to-cheek distance (234-454) in pixels. lm: (478, 2+) float32 frame pixels."""
+    return float(np.linalg.norm(lm[234, :2] - lm[454, :2]))
+
+
+def mouth_box(lm: np.ndarray, shape: tuple[int, ...]) -> Optional[tuple[int, int, int, int]]:
+    """(x0, y0, x1, y1) of the mouth box: x from the lip corners (61, 291) +- 0.12 face width, y from the nose tip
+    (4) to the chin (152), clipped to the frame; None when smaller than 8 px. lm: (478, 2+) float32 frame px."""
+    if not np.isfinite(lm).all():
+        return None
+    h, w = shape[:2]
+    fw = face_width(lm)
+    x0 = int(min(lm[61, 0], lm[291, 0]) - 0.12 * fw)
+    x1 = int(max(lm[61, 0], lm[291, 0]) + 0.12 * fw)
+    y0, y1 = int(lm[4, 1]), int(lm[152, 1])
+    x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, w), min(y1, h)
+    if x1 - x0 < 8 or y1 - y0 < 8:
+        return None
+    return x0, y0, x1, y1
+
+
+def laplacian_sharpness(img: np.ndarray) -> float:
+    """Variance of the Laplacian of the grey image downscaled by 2 (INTER_AREA). img: (h, w, 3) uint8 BGR."""
+    import cv2
+
+    g = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
+    g = cv2.resize(g, (max(g.shape[1] // 2, 1), max(g.shape[0] // 2, 1)), interpolation=cv2.INTER_AREA)
+    return float(cv2.Laplacian(g, cv2.CV_64F).var())
+
+
+def mouth_sharpness(
+    driving: Sequence[np.ndarray], output: Sequence[np.ndarray], lm_driving: np.ndarray
+) -> np.ndarray:
+    """Per frame: sharpness of the output's mouth box / the driving frame's (box from the DRIVING landmarks).
+
+    driving, output: (H, W, 3) uint8 BGR each, same count; lm_driving: (F, 478, 3) float32 (NaN: no face).
+    Returns (F,) float64, NaN where no box.
+    """
+    ratios = []
+    for d, o, lm in zip(driving, output, lm_driving):
+        box = mouth_box(lm, d.shape)
+        if box is None:
+            ratios.append(np.nan)
+            continue
+        x0, y0, x1, y1 = box
+        ratios.append(laplacian_sharpness(o[y0:y1, x0:x1]) / max(laplacian_sharpness(d[y0:y1, x0:x1]), 1e-6))
+    return np.array(ratios, np.float64)
+
+
+def gaze(lm: np.ndarray) -> np.ndarray:
+    """Horizontal gaze: (468x - 33x)/(133x - 33x) + (473x - 362x)/(263x - 362x). lm: (F, 478, 2+) -> (F,)."""
+    x = lm[..., 0].astype(np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (x[:, 468] - x[:, 33]) / (x[:, 133] - x[:, 33]) + (x[:, 473] - x[:, 362]) / (
+            x[:, 263] - x[:, 362]
+        )
+
+
+def _pair_dist(lm: np.ndarray, a: int, b: int) -> np.ndarray:
+    return np.linalg.norm(lm[:, a, :2].astype(np.float64) - lm[:, b, :2], axis=-1)
+
+
+def eye_opening(lm: np.ndarray) -> np.ndarray:
+    """Mean lid gap of both eyes (159-145, 386-374) / face width. lm: (F, 478, 2+) float32 -> (F,) float64."""
+    return (
+        (_pair_dist(lm, 159, 145) + _pair_dist(lm, 386, 374)) / 2 / np.maximum(_pair_dist(lm, 234, 454), 1e-6)
+    )
+
+
+def lip_opening(lm: np.ndarray) -> np.ndarray:
+    """Inner-lip gap (13-14) / face width. lm: (F, 478, 2+) float32 -> (F,) float64."""
+    return _pair_dist(lm, 13, 14) / np.maximum(_pair_dist(lm, 234, 454), 1e-6)
+
+
+@dataclass(frozen=True)
+class SeamConfig:
+    """The texture-seam measure, in face widths (cheek to cheek) of the driving face.
+
+    Both frames are resampled into the driving face's upright frame (eye line horizontal, ``face_px`` pixels per
+    face width). In overlapping ``tile`` px tiles of the face oval (the lips of both faces left out) the output's
+    fine-texture energy |I - blur(I)| is matched against the driving frame's blurred by growing Gaussians: the
+    tile's *equivalent blur* (px of the face frame; 0 where the output has as much texture as the driving frame or
+    more, so new wrinkles or teeth are not a loss). Its median over frames is the blur map. A seam is a straight
+    horizontal line (in the face's axes) where live texture meets softer texture: the upper quartile over a
+    tile row of the blur step between the tiles just above and just below it. A uniformly blurred face has no
+    step; a feathered alpha hides such a line from gradient measures but not from this one. Brows, eyes and lips
+    move with the emotion, so both faces' are left out with a margin. Calibration on real clips (M030, W009, every
+    2nd frame): a clip against itself 0; the whole face blurred (sigma 1.2) <= 0.29; the landmark translator (one
+    bilinear remap; happy, surprised, sad, angry) <= 0.48; the lower face blurred from just below the eyes (sigma
+    0.8) >= 0.54; the personal translator of main at 2026-11-30, happy: 0.67-0.68 with the step at 0.14 face widths
+    below the eye line, the seam a viewer sees (``docs/personal/seam_measure.md``).
+    """
+
+    face_px: int = 128
+    top: float = -0.45  # first row, face widths below the eye line (negative: above, the brows)
+    bottom: float = 0.95  # last row (about the chin)
+    tile: int = 8  # px of the face frame; tiles overlap by half
+    hf_sigma: float = 1.0  # px in the face frame: the fine texture is what this blur removes
+    floor: float = 0.2  # grey levels added to every texture energy (sensor noise)
+    sigmas: tuple = (0.0, 0.4, 0.6, 0.8, 1.0, 1.25, 1.5, 2.0, 2.5, 3.0)  # blur ladder for the matching, px
+    min_contrast: float = 1.25  # texture drop over the ladder below which a tile carries no blur signal
+    min_face: float = 0.7  # fraction of a tile inside the face (and outside the lips, brows and eyes)
+    feature_margin: float = 0.08  # brows and eyes of both faces are left out with this margin
+    lip_margin: float = 0.14  # and the lips (mouth corners move most) with this one
+    min_tiles: int = 4  # a tile row needs this many measured pairs
+    quantile: float = 75.0  # of the steps along a tile row
+    threshold: float = 0.5  # px of equivalent blur: a larger step is a visible seam
+
+
+# brows and eyes (lids) move with the emotion: where they were is not a loss of texture, so both faces' are left out
+_MOVING_FEATURES = (
+    L.LEFT_BROW,
+    L.RIGHT_BROW,
+    L.LEFT_EYE_UPPER + L.LEFT_EYE_LOWER,
+    L.RIGHT_EYE_UPPER + L.RIGHT_EYE_LOWER,
+)
+
+
+def face_frame(lm: np.ndarray, cfg: SeamConfig = SeamConfig()) -> np.ndarray:
+    """2x3 float64 frame -> upright face frame (eye line horizontal, face width = ``cfg.face_px``, the eye-line
+    midpoint at x = face_px / 2, y = -top * face_px). lm: (478, 2+) float32 frame pixels."""
+    le, re = lm[[33, 133], :2].mean(0), lm[[362, 263], :2].mean(0)
+    ax = (re - le) / max(float(np.linalg.norm(re - le)), 1e-6)
+    rot = np.array([[ax[0], ax[1]], [-ax[1], ax[0]]])
+    s = cfg.face_px / max(face_width(lm), 1e-6)
+    m = np.zeros((2, 3))
+    m[:, :2] = s * rot
+    m[:, 2] = -s * rot @ ((le + re) / 2) + np.array([cfg.face_px / 2, -cfg.top * cfg.face_px])
+    return m
+
+
+def _tiles(x: np.ndarray, cfg: SeamConfig) -> np.ndarray:
+    """Mean of x (h, w) float32 over tile x tile boxes, sampled every tile / 2 px: (h', w') float32."""
+    import cv2
+
+    half = cfg.tile // 2
+    m = cv2.boxFilter(x, -1, (cfg.tile, cfg.tile), normalize=True, borderType=cv2.BORDER_CONSTANT)
+    return m[half::half, half::half]
+
+
+def blur_map(driving: np.ndarray, output: np.ndarray, lm_driving: np.ndarray, lm_output: Optional[np.ndarray],
+             cfg: SeamConfig = SeamConfig()) -> np.ndarray:  # fmt: skip
+    """One frame's equivalent blur of the output per tile of the upright face frame (see :class:`SeamConfig`).
+
+    driving, output: (H, W, 3) uint8 BGR; lm_driving, lm_output: (478, 2+) float32 frame px (lm_output may be
+    None or NaN: only the driving lips are left out). Returns (Ty, Tx) float64 px >= 0, NaN: no signal there.
+    """
+    import cv2
+
+    from w2le_live.face.landmarks import FACE_OVAL, LIPS_OUTER
+
+    m = face_frame(lm_driving, cfg)
+    w, h = cfg.face_px, int(round((cfg.bottom - cfg.top) * cfg.face_px))
+    gd, go = (
+        cv2.warpAffine(cv2.cvtColor(f, cv2.COLOR_BGR2GRAY), m, (w, h), flags=cv2.INTER_LINEAR).astype(
+            np.float32
+        )
+        for f in (driving, output)
+    )
+    mask = np.zeros((h, w), np.uint8)
+    oval = lm_driving[list(FACE_OVAL), :2] @ m[:2, :2].T + m[:, 2]
+    cv2.fillPoly(mask, [np.round(oval).astype(np.int32)], 1)
+    margin = max(3, int(0.05 * w)) | 1  # the face's own edge against the background is not a seam
+    mask = cv2.erode(mask, np.ones((margin, margin), np.uint8))
+    lip_margin = max(3, int(cfg.lip_margin * w)) | 1
+    feat_margin = max(3, int(cfg.feature_margin * w)) | 1
+    for lm in (lm_driving, lm_output):
+        if lm is None or not np.isfinite(lm).all():
+            continue
+        for part, grow in ((LIPS_OUTER, lip_margin),) + tuple((f, feat_margin) for f in _MOVING_FEATURES):
+            pts = lm[list(part), :2] @ m[:2, :2].T + m[:, 2]
+            hole = np.zeros_like(mask)
+            cv2.fillConvexPoly(hole, cv2.convexHull(np.round(pts).astype(np.int32)), 1)
+            mask[cv2.dilate(hole, np.ones((grow, grow), np.uint8)) > 0] = 0
+    mf = mask.astype(np.float32)
+
+    def energy(g: np.ndarray) -> np.ndarray:
+        return np.log(_tiles(np.abs(g - cv2.GaussianBlur(g, (0, 0), cfg.hf_sigma)) * mf, cfg) + cfg.floor)
+
+    ladder = np.stack([energy(cv2.GaussianBlur(gd, (0, 0), s) if s > 0 else gd) for s in cfg.sigmas])
+    ladder = np.minimum.accumulate(ladder, axis=0)  # (S, Ty, Tx) non-increasing with blur
+    out = energy(go)
+    inside = _tiles(mf, cfg) >= cfg.min_face
+    ok = inside & (ladder[0] - ladder[-1] >= np.log(cfg.min_contrast))
+    sig = np.asarray(cfg.sigmas, np.float64)
+    # piecewise-linear inverse of each tile's ladder at the output's energy (a vectorised np.interp)
+    i = (ladder > out[None]).sum(0)  # rungs still more textured than the output: it lies between i - 1 and i
+    ic = np.clip(i, 1, len(sig) - 1)
+    hi, lo = np.take_along_axis(ladder, ic[None] - 1, 0)[0], np.take_along_axis(ladder, ic[None], 0)[0]
+    t = np.clip((hi - out) / np.maximum(hi - lo, 1e-9), 0.0, 1.0)
+    blur = sig[ic - 1] + t * (sig[ic] - sig[ic - 1])
+    blur = np.where(i == 0, 0.0, np.where(i >= len(sig), sig[-1], blur))
+    return np.where(ok, blur, np.nan)
+
+
+def seam_map(driving: Sequence[np.ndarray], output: Sequence[np.ndarray], lm_driving: np.ndarray,
+             lm_output: Optional[np.ndarray] = None, cfg: SeamConfig = SeamConfig()) -> np.ndarray:  # fmt: skip
+    """Median over frames of :func:`blur_map`: the output's equivalent blur per tile of the face, px.
+
+    driving, output: (H, W, 3) uint8 BGR each; lm_driving, lm_output: (F, 478, 3) float32 (NaN rows: no face).
+    Returns (Ty, Tx) float64 >= 0 (NaN outside the face or without texture).
+    """
+    maps = []
+    for k, (d, o) in enumerate(zip(driving, output)):
+        if not np.isfinite(lm_driving[k]).all():
+            continue
+        maps.append(blur_map(d, o, lm_driving[k], None if lm_output is None else lm_output[k], cfg))
+    if not maps:
+        return np.full((1, 1), np.nan)
+    stack = np.stack(maps)
+    ok = np.isfinite(stack).sum(0) >= max(3, len(maps) // 2)
+    res = np.full(stack.shape[1:], np.nan)
+    if ok.any():
+        res[ok] = np.nanmedian(stack[:, ok], axis=0)
+    return res
+
+
+def seam_steps(blur: np.ndarray, cfg: SeamConfig = SeamConfig()) -> np.ndarray:
+    """Per tile row i of a :func:`seam_map` (Ty, Tx): the step between tile rows i - 2 and i (adjacent, not
+    overlapping), as the upper quartile over the row of the blur increase (or decrease), so a line across a
+    quarter of the face counts while one moved fold does not. Returns (Ty,) float64, NaN where unmeasured."""
+    out = np.full(blur.shape[0], np.nan)
+    for i in range(2, blur.shape[0]):
+        d = blur[i] - blur[i - 2]
+        d = d[np.isfinite(d)]
+        if len(d) >= cfg.min_tiles:
+            out[i] = max(float(np.percentile(d, cfg.quantile)), -float(np.percentile(d, 100 - cfg.quantile)))
+    return out
+
+
+def seam_score(blur: np.ndarray, cfg: SeamConfig = SeamConfig()) -> dict:
+    """The seam figures of a :func:`seam_map` (Ty, Tx) float64: ``score`` (px of equivalent blur, the largest
+    row step), ``row`` (where, face widths below the eye line), ``rows_over`` (every row whose step is over the
+    threshold) and ``seam`` (score > threshold). A map of zeros scores 0."""
+    steps = seam_steps(blur, cfg)
+    half = cfg.tile // 2
+
+    def pos(i: int) -> float:
+        return round(float(i * half / cfg.face_px + cfg.top), 3)
+
+    if not np.isfinite(steps).any():
+        return {"score": 0.0, "row": float("nan"), "rows_over": [], "seam": False}
+    i = int(np.nanargmax(steps))
+    over = [pos(k) for k in np.flatnonzero(np.nan_to_num(steps) > cfg.threshold)]
+    score = float(steps[i])
+    return {"score": score, "row": pos(i) if score > 0 else float("nan"), "rows_over": over,
+            "seam": score > cfg.threshold}  # fmt: skip
