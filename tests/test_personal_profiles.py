@@ -121,6 +121,9 @@ def test_profile_round_trip(bank, data_dir):
     folder = save_bank("alice", bank)
     assert folder == data_dir / "profiles" / "alice"
     assert list_profiles() == ["alice"]
+    # a profile is the user's face: the folder and every file in it are the user's only (README promise)
+    assert folder.stat().st_mode & 0o077 == 0
+    assert {f.name: f.stat().st_mode & 0o077 for f in folder.iterdir()} == {"profile.json": 0, "happy.npz": 0}
     p = Profile("alice")
     assert p.emotions == ("happy",) and p.has("happy") and not p.has("sad")
     assert p.size_bytes() < 20e6

@@ -7,7 +7,7 @@ import contextlib
 import os
 import tempfile
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Optional
 
 
 def check_input_file(path: Path, error: type, *, name: str, kind: str, missing_fix: str, folder_fix: str,
@@ -31,28 +31,31 @@ def temp_beside(path: Path, suffix: str = ".tmp") -> Path:
     return Path(tmp)
 
 
-def commit(tmp: Path, path: Path) -> None:
-    """Give ``tmp`` the usual permissions (mkstemp makes 0600) and rename it over ``path``."""
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)
+def commit(tmp: Path, path: Path, mode: Optional[int] = None) -> None:
+    """Give ``tmp`` the usual permissions (mkstemp makes 0600), or ``mode`` (0o600: private files such as
+    profiles), and rename it over ``path``."""
+    if mode is None:
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
+    os.chmod(tmp, mode)
     os.replace(tmp, path)
 
 
 @contextlib.contextmanager
-def atomic_path(path: str | Path, suffix: str = ".tmp") -> Iterator[Path]:
-    """Yield a temp path to write ``path``'s new content to; it replaces ``path`` when the block ends without an
-    error, and is removed in every case otherwise."""
+def atomic_path(path: str | Path, suffix: str = ".tmp", mode: Optional[int] = None) -> Iterator[Path]:
+    """Yield a temp path to write ``path``'s new content to; it replaces ``path`` (with permissions ``mode``, default
+    the umask's) when the block ends without an error, and is removed in every case otherwise."""
     path = Path(path)
     tmp = temp_beside(path, suffix)
     try:
         yield tmp
-        commit(tmp, path)
+        commit(tmp, path, mode)
     finally:
         tmp.unlink(missing_ok=True)
 
 
-def write_bytes_atomic(path: str | Path, data: bytes) -> None:
-    """``path.write_bytes(data)``, atomically."""
-    with atomic_path(path) as tmp:
+def write_bytes_atomic(path: str | Path, data: bytes, mode: Optional[int] = None) -> None:
+    """``path.write_bytes(data)``, atomically (permissions ``mode``, default the umask's)."""
+    with atomic_path(path, mode=mode) as tmp:
         tmp.write_bytes(data)

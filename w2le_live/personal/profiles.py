@@ -70,7 +70,7 @@ def _data_hint() -> str:
 def _write_atomic(path: Path, data: bytes) -> None:
     from w2le_live.files import write_bytes_atomic
 
-    write_bytes_atomic(path, data)
+    write_bytes_atomic(path, data, mode=0o600)  # a profile is the user's face: readable by them only
 
 
 def encode_bank(bank: EmotionBank, quality: int = 92) -> bytes:
@@ -127,9 +127,9 @@ def _is_count(v: object, hi: int) -> bool:
     return isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= hi
 
 
-def _is_plain(v: object, depth: int = 2) -> bool:
-    """A JSON value an enrolment may write into ``info``: a finite number, bool, None, a short string, or (two
-    levels deep at most) a short list or string-keyed mapping of those."""
+def _is_plain(v: object, depth: int = 3) -> bool:
+    """A JSON value an enrolment may write into ``info``: a finite number, bool, None, a short string, or (three
+    levels deep at most, as ``info.coverage.covered``) a short list or string-keyed mapping of those."""
     if isinstance(v, float):
         return math.isfinite(v)
     if v is None or isinstance(v, (bool, int)) or (isinstance(v, str) and len(v) <= 200):
@@ -354,7 +354,7 @@ def save_bank(name: str, bank: EmotionBank, root: Optional[Path] = None) -> Path
     try:
         with _locked(base):
             _check_folder(folder, name)
-            folder.mkdir(exist_ok=True)
+            folder.mkdir(mode=0o700, exist_ok=True)  # the user's face: theirs only
             meta = dict(format=FORMAT, version=VERSION, name=name, created=time.time(), emotions={})
             if os.path.lexists(folder / "profile.json"):  # a damaged or foreign one is refused, not clobbered
                 meta = read_meta(folder, name)
