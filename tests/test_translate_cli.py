@@ -21,13 +21,17 @@ def _err_line(capsys) -> str:
     return lines[0]
 
 
-def test_demo_translates_with_audio_kept(tmp_path: Path, capsys):
+def test_demo_translates_with_audio_kept(tmp_path: Path, capsys, monkeypatch):
     from w2le_live.demo import demo_clip_path
 
+    monkeypatch.setenv("W2LE_DATA_DIR", str(tmp_path / "data"))  # a first run: no personal profile
     out = tmp_path / "happy.mp4"
     assert main(["translate", "--demo", "-o", str(out), "--target", "happy", "--no-progress"]) == 0
     err = capsys.readouterr().err
     assert "frames: 75 (75 with a face" in err and "median ms/frame" in err
+    # one line, after the summary, on teaching your own face (the landmark translator is subtle)
+    last = err.strip().splitlines()[-1]
+    assert "subtle" in last and "w2le-live enroll --profile me --emotion happy" in last and err.count("subtle") == 1
     src_info, out_info = video.probe(demo_clip_path()), video.probe(out)
     assert out_info.has_audio and abs(out_info.duration - src_info.duration) < 0.1
     a, b = video.read_audio(demo_clip_path()), video.read_audio(out)

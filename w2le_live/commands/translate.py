@@ -54,19 +54,19 @@ def run(args: argparse.Namespace) -> int:
         mask=args.mask,
     )  # fmt: skip
     controls = Controls(target=resolve_target(translator, args.target), intensity=args.intensity)
-    from w2le_live.personal.first_run import print_hint
-
-    print_hint(args)  # no profile: one line on teaching your own face
     summary = translate_file(
         src,
         dst,
         translator,
         controls,
         allow_silence=args.allow_silence,
-        alignment=getattr(translator, "alignment", "wav2lip"),
+        alignment=translator.alignment,
         progress=not args.no_progress,
     )
     for line in summary.lines():
         print(line, file=sys.stderr)
     print(f"wrote {dst}", file=sys.stderr)
+    from w2le_live.personal.first_run import print_hint
+
+    print_hint(args)  # no profile: one line on teaching your own face, after the work (never before an error)
     return 0
