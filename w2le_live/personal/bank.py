@@ -51,7 +51,7 @@ class RetrievalConfig:
     pose_weight: float = 0.05  # face widths per radian of head yaw/pitch difference (a turned head wants a
     # turned bank frame: its cheeks and nose shading match)
     switch_cost: float = 0.004  # face widths: a new frame must fit this much better to replace the current one
-    fade_frames: int = 3  # cross-fade length after a switch
+    fade_frames: int = 0  # cross-fade length after a switch (the cheeks only; a fade of two textures is a blur)
     upper_switch_cost: float = 0.01
     upper_fade_frames: int = 8
 

@@ -134,4 +134,4 @@ def remap(image: np.ndarray, maps: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
     """image: (H, W, 3) uint8 -> (h, w, 3) uint8 sampled at maps (see :func:`upsample`), edges replicated."""
     import cv2
 
-    return cv2.remap(image, maps[0], maps[1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    return cv2.remap(image, maps[0], maps[1], cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
