@@ -52,12 +52,22 @@ class RetrievalConfig:
     # turned bank frame: its cheeks and nose shading match)
     switch_cost: float = 0.004  # face widths: a new frame must fit this much better to replace the current one
     fade_frames: int = 0  # cross-fade length after a switch (the cheeks only; a fade of two textures is a blur)
-    upper_switch_cost: float = 0.01
-    upper_fade_frames: int = 8
+    upper_switch_cost: float = 0.003
+    upper_fade_frames: int = 0
+    gaze_weight: float = 0.1  # face widths per unit of horizontal gaze (iris place between the eye corners): the
+    # bank eyes' own iris must lie under the live one pasted over it
 
 
 UPPER_POINTS = (70, 63, 105, 66, 107, 55, 65, 52, 53, 46, 300, 293, 334, 296, 336, 285, 295, 282, 283, 276,
                 159, 145, 386, 374, 33, 133, 263, 362)  # fmt: skip
+
+
+def gaze(norm: np.ndarray) -> np.ndarray:
+    """Iris centre between the eye corners, per eye (0 = outer corner, 1 = inner). norm: (..., 478, 2+) ->
+    (..., 2) float32."""
+    x = norm[..., 0]
+    return np.stack([(x[..., 468] - x[..., 33]) / (x[..., 133] - x[..., 33]),
+                     (x[..., 473] - x[..., 263]) / (x[..., 362] - x[..., 263])], -1).astype(np.float32)  # fmt: skip
 
 
 def head_angles(r: np.ndarray) -> np.ndarray:
@@ -112,8 +122,10 @@ class Retriever:
         self._gaps = pair_gaps(bank.norm)  # (B, 9)
         self._eyes = features(bank.norm)[:, 1:]  # (B, 2)
         self._upper = bank.norm[:, list(UPPER_POINTS), :2].reshape(len(bank.norm), -1)  # (B, 56)
+        self._gaze = gaze(bank.norm)  # (B, 2)
         self._angles = bank.angles  # (B, 2) or None
         self.live_angles: Optional[np.ndarray] = None  # (2,) set by the caller per frame
+        self.gap = float("inf")
         self._lower_h = _Hysteresis(cfg.switch_cost, cfg.fade_frames)
         self._upper_h = _Hysteresis(cfg.upper_switch_cost, cfg.upper_fade_frames)
 
@@ -143,13 +155,18 @@ class Retriever:
         return self.cfg.pose_weight * np.sqrt((d * d).sum(1))
 
     def upper_cost(self, target_norm: np.ndarray) -> np.ndarray:
-        """(B,) float32 RMS distance of brows, lids and eye corners (face widths)."""
+        """(B,) float32 RMS distance of brows, lids and eye corners (face widths), plus the gaze difference."""
         d = self._upper - target_norm[list(UPPER_POINTS), :2].reshape(1, -1)
-        return np.sqrt((d * d).mean(1)) + self._pose_cost()
+        g = self._gaze - gaze(target_norm)[None]
+        return np.sqrt((d * d).mean(1)) + self.cfg.gaze_weight * np.abs(g).mean(1) + self._pose_cost()
 
     def choose(self, target_norm: np.ndarray) -> list[tuple[int, float]]:
-        """Lower-face bank frame(s) for the target geometry (478, 3) float32."""
-        return self._lower_h.step(self.cost(target_norm))
+        """Lower-face bank frame(s) for the target geometry (478, 3) float32; ``gap`` is then the chosen frame's
+        RMS inner-lip gap difference (face widths): how well its mouth fits the live one."""
+        ch = self._lower_h.step(self.cost(target_norm))
+        g = self._gaps[ch[0][0]] - pair_gaps(target_norm)
+        self.gap = float(np.sqrt((g * g).mean()))
+        return ch
 
     def choose_upper(self, target_norm: np.ndarray) -> list[tuple[int, float]]:
         """Upper-face bank frame(s) for the target geometry (478, 3) float32: slow to switch, long fades."""

@@ -12,7 +12,7 @@ border (maps are blended, never two displaced images).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Optional, Sequence
 
 import numpy as np
 
@@ -21,8 +21,11 @@ from w2le_live.personal import warp as W
 from w2le_live.personal.bank import EmotionBank
 from w2le_live.personal.geometry import Pose
 
-# Emotions whose forehead and brows take the bank's texture as well (the eyes always stay live).
+# Emotions whose forehead and brows take the bank's texture as well.
 UPPER_FACE = frozenset({"surprised", "angry", "sad", "fear", "disgusted", "neutral"})
+# Emotions that open the eyes wider than the live ones: the lids and whites come from a bank frame whose gaze
+# matches, and the live iris is pasted in at its live place (the live face has no white above the iris to stretch).
+WIDE_EYES = frozenset({"surprised", "fear"})
 LEFT_EYE = (33, 246, 161, 160, 159, 158, 157, 173, 133, 155, 154, 153, 145, 144, 163, 7)
 RIGHT_EYE = (263, 466, 388, 387, 386, 385, 384, 398, 362, 382, 381, 380, 374, 373, 390, 249)
 
@@ -41,6 +44,7 @@ class RenderConfig:
     cut_feather: float = 0.08
     light_sigma: float = 0.05  # the bank's detail is what lies below this scale; above it, the light
     light_band: float = 0.15  # bank light (shading) only farther than this inside its region; live light at edges
+    iris_grow: float = 1.15  # wide eyes: the live iris disk pasted, in iris radii
 
 
 def _hull_mask(shape: tuple[int, int], pts: np.ndarray) -> np.ndarray:
@@ -95,12 +99,13 @@ def _low(x: np.ndarray, wgt: np.ndarray, sigma: float) -> np.ndarray:
 
 
 def bank_weight(rect: tuple[int, int, int, int], target: np.ndarray, pose: Pose, upper: bool, face_w: float,
-                cfg: RenderConfig) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+                cfg: RenderConfig, mouth: float = 0.0) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
     """Where the bank's texture goes, and the face-border taper, over a frame rect (x0, y0, x1, y1).
 
     target: (478, 2+) float32 frame pixels. Returns (bank weight, taper), each (h, w) float32 in [0, 1]: the taper
     is 0 outside the target face oval and rises over ``feather``; the bank weight is the taper without the mouth
-    (outer lips grown by ``mouth_margin``) and the eyes, and for lower-face emotions without the upper face.
+    (outer lips grown by ``mouth_margin``; ``mouth`` in [0, 1] lets the bank's in: its mouth fits the live one)
+    and the eyes, and for lower-face emotions without the upper face.
     """
     import cv2
 
@@ -109,8 +114,9 @@ def bank_weight(rect: tuple[int, int, int, int], target: np.ndarray, pose: Pose,
     local = target[:, :2] - np.array([x0, y0], np.float32)
     oval = _hull_mask(shape, local[list(FACE_OVAL)])
     taper = _smooth_ramp(cv2.distanceTransform(oval, cv2.DIST_L2, 3), cfg.feather * face_w)
-    wb = taper * _outside_ramp(_hull_mask(shape, local[list(LIPS_OUTER)]), cfg.mouth_margin * face_w,
-                               cfg.mouth_feather * face_w)  # fmt: skip
+    keep = _outside_ramp(_hull_mask(shape, local[list(LIPS_OUTER)]), cfg.mouth_margin * face_w,
+                         cfg.mouth_feather * face_w)  # fmt: skip
+    wb = taper * (keep + np.float32(min(max(mouth, 0.0), 1.0)) * (1.0 - keep))
     eyes = _hull_mask(shape, local[list(LEFT_EYE)]) | _hull_mask(shape, local[list(RIGHT_EYE)])
     wb *= _outside_ramp(eyes, cfg.eye_margin * face_w, cfg.eye_feather * face_w)
     if not upper:
@@ -120,15 +126,58 @@ def bank_weight(rect: tuple[int, int, int, int], target: np.ndarray, pose: Pose,
     return wb, taper
 
 
+def _wide_eyes(out: np.ndarray, frame: np.ndarray, rect: tuple[int, int, int, int], live: np.ndarray,
+               target: np.ndarray, bank: EmotionBank, choice: Sequence[tuple[int, float]], mesh_map, face_w: float,
+               k: float, cfg: RenderConfig) -> np.ndarray:  # fmt: skip
+    """The bank's eyes (lids, whites) over ``out`` (h, w, 3) float32, then the live irises moved (not stretched)
+    to their target place inside the target eye openings. Returns ``out``, changed in place."""
+    import cv2
+
+    x0, y0, x1, y1 = rect
+    shape = (y1 - y0, x1 - x0)
+    local = target[:, :2] - np.array([x0, y0], np.float32)
+    eyes = _hull_mask(shape, local[list(LEFT_EYE)]) | _hull_mask(shape, local[list(RIGHT_EYE)])
+    we = 1.0 - _outside_ramp(eyes, cfg.eye_margin * face_w, cfg.eye_feather * face_w)
+    rows = np.flatnonzero(we.max(1) > 0)
+    if len(rows) == 0:
+        return out
+    bank_img = None
+    for j, wt in choice:
+        img = W.remap(bank.crops[j], mesh_map(bank.crop_landmarks[j])).astype(np.float32)
+        bank_img = img * wt if bank_img is None else bank_img + img * wt
+    d = bank_img - out
+    region = (we > 1e-3).astype(np.float32)
+    d -= _low(d, region, cfg.light_sigma * face_w)  # the bank eyes' detail on the live light
+    out += d * (we * k)[..., None]
+    # the live irises, translated to the target iris centres, seen only through the target eye openings
+    ix = np.arange(x0, x1, dtype=np.float32)[None, :]
+    iy = np.arange(y0, y1, dtype=np.float32)[:, None]
+    for centre, ring, contour in ((468, (469, 470, 471, 472), LEFT_EYE), (473, (474, 475, 476, 477), RIGHT_EYE)):
+        r = float(np.linalg.norm(live[list(ring), :2] - live[centre, :2], axis=1).mean()) * cfg.iris_grow
+        cx, cy = target[centre, :2]
+        dx, dy = live[centre, :2] - target[centre, :2]
+        disk = _smooth_ramp(np.float32(r) - np.sqrt((ix - cx) ** 2 + (iy - cy) ** 2), 1.5)
+        opening = cv2.GaussianBlur(_hull_mask(shape, local[list(contour)]).astype(np.float32), (0, 0), 0.7)
+        a = disk * opening * k
+        if a.max() <= 0:
+            continue
+        iris = W.remap(frame, (ix + np.float32(dx) + 0 * iy, iy + np.float32(dy) + 0 * ix)).astype(np.float32)
+        out += (iris - out) * a[..., None]
+    return out
+
+
 def render(frame: np.ndarray, live: np.ndarray, target: np.ndarray, pose: Pose, bank: EmotionBank,
            choice: Sequence[tuple[int, float]], upper: bool, intensity: float,
-           cfg: RenderConfig = RenderConfig()) -> np.ndarray:  # fmt: skip
+           cfg: RenderConfig = RenderConfig(), eye_choice: Optional[Sequence[tuple[int, float]]] = None,
+           mouth: float = 0.0) -> np.ndarray:  # fmt: skip
     """The translated frame.
 
     frame: (H, W, 3) uint8 BGR. live: (478, 2+) float32 live landmarks, frame pixels. target: (478, 2+) float32
     target geometry, frame pixels. choice: [(bank index, weight)], weights summing to 1 (two entries only while
     the cheeks cross-fade between two bank frames; both are warped onto the same geometry first).
-    upper: the bank's forehead and brows too. intensity: 0..1 scales the bank texture (the caller scaled the
+    upper: the bank's forehead and brows too. eye_choice: wide eyes, from these bank frame(s), with the live iris
+    pasted in (None: the eyes are the live ones, warped). mouth: 0..1, how much of the lips and mouth interior
+    come from the bank frame (its mouth fits the live one; else the live mouth, warped). intensity: 0..1 scales the bank texture (the caller scaled the
     offset). Returns a new (H, W, 3) uint8 frame; pixels outside the target face oval are the input's.
     """
     import cv2
@@ -143,7 +192,7 @@ def render(frame: np.ndarray, live: np.ndarray, target: np.ndarray, pose: Pose, 
     grid = W.make_grid((x0, y0, x1, y1), cfg.step)
     rw, rh = x1 - x0, y1 - y0
     face_w = float(np.linalg.norm(target[234, :2] - target[454, :2]))
-    wb, taper = bank_weight((x0, y0, x1, y1), target, pose, upper, face_w, cfg)
+    wb, taper = bank_weight((x0, y0, x1, y1), target, pose, upper, face_w, cfg, mouth)
     if not taper.any():
         return frame
     idx = W.triangle_index(target, grid)
@@ -175,6 +224,8 @@ def render(frame: np.ndarray, live: np.ndarray, target: np.ndarray, pose: Pose, 
         d -= low
         d *= (wb * k)[..., None]
         out += d
+    if k > 0 and eye_choice:
+        out = _wide_eyes(out, frame, (x0, y0, x1, y1), live, target, bank, eye_choice, mesh_map, face_w, k, cfg)
     out += 0.5
     np.clip(out, 0, 255, out=out)
     res = frame.copy()

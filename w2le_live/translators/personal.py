@@ -22,6 +22,7 @@ class PersonalTranslator(Translator):
 
     name = "personal"
     needs_audio = False
+    mouth_fit = (0.004, 0.007)  # face widths of inner-lip gap misfit: the bank's mouth below, the live one above
     upper_rate = 0.02  # per frame: how fast the live face's recent mean (the upper face's reference) follows
 
     def __init__(self, banks: Mapping[str, object], calib_frames: int = 25, profile_name: str = "",
@@ -54,6 +55,7 @@ class PersonalTranslator(Translator):
         self._offsets: dict[str, np.ndarray] = {}
         self._calib_done = False
         self._upper: dict = {}
+        self._mouth = 0.0
         for r in self._retrievers.values():
             r.reset()
 
@@ -123,7 +125,7 @@ class PersonalTranslator(Translator):
                   controls: Controls) -> np.ndarray:  # fmt: skip
         """frame: (H, W, 3) uint8 BGR; mel is ignored (the lips follow the live landmarks)."""
         from w2le_live.personal.bank import Retriever, head_angles
-        from w2le_live.personal.render import UPPER_FACE, render
+        from w2le_live.personal.render import UPPER_FACE, WIDE_EYES, render
 
         if face is None:
             return frame
@@ -138,5 +140,9 @@ class PersonalTranslator(Translator):
         if ret is None:
             ret = self._retrievers[emotion] = Retriever(self.banks[emotion], self.retrieval_cfg)
         ret.live_angles = head_angles(pose.R)
-        return render(frame, lm, tp, pose, self.banks[emotion], ret.choose(tn), emotion in UPPER_FACE, k,
-                      self.render_cfg)  # fmt: skip
+        eyes = ret.choose_upper(tn) if emotion in WIDE_EYES else None
+        choice = ret.choose(tn)
+        lo, hi = self.mouth_fit  # hysteresis, no fade: two different mouths are never blended (that is a ghost)
+        self._mouth = 1.0 if ret.gap < lo else 0.0 if ret.gap > hi else self._mouth
+        return render(frame, lm, tp, pose, self.banks[emotion], choice, emotion in UPPER_FACE, k,
+                      self.render_cfg, eye_choice=eyes, mouth=self._mouth)  # fmt: skip
