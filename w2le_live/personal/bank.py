@@ -50,11 +50,17 @@ class RetrievalConfig:
     eye_weight: float = 0.3  # eye apertures (all in face widths)
     pose_weight: float = 0.05  # face widths per radian of head yaw/pitch difference (a turned head wants a
     # turned bank frame: its cheeks and nose shading match)
-    switch_cost: float = 0.004  # face widths: a new frame must fit this much better to replace the current one
-    fade_frames: int = 0  # cross-fade length after a switch (the cheeks only; a fade of two textures is a blur)
+    switch_cost: float = (
+        0.004  # face widths: a new frame must fit this much better to replace the current one
+    )
+    fade_frames: int = (
+        0  # cross-fade length after a switch (the cheeks only; a fade of two textures is a blur)
+    )
     upper_switch_cost: float = 0.003
     upper_fade_frames: int = 0
-    gaze_weight: float = 0.1  # face widths per unit of horizontal gaze (iris place between the eye corners): the
+    gaze_weight: float = (
+        0.1  # face widths per unit of horizontal gaze (iris place between the eye corners): the
+    )
     # bank eyes' own iris must lie under the live one pasted over it
 
 

@@ -168,9 +168,7 @@ def check(tr: Tracked, what: str, cfg: EnrollConfig = EnrollConfig()) -> None:
     if f == 0:
         raise EnrollmentError(f"no face was found in {what}; face the camera in good light and record again.")
     if tr.multi_face > cfg.max_multi_face * max(tr.frames, 1):
-        raise EnrollmentError(
-            f"{what} shows more than one face; record with only you in the picture."
-        )
+        raise EnrollmentError(f"{what} shows more than one face; record with only you in the picture.")
     if f < cfg.min_seconds * cfg.fps:
         raise EnrollmentError(
             f"{what} has only {f / cfg.fps:.1f} s with a face; record at least {cfg.min_seconds:.0f} s."

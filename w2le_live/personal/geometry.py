@@ -156,7 +156,9 @@ LID_PAIRS = LEFT_LID_PAIRS + RIGHT_LID_PAIRS
 
 def lid_apertures(norm: np.ndarray) -> np.ndarray:
     """Mean upper-lower lid gap of the left and right eye. norm: (..., 478, 3) -> (..., 2) float32 face widths."""
-    return np.stack([_pair_gap(norm, LEFT_LID_PAIRS), _pair_gap(norm, RIGHT_LID_PAIRS)], -1).astype(np.float32)
+    return np.stack([_pair_gap(norm, LEFT_LID_PAIRS), _pair_gap(norm, RIGHT_LID_PAIRS)], -1).astype(
+        np.float32
+    )
 
 
 def upper_weight(template: np.ndarray, width: float = 0.12) -> np.ndarray:

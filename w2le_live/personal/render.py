@@ -43,8 +43,10 @@ class RenderConfig:
     eye_cut: float = 0.06  # lower-face emotions: bank texture starts this far below the lower eyelids
     cut_feather: float = 0.08
     light_sigma: float = 0.05  # the bank's detail is what lies below this scale; above it, the light
-    light_band: float = 0.15  # bank light (shading) only farther than this inside its region; live light at edges
-    iris_grow: float = 1.15  # wide eyes: the live iris disk pasted, in iris radii
+    light_band: float = (
+        0.15  # bank light (shading) only farther than this inside its region; live light at edges
+    )
+    iris_grow: float = 0.95  # wide eyes: the live iris disk pasted, in iris radii
 
 
 def _hull_mask(shape: tuple[int, int], pts: np.ndarray) -> np.ndarray:
@@ -78,7 +80,9 @@ def _outside_ramp(hull: np.ndarray, margin: float, width: float) -> np.ndarray:
 def _norm_y(pose: Pose, x0: int, y0: int, w: int, h: int) -> np.ndarray:
     """(h, w) float32: the face's own normalised y (face widths, down) of each pixel of a frame rect (in-plane)."""
     m2 = pose.s * pose.R[:2, :2]
-    inv = np.array([[m2[1, 1], -m2[0, 1]], [-m2[1, 0], m2[0, 0]]]) / (m2[0, 0] * m2[1, 1] - m2[0, 1] * m2[1, 0])
+    inv = np.array([[m2[1, 1], -m2[0, 1]], [-m2[1, 0], m2[0, 0]]]) / (
+        m2[0, 0] * m2[1, 1] - m2[0, 1] * m2[1, 0]
+    )
     xs = np.arange(x0, x0 + w, dtype=np.float32)[None, :] - np.float32(pose.t[0])
     ys = np.arange(y0, y0 + h, dtype=np.float32)[:, None] - np.float32(pose.t[1])
     return np.float32(inv[1, 0]) * xs + np.float32(inv[1, 1]) * ys
@@ -152,7 +156,10 @@ def _wide_eyes(out: np.ndarray, frame: np.ndarray, rect: tuple[int, int, int, in
     # the live irises, translated to the target iris centres, seen only through the target eye openings
     ix = np.arange(x0, x1, dtype=np.float32)[None, :]
     iy = np.arange(y0, y1, dtype=np.float32)[:, None]
-    for centre, ring, contour in ((468, (469, 470, 471, 472), LEFT_EYE), (473, (474, 475, 476, 477), RIGHT_EYE)):
+    for centre, ring, contour in (
+        (468, (469, 470, 471, 472), LEFT_EYE),
+        (473, (474, 475, 476, 477), RIGHT_EYE),
+    ):
         r = float(np.linalg.norm(live[list(ring), :2] - live[centre, :2], axis=1).mean()) * cfg.iris_grow
         cx, cy = target[centre, :2]
         dx, dy = live[centre, :2] - target[centre, :2]
@@ -225,7 +232,9 @@ def render(frame: np.ndarray, live: np.ndarray, target: np.ndarray, pose: Pose, 
         d *= (wb * k)[..., None]
         out += d
     if k > 0 and eye_choice:
-        out = _wide_eyes(out, frame, (x0, y0, x1, y1), live, target, bank, eye_choice, mesh_map, face_w, k, cfg)
+        out = _wide_eyes(
+            out, frame, (x0, y0, x1, y1), live, target, bank, eye_choice, mesh_map, face_w, k, cfg
+        )
     out += 0.5
     np.clip(out, 0, 255, out=out)
     res = frame.copy()

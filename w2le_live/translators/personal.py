@@ -22,7 +22,10 @@ class PersonalTranslator(Translator):
 
     name = "personal"
     needs_audio = False
-    mouth_fit = (0.004, 0.007)  # face widths of inner-lip gap misfit: the bank's mouth below, the live one above
+    mouth_fit = (
+        0.004,
+        0.007,
+    )  # face widths of inner-lip gap misfit: the bank's mouth below, the live one above
     upper_rate = 0.02  # per frame: how fast the live face's recent mean (the upper face's reference) follows
 
     def __init__(self, banks: Mapping[str, object], calib_frames: int = 25, profile_name: str = "",
@@ -142,7 +145,9 @@ class PersonalTranslator(Translator):
         ret.live_angles = head_angles(pose.R)
         eyes = ret.choose_upper(tn) if emotion in WIDE_EYES else None
         choice = ret.choose(tn)
-        lo, hi = self.mouth_fit  # hysteresis, no fade: two different mouths are never blended (that is a ghost)
+        lo, hi = (
+            self.mouth_fit
+        )  # hysteresis, no fade: two different mouths are never blended (that is a ghost)
         self._mouth = 1.0 if ret.gap < lo else 0.0 if ret.gap > hi else self._mouth
         return render(frame, lm, tp, pose, self.banks[emotion], choice, emotion in UPPER_FACE, k,
                       self.render_cfg, eye_choice=eyes, mouth=self._mouth)  # fmt: skip
