@@ -42,8 +42,9 @@ class EmotionBank:
 
 @dataclass(frozen=True)
 class RetrievalConfig:
-    """Bank retrieval. The lower face: the inner-lip opening decides, the lip contour and eye aperture help; the
-    upper face (eyes, brows; emotions that need them) is chosen separately and switches rarely."""
+    """Bank retrieval, three choices per frame. The mouth: the inner-lip opening decides, the lip contour and eye
+    aperture help; it switches freely and never fades (two mouths are never blended). The cheeks: the same cost,
+    slow to switch, short aligned fades. The eyes (wide-eyed emotions): lids, brows and gaze."""
 
     gap_weight: float = 2.0  # inner-lip opening per upper/lower pair: what lip sync is judged on
     shape_weight: float = 0.5  # the inner-lip contour's shape and place
@@ -51,17 +52,17 @@ class RetrievalConfig:
     pose_weight: float = 0.05  # face widths per radian of head yaw/pitch difference (a turned head wants a
     # turned bank frame: its cheeks and nose shading match)
     switch_cost: float = (
-        0.004  # face widths: a new frame must fit this much better to replace the current one
+        0.008  # face widths: a new mouth frame must fit this much better to replace the current
     )
-    fade_frames: int = (
-        0  # cross-fade length after a switch (the cheeks only; a fade of two textures is a blur)
+    cheek_switch_cost: float = 0.05  # the same for the cheeks' frame
+    cheek_fade_frames: int = (
+        3  # cross-fade of the cheeks after a switch (both frames warped onto one geometry)
     )
     upper_switch_cost: float = 0.003
-    upper_fade_frames: int = 0
     gaze_weight: float = (
-        0.1  # face widths per unit of horizontal gaze (iris place between the eye corners): the
+        0.1  # face widths per unit of gaze (iris between the eye corners): the bank eyes' own
     )
-    # bank eyes' own iris must lie under the live one pasted over it
+    # iris must lie under the live one pasted over it
 
 
 UPPER_POINTS = (70, 63, 105, 66, 107, 55, 65, 52, 53, 46, 300, 293, 334, 296, 336, 285, 295, 282, 283, 276,
@@ -132,11 +133,13 @@ class Retriever:
         self._angles = bank.angles  # (B, 2) or None
         self.live_angles: Optional[np.ndarray] = None  # (2,) set by the caller per frame
         self.gap = float("inf")
-        self._lower_h = _Hysteresis(cfg.switch_cost, cfg.fade_frames)
-        self._upper_h = _Hysteresis(cfg.upper_switch_cost, cfg.upper_fade_frames)
+        self._lower_h = _Hysteresis(cfg.switch_cost, 0)
+        self._cheek_h = _Hysteresis(cfg.cheek_switch_cost, cfg.cheek_fade_frames)
+        self._upper_h = _Hysteresis(cfg.upper_switch_cost, 0)
 
     def reset(self) -> None:
         self._lower_h.reset()
+        self._cheek_h.reset()
         self._upper_h.reset()
 
     @property
@@ -166,13 +169,14 @@ class Retriever:
         g = self._gaze - gaze(target_norm)[None]
         return np.sqrt((d * d).mean(1)) + self.cfg.gaze_weight * np.abs(g).mean(1) + self._pose_cost()
 
-    def choose(self, target_norm: np.ndarray) -> list[tuple[int, float]]:
-        """Lower-face bank frame(s) for the target geometry (478, 3) float32; ``gap`` is then the chosen frame's
-        RMS inner-lip gap difference (face widths): how well its mouth fits the live one."""
-        ch = self._lower_h.step(self.cost(target_norm))
-        g = self._gaps[ch[0][0]] - pair_gaps(target_norm)
+    def choose(self, target_norm: np.ndarray) -> tuple[int, list[tuple[int, float]]]:
+        """The mouth's bank frame (one index) and the cheeks' frame(s) [(index, weight)] for the target geometry
+        (478, 3) float32; ``gap`` is then the mouth frame's RMS inner-lip gap misfit (face widths)."""
+        c = self.cost(target_norm)
+        mouth = self._lower_h.step(c)[0][0]
+        g = self._gaps[mouth] - pair_gaps(target_norm)
         self.gap = float(np.sqrt((g * g).mean()))
-        return ch
+        return mouth, self._cheek_h.step(c)
 
     def choose_upper(self, target_norm: np.ndarray) -> list[tuple[int, float]]:
         """Upper-face bank frame(s) for the target geometry (478, 3) float32: slow to switch, long fades."""

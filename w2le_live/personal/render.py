@@ -22,7 +22,7 @@ from w2le_live.personal.bank import EmotionBank
 from w2le_live.personal.geometry import Pose
 
 # Emotions whose forehead and brows take the bank's texture as well.
-UPPER_FACE = frozenset({"surprised", "angry", "sad", "fear", "disgusted", "neutral"})
+UPPER_FACE = frozenset({"surprised", "angry", "sad", "fear", "disgusted", "neutral", "happy"})
 # Emotions that open the eyes wider than the live ones: the lids and whites come from a bank frame whose gaze
 # matches, and the live iris is pasted in at its live place (the live face has no white above the iris to stretch).
 WIDE_EYES = frozenset({"surprised", "fear"})
@@ -103,10 +103,11 @@ def _low(x: np.ndarray, wgt: np.ndarray, sigma: float) -> np.ndarray:
 
 
 def bank_weight(rect: tuple[int, int, int, int], target: np.ndarray, pose: Pose, upper: bool, face_w: float,
-                cfg: RenderConfig, mouth: float = 0.0) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+                cfg: RenderConfig, mouth: float = 0.0) -> tuple[np.ndarray, ...]:  # fmt: skip
     """Where the bank's texture goes, and the face-border taper, over a frame rect (x0, y0, x1, y1).
 
-    target: (478, 2+) float32 frame pixels. Returns (bank weight, taper), each (h, w) float32 in [0, 1]: the taper
+    target: (478, 2+) float32 frame pixels. Returns (bank weight, taper, outside the mouth, below the eyes), each
+    (h, w) float32 in [0, 1]: the taper
     is 0 outside the target face oval and rises over ``feather``; the bank weight is the taper without the mouth
     (outer lips grown by ``mouth_margin``; ``mouth`` in [0, 1] lets the bank's in: its mouth fits the live one)
     and the eyes, and for lower-face emotions without the upper face.
@@ -123,11 +124,12 @@ def bank_weight(rect: tuple[int, int, int, int], target: np.ndarray, pose: Pose,
     wb = taper * (keep + np.float32(min(max(mouth, 0.0), 1.0)) * (1.0 - keep))
     eyes = _hull_mask(shape, local[list(LEFT_EYE)]) | _hull_mask(shape, local[list(RIGHT_EYE)])
     wb *= _outside_ramp(eyes, cfg.eye_margin * face_w, cfg.eye_feather * face_w)
+    q = pose.to_norm(target)
+    y_cut = float(q[[145, 374], 1].mean()) + cfg.eye_cut
+    lower = _smooth_ramp(_norm_y(pose, x0, y0, shape[1], shape[0]) - np.float32(y_cut), cfg.cut_feather)
     if not upper:
-        q = pose.to_norm(target)
-        y_cut = float(q[[145, 374], 1].mean()) + cfg.eye_cut
-        wb *= _smooth_ramp(_norm_y(pose, x0, y0, shape[1], shape[0]) - np.float32(y_cut), cfg.cut_feather)
-    return wb, taper
+        wb *= lower
+    return wb, taper, keep, lower
 
 
 def _wide_eyes(out: np.ndarray, frame: np.ndarray, rect: tuple[int, int, int, int], live: np.ndarray,
@@ -176,12 +178,13 @@ def _wide_eyes(out: np.ndarray, frame: np.ndarray, rect: tuple[int, int, int, in
 def render(frame: np.ndarray, live: np.ndarray, target: np.ndarray, pose: Pose, bank: EmotionBank,
            choice: Sequence[tuple[int, float]], upper: bool, intensity: float,
            cfg: RenderConfig = RenderConfig(), eye_choice: Optional[Sequence[tuple[int, float]]] = None,
-           mouth: float = 0.0) -> np.ndarray:  # fmt: skip
+           mouth: float = 0.0, mouth_choice: Optional[int] = None) -> np.ndarray:  # fmt: skip
     """The translated frame.
 
     frame: (H, W, 3) uint8 BGR. live: (478, 2+) float32 live landmarks, frame pixels. target: (478, 2+) float32
-    target geometry, frame pixels. choice: [(bank index, weight)], weights summing to 1 (two entries only while
-    the cheeks cross-fade between two bank frames; both are warped onto the same geometry first).
+    target geometry, frame pixels. choice: the cheeks' [(bank index, weight)], weights summing to 1 (two entries
+    only while they cross-fade between two bank frames; both are warped onto the same geometry first).
+    mouth_choice: the bank frame of the lips and mouth (default: the cheeks' first).
     upper: the bank's forehead and brows too. eye_choice: wide eyes, from these bank frame(s), with the live iris
     pasted in (None: the eyes are the live ones, warped). mouth: 0..1, how much of the lips and mouth interior
     come from the bank frame (its mouth fits the live one; else the live mouth, warped). intensity: 0..1 scales the bank texture (the caller scaled the
@@ -199,7 +202,7 @@ def render(frame: np.ndarray, live: np.ndarray, target: np.ndarray, pose: Pose, 
     grid = W.make_grid((x0, y0, x1, y1), cfg.step)
     rw, rh = x1 - x0, y1 - y0
     face_w = float(np.linalg.norm(target[234, :2] - target[454, :2]))
-    wb, taper = bank_weight((x0, y0, x1, y1), target, pose, upper, face_w, cfg, mouth)
+    wb, taper, keep, lower = bank_weight((x0, y0, x1, y1), target, pose, upper, face_w, cfg, mouth)
     if not taper.any():
         return frame
     idx = W.triangle_index(target, grid)
@@ -222,11 +225,21 @@ def render(frame: np.ndarray, live: np.ndarray, target: np.ndarray, pose: Pose, 
         for j, wt in choice:
             img = W.remap(bank.crops[j], mesh_map(bank.crop_landmarks[j])).astype(np.float32)
             bank_img = img * wt if bank_img is None else bank_img + img * wt
+        mj = choice[0][0] if mouth_choice is None else mouth_choice
+        if mouth > 0 and (len(choice) > 1 or mj != choice[0][0]):  # the mouth from one frame only
+            rows = np.flatnonzero(keep.min(1) < 1.0)
+            r0, r1 = int(rows[0]), int(rows[-1]) + 1
+            mm = mesh_map(bank.crop_landmarks[mj])
+            img = W.remap(bank.crops[mj], (mm[0][r0:r1], mm[1][r0:r1])).astype(np.float32)
+            bank_img[r0:r1] += (1.0 - keep[r0:r1, :, None]) * (img - bank_img[r0:r1])
         d = bank_img - out
         region = (wb > 1e-3).astype(np.float32)
         low = _low(d, region, cfg.light_sigma * face_w)
         inner = _smooth_ramp(cv2.distanceTransform((wb > 0.5).astype(np.uint8), cv2.DIST_L2, 3),
                              cfg.light_band * face_w)  # fmt: skip
+        inner *= (
+            lower  # the upper face keeps the live light (the bank's forehead shading varies frame to frame)
+        )
         low *= (1.0 - inner)[..., None]
         d -= low
         d *= (wb * k)[..., None]
