@@ -54,7 +54,7 @@ class RetrievalConfig:
     switch_cost: float = (
         0.008  # face widths: a new mouth frame must fit this much better to replace the current
     )
-    cheek_switch_cost: float = 0.05  # the same for the cheeks' frame
+    cheek_switch_cost: float = 0.004  # the same for the cheeks' frame (its cost: the face away from the mouth)
     cheek_fade_frames: int = (
         3  # cross-fade of the cheeks after a switch (both frames warped onto one geometry)
     )
@@ -130,6 +130,10 @@ class Retriever:
         self._eyes = features(bank.norm)[:, 1:]  # (B, 2)
         self._upper = bank.norm[:, list(UPPER_POINTS), :2].reshape(len(bank.norm), -1)  # (B, 56)
         self._gaze = gaze(bank.norm)  # (B, 2)
+        t = bank.template
+        far = np.linalg.norm(t[:468, :2] - t[[13, 14], :2].mean(0), axis=1) > 0.3  # away from the speaking mouth
+        self._face_pts = np.flatnonzero(far)
+        self._face = bank.norm[:, self._face_pts, :2].reshape(len(bank.norm), -1)
         self._angles = bank.angles  # (B, 2) or None
         self.live_angles: Optional[np.ndarray] = None  # (2,) set by the caller per frame
         self.gap = float("inf")
@@ -163,6 +167,12 @@ class Retriever:
         d = self._angles - self.live_angles[None]
         return self.cfg.pose_weight * np.sqrt((d * d).sum(1))
 
+    def face_cost(self, target_norm: np.ndarray) -> np.ndarray:
+        """(B,) float32 RMS distance of the face mesh away from the mouth (face widths): the cheeks' frame, chosen
+        by the expression and not by speech."""
+        d = self._face - target_norm[self._face_pts, :2].reshape(1, -1)
+        return np.sqrt((d * d).mean(1)) + self._pose_cost()
+
     def upper_cost(self, target_norm: np.ndarray) -> np.ndarray:
         """(B,) float32 RMS distance of brows, lids and eye corners (face widths), plus the gaze difference."""
         d = self._upper - target_norm[list(UPPER_POINTS), :2].reshape(1, -1)
@@ -176,7 +186,7 @@ class Retriever:
         mouth = self._lower_h.step(c)[0][0]
         g = self._gaps[mouth] - pair_gaps(target_norm)
         self.gap = float(np.sqrt((g * g).mean()))
-        return mouth, self._cheek_h.step(c)
+        return mouth, self._cheek_h.step(self.face_cost(target_norm))
 
     def choose_upper(self, target_norm: np.ndarray) -> list[tuple[int, float]]:
         """Upper-face bank frame(s) for the target geometry (478, 3) float32: slow to switch, long fades."""

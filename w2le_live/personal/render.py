@@ -46,7 +46,7 @@ class RenderConfig:
     light_band: float = (
         0.15  # bank light (shading) only farther than this inside its region; live light at edges
     )
-    iris_grow: float = 0.95  # wide eyes: the live iris disk pasted, in iris radii
+    iris_grow: float = 1.15  # wide eyes: the live iris disk pasted, in iris radii
 
 
 def _hull_mask(shape: tuple[int, int], pts: np.ndarray) -> np.ndarray:
