@@ -44,24 +44,18 @@ class EmotionBank:
 class RetrievalConfig:
     """Bank retrieval, three choices per frame. The mouth: the inner-lip opening decides, the lip contour and eye
     aperture help; it switches freely and never fades (two mouths are never blended). The cheeks: the same cost,
-    slow to switch, short aligned fades. The eyes (wide-eyed emotions): lids, brows and gaze."""
+    chosen by the face away from the mouth, slow to switch, short aligned fades. The eyes (wide-eyed emotions): lids, brows and gaze."""
 
     gap_weight: float = 2.0  # inner-lip opening per upper/lower pair: what lip sync is judged on
     shape_weight: float = 0.5  # the inner-lip contour's shape and place
     eye_weight: float = 0.3  # eye apertures (all in face widths)
     pose_weight: float = 0.05  # face widths per radian of head yaw/pitch difference (a turned head wants a
     # turned bank frame: its cheeks and nose shading match)
-    switch_cost: float = (
-        0.008  # face widths: a new mouth frame must fit this much better to replace the current
-    )
+    switch_cost: float = 0.008  # face widths: a new mouth frame must fit this much better to replace the current
     cheek_switch_cost: float = 0.004  # the same for the cheeks' frame (its cost: the face away from the mouth)
-    cheek_fade_frames: int = (
-        3  # cross-fade of the cheeks after a switch (both frames warped onto one geometry)
-    )
+    cheek_fade_frames: int = 3  # cross-fade of the cheeks after a switch (both frames warped onto one geometry)
     upper_switch_cost: float = 0.003
-    gaze_weight: float = (
-        0.1  # face widths per unit of gaze (iris between the eye corners): the bank eyes' own
-    )
+    gaze_weight: float = 0.1  # face widths per unit of gaze (iris between the eye corners): the bank eyes' own
     # iris must lie under the live one pasted over it
 
 

@@ -46,6 +46,8 @@ class RenderConfig:
     light_band: float = (
         0.15  # bank light (shading) only farther than this inside its region; live light at edges
     )
+    stretch_ok: float = 0.25  # |log| of a triangle's stretch (bank -> target) up to which the bank texture is used
+    stretch_max: float = 0.6  # and beyond which it is not (the live skin, warped, shows there instead)
     iris_grow: float = 1.15  # wide eyes: the live iris disk pasted, in iris radii
 
 
@@ -175,6 +177,16 @@ def _wide_eyes(out: np.ndarray, frame: np.ndarray, rect: tuple[int, int, int, in
     return out
 
 
+def stretch_weight(target: np.ndarray, source: np.ndarray, cfg: RenderConfig) -> np.ndarray:
+    """(T,) float32 in [0, 1] per mesh triangle: 1 where the source triangle maps onto the target one with little
+    stretch, 0 where it would be stretched or squeezed by more than ``stretch_max`` (|log| of the singular values).
+    target, source: (478, 2+) float32 pixels."""
+    a = W.affines(target, source)[:, :, :2].astype(np.float64)  # target -> source
+    sv = np.linalg.svd(a, compute_uv=False)  # (T, 2)
+    m = np.abs(np.log(np.maximum(sv, 1e-6))).max(1).astype(np.float32)
+    return 1.0 - _smooth_ramp(m - np.float32(cfg.stretch_ok), cfg.stretch_max - cfg.stretch_ok)
+
+
 def render(frame: np.ndarray, live: np.ndarray, target: np.ndarray, pose: Pose, bank: EmotionBank,
            choice: Sequence[tuple[int, float]], upper: bool, intensity: float,
            cfg: RenderConfig = RenderConfig(), eye_choice: Optional[Sequence[tuple[int, float]]] = None,
@@ -232,6 +244,13 @@ def render(frame: np.ndarray, live: np.ndarray, target: np.ndarray, pose: Pose, 
             mm = mesh_map(bank.crop_landmarks[mj])
             img = W.remap(bank.crops[mj], (mm[0][r0:r1], mm[1][r0:r1])).astype(np.float32)
             bank_img[r0:r1] += (1.0 - keep[r0:r1, :, None]) * (img - bank_img[r0:r1])
+        # where the cheeks' frame would be stretched far (a smile frame onto a pursed mouth), the live skin shows
+        sw = stretch_weight(target, bank.crop_landmarks[choice[0][0]], cfg)[np.maximum(idx, 0)]
+        sw = cv2.GaussianBlur(sw, (0, 0), 1.5)
+        sw = cv2.resize(sw, (grid.w, grid.h), interpolation=cv2.INTER_LINEAR)[:rh, :rw]
+        if mouth > 0:
+            sw += (1.0 - keep) * (1.0 - sw)  # the mouth frame fits (it was chosen for it)
+        wb = wb * sw
         d = bank_img - out
         region = (wb > 1e-3).astype(np.float32)
         low = _low(d, region, cfg.light_sigma * face_w)
