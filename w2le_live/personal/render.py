@@ -34,7 +34,7 @@ RIGHT_EYE = (263, 466, 388, 387, 386, 385, 384, 398, 362, 382, 381, 380, 374, 37
 class RenderConfig:
     """Regions and blending, in face widths (cheek-to-cheek distance)."""
 
-    step: int = 2  # mesh map evaluated every `step` pixels, then upsampled (exact inside each triangle)
+    step: int = 3  # mesh map evaluated every `step` pixels, then upsampled (exact inside each triangle)
     feather: float = 0.07  # at the face border the displacement and the bank texture ramp to zero over this
     mouth_margin: float = 0.015  # live lips and mouth: the outer-lip hull grown by this
     mouth_feather: float = 0.03
@@ -46,7 +46,9 @@ class RenderConfig:
     light_band: float = (
         0.15  # bank light (shading) only farther than this inside its region; live light at edges
     )
-    stretch_ok: float = 0.25  # |log| of a triangle's stretch (bank -> target) up to which the bank texture is used
+    stretch_ok: float = (
+        0.25  # |log| of a triangle's stretch (bank -> target) up to which the bank texture is used
+    )
     stretch_max: float = 0.6  # and beyond which it is not (the live skin, warped, shows there instead)
     iris_grow: float = 1.15  # wide eyes: the live iris disk pasted, in iris radii
 
@@ -117,8 +119,11 @@ def bank_weight(rect: tuple[int, int, int, int], target: np.ndarray, pose: Pose,
     import cv2
 
     x0, y0, x1, y1 = rect
-    shape = (y1 - y0, x1 - x0)
-    local = target[:, :2] - np.array([x0, y0], np.float32)
+    f = 2  # the masks are smooth ramps: built at half resolution, upsampled
+    full = (y1 - y0, x1 - x0)
+    shape = (-(-full[0] // f), -(-full[1] // f))
+    local = (target[:, :2] - np.array([x0, y0], np.float32) + 0.5) / f - 0.5
+    face_w = face_w / f
     oval = _hull_mask(shape, local[list(FACE_OVAL)])
     taper = _smooth_ramp(cv2.distanceTransform(oval, cv2.DIST_L2, 3), cfg.feather * face_w)
     keep = _outside_ramp(_hull_mask(shape, local[list(LIPS_OUTER)]), cfg.mouth_margin * face_w,
@@ -128,52 +133,74 @@ def bank_weight(rect: tuple[int, int, int, int], target: np.ndarray, pose: Pose,
     wb *= _outside_ramp(eyes, cfg.eye_margin * face_w, cfg.eye_feather * face_w)
     q = pose.to_norm(target)
     y_cut = float(q[[145, 374], 1].mean()) + cfg.eye_cut
-    lower = _smooth_ramp(_norm_y(pose, x0, y0, shape[1], shape[0]) - np.float32(y_cut), cfg.cut_feather)
+    lower = _smooth_ramp(_norm_y(pose, x0, y0, full[1], full[0])[::f, ::f] - np.float32(y_cut),
+                         cfg.cut_feather)  # fmt: skip
     if not upper:
         wb *= lower
-    return wb, taper, keep, lower
+
+    def up(m: np.ndarray) -> np.ndarray:
+        return cv2.resize(m, (shape[1] * f, shape[0] * f), interpolation=cv2.INTER_LINEAR)[
+            : full[0], : full[1]
+        ]
+
+    return up(wb), up(taper), up(keep), up(lower)
 
 
 def _wide_eyes(out: np.ndarray, frame: np.ndarray, rect: tuple[int, int, int, int], live: np.ndarray,
                target: np.ndarray, bank: EmotionBank, choice: Sequence[tuple[int, float]], mesh_map, face_w: float,
                k: float, cfg: RenderConfig) -> np.ndarray:  # fmt: skip
     """The bank's eyes (lids, whites) over ``out`` (h, w, 3) float32, then the live irises moved (not stretched)
-    to their target place inside the target eye openings. Returns ``out``, changed in place."""
+    to their target place inside the target eye openings. Returns ``out``, changed in place (only the eye band)."""
     import cv2
 
     x0, y0, x1, y1 = rect
-    shape = (y1 - y0, x1 - x0)
-    local = target[:, :2] - np.array([x0, y0], np.float32)
+    pad = (cfg.eye_margin + cfg.eye_feather) * face_w + 2
+    ey = target[list(LEFT_EYE) + list(RIGHT_EYE), 1]
+    r0, r1 = max(int(ey.min() - pad) - y0, 0), min(int(np.ceil(ey.max() + pad)) - y0, y1 - y0)
+    if r1 - r0 < 2:
+        return out
+    band = out[r0:r1]
+    shape = (r1 - r0, x1 - x0)
+    local = target[:, :2] - np.array([x0, y0 + r0], np.float32)
     eyes = _hull_mask(shape, local[list(LEFT_EYE)]) | _hull_mask(shape, local[list(RIGHT_EYE)])
     we = 1.0 - _outside_ramp(eyes, cfg.eye_margin * face_w, cfg.eye_feather * face_w)
-    rows = np.flatnonzero(we.max(1) > 0)
-    if len(rows) == 0:
-        return out
     bank_img = None
     for j, wt in choice:
-        img = W.remap(bank.crops[j], mesh_map(bank.crop_landmarks[j])).astype(np.float32)
+        mx, my = mesh_map(bank.crop_landmarks[j])
+        img = W.remap(bank.crops[j], (mx[r0:r1], my[r0:r1])).astype(np.float32)
         bank_img = img * wt if bank_img is None else bank_img + img * wt
-    d = bank_img - out
-    region = (we > 1e-3).astype(np.float32)
-    d -= _low(d, region, cfg.light_sigma * face_w)  # the bank eyes' detail on the live light
-    out += d * (we * k)[..., None]
+    d = bank_img - band
+    d -= _low(
+        d, (we > 1e-3).astype(np.float32), cfg.light_sigma * face_w
+    )  # the bank eyes' detail, live light
+    band += d * (we * k)[..., None]
     # the live irises, translated to the target iris centres, seen only through the target eye openings
-    ix = np.arange(x0, x1, dtype=np.float32)[None, :]
-    iy = np.arange(y0, y1, dtype=np.float32)[:, None]
     for centre, ring, contour in (
         (468, (469, 470, 471, 472), LEFT_EYE),
         (473, (474, 475, 476, 477), RIGHT_EYE),
     ):
         r = float(np.linalg.norm(live[list(ring), :2] - live[centre, :2], axis=1).mean()) * cfg.iris_grow
-        cx, cy = target[centre, :2]
-        dx, dy = live[centre, :2] - target[centre, :2]
+        cx, cy = local[centre]
+        a0, a1 = max(int(cx - r - 2), 0), min(int(np.ceil(cx + r + 3)), shape[1])
+        b0, b1 = max(int(cy - r - 2), 0), min(int(np.ceil(cy + r + 3)), shape[0])
+        if a1 - a0 < 2 or b1 - b0 < 2:
+            continue
+        ix = np.arange(a0, a1, dtype=np.float32)[None, :]
+        iy = np.arange(b0, b1, dtype=np.float32)[:, None]
         disk = _smooth_ramp(np.float32(r) - np.sqrt((ix - cx) ** 2 + (iy - cy) ** 2), 1.5)
-        opening = cv2.GaussianBlur(_hull_mask(shape, local[list(contour)]).astype(np.float32), (0, 0), 0.7)
-        a = disk * opening * k
+        opening = np.zeros((b1 - b0, a1 - a0), np.uint8)
+        pts = local[list(contour)] - np.array([a0, b0], np.float32)
+        cv2.fillConvexPoly(opening, cv2.convexHull(np.round(pts * 16).astype(np.int32)), 1, cv2.LINE_8, 4)
+        a = disk * cv2.GaussianBlur(opening.astype(np.float32), (0, 0), 0.7) * np.float32(k)
         if a.max() <= 0:
             continue
-        iris = W.remap(frame, (ix + np.float32(dx) + 0 * iy, iy + np.float32(dy) + 0 * ix)).astype(np.float32)
-        out += (iris - out) * a[..., None]
+        dx = np.float32(live[centre, 0] - target[centre, 0] + x0)
+        dy = np.float32(live[centre, 1] - target[centre, 1] + y0 + r0)
+        mx = np.broadcast_to(ix + dx, a.shape).copy()
+        my = np.broadcast_to(iy + dy, a.shape).copy()
+        iris = W.remap(frame, (mx, my)).astype(np.float32)
+        sub = band[b0:b1, a0:a1]
+        sub += (iris - sub) * a[..., None]
     return out
 
 
