@@ -26,6 +26,7 @@ UPPER_FACE = frozenset({"surprised", "angry", "sad", "fear", "disgusted", "neutr
 # Emotions that open the eyes wider than the live ones: the lids and whites come from a bank frame whose gaze
 # matches, and the live iris is pasted in at its live place (the live face has no white above the iris to stretch).
 WIDE_EYES = frozenset({"surprised", "fear"})
+BROWS = (70, 63, 105, 66, 107, 300, 293, 334, 296, 336)
 LEFT_EYE = (33, 246, 161, 160, 159, 158, 157, 173, 133, 155, 154, 153, 145, 144, 163, 7)
 RIGHT_EYE = (263, 466, 388, 387, 386, 385, 384, 398, 362, 382, 381, 380, 374, 373, 390, 249)
 
@@ -42,6 +43,8 @@ class RenderConfig:
     eye_feather: float = 0.03
     eye_cut: float = 0.06  # lower-face emotions: bank texture starts this far below the lower eyelids
     cut_feather: float = 0.08
+    forehead: float = 0.16  # bank texture reaches this far above the brows
+    forehead_feather: float = 0.08
     light_sigma: float = 0.05  # the bank's detail is what lies below this scale; above it, the light
     light_band: float = (
         0.15  # bank light (shading) only farther than this inside its region; live light at edges
@@ -133,10 +136,13 @@ def bank_weight(rect: tuple[int, int, int, int], target: np.ndarray, pose: Pose,
     wb *= _outside_ramp(eyes, cfg.eye_margin * face_w, cfg.eye_feather * face_w)
     q = pose.to_norm(target)
     y_cut = float(q[[145, 374], 1].mean()) + cfg.eye_cut
-    lower = _smooth_ramp(_norm_y(pose, x0, y0, full[1], full[0])[::f, ::f] - np.float32(y_cut),
-                         cfg.cut_feather)  # fmt: skip
+    ny = _norm_y(pose, x0, y0, full[1], full[0])[::f, ::f]
+    lower = _smooth_ramp(ny - np.float32(y_cut), cfg.cut_feather)
     if not upper:
         wb *= lower
+    # the hairline: the bank's forehead only up to ``forehead`` above the brows (its hair edge never shows)
+    y_top = float(q[list(BROWS), 1].min()) - cfg.forehead
+    wb *= _smooth_ramp(ny - np.float32(y_top), cfg.forehead_feather)
 
     def up(m: np.ndarray) -> np.ndarray:
         return cv2.resize(m, (shape[1] * f, shape[0] * f), interpolation=cv2.INTER_LINEAR)[
