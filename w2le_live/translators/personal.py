@@ -22,10 +22,8 @@ class PersonalTranslator(Translator):
 
     name = "personal"
     needs_audio = False
-    mouth_fit = (
-        0.004,
-        0.007,
-    )  # face widths of inner-lip gap misfit: the bank's mouth below, the live one above
+    # face widths of inner-lip gap misfit: the bank's mouth below the first, the live one above the second
+    mouth_fit = (0.004, 0.009)
     upper_rate = 0.02  # per frame: how fast the live face's recent mean (the upper face's reference) follows
 
     def __init__(self, banks: Mapping[str, object], calib_frames: int = 25, profile_name: str = "",
