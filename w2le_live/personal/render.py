@@ -43,7 +43,7 @@ class RenderConfig:
     eye_feather: float = 0.03
     eye_cut: float = 0.06  # lower-face emotions: bank texture starts this far below the lower eyelids
     cut_feather: float = 0.08
-    forehead: float = 0.16  # bank texture reaches this far above the brows
+    forehead: float = 0.22  # bank texture reaches this far above the brows
     forehead_feather: float = 0.08
     light_sigma: float = 0.05  # the bank's detail is what lies below this scale; above it, the light
     light_band: float = (
