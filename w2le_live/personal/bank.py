@@ -15,7 +15,8 @@ class EmotionBank:
     """One enrolled emotion of one person.
 
     emotion: name (e.g. "happy"). template: (478, 3) float32, the person's normalised face (see geometry).
-    crops: (B, S, S, 3) uint8 BGR pose-normalised face crops. crop_landmarks: (B, 478, 2) float32 crop pixels.
+    crops: (B, S, S, 3) uint8 BGR square cuts of the camera frames (never resampled).
+    crop_landmarks: (B, 478, 2) float32 crop pixels.
     norm: (B, 478, 3) float32 normalised landmarks of the crops. tracked: (F, 478, 3) float32 normalised
     landmarks of every tracked enrolment frame (F >= B), for fitting the offset. offset: (478, 3) float32
     in face widths when a neutral reference was enrolled with it, else None (fitted against the live face).
@@ -43,8 +44,8 @@ class EmotionBank:
 @dataclass(frozen=True)
 class RetrievalConfig:
     """Bank retrieval, three choices per frame. The mouth: the inner-lip opening decides, the lip contour and eye
-    aperture help; it switches freely and never fades (two mouths are never blended). The cheeks: the same cost,
-    chosen by the face away from the mouth, slow to switch, short aligned fades. The eyes (wide-eyed emotions): lids, brows and gaze."""
+    aperture help; it switches freely and never fades (two mouths are never blended). The cheeks: chosen by the face
+    away from the mouth, slow to switch, short aligned fades. The eyes (wide-eyed emotions): lids, brows, gaze."""
 
     gap_weight: float = 2.0  # inner-lip opening per upper/lower pair: what lip sync is judged on
     shape_weight: float = 0.5  # the inner-lip contour's shape and place

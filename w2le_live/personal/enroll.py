@@ -96,7 +96,7 @@ def cut_square(frame: np.ndarray, x0: int, y0: int, side: int) -> np.ndarray:
 
 def track(frames: Iterable[np.ndarray], cfg: EnrollConfig = EnrollConfig(), seconds: Optional[float] = None,
           tracker=None) -> Tracked:  # fmt: skip
-    """Track frames (each (H, W, 3) uint8 BGR, at ``cfg.fps``) and cut pose-normalised crops on the fly.
+    """Track frames (each (H, W, 3) uint8 BGR, at ``cfg.fps``) and cut square face crops on the fly.
 
     The cut's place and size use a provisional template from the first second (crops carry their own
     landmarks, so its precision does not matter). Stops after ``seconds`` of video when given.
