@@ -233,7 +233,8 @@ def render(frame: np.ndarray, live: np.ndarray, target: np.ndarray, pose: Pose, 
     upper: the bank's forehead and brows too. eye_choice: wide eyes, from these bank frame(s), with the live iris
     pasted in (None: the eyes are the live ones, warped). mouth: 0..1, how much of the lips and mouth interior
     come from the bank frame (its mouth fits the live one; else the live mouth, warped). intensity: 0..1 scales
-    the bank texture (the caller scaled the offset). Returns a new (H, W, 3) uint8 frame; pixels outside the target face oval are the input's.
+    the bank texture (the caller scaled the offset). Returns a new (H, W, 3) uint8 frame; pixels outside the
+    target face oval are the input's.
     """
     import cv2
 
