@@ -53,6 +53,7 @@ class RenderConfig:
         0.25  # |log| of a triangle's stretch (bank -> target) up to which the bank texture is used
     )
     stretch_max: float = 0.6  # and beyond which it is not (the live skin, warped, shows there instead)
+    cubic_bank: bool = True  # bicubic resampling of the bank frames too (the live face always is)
     iris_grow: float = 1.15  # wide eyes: the live iris disk pasted, in iris radii
 
 
@@ -215,8 +216,13 @@ def stretch_weight(target: np.ndarray, source: np.ndarray, cfg: RenderConfig) ->
     stretch, 0 where it would be stretched or squeezed by more than ``stretch_max`` (|log| of the singular values).
     target, source: (478, 2+) float32 pixels."""
     a = W.affines(target, source)[:, :, :2].astype(np.float64)  # target -> source
-    sv = np.linalg.svd(a, compute_uv=False)  # (T, 2)
-    m = np.abs(np.log(np.maximum(sv, 1e-6))).max(1).astype(np.float32)
+    ss = (a * a).sum((1, 2))  # singular values of each 2x2 in closed form: s1^2 + s2^2 and s1 * s2
+    det = np.abs(a[:, 0, 0] * a[:, 1, 1] - a[:, 0, 1] * a[:, 1, 0])
+    root = np.sqrt(np.maximum(ss * ss - 4.0 * det * det, 0.0))
+    s1, s2 = np.sqrt(0.5 * (ss + root)), np.sqrt(np.maximum(0.5 * (ss - root), 0.0))
+    m = np.maximum(np.abs(np.log(np.maximum(s1, 1e-6))), np.abs(np.log(np.maximum(s2, 1e-6)))).astype(
+        np.float32
+    )
     return 1.0 - _smooth_ramp(m - np.float32(cfg.stretch_ok), cfg.stretch_max - cfg.stretch_ok)
 
 
@@ -269,14 +275,14 @@ def render(frame: np.ndarray, live: np.ndarray, target: np.ndarray, pose: Pose, 
     if k > 0 and wb.max() > 1e-3:
         bank_img = None
         for j, wt in choice:
-            img = W.remap(bank.crops[j], mesh_map(bank.crop_landmarks[j])).astype(np.float32)
+            img = W.remap(bank.crops[j], mesh_map(bank.crop_landmarks[j]), cfg.cubic_bank).astype(np.float32)
             bank_img = img * wt if bank_img is None else bank_img + img * wt
         mj = choice[0][0] if mouth_choice is None else mouth_choice
         if mouth > 0 and (len(choice) > 1 or mj != choice[0][0]):  # the mouth from one frame only
             rows = np.flatnonzero(keep.min(1) < 1.0)
             r0, r1 = int(rows[0]), int(rows[-1]) + 1
             mm = mesh_map(bank.crop_landmarks[mj])
-            img = W.remap(bank.crops[mj], (mm[0][r0:r1], mm[1][r0:r1])).astype(np.float32)
+            img = W.remap(bank.crops[mj], (mm[0][r0:r1], mm[1][r0:r1]), cfg.cubic_bank).astype(np.float32)
             bank_img[r0:r1] += (1.0 - keep[r0:r1, :, None]) * (img - bank_img[r0:r1])
         # where the cheeks' frame would be stretched far (a smile frame onto a pursed mouth), the live skin shows
         sw = stretch_weight(target, bank.crop_landmarks[choice[0][0]], cfg)[np.maximum(idx, 0)]
