@@ -95,9 +95,8 @@ def test_mouth_stays_sharp_and_two_mouths_are_never_blended(w009, monkeypatch):
     tr = PersonalTranslator({"happy": banks["happy"]})
     out = [tr.translate(f, face, None, Controls("happy", 1.0)) for f, face in drive]
     assert len(calls) == len(drive)
-    assert all(
-        isinstance(j, int) for j, _ in calls
-    )  # the mouth from one bank frame: no cross-fade of two mouths
+    # the mouth from one bank frame (no cross-fade of two mouths)
+    assert all(isinstance(j, int) for j, _ in calls)
     assert {m for _, m in calls} <= {0.0, 1.0}  # the bank's mouth or the live one, never a mix
     r = np.array(
         [_sharpness(o, face.landmarks) / _sharpness(f, face.landmarks) for o, (f, face) in zip(out, drive)]

@@ -52,20 +52,11 @@ class RetrievalConfig:
     eye_weight: float = 0.3  # eye apertures (all in face widths)
     pose_weight: float = 0.05  # face widths per radian of head yaw/pitch difference (a turned head wants a
     # turned bank frame: its cheeks and nose shading match)
-    switch_cost: float = (
-        0.008  # face widths: a new mouth frame must fit this much better to replace the current
-    )
-    cheek_switch_cost: float = (
-        0.004  # the same for the cheeks' frame (its cost: the face away from the mouth)
-    )
-    cheek_fade_frames: int = (
-        3  # cross-fade of the cheeks after a switch (both frames warped onto one geometry)
-    )
+    switch_cost: float = 0.008  # a new mouth frame must fit this much better (face widths)
+    cheek_switch_cost: float = 0.004  # the cheeks' frame (its cost: the face away from the mouth)
+    cheek_fade_frames: int = 3  # aligned cross-fade of the cheeks after a switch
     upper_switch_cost: float = 0.003
-    gaze_weight: float = (
-        0.5  # face widths per unit of gaze (iris between the eye corners): the bank eyes' own
-    )
-    # iris must lie under the live one pasted over it
+    gaze_weight: float = 0.5  # per unit of gaze: the bank eyes' iris must lie under the live one
 
 
 UPPER_POINTS = (70, 63, 105, 66, 107, 55, 65, 52, 53, 46, 300, 293, 334, 296, 336, 285, 295, 282, 283, 276,
@@ -134,9 +125,8 @@ class Retriever:
         self._upper = bank.norm[:, list(UPPER_POINTS), :2].reshape(len(bank.norm), -1)  # (B, 56)
         self._gaze = gaze(bank.norm)  # (B, 2)
         t = bank.template
-        far = (
-            np.linalg.norm(t[:468, :2] - t[[13, 14], :2].mean(0), axis=1) > 0.3
-        )  # away from the speaking mouth
+        # away from the speaking mouth
+        far = np.linalg.norm(t[:468, :2] - t[[13, 14], :2].mean(0), axis=1) > 0.3
         self._face_pts = np.flatnonzero(far)
         self._face = bank.norm[:, self._face_pts, :2].reshape(len(bank.norm), -1)
         self._angles = bank.angles  # (B, 2) or None

@@ -46,12 +46,8 @@ class RenderConfig:
     forehead: float = 0.22  # bank texture reaches this far above the brows
     forehead_feather: float = 0.08
     light_sigma: float = 0.05  # the bank's detail is what lies below this scale; above it, the light
-    light_band: float = (
-        0.15  # bank light (shading) only farther than this inside its region; live light at edges
-    )
-    stretch_ok: float = (
-        0.25  # |log| of a triangle's stretch (bank -> target) up to which the bank texture is used
-    )
+    light_band: float = 0.15  # bank light only farther than this inside its region; live light at edges
+    stretch_ok: float = 0.25  # |log| of a triangle's stretch (bank -> target) up to which the bank is used
     stretch_max: float = 0.6  # and beyond which it is not (the live skin, warped, shows there instead)
     cubic_bank: bool = True  # bicubic resampling of the bank frames too (the live face always is)
     iris_grow: float = 1.15  # wide eyes: the live iris disk pasted, in iris radii
@@ -177,9 +173,8 @@ def _wide_eyes(out: np.ndarray, frame: np.ndarray, rect: tuple[int, int, int, in
         img = W.remap(bank.crops[j], (mx[r0:r1], my[r0:r1])).astype(np.float32)
         bank_img = img * wt if bank_img is None else bank_img + img * wt
     d = bank_img - band
-    d -= _low(
-        d, (we > 1e-3).astype(np.float32), cfg.light_sigma * face_w
-    )  # the bank eyes' detail, live light
+    # the bank eyes' detail on the live light
+    d -= _low(d, (we > 1e-3).astype(np.float32), cfg.light_sigma * face_w)
     band += d * (we * k)[..., None]
     # the live irises, translated to the target iris centres, seen only through the target eye openings
     for centre, ring, contour in (
@@ -296,9 +291,7 @@ def render(frame: np.ndarray, live: np.ndarray, target: np.ndarray, pose: Pose, 
         low = _low(d, region, cfg.light_sigma * face_w)
         inner = _smooth_ramp(cv2.distanceTransform((wb > 0.5).astype(np.uint8), cv2.DIST_L2, 3),
                              cfg.light_band * face_w)  # fmt: skip
-        inner *= (
-            lower  # the upper face keeps the live light (the bank's forehead shading varies frame to frame)
-        )
+        inner *= lower  # the upper face keeps the live light (the bank forehead's shading varies)
         low *= (1.0 - inner)[..., None]
         d -= low
         d *= (wb * k)[..., None]

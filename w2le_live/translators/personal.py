@@ -143,9 +143,8 @@ class PersonalTranslator(Translator):
         ret.live_angles = head_angles(pose.R)
         eyes = ret.choose_upper(tn) if emotion in WIDE_EYES else None
         mouth, cheeks = ret.choose(tn)
-        lo, hi = (
-            self.mouth_fit
-        )  # hysteresis, no fade: two different mouths are never blended (that is a ghost)
+        # hysteresis, no fade: two different mouths are never blended (that is a ghost)
+        lo, hi = self.mouth_fit
         self._mouth = 1.0 if ret.gap < lo else 0.0 if ret.gap > hi else self._mouth
         return render(frame, lm, tp, pose, self.banks[emotion], cheeks, emotion in UPPER_FACE, k,
                       self.render_cfg, eye_choice=eyes, mouth=self._mouth, mouth_choice=mouth)  # fmt: skip
