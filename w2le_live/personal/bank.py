@@ -15,7 +15,8 @@ class EmotionBank:
     """One enrolled emotion of one person.
 
     emotion: name (e.g. "happy"). template: (478, 3) float32, the person's normalised face (see geometry).
-    crops: (B, S, S, 3) uint8 BGR pose-normalised face crops. crop_landmarks: (B, 478, 2) float32 crop pixels.
+    crops: (B, S, S, 3) uint8 BGR square cuts of the camera frames (never resampled).
+    crop_landmarks: (B, 478, 2) float32 crop pixels.
     norm: (B, 478, 3) float32 normalised landmarks of the crops. tracked: (F, 478, 3) float32 normalised
     landmarks of every tracked enrolment frame (F >= B), for fitting the offset. offset: (478, 3) float32
     in face widths when a neutral reference was enrolled with it, else None (fitted against the live face).
@@ -42,22 +43,32 @@ class EmotionBank:
 
 @dataclass(frozen=True)
 class RetrievalConfig:
-    """Bank retrieval. The lower face: the inner-lip opening decides, the lip contour and eye aperture help; the
-    upper face (eyes, brows; emotions that need them) is chosen separately and switches rarely."""
+    """Bank retrieval, three choices per frame. The mouth: the inner-lip opening decides, the lip contour and eye
+    aperture help; it switches freely and never fades (two mouths are never blended). The cheeks: chosen by the face
+    away from the mouth, slow to switch, short aligned fades. The eyes (wide-eyed emotions): lids, brows, gaze."""
 
     gap_weight: float = 2.0  # inner-lip opening per upper/lower pair: what lip sync is judged on
     shape_weight: float = 0.5  # the inner-lip contour's shape and place
     eye_weight: float = 0.3  # eye apertures (all in face widths)
     pose_weight: float = 0.05  # face widths per radian of head yaw/pitch difference (a turned head wants a
     # turned bank frame: its cheeks and nose shading match)
-    switch_cost: float = 0.004  # face widths: a new frame must fit this much better to replace the current one
-    fade_frames: int = 3  # cross-fade length after a switch
-    upper_switch_cost: float = 0.01
-    upper_fade_frames: int = 8
+    switch_cost: float = 0.008  # a new mouth frame must fit this much better (face widths)
+    cheek_switch_cost: float = 0.004  # the cheeks' frame (its cost: the face away from the mouth)
+    cheek_fade_frames: int = 3  # aligned cross-fade of the cheeks after a switch
+    upper_switch_cost: float = 0.003
+    gaze_weight: float = 0.5  # per unit of gaze: the bank eyes' iris must lie under the live one
 
 
 UPPER_POINTS = (70, 63, 105, 66, 107, 55, 65, 52, 53, 46, 300, 293, 334, 296, 336, 285, 295, 282, 283, 276,
                 159, 145, 386, 374, 33, 133, 263, 362)  # fmt: skip
+
+
+def gaze(norm: np.ndarray) -> np.ndarray:
+    """Iris centre between the eye corners, per eye (0 = outer corner, 1 = inner). norm: (..., 478, 2+) ->
+    (..., 2) float32."""
+    x = norm[..., 0]
+    return np.stack([(x[..., 468] - x[..., 33]) / (x[..., 133] - x[..., 33]),
+                     (x[..., 473] - x[..., 263]) / (x[..., 362] - x[..., 263])], -1).astype(np.float32)  # fmt: skip
 
 
 def head_angles(r: np.ndarray) -> np.ndarray:
@@ -112,13 +123,22 @@ class Retriever:
         self._gaps = pair_gaps(bank.norm)  # (B, 9)
         self._eyes = features(bank.norm)[:, 1:]  # (B, 2)
         self._upper = bank.norm[:, list(UPPER_POINTS), :2].reshape(len(bank.norm), -1)  # (B, 56)
+        self._gaze = gaze(bank.norm)  # (B, 2)
+        t = bank.template
+        # away from the speaking mouth
+        far = np.linalg.norm(t[:468, :2] - t[[13, 14], :2].mean(0), axis=1) > 0.3
+        self._face_pts = np.flatnonzero(far)
+        self._face = bank.norm[:, self._face_pts, :2].reshape(len(bank.norm), -1)
         self._angles = bank.angles  # (B, 2) or None
         self.live_angles: Optional[np.ndarray] = None  # (2,) set by the caller per frame
-        self._lower_h = _Hysteresis(cfg.switch_cost, cfg.fade_frames)
-        self._upper_h = _Hysteresis(cfg.upper_switch_cost, cfg.upper_fade_frames)
+        self.gap = float("inf")
+        self._lower_h = _Hysteresis(cfg.switch_cost, 0)
+        self._cheek_h = _Hysteresis(cfg.cheek_switch_cost, cfg.cheek_fade_frames)
+        self._upper_h = _Hysteresis(cfg.upper_switch_cost, 0)
 
     def reset(self) -> None:
         self._lower_h.reset()
+        self._cheek_h.reset()
         self._upper_h.reset()
 
     @property
@@ -142,14 +162,26 @@ class Retriever:
         d = self._angles - self.live_angles[None]
         return self.cfg.pose_weight * np.sqrt((d * d).sum(1))
 
-    def upper_cost(self, target_norm: np.ndarray) -> np.ndarray:
-        """(B,) float32 RMS distance of brows, lids and eye corners (face widths)."""
-        d = self._upper - target_norm[list(UPPER_POINTS), :2].reshape(1, -1)
+    def face_cost(self, target_norm: np.ndarray) -> np.ndarray:
+        """(B,) float32 RMS distance of the face mesh away from the mouth (face widths): the cheeks' frame, chosen
+        by the expression and not by speech."""
+        d = self._face - target_norm[self._face_pts, :2].reshape(1, -1)
         return np.sqrt((d * d).mean(1)) + self._pose_cost()
 
-    def choose(self, target_norm: np.ndarray) -> list[tuple[int, float]]:
-        """Lower-face bank frame(s) for the target geometry (478, 3) float32."""
-        return self._lower_h.step(self.cost(target_norm))
+    def upper_cost(self, target_norm: np.ndarray) -> np.ndarray:
+        """(B,) float32 RMS distance of brows, lids and eye corners (face widths), plus the gaze difference."""
+        d = self._upper - target_norm[list(UPPER_POINTS), :2].reshape(1, -1)
+        g = self._gaze - gaze(target_norm)[None]
+        return np.sqrt((d * d).mean(1)) + self.cfg.gaze_weight * np.abs(g).mean(1) + self._pose_cost()
+
+    def choose(self, target_norm: np.ndarray) -> tuple[int, list[tuple[int, float]]]:
+        """The mouth's bank frame (one index) and the cheeks' frame(s) [(index, weight)] for the target geometry
+        (478, 3) float32; ``gap`` is then the mouth frame's RMS inner-lip gap misfit (face widths)."""
+        c = self.cost(target_norm)
+        mouth = self._lower_h.step(c)[0][0]
+        g = self._gaps[mouth] - pair_gaps(target_norm)
+        self.gap = float(np.sqrt((g * g).mean()))
+        return mouth, self._cheek_h.step(self.face_cost(target_norm))
 
     def choose_upper(self, target_norm: np.ndarray) -> list[tuple[int, float]]:
         """Upper-face bank frame(s) for the target geometry (478, 3) float32: slow to switch, long fades."""

@@ -21,8 +21,8 @@ class EnrollmentError(UserError):
 class EnrollConfig:
     """What an enrolment needs and keeps."""
 
-    crop_size: int = 256  # side of the stored pose-normalised crops, pixels
-    face_scale: float = 0.6  # face width as a fraction of the crop side
+    crop_size: int = 256  # least side of the stored crops (square cuts of the camera frame, never resampled)
+    face_scale: float = 0.6  # a larger face gets a larger cut: face width at most this fraction of the side
     center_y: float = 0.15  # normalised y (face widths below the rigid-point centre) at the crop centre
     max_bank: int = 300  # frames kept in the bank (the most diverse mouth shapes)
     min_seconds: float = 2.0  # of video with a face
@@ -41,8 +41,8 @@ class EnrollConfig:
 
 @dataclass
 class Tracked:
-    """Tracked enrolment frames: landmarks (F, 478, 3) float32 frame px, crops (F, S, S, 3) uint8 BGR,
-    crop_landmarks (F, 478, 2) float32 crop px, and the refusal counters."""
+    """Tracked enrolment frames: landmarks (F, 478, 3) float32 frame px, crops (F, S, S, 3) uint8 BGR (square
+    cuts of the frames, pixel for pixel), crop_landmarks (F, 478, 2) float32 crop px, and the refusal counters."""
 
     landmarks: np.ndarray
     crops: np.ndarray
@@ -70,23 +70,43 @@ def similarity_2d(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
     return m
 
 
-def crop_transform(landmarks: np.ndarray, template: np.ndarray, cfg: EnrollConfig) -> np.ndarray:
-    """2x3 float64 frame -> crop similarity aligning the rigid points to the template's place in the crop.
+def crop_side(widths: np.ndarray, cfg: EnrollConfig) -> int:
+    """Side (pixels, a multiple of 16) of the square cuts for faces of these widths (K,) float (frame px)."""
+    need = float(np.max(widths)) / cfg.face_scale if len(widths) else 0.0
+    return int(max(cfg.crop_size, -(-int(np.ceil(need)) // 16) * 16))
+
+
+def crop_origin(landmarks: np.ndarray, template: np.ndarray, side: int, cfg: EnrollConfig) -> tuple[int, int]:
+    """Integer frame position (x0, y0) of a face's square cut: the cut is a translation of the frame only, so a
+    bank pixel is a camera pixel (the renderer resamples once, from the cut straight to the output).
 
     landmarks: (478, 2+) float32 frame pixels; template: (478, 3) float32 normalised.
     """
     idx = list(G.RIGID)
-    s = cfg.crop_size
-    dst = (template[idx, :2] - np.array([0.0, cfg.center_y])) * (cfg.face_scale * s) + s / 2
-    return similarity_2d(landmarks[idx, :2], dst)
+    m = similarity_2d(template[idx, :2], landmarks[idx, :2])  # normalised -> frame
+    cx, cy = m[:, :2] @ np.array([0.0, cfg.center_y]) + m[:, 2]
+    return int(round(cx - side / 2)), int(round(cy - side / 2))
+
+
+def cut_square(frame: np.ndarray, x0: int, y0: int, side: int) -> np.ndarray:
+    """frame (H, W, 3) uint8 -> (side, side, 3) uint8 copy of frame[y0:y0+side, x0:x0+side], edges replicated."""
+    import cv2
+
+    h, w = frame.shape[:2]
+    a, b = max(x0, 0), max(y0, 0)
+    c, d = min(x0 + side, w), min(y0 + side, h)
+    if c <= a or d <= b:
+        return np.zeros((side, side, 3), np.uint8)
+    part = frame[b:d, a:c]
+    return cv2.copyMakeBorder(part, b - y0, y0 + side - d, a - x0, x0 + side - c, cv2.BORDER_REPLICATE)
 
 
 def track(frames: Iterable[np.ndarray], cfg: EnrollConfig = EnrollConfig(), seconds: Optional[float] = None,
           tracker=None) -> Tracked:  # fmt: skip
-    """Track frames (each (H, W, 3) uint8 BGR, at ``cfg.fps``) and cut pose-normalised crops on the fly.
+    """Track frames (each (H, W, 3) uint8 BGR, at ``cfg.fps``) and cut square face crops on the fly.
 
-    The crop alignment uses a provisional template from the first second (crops carry their own landmarks,
-    so its precision does not matter). Stops after ``seconds`` of video when given.
+    The cut's place and size use a provisional template from the first second (crops carry their own
+    landmarks, so its precision does not matter). Stops after ``seconds`` of video when given.
     """
     import cv2
 
@@ -105,9 +125,9 @@ def track(frames: Iterable[np.ndarray], cfg: EnrollConfig = EnrollConfig(), seco
     s = cfg.crop_size
 
     def cut(frame: np.ndarray, lm: np.ndarray) -> None:
-        m = crop_transform(lm, template, cfg)
-        crops.append(cv2.warpAffine(frame, m, (s, s), flags=cv2.INTER_AREA, borderMode=cv2.BORDER_REPLICATE))
-        clm.append((lm[:, :2] @ m[:, :2].T + m[:, 2]).astype(np.float32))
+        x0, y0 = crop_origin(lm, template, s, cfg)
+        crops.append(cut_square(frame, x0, y0, s))
+        clm.append((lm[:, :2] - np.array([x0, y0], np.float32)).astype(np.float32))
 
     try:
         for frame in frames:
@@ -131,6 +151,7 @@ def track(frames: Iterable[np.ndarray], cfg: EnrollConfig = EnrollConfig(), seco
                 pending.append((frame, lm))
                 if len(pending) >= cfg.fps:
                     template = G.build_template(np.stack([p[1] for p in pending]), iterations=1)
+                    s = crop_side(np.array(widths), cfg)
                     for f, lmk in pending:
                         cut(f, lmk)
                     pending = []
@@ -138,6 +159,7 @@ def track(frames: Iterable[np.ndarray], cfg: EnrollConfig = EnrollConfig(), seco
                 cut(frame, lm)
         if template is None and pending:
             template = G.build_template(np.stack([p[1] for p in pending]), iterations=1)
+            s = crop_side(np.array(widths), cfg)
             for f, lmk in pending:
                 cut(f, lmk)
     finally:

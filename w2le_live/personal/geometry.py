@@ -149,3 +149,48 @@ def pair_gaps(norm: np.ndarray) -> np.ndarray:
     a = norm[..., [p[0] for p in INNER_LIP_PAIRS], 1]
     b = norm[..., [p[1] for p in INNER_LIP_PAIRS], 1]
     return (b - a).astype(np.float32)
+
+
+LID_PAIRS = LEFT_LID_PAIRS + RIGHT_LID_PAIRS
+
+
+def lid_apertures(norm: np.ndarray) -> np.ndarray:
+    """Mean upper-lower lid gap of the left and right eye. norm: (..., 478, 3) -> (..., 2) float32 face widths."""
+    return np.stack([_pair_gap(norm, LEFT_LID_PAIRS), _pair_gap(norm, RIGHT_LID_PAIRS)], -1).astype(
+        np.float32
+    )
+
+
+def upper_weight(template: np.ndarray, width: float = 0.12) -> np.ndarray:
+    """(478,) float32 in [0, 1]: 1 for points at and above the lower eyelids (brows, lids, forehead), falling to 0
+    over ``width`` face widths below them. template: (478, 3) float32 normalised."""
+    y = template[:, 1] - template[[145, 374], 1].mean()
+    a = np.clip(1.0 - y / width, 0.0, 1.0)
+    return (a * a * (3.0 - 2.0 * a)).astype(np.float32)
+
+
+def apply_offset(live: np.ndarray, offset: np.ndarray, k: float, upper_shift: np.ndarray | None = None,
+                 upper_w: np.ndarray | None = None, lid_ratio: np.ndarray | None = None) -> np.ndarray:  # fmt: skip
+    """The target geometry: the live face moved by the emotion (the one place the offset policy lives).
+
+    live: (478, 3) float32 normalised live landmarks. offset: (478, 3) float32 face widths, the regressed
+    expression offset. k: intensity (scales every move). upper_shift: (478, 3) float32, where the upper face
+    should go instead (the emotion's mean upper face minus the live face's recent mean: an angry live face asked
+    for happy loses its frown), used with weights upper_w (478,) float32 in [0, 1]. lid_ratio: (2,) float32,
+    the emotion's eye aperture over the live face's (left, right).
+    Inner-lip pairs move together (the live mouth opening stays); lid pairs move together and open by
+    ``lid_ratio ** k`` times the live aperture (blinks stay live, lids never cross). Returns (478, 3) float32.
+    """
+    move = offset.astype(np.float32).copy()
+    if upper_shift is not None and upper_w is not None:
+        move += upper_w[:, None] * (upper_shift - move)
+    for a, b in INNER_LIP_PAIRS:
+        move[a] = move[b] = 0.5 * (move[a] + move[b])
+    out = live + np.float32(k) * move
+    ratio = np.ones(2, np.float32) if lid_ratio is None else np.clip(lid_ratio, 0.5, 2.0) ** np.float32(k)
+    for eye, pairs in enumerate((LEFT_LID_PAIRS, RIGHT_LID_PAIRS)):
+        for a, b in pairs:
+            mid = 0.5 * (live[a] + live[b]) + np.float32(k) * 0.5 * (move[a] + move[b])
+            half = 0.5 * (live[b] - live[a]) * ratio[eye]
+            out[a], out[b] = mid - half, mid + half
+    return out.astype(np.float32)

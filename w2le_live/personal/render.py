@@ -1,4 +1,13 @@
-"""Per-frame rendering: warp the chosen bank frame(s) onto the target geometry, match the light, feather in."""
+"""Per-frame rendering: the live face warped onto the target geometry, the bank's cheeks and folds on top.
+
+Two layers, both resampled once from their source pixels through the same piecewise-affine mesh map:
+``live`` (the camera frame warped from the live landmarks to the target geometry: lips, mouth interior, eyeballs,
+lids and blinks stay the person's own) and ``bank`` (the retrieved enrolment cut warped to the same geometry).
+The bank layer covers the lower face (and, for emotions that need it, forehead and brows) but never the mouth or
+the eyes; it is added as a two-band blend: its detail (folds, creases) in full, its light only far from the
+region's edges, so texture and light meet without a line. The displacement itself tapers to zero at the face
+border (maps are blended, never two displaced images).
+"""
 
 from __future__ import annotations
 
@@ -11,29 +20,41 @@ from w2le_live.face.landmarks import FACE_OVAL, LIPS_OUTER
 from w2le_live.personal import warp as W
 from w2le_live.personal.bank import EmotionBank
 from w2le_live.personal.geometry import Pose
-from w2le_live.personal.mesh import triangles
 
-# Emotions whose eyes and brows come from the bank too (the eyeballs stay live).
-UPPER_FACE = frozenset({"surprised", "angry", "sad", "fear", "disgusted", "neutral"})
-# Emotions whose eyelid offset is applied (widened, narrowed, drooping) and whose eyes come from the bank as well.
-BANK_EYES = UPPER_FACE
+# Emotions whose forehead and brows take the bank's texture as well.
+UPPER_FACE = frozenset({"surprised", "angry", "sad", "fear", "disgusted", "neutral", "happy"})
+# Emotions that open the eyes wider than the live ones: the lids and whites come from a bank frame whose gaze
+# matches, and the live iris is pasted in at its live place (the live face has no white above the iris to stretch).
+WIDE_EYES = frozenset({"surprised", "fear"})
+BROWS = (70, 63, 105, 66, 107, 300, 293, 334, 296, 336)
+LEFT_EYE = (33, 246, 161, 160, 159, 158, 157, 173, 133, 155, 154, 153, 145, 144, 163, 7)
+RIGHT_EYE = (263, 466, 388, 387, 386, 385, 384, 398, 362, 382, 381, 380, 374, 373, 390, 249)
 
 
 @dataclass(frozen=True)
 class RenderConfig:
-    """Mask, feather and light matching, in face widths (cheek-to-cheek distance)."""
+    """Regions and blending, in face widths (cheek-to-cheek distance)."""
 
-    step: int = 3  # warp map evaluated every `step` pixels, then upsampled (2 and 3 measure the same lip sync)
-    feather: float = 0.07  # ramp of the mask border
-    light_band: float = 0.22  # near the border the low-frequency light is the live one, inside only the mean
-    light_sigma: float = 0.06  # blur of the light correction
-    eye_cut: float = 0.10  # lower-face mask starts this far below the lower eyelids
-    eye_feather_px: float = 2.0
-    split_start: float = 0.04  # upper/lower bank frames: the lower one takes over from here below the eyelids
-    split_width: float = 0.12  # over this much (face widths)
+    step: int = 3  # mesh map evaluated every `step` pixels, then upsampled (exact inside each triangle)
+    feather: float = 0.07  # at the face border the displacement and the bank texture ramp to zero over this
+    mouth_margin: float = 0.015  # live lips and mouth: the outer-lip hull grown by this
+    mouth_feather: float = 0.03
+    eye_margin: float = 0.03  # live eyes: the eye opening grown by this (lids, lashes)
+    eye_feather: float = 0.03
+    eye_cut: float = 0.06  # lower-face emotions: bank texture starts this far below the lower eyelids
+    cut_feather: float = 0.08
+    forehead: float = 0.22  # bank texture reaches this far above the brows
+    forehead_feather: float = 0.08
+    light_sigma: float = 0.05  # the bank's detail is what lies below this scale; above it, the light
+    light_band: float = 0.15  # bank light only farther than this inside its region; live light at edges
+    stretch_ok: float = 0.25  # |log| of a triangle's stretch (bank -> target) up to which the bank is used
+    stretch_max: float = 0.6  # and beyond which it is not (the live skin, warped, shows there instead)
+    cubic_bank: bool = True  # bicubic resampling of the bank frames too (the live face always is)
+    iris_grow: float = 1.15  # wide eyes: the live iris disk pasted, in iris radii
 
 
 def _hull_mask(shape: tuple[int, int], pts: np.ndarray) -> np.ndarray:
+    """(h, w) uint8 {0, 1}: the convex hull of pts (K, 2) float32 local pixels."""
     import cv2
 
     m = np.zeros(shape, np.uint8)
@@ -51,148 +72,236 @@ def _smooth_ramp(dist: np.ndarray, width: float) -> np.ndarray:
     return a
 
 
-def face_mask(rect: tuple[int, int, int, int], target: np.ndarray, pose: Pose, upper: bool,
-              cfg: RenderConfig) -> np.ndarray:  # fmt: skip
-    """Binary region (h, w) uint8 of the frame rect (x0, y0, x1, y1) to replace.
+def _outside_ramp(hull: np.ndarray, margin: float, width: float) -> np.ndarray:
+    """(h, w) float32: 0 on a hull (uint8 {0, 1}) and within ``margin`` px of it, rising to 1 over ``width`` px."""
+    import cv2
 
-    target: (478, 2+) float32 frame pixels. Lower face: the face oval below a line ``eye_cut`` under the
-    lower eyelids (in the face's own axes); upper: the whole oval.
-    """
-    x0, y0, x1, y1 = rect
-    local = target[:, :2] - np.array([x0, y0], np.float32)
-    m = _hull_mask((y1 - y0, x1 - x0), local[list(FACE_OVAL)])
-    if not upper:
-        q = pose.to_norm(target)
-        y_cut = float(q[[145, 374], 1].mean()) + cfg.eye_cut
-        m[_norm_y(pose, x0, y0, x1 - x0, y1 - y0) < y_cut] = 0
-    return m
+    d = cv2.distanceTransform(1 - hull, cv2.DIST_L2, 3)
+    d -= np.float32(margin)
+    return _smooth_ramp(d, width)
 
 
 def _norm_y(pose: Pose, x0: int, y0: int, w: int, h: int) -> np.ndarray:
     """(h, w) float32: the face's own normalised y (face widths, down) of each pixel of a frame rect (in-plane)."""
     m2 = pose.s * pose.R[:2, :2]
-    inv = np.array([[m2[1, 1], -m2[0, 1]], [-m2[1, 0], m2[0, 0]]]) / (m2[0, 0] * m2[1, 1] - m2[0, 1] * m2[1, 0])
+    inv = np.array([[m2[1, 1], -m2[0, 1]], [-m2[1, 0], m2[0, 0]]]) / (
+        m2[0, 0] * m2[1, 1] - m2[0, 1] * m2[1, 0]
+    )
     xs = np.arange(x0, x0 + w, dtype=np.float32)[None, :] - np.float32(pose.t[0])
     ys = np.arange(y0, y0 + h, dtype=np.float32)[:, None] - np.float32(pose.t[1])
     return np.float32(inv[1, 0]) * xs + np.float32(inv[1, 1]) * ys
 
 
-def _blur(x: np.ndarray, sigma: float) -> np.ndarray:
+def _low(x: np.ndarray, wgt: np.ndarray, sigma: float) -> np.ndarray:
+    """Weighted Gaussian low-pass of x (h, w, 3) float32 with weights wgt (h, w) float32, at a quarter size."""
     import cv2
 
     f = 4
-    small = cv2.resize(x, (max(1, x.shape[1] // f), max(1, x.shape[0] // f)), interpolation=cv2.INTER_AREA)
-    small = cv2.GaussianBlur(small, (0, 0), max(sigma / f, 0.5))
-    return cv2.resize(small, (x.shape[1], x.shape[0]), interpolation=cv2.INTER_LINEAR)
+    h, w = wgt.shape
+    sw, sh = max(1, w // f), max(1, h // f)
+    xs = cv2.resize(x * wgt[..., None], (sw, sh), interpolation=cv2.INTER_AREA)
+    ws = cv2.resize(wgt, (sw, sh), interpolation=cv2.INTER_AREA)
+    s = max(sigma / f, 0.5)
+    lo = cv2.GaussianBlur(xs, (0, 0), s) / np.maximum(cv2.GaussianBlur(ws, (0, 0), s), 1e-3)[..., None]
+    return cv2.resize(lo, (w, h), interpolation=cv2.INTER_LINEAR)
+
+
+def bank_weight(rect: tuple[int, int, int, int], target: np.ndarray, pose: Pose, upper: bool, face_w: float,
+                cfg: RenderConfig, mouth: float = 0.0) -> tuple[np.ndarray, ...]:  # fmt: skip
+    """Where the bank's texture goes, and the face-border taper, over a frame rect (x0, y0, x1, y1).
+
+    target: (478, 2+) float32 frame pixels. Returns (bank weight, taper, outside the mouth, below the eyes), each
+    (h, w) float32 in [0, 1]: the taper
+    is 0 outside the target face oval and rises over ``feather``; the bank weight is the taper without the mouth
+    (outer lips grown by ``mouth_margin``; ``mouth`` in [0, 1] lets the bank's in: its mouth fits the live one)
+    and the eyes, and for lower-face emotions without the upper face.
+    """
+    import cv2
+
+    x0, y0, x1, y1 = rect
+    f = 2  # the masks are smooth ramps: built at half resolution, upsampled
+    full = (y1 - y0, x1 - x0)
+    shape = (-(-full[0] // f), -(-full[1] // f))
+    local = (target[:, :2] - np.array([x0, y0], np.float32) + 0.5) / f - 0.5
+    face_w = face_w / f
+    oval = _hull_mask(shape, local[list(FACE_OVAL)])
+    taper = _smooth_ramp(cv2.distanceTransform(oval, cv2.DIST_L2, 3), cfg.feather * face_w)
+    keep = _outside_ramp(_hull_mask(shape, local[list(LIPS_OUTER)]), cfg.mouth_margin * face_w,
+                         cfg.mouth_feather * face_w)  # fmt: skip
+    wb = taper * (keep + np.float32(min(max(mouth, 0.0), 1.0)) * (1.0 - keep))
+    eyes = _hull_mask(shape, local[list(LEFT_EYE)]) | _hull_mask(shape, local[list(RIGHT_EYE)])
+    wb *= _outside_ramp(eyes, cfg.eye_margin * face_w, cfg.eye_feather * face_w)
+    q = pose.to_norm(target)
+    y_cut = float(q[[145, 374], 1].mean()) + cfg.eye_cut
+    ny = _norm_y(pose, x0, y0, full[1], full[0])[::f, ::f]
+    lower = _smooth_ramp(ny - np.float32(y_cut), cfg.cut_feather)
+    if not upper:
+        wb *= lower
+    # the hairline: the bank's forehead only up to ``forehead`` above the brows (its hair edge never shows)
+    y_top = float(q[list(BROWS), 1].min()) - cfg.forehead
+    wb *= _smooth_ramp(ny - np.float32(y_top), cfg.forehead_feather)
+
+    def up(m: np.ndarray) -> np.ndarray:
+        return cv2.resize(m, (shape[1] * f, shape[0] * f), interpolation=cv2.INTER_LINEAR)[
+            : full[0], : full[1]
+        ]
+
+    return up(wb), up(taper), up(keep), up(lower)
+
+
+def _wide_eyes(out: np.ndarray, frame: np.ndarray, rect: tuple[int, int, int, int], live: np.ndarray,
+               target: np.ndarray, bank: EmotionBank, choice: Sequence[tuple[int, float]], mesh_map, face_w: float,
+               k: float, cfg: RenderConfig) -> np.ndarray:  # fmt: skip
+    """The bank's eyes (lids, whites) over ``out`` (h, w, 3) float32, then the live irises moved (not stretched)
+    to their target place inside the target eye openings. Returns ``out``, changed in place (only the eye band)."""
+    import cv2
+
+    x0, y0, x1, y1 = rect
+    pad = (cfg.eye_margin + cfg.eye_feather) * face_w + 2
+    ey = target[list(LEFT_EYE) + list(RIGHT_EYE), 1]
+    r0, r1 = max(int(ey.min() - pad) - y0, 0), min(int(np.ceil(ey.max() + pad)) - y0, y1 - y0)
+    if r1 - r0 < 2:
+        return out
+    band = out[r0:r1]
+    shape = (r1 - r0, x1 - x0)
+    local = target[:, :2] - np.array([x0, y0 + r0], np.float32)
+    eyes = _hull_mask(shape, local[list(LEFT_EYE)]) | _hull_mask(shape, local[list(RIGHT_EYE)])
+    we = 1.0 - _outside_ramp(eyes, cfg.eye_margin * face_w, cfg.eye_feather * face_w)
+    bank_img = None
+    for j, wt in choice:
+        mx, my = mesh_map(bank.crop_landmarks[j])
+        img = W.remap(bank.crops[j], (mx[r0:r1], my[r0:r1])).astype(np.float32)
+        bank_img = img * wt if bank_img is None else bank_img + img * wt
+    d = bank_img - band
+    # the bank eyes' detail on the live light
+    d -= _low(d, (we > 1e-3).astype(np.float32), cfg.light_sigma * face_w)
+    band += d * (we * k)[..., None]
+    # the live irises, translated to the target iris centres, seen only through the target eye openings
+    for centre, ring, contour in (
+        (468, (469, 470, 471, 472), LEFT_EYE),
+        (473, (474, 475, 476, 477), RIGHT_EYE),
+    ):
+        r = float(np.linalg.norm(live[list(ring), :2] - live[centre, :2], axis=1).mean()) * cfg.iris_grow
+        cx, cy = local[centre]
+        a0, a1 = max(int(cx - r - 2), 0), min(int(np.ceil(cx + r + 3)), shape[1])
+        b0, b1 = max(int(cy - r - 2), 0), min(int(np.ceil(cy + r + 3)), shape[0])
+        if a1 - a0 < 2 or b1 - b0 < 2:
+            continue
+        ix = np.arange(a0, a1, dtype=np.float32)[None, :]
+        iy = np.arange(b0, b1, dtype=np.float32)[:, None]
+        disk = _smooth_ramp(np.float32(r) - np.sqrt((ix - cx) ** 2 + (iy - cy) ** 2), 1.5)
+        opening = np.zeros((b1 - b0, a1 - a0), np.uint8)
+        pts = local[list(contour)] - np.array([a0, b0], np.float32)
+        cv2.fillConvexPoly(opening, cv2.convexHull(np.round(pts * 16).astype(np.int32)), 1, cv2.LINE_8, 4)
+        a = disk * cv2.GaussianBlur(opening.astype(np.float32), (0, 0), 0.7) * np.float32(k)
+        if a.max() <= 0:
+            continue
+        dx = np.float32(live[centre, 0] - target[centre, 0] + x0)
+        dy = np.float32(live[centre, 1] - target[centre, 1] + y0 + r0)
+        mx = np.broadcast_to(ix + dx, a.shape).copy()
+        my = np.broadcast_to(iy + dy, a.shape).copy()
+        iris = W.remap(frame, (mx, my)).astype(np.float32)
+        sub = band[b0:b1, a0:a1]
+        sub += (iris - sub) * a[..., None]
+    return out
+
+
+def stretch_weight(target: np.ndarray, source: np.ndarray, cfg: RenderConfig) -> np.ndarray:
+    """(T,) float32 in [0, 1] per mesh triangle: 1 where the source triangle maps onto the target one with little
+    stretch, 0 where it would be stretched or squeezed by more than ``stretch_max`` (|log| of the singular values).
+    target, source: (478, 2+) float32 pixels."""
+    a = W.affines(target, source)[:, :, :2].astype(np.float64)  # target -> source
+    ss = (a * a).sum((1, 2))  # singular values of each 2x2 in closed form: s1^2 + s2^2 and s1 * s2
+    det = np.abs(a[:, 0, 0] * a[:, 1, 1] - a[:, 0, 1] * a[:, 1, 0])
+    root = np.sqrt(np.maximum(ss * ss - 4.0 * det * det, 0.0))
+    s1, s2 = np.sqrt(0.5 * (ss + root)), np.sqrt(np.maximum(0.5 * (ss - root), 0.0))
+    m = np.maximum(np.abs(np.log(np.maximum(s1, 1e-6))), np.abs(np.log(np.maximum(s2, 1e-6)))).astype(
+        np.float32
+    )
+    return 1.0 - _smooth_ramp(m - np.float32(cfg.stretch_ok), cfg.stretch_max - cfg.stretch_ok)
 
 
 def render(frame: np.ndarray, live: np.ndarray, target: np.ndarray, pose: Pose, bank: EmotionBank,
            choice: Sequence[tuple[int, float]], upper: bool, intensity: float,
-           cfg: RenderConfig = RenderConfig(), live_eyes: bool = True,
-           upper_choice: Optional[Sequence[tuple[int, float]]] = None) -> np.ndarray:  # fmt: skip
+           cfg: RenderConfig = RenderConfig(), eye_choice: Optional[Sequence[tuple[int, float]]] = None,
+           mouth: float = 0.0, mouth_choice: Optional[int] = None) -> np.ndarray:  # fmt: skip
     """The translated frame.
 
-    frame: (H, W, 3) uint8 BGR. live: (478, 3) float32 live landmarks, frame pixels. target: (478, 3)
-    float32 target geometry, frame pixels. choice: [(bank index, weight)], weights summing to 1.
-    upper: replace eyes and brows too, from ``upper_choice`` (default: ``choice``) blended into the lower face's
-    frames across the cheeks; live_eyes: then keep the live eyeballs (moved with the lids).
-    intensity: 0..1 scales the texture (the caller scaled the offset). Returns a new (H, W, 3) uint8 frame.
+    frame: (H, W, 3) uint8 BGR. live: (478, 2+) float32 live landmarks, frame pixels. target: (478, 2+) float32
+    target geometry, frame pixels. choice: the cheeks' [(bank index, weight)], weights summing to 1 (two entries
+    only while they cross-fade between two bank frames; both are warped onto the same geometry first).
+    mouth_choice: the bank frame of the lips and mouth (default: the cheeks' first).
+    upper: the bank's forehead and brows too. eye_choice: wide eyes, from these bank frame(s), with the live iris
+    pasted in (None: the eyes are the live ones, warped). mouth: 0..1, how much of the lips and mouth interior
+    come from the bank frame (its mouth fits the live one; else the live mouth, warped). intensity: 0..1 scales
+    the bank texture (the caller scaled the offset). Returns a new (H, W, 3) uint8 frame; pixels outside the
+    target face oval are the input's.
     """
     import cv2
 
     h, w = frame.shape[:2]
-    oval = target[list(FACE_OVAL), :2]
-    x0, y0 = np.floor(oval.min(0)).astype(int) - 1
-    x1, y1 = np.ceil(oval.max(0)).astype(int) + 1 + cfg.step
+    pts = np.concatenate([target[list(FACE_OVAL), :2], live[list(FACE_OVAL), :2]])
+    x0, y0 = np.floor(pts.min(0)).astype(int) - 2
+    x1, y1 = np.ceil(pts.max(0)).astype(int) + 2
     x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, w), min(y1, h)
     if x1 - x0 < 16 or y1 - y0 < 16:
         return frame
-    mask = face_mask((x0, y0, x1, y1), target, pose, upper, cfg)
-    ys, xs = np.nonzero(mask.any(1))[0], np.nonzero(mask.any(0))[0]
-    if len(ys) < 8 or len(xs) < 8:
-        return frame
-    grid = W.make_grid((x0 + xs[0], y0 + ys[0], x0 + xs[-1] + 1, y0 + ys[-1] + 1), cfg.step)
-    gx1, gy1 = min(grid.x0 + grid.w, w), min(grid.y0 + grid.h, h)
-    rw, rh = gx1 - grid.x0, gy1 - grid.y0
-    mask = mask[grid.y0 - y0 : gy1 - y0, grid.x0 - x0 : gx1 - x0]
+    grid = W.make_grid((x0, y0, x1, y1), cfg.step)
+    rw, rh = x1 - x0, y1 - y0
     face_w = float(np.linalg.norm(target[234, :2] - target[454, :2]))
+    wb, taper, keep, lower = bank_weight((x0, y0, x1, y1), target, pose, upper, face_w, cfg, mouth)
+    if not taper.any():
+        return frame
     idx = W.triangle_index(target, grid)
 
-    k = grid.step
+    def mesh_map(source: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        mx, my = W.upsample(W.coarse_map(idx, W.affines(target, source), grid), grid)
+        return mx[:rh, :rw], my[:rh, :rw]
 
-    def warp_bank(ch: Sequence[tuple[int, float]], r0: int = 0, r1: int = rh) -> np.ndarray:
-        """The bank frame(s) warped onto rows [r0, r1) of the region (other rows left black)."""
-        g0, g1 = r0 // k, -(-r1 // k)
-        sub = W.Grid(grid.x0, grid.y0 + g0 * k, grid.w, (g1 - g0) * k, k)
-        a0, a1 = g0 * k, min(g1 * k, rh)
-        acc = None
-        for j, wt in ch:
-            mx, my = W.upsample(W.coarse_map(idx[g0:g1], W.affines(target, bank.crop_landmarks[j]), sub), sub)
-            img = W.remap(bank.crops[j], (mx[: a1 - a0, :rw], my[: a1 - a0, :rw]))
-            acc = img if acc is None else cv2.addWeighted(acc, 1.0 - wt, img, wt, 0.0)
-        if a0 == 0 and a1 == rh:
-            return acc
-        full = np.zeros((rh, rw, 3), np.uint8)
-        full[a0:a1] = acc
-        return full
+    # the live layer: the displacement (not the image) tapers to zero at the border: one resampling, no ghost
+    ix = np.arange(x0, x1, dtype=np.float32)[None, :]
+    iy = np.arange(y0, y1, dtype=np.float32)[:, None]
+    mx, my = mesh_map(live)
+    mx = ix + taper * (mx - ix)
+    my = iy + taper * (my - iy)
+    out = W.remap(frame, (mx, my)).astype(np.float32)
 
-    if upper and upper_choice is not None and list(upper_choice) != list(choice):
-        ny = _norm_y(pose, grid.x0, grid.y0, rw, rh)
-        q = pose.to_norm(target)
-        y0n = float(q[[145, 374], 1].mean())
-        lower_w = _smooth_ramp(ny - np.float32(y0n + cfg.split_start), cfg.split_width)
-        lo_rows = np.flatnonzero((lower_w > 0).any(1))
-        up_rows = np.flatnonzero((lower_w < 1).any(1))
-        if len(lo_rows) == 0 or len(up_rows) == 0:
-            warped = warp_bank(upper_choice if len(lo_rows) == 0 else choice)
-        else:
-            warped = cv2.blendLinear(warp_bank(choice, int(lo_rows[0]), int(lo_rows[-1]) + 1),
-                                     warp_bank(upper_choice, int(up_rows[0]), int(up_rows[-1]) + 1),
-                                     lower_w, 1.0 - lower_w)  # fmt: skip
-    else:
-        warped = warp_bank(choice)
-    orig = frame[grid.y0 : gy1, grid.x0 : gx1]
-    dist = cv2.distanceTransform(mask, cv2.DIST_L2, 3)
-
-    if upper and live_eyes:  # the eyeballs stay the live ones, moved with the lids
-        _, _, is_eye = triangles()
-        eye = is_eye[np.maximum(idx, 0)] & (idx >= 0)
-        if eye.any():
-            maps = W.upsample(W.coarse_map(idx, W.affines(target, live), grid), grid)
-            live_w = W.remap(frame, (maps[0][:rh, :rw], maps[1][:rh, :rw]))
-            ea = cv2.resize(eye.astype(np.float32), (grid.w, grid.h), interpolation=cv2.INTER_LINEAR)[:rh, :rw]
-            ea = cv2.GaussianBlur(ea, (0, 0), cfg.eye_feather_px)
-            warped = cv2.blendLinear(live_w, warped, ea, 1.0 - ea)
-    else:
-        ea = None
-
-    # light: the live frame's low frequencies near the border, its mean inside; not from the mouth or eyeballs
-    local = target[:, :2] - np.array([grid.x0, grid.y0], np.float32)
-    wgt = mask.astype(np.float32)
-    wgt[_hull_mask((rh, rw), local[list(LIPS_OUTER)]) > 0] = 0.0
-    if ea is not None:
-        wgt *= 1.0 - np.minimum(ea * 4.0, 1.0)
-    f = 4
-    sw, sh = max(1, rw // f), max(1, rh // f)
-    down = cv2.INTER_AREA
-    o_s = cv2.resize(orig, (sw, sh), interpolation=down).astype(np.float32)
-    w_s = cv2.resize(warped, (sw, sh), interpolation=down).astype(np.float32)
-    g_s = cv2.resize(wgt, (sw, sh), interpolation=down)
-    d_s = (o_s - w_s) * g_s[..., None]
-    mean = d_s.reshape(-1, 3).sum(0) / max(float(g_s.sum()), 1e-3)
-    sig = max(cfg.light_sigma * face_w / f, 0.5)
-    low = cv2.GaussianBlur(d_s, (0, 0), sig) / np.maximum(cv2.GaussianBlur(g_s, (0, 0), sig), 1e-3)[..., None]
-    inner = _smooth_ramp(cv2.resize(dist, (sw, sh), interpolation=down), cfg.light_band * face_w)
-    corr_s = (low - mean) * (1.0 - inner)[..., None] + mean
-    corr = cv2.resize(corr_s, (rw, rh), interpolation=cv2.INTER_LINEAR)
-    wc = warped.astype(np.float32)
-    wc += corr
-    np.clip(wc, 0, 255, out=wc)
-    wc = wc.astype(np.uint8)
-
-    alpha = _smooth_ramp(dist, cfg.feather * face_w)
-    alpha *= float(min(max(intensity, 0.0), 1.0))
-    res = cv2.blendLinear(wc, orig, alpha, 1.0 - alpha)
-    out = frame.copy()
-    out[grid.y0 : gy1, grid.x0 : gx1] = res
-    return out
+    k = float(min(max(intensity, 0.0), 1.0))
+    if k > 0 and wb.max() > 1e-3:
+        bank_img = None
+        for j, wt in choice:
+            img = W.remap(bank.crops[j], mesh_map(bank.crop_landmarks[j]), cfg.cubic_bank).astype(np.float32)
+            bank_img = img * wt if bank_img is None else bank_img + img * wt
+        mj = choice[0][0] if mouth_choice is None else mouth_choice
+        if mouth > 0 and (len(choice) > 1 or mj != choice[0][0]):  # the mouth from one frame only
+            rows = np.flatnonzero(keep.min(1) < 1.0)
+            r0, r1 = int(rows[0]), int(rows[-1]) + 1
+            mm = mesh_map(bank.crop_landmarks[mj])
+            img = W.remap(bank.crops[mj], (mm[0][r0:r1], mm[1][r0:r1]), cfg.cubic_bank).astype(np.float32)
+            bank_img[r0:r1] += (1.0 - keep[r0:r1, :, None]) * (img - bank_img[r0:r1])
+        # where the cheeks' frame would be stretched far (a smile frame onto a pursed mouth), the live skin shows
+        sw = stretch_weight(target, bank.crop_landmarks[choice[0][0]], cfg)[np.maximum(idx, 0)]
+        sw = cv2.GaussianBlur(sw, (0, 0), 1.5)
+        sw = cv2.resize(sw, (grid.w, grid.h), interpolation=cv2.INTER_LINEAR)[:rh, :rw]
+        if mouth > 0:
+            sw += (1.0 - keep) * (1.0 - sw)  # the mouth frame fits (it was chosen for it)
+        wb = wb * sw
+        d = bank_img - out
+        region = (wb > 1e-3).astype(np.float32)
+        low = _low(d, region, cfg.light_sigma * face_w)
+        inner = _smooth_ramp(cv2.distanceTransform((wb > 0.5).astype(np.uint8), cv2.DIST_L2, 3),
+                             cfg.light_band * face_w)  # fmt: skip
+        inner *= lower  # the upper face keeps the live light (the bank forehead's shading varies)
+        low *= (1.0 - inner)[..., None]
+        d -= low
+        d *= (wb * k)[..., None]
+        out += d
+    if k > 0 and eye_choice:
+        out = _wide_eyes(
+            out, frame, (x0, y0, x1, y1), live, target, bank, eye_choice, mesh_map, face_w, k, cfg
+        )
+    out += 0.5
+    np.clip(out, 0, 255, out=out)
+    res = frame.copy()
+    res[y0:y1, x0:x1] = out.astype(np.uint8)
+    return res

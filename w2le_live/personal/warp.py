@@ -130,8 +130,10 @@ def upsample(coarse: np.ndarray, grid: Grid) -> tuple[np.ndarray, np.ndarray]:
     return full[..., 0], full[..., 1]
 
 
-def remap(image: np.ndarray, maps: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
-    """image: (H, W, 3) uint8 -> (h, w, 3) uint8 sampled at maps (see :func:`upsample`), edges replicated."""
+def remap(image: np.ndarray, maps: tuple[np.ndarray, np.ndarray], cubic: bool = True) -> np.ndarray:
+    """image: (H, W, 3) uint8 -> (h, w, 3) uint8 sampled at maps (see :func:`upsample`), edges replicated; bicubic
+    (sharper) or bilinear (three times faster)."""
     import cv2
 
-    return cv2.remap(image, maps[0], maps[1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    flag = cv2.INTER_CUBIC if cubic else cv2.INTER_LINEAR
+    return cv2.remap(image, maps[0], maps[1], flag, borderMode=cv2.BORDER_REPLICATE)

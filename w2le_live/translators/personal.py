@@ -10,20 +10,6 @@ from w2le_live.face.types import FaceObservation
 from w2le_live.translators.base import Controls, Translator
 
 
-def uncross_lids(norm: np.ndarray) -> None:
-    """In place: where a moved upper eyelid point fell below its lower partner (a blink plus a narrowing offset),
-    both meet halfway. norm: (478, 3) float32 normalised (y down)."""
-    from w2le_live.personal.mesh import LEFT_LID_PAIRS, RIGHT_LID_PAIRS
-
-    up = [a for a, _ in LEFT_LID_PAIRS + RIGHT_LID_PAIRS]
-    lo = [b for _, b in LEFT_LID_PAIRS + RIGHT_LID_PAIRS]
-    crossed = norm[up, 1] > norm[lo, 1]
-    if crossed.any():
-        mid = 0.5 * (norm[up, 1] + norm[lo, 1])
-        norm[np.array(up)[crossed], 1] = mid[crossed]
-        norm[np.array(lo)[crossed], 1] = mid[crossed]
-
-
 class PersonalTranslator(Translator):
     """Retrieves the enrolled bank frame whose mouth matches the live one and warps it onto the live geometry
     plus the emotion's offset; lips, eyelids, eyeballs, head pose and identity stay the live ones.
@@ -36,6 +22,9 @@ class PersonalTranslator(Translator):
 
     name = "personal"
     needs_audio = False
+    # face widths of inner-lip gap misfit: the bank's mouth below the first, the live one above the second
+    mouth_fit = (0.004, 0.009)
+    upper_rate = 0.02  # per frame: how fast the live face's recent mean (the upper face's reference) follows
 
     def __init__(self, banks: Mapping[str, object], calib_frames: int = 25, profile_name: str = "",
                  render_cfg=None, retrieval_cfg=None):  # fmt: skip
@@ -66,6 +55,8 @@ class PersonalTranslator(Translator):
         self._calib: list[np.ndarray] = []
         self._offsets: dict[str, np.ndarray] = {}
         self._calib_done = False
+        self._upper: dict = {}
+        self._mouth = 0.0
         for r in self._retrievers.values():
             r.reset()
 
@@ -75,26 +66,28 @@ class PersonalTranslator(Translator):
 
     # -- offsets ---------------------------------------------------------------------------------------
     def offset(self, emotion: str) -> np.ndarray:
-        """(478, 3) float32 expression offset (face widths, normalised) of an emotion for this stream."""
+        """(478, 3) float32 regressed expression offset (face widths, normalised) of an emotion for this stream.
+
+        Its source: the emotion's own neutral recording, else the profile's ``neutral`` bank, else the live face's
+        first frames (always so for the ``neutral`` target: the live face's expression is what is undone). An
+        offset fitted on the live face is kept once calibration is complete; until 3 frames are seen it is zero.
+        """
         from w2le_live.personal import geometry as G
 
         if emotion in self._offsets:
             return self._offsets[emotion]
         bank = self.banks[emotion]
-        off = None
+        final = True
         if emotion != "neutral" and bank.offset is not None:
             off = bank.offset
         elif emotion != "neutral" and "neutral" in self.banks:
             off = G.expression_offset(bank.tracked, self.banks["neutral"].tracked)
         elif len(self._calib) >= 3:
-            live = G.normalise(np.stack(self._calib), bank.template)
-            off = G.expression_offset(bank.tracked, live)
-        if off is None:
+            off = G.expression_offset(bank.tracked, G.normalise(np.stack(self._calib), bank.template))
+            final = self._calib_done
+        else:
             return np.zeros((478, 3), np.float32)  # not calibrated yet: the bank's texture on the live shape
-        from w2le_live.personal.render import BANK_EYES
-
-        off = G.keep_openings(off, lids=emotion not in BANK_EYES)
-        if bank.offset is not None or "neutral" in self.banks and emotion != "neutral" or self._calib_done:
+        if final:
             self._offsets[emotion] = off
         return off
 
@@ -107,13 +100,26 @@ class PersonalTranslator(Translator):
 
     # -- per frame -------------------------------------------------------------------------------------
     def target_geometry(self, lm: np.ndarray, emotion: str, intensity: float):
-        """(pose, target normalised (478, 3) float32, target frame px (478, 3) float32) for live lm (478, 3)."""
-        from w2le_live.personal.geometry import pose_of
+        """(pose, target normalised (478, 3) float32, target frame px (478, 3) float32) for live lm (478, 3).
+
+        The lower face: live + the regressed offset. The upper face (brows, lids): where the emotion's own mean
+        puts it, plus the live face's movement around its recent mean (so a frown asked for happy goes, and
+        raised brows and blinks stay live); the eye aperture scales by the emotion's over the live one.
+        """
+        from w2le_live.personal import geometry as G
 
         bank = self.banks[emotion]
-        pose = pose_of(lm, bank.template)
-        tn = pose.to_norm(lm) + self.offset(emotion) * float(intensity)
-        uncross_lids(tn)
+        pose = G.pose_of(lm, bank.template)
+        ln = pose.to_norm(lm)
+        st = self._upper.get(emotion)
+        if st is None:
+            mean = bank.tracked.mean(0)
+            st = self._upper[emotion] = dict(mean=mean, ema=ln.copy(), w=G.upper_weight(bank.template),
+                                              ap=G.lid_apertures(mean))  # fmt: skip
+        else:
+            st["ema"] += self.upper_rate * (ln - st["ema"])
+        ratio = st["ap"] / np.maximum(G.lid_apertures(st["ema"]), 1e-3)
+        tn = G.apply_offset(ln, self.offset(emotion), intensity, st["mean"] - st["ema"], st["w"], ratio)
         return pose, tn, pose.to_frame(tn)
 
     def _render(self, frame: np.ndarray, face: FaceObservation, mel: Optional[np.ndarray],
@@ -121,29 +127,20 @@ class PersonalTranslator(Translator):
         """frame: (H, W, 3) uint8 BGR; mel is ignored (the lips follow the live landmarks). The face/bypass
         guard and ``_observe`` run in ``Translator.translate``."""
         from w2le_live.personal.bank import Retriever, head_angles
-        from w2le_live.personal.render import BANK_EYES, UPPER_FACE, render
+        from w2le_live.personal.render import UPPER_FACE, WIDE_EYES, render
 
         lm = face.landmarks
         k = float(min(controls.intensity, 1.5))
         emotion = controls.target
         pose, tn, tp = self.target_geometry(lm, emotion, k)
-        if emotion not in self._retrievers:
-            self._retrievers[emotion] = Retriever(self.banks[emotion], self.retrieval_cfg)
-        ret = self._retrievers[emotion]
+        ret = self._retrievers.get(emotion)
+        if ret is None:
+            ret = self._retrievers[emotion] = Retriever(self.banks[emotion], self.retrieval_cfg)
         ret.live_angles = head_angles(pose.R)
-        upper = emotion in UPPER_FACE
-        choice = ret.choose(tn)
-        upper_choice = ret.choose_upper(tn) if upper else None
-        return render(
-            frame,
-            lm,
-            tp,
-            pose,
-            self.banks[emotion],
-            choice,
-            upper,
-            k,
-            self.render_cfg,
-            live_eyes=emotion not in BANK_EYES,
-            upper_choice=upper_choice,
-        )
+        eyes = ret.choose_upper(tn) if emotion in WIDE_EYES else None
+        mouth, cheeks = ret.choose(tn)
+        # hysteresis, no fade: two different mouths are never blended (that is a ghost)
+        lo, hi = self.mouth_fit
+        self._mouth = 1.0 if ret.gap < lo else 0.0 if ret.gap > hi else self._mouth
+        return render(frame, lm, tp, pose, self.banks[emotion], cheeks, emotion in UPPER_FACE, k,
+                      self.render_cfg, eye_choice=eyes, mouth=self._mouth, mouth_choice=mouth)  # fmt: skip
