@@ -106,6 +106,18 @@ def _another(option: str) -> str:
     return f"choose another {option} path" if option else "choose another path"
 
 
+def _probe_writable(folder: Path, label: str, option: str) -> None:
+    """Create and remove a temp file in ``folder``: OutputPathError in one sentence when that fails."""
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".w2le-write-test.", dir=folder)
+    except OSError as exc:
+        raise OutputPathError(
+            f"{label} {folder} is not writable ({exc.strerror}); {_another(option)}."
+        ) from None
+    os.close(fd)
+    os.unlink(tmp)
+
+
 def _named(option: str, p: Path) -> str:
     if not option:
         return str(p)
@@ -140,14 +152,7 @@ def check_output_path(
     if not parent.is_dir():
         raise OutputPathError(f"{parent} is not a folder; {_another(option)}.")
     if probe:
-        try:
-            fd, tmp = tempfile.mkstemp(prefix=".w2le-write-test.", dir=parent)
-        except OSError as exc:
-            raise OutputPathError(
-                f"the output folder {parent} is not writable ({exc.strerror}); {_another(option)}."
-            ) from None
-        os.close(fd)
-        os.unlink(tmp)
+        _probe_writable(parent, "the output folder", option)
     return p
 
 
@@ -211,14 +216,7 @@ def check_output_folder(path: str | Path, option: str = "--out") -> Path:
         raise OutputPathError(
             f"{base} is {kind}, so {_named(option, p)} cannot be a folder; {_another(option)}."
         )
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=".w2le-write-test.", dir=base)
-    except OSError as exc:
-        raise OutputPathError(
-            f"the folder {base} is not writable ({exc.strerror}); {_another(option)}."
-        ) from None
-    os.close(fd)
-    os.unlink(tmp)
+    _probe_writable(base, "the folder", option)
     return p
 
 
