@@ -439,3 +439,33 @@ def test_random_damage_to_a_bank_is_refused_in_one_sentence(bank, tmp_path):
             _one_sentence(str(e))
             refused += 1
     assert refused >= 250
+
+
+def test_a_large_face_enrols_into_a_bank_that_loads_and_renders(shared_data, data_dir):
+    """A face close to a 1080p webcam (here a real clip at 3x, ~430 px wide) needs a cut wider than the 512 px a
+    bank may hold: the cut is shrunk once, its landmarks with it, so the bank loads and the mouth lands in place."""
+    import cv2
+
+    from w2le_live.face.tracker import FaceTracker
+    from w2le_live.translators.base import Controls
+    from w2le_live.translators.personal import PersonalTranslator
+
+    def big(name):
+        return (cv2.resize(f, (768, 768), interpolation=cv2.INTER_CUBIC) for f in _frames(shared_data / name))
+
+    bank = enroll_frames("happy", big(HAPPY), "the large take", big(NEUTRAL))
+    assert bank.crops.shape[1:] == (512, 512, 3)
+    save_bank("close", bank)
+    loaded = Profile("close").load("happy")  # refused before the fix: 'crop 0 is 720x720 pixels'
+    # the landmarks still sit on their pixels: the lip corners of a crop are where the tracker finds them
+    with FaceTracker(static_image_mode=True) as tr:
+        found = tr.process_image(loaded.crops[10]).landmarks[[61, 291], :2]
+    assert np.abs(found - loaded.crop_landmarks[10][[61, 291]]).max() < 6.0
+    pt = PersonalTranslator({"happy": loaded})
+    frames = list(big(NEUTRAL))[:30]
+    with FaceTracker() as tr:
+        for i, f in enumerate(frames):
+            face = tr.process(f, i / 25.0)
+            out = pt.translate(f, face, None, Controls("happy", 1.0))
+    x0, y0, x1, y1 = face.box
+    assert np.abs(out.astype(int) - f.astype(int))[y0:y1, x0:x1].mean() > 2.0  # the face was changed

@@ -29,9 +29,12 @@ def test_demo_translates_with_audio_kept(tmp_path: Path, capsys, monkeypatch):
     assert main(["translate", "--demo", "-o", str(out), "--target", "happy", "--no-progress"]) == 0
     err = capsys.readouterr().err
     assert "frames: 75 (75 with a face" in err and "median ms/frame" in err
-    # one line, after the summary, on teaching your own face (the landmark translator is subtle)
-    last = err.strip().splitlines()[-1]
-    assert "subtle" in last and "w2le-live enroll --profile me --emotion happy" in last and err.count("subtle") == 1
+    # one line, after the work and before the summary, on teaching your own face (the landmark translator is subtle)
+    lines = err.strip().splitlines()
+    hint = [i for i, line in enumerate(lines) if "subtle" in line]
+    assert len(hint) == 1 and "w2le-live enroll --profile me --emotion happy" in lines[hint[0]]
+    assert hint[0] < next(i for i, line in enumerate(lines) if line.startswith("frames: 75"))
+    assert lines[-1].startswith("wrote ")
     src_info, out_info = video.probe(demo_clip_path()), video.probe(out)
     assert out_info.has_audio and abs(out_info.duration - src_info.duration) < 0.1
     a, b = video.read_audio(demo_clip_path()), video.read_audio(out)

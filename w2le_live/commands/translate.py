@@ -63,10 +63,10 @@ def run(args: argparse.Namespace) -> int:
         alignment=translator.alignment,
         progress=not args.no_progress,
     )
-    for line in summary.lines():
-        print(line, file=sys.stderr)
-    print(f"wrote {dst}", file=sys.stderr)
     from w2le_live.personal.first_run import print_hint
 
     print_hint(args)  # no profile: one line on teaching your own face, after the work (never before an error)
+    for line in summary.lines():
+        print(line, file=sys.stderr)
+    print(f"wrote {dst}", file=sys.stderr)
     return 0

@@ -34,7 +34,7 @@ class BankLimits:
     max_frames: int = 300  # EnrollConfig.max_bank
     max_tracked: int = 3000  # 120 s (enroll --seconds at most) at 25 fps
     min_crop: int = 64  # crop side, pixels (enrolment writes 256)
-    max_crop: int = 512
+    max_crop: int = 512  # EnrollConfig.max_crop_size
     max_jpeg_bytes: int = 512 << 10  # per crop
     max_norm: float = 10.0  # |normalised coordinate| in face widths
     max_offset: float = 1.0  # |expression offset| in face widths

@@ -22,6 +22,9 @@ class EnrollConfig:
     """What an enrolment needs and keeps."""
 
     crop_size: int = 256  # least side of the stored crops (square cuts of the camera frame, never resampled)
+    # most side of a stored crop (personal.bank_io.BankLimits.max_crop, memory: 300 crops of 512 px are 236 MB):
+    # the cut of a face too large for it (over 0.6 x 512 px wide) is shrunk to it, the only resampling it gets
+    max_crop_size: int = 512
     face_scale: float = 0.6  # a larger face gets a larger cut: face width at most this fraction of the side
     center_y: float = 0.15  # normalised y (face widths below the rigid-point centre) at the crop centre
     max_bank: int = 300  # frames kept in the bank (the most diverse mouth shapes)
@@ -126,8 +129,14 @@ def track(frames: Iterable[np.ndarray], cfg: EnrollConfig = EnrollConfig(), seco
 
     def cut(frame: np.ndarray, lm: np.ndarray) -> None:
         x0, y0 = crop_origin(lm, template, s, cfg)
-        crops.append(cut_square(frame, x0, y0, s))
-        clm.append((lm[:, :2] - np.array([x0, y0], np.float32)).astype(np.float32))
+        crop = cut_square(frame, x0, y0, s)
+        local = lm[:, :2] - np.array([x0, y0], np.float32)
+        if s > cfg.max_crop_size:  # a very large face: shrink the cut once (pixel centres stay on their points)
+            k = cfg.max_crop_size / s
+            crop = cv2.resize(crop, (cfg.max_crop_size, cfg.max_crop_size), interpolation=cv2.INTER_AREA)
+            local = (local + 0.5) * np.float32(k) - 0.5
+        crops.append(crop)
+        clm.append(local.astype(np.float32))
 
     try:
         for frame in frames:
@@ -166,6 +175,7 @@ def track(frames: Iterable[np.ndarray], cfg: EnrollConfig = EnrollConfig(), seco
         if own:
             tr.close()
     if not lms:
+        s = min(s, cfg.max_crop_size)
         return Tracked(np.zeros((0, 478, 3), np.float32), np.zeros((0, s, s, 3), np.uint8),
                        np.zeros((0, 478, 2), np.float32), n, multi, 0.0, 0.0, _found_larger(missed, cfg))  # fmt: skip
     return Tracked(np.stack(lms), np.stack(crops), np.stack(clm), n, multi,
