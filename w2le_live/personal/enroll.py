@@ -131,7 +131,8 @@ def track(frames: Iterable[np.ndarray], cfg: EnrollConfig = EnrollConfig(), seco
         x0, y0 = crop_origin(lm, template, s, cfg)
         crop = cut_square(frame, x0, y0, s)
         local = lm[:, :2] - np.array([x0, y0], np.float32)
-        if s > cfg.max_crop_size:  # a very large face: shrink the cut once (pixel centres stay on their points)
+        # a very large face: shrink the cut once (pixel centres stay on their points)
+        if s > cfg.max_crop_size:
             k = cfg.max_crop_size / s
             crop = cv2.resize(crop, (cfg.max_crop_size, cfg.max_crop_size), interpolation=cv2.INTER_AREA)
             local = (local + 0.5) * np.float32(k) - 0.5
