@@ -104,6 +104,70 @@ def cut_square(frame: np.ndarray, x0: int, y0: int, side: int) -> np.ndarray:
     return cv2.copyMakeBorder(part, b - y0, y0 + side - d, a - x0, x0 + side - c, cv2.BORDER_REPLICATE)
 
 
+def bank_cut(frame: np.ndarray, lm: np.ndarray, template: np.ndarray, side: int,
+             cfg: EnrollConfig) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """One bank crop and its landmarks: frame (H, W, 3) uint8 BGR, lm (478, 2+) float32 frame pixels, template
+    (478, 3) float32 normalised -> ((S, S, 3) uint8, (478, 2) float32 crop pixels), S = min(side, max_crop_size).
+
+    The cut is a translation of the frame; only a face too large for ``max_crop_size`` is shrunk, once (pixel
+    centres stay on their points)."""
+    import cv2
+
+    x0, y0 = crop_origin(lm, template, side, cfg)
+    crop = cut_square(frame, x0, y0, side)
+    local = lm[:, :2] - np.array([x0, y0], np.float32)
+    if side > cfg.max_crop_size:
+        k = cfg.max_crop_size / side
+        crop = cv2.resize(crop, (cfg.max_crop_size, cfg.max_crop_size), interpolation=cv2.INTER_AREA)
+        local = (local + 0.5) * np.float32(k) - 0.5
+    return crop, local.astype(np.float32)
+
+
+class _Cutter:
+    """Bank crops cut on the fly: the first second's frames wait for a provisional template (the cut's place) and
+    the cut's size (from their face widths), every later frame is cut at once."""
+
+    def __init__(self, cfg: EnrollConfig) -> None:
+        self.cfg, self.side, self.template = cfg, cfg.crop_size, None
+        self.pending: list[tuple[np.ndarray, np.ndarray]] = []
+        self.crops: list[np.ndarray] = []
+        self.landmarks: list[np.ndarray] = []
+
+    def add(self, frame: np.ndarray, lm: np.ndarray, widths: list[float]) -> None:
+        """frame (H, W, 3) uint8 BGR, lm (478, 3) float32 pixels; widths: face widths so far (px)."""
+        if self.template is not None:
+            self._cut(frame, lm)
+            return
+        self.pending.append((frame, lm))
+        if len(self.pending) >= self.cfg.fps:
+            self.flush(widths)
+
+    def flush(self, widths: list[float]) -> None:
+        """Fix the template and the cut size from the waiting frames, and cut them."""
+        if not self.pending:
+            return
+        self.template = G.build_template(np.stack([p[1] for p in self.pending]), iterations=1)
+        self.side = crop_side(np.array(widths), self.cfg)
+        for f, lmk in self.pending:
+            self._cut(f, lmk)
+        self.pending = []
+
+    def _cut(self, frame: np.ndarray, lm: np.ndarray) -> None:
+        crop, local = bank_cut(frame, lm, self.template, self.side, self.cfg)
+        self.crops.append(crop)
+        self.landmarks.append(local)
+
+
+def _face_luma(frame: np.ndarray, box: tuple[int, int, int, int]) -> float:
+    """Mean grey level (0..255) of the face box (x0, y0, x1, y1) of frame (H, W, 3) uint8 BGR."""
+    import cv2
+
+    x0, y0, x1, y1 = box
+    h, w = frame.shape[:2]
+    roi = frame[max(y0, 0) : min(y1, h), max(x0, 0) : min(x1, w)]
+    return float(cv2.cvtColor(roi, cv2.COLOR_BGR2GRAY).mean()) if roi.size else 0.0
+
+
 def track(frames: Iterable[np.ndarray], cfg: EnrollConfig = EnrollConfig(), seconds: Optional[float] = None,
           tracker=None) -> Tracked:  # fmt: skip
     """Track frames (each (H, W, 3) uint8 BGR, at ``cfg.fps``) and cut square face crops on the fly.
@@ -111,34 +175,16 @@ def track(frames: Iterable[np.ndarray], cfg: EnrollConfig = EnrollConfig(), seco
     The cut's place and size use a provisional template from the first second (crops carry their own
     landmarks, so its precision does not matter). Stops after ``seconds`` of video when given.
     """
-    import cv2
-
     from w2le_live.config import TrackerConfig
     from w2le_live.face.tracker import FaceTracker
 
     own = tracker is None
     # bank landmarks must sit exactly on their own pixels: no temporal smoothing (it lags fast lip motion)
     tr = tracker or FaceTracker(TrackerConfig(landmark_min_cutoff=1e4, landmark_beta=0.0))
-    lms, crops, clm = [], [], []
-    pending: list[tuple[np.ndarray, np.ndarray]] = []
-    template = None
+    cutter = _Cutter(cfg)
+    lms, lumas, widths = [], [], []
     n = multi = 0
-    lumas, widths = [], []
     missed: list[np.ndarray] = []  # a few frames without a face, to tell "too small" from "no face"
-    s = cfg.crop_size
-
-    def cut(frame: np.ndarray, lm: np.ndarray) -> None:
-        x0, y0 = crop_origin(lm, template, s, cfg)
-        crop = cut_square(frame, x0, y0, s)
-        local = lm[:, :2] - np.array([x0, y0], np.float32)
-        # a very large face: shrink the cut once (pixel centres stay on their points)
-        if s > cfg.max_crop_size:
-            k = cfg.max_crop_size / s
-            crop = cv2.resize(crop, (cfg.max_crop_size, cfg.max_crop_size), interpolation=cv2.INTER_AREA)
-            local = (local + 0.5) * np.float32(k) - 0.5
-        crops.append(crop)
-        clm.append(local.astype(np.float32))
-
     try:
         for frame in frames:
             if seconds is not None and n >= seconds * cfg.fps:
@@ -150,36 +196,19 @@ def track(frames: Iterable[np.ndarray], cfg: EnrollConfig = EnrollConfig(), seco
                     missed.append(frame)
                 continue
             multi += face.n_faces > 1
-            lm = face.landmarks
-            lms.append(lm)
-            widths.append(float(np.linalg.norm(lm[234, :2] - lm[454, :2])))
-            x0, y0, x1, y1 = face.box
-            h, w = frame.shape[:2]
-            roi = frame[max(y0, 0) : min(y1, h), max(x0, 0) : min(x1, w)]
-            lumas.append(float(cv2.cvtColor(roi, cv2.COLOR_BGR2GRAY).mean()) if roi.size else 0.0)
-            if template is None:
-                pending.append((frame, lm))
-                if len(pending) >= cfg.fps:
-                    template = G.build_template(np.stack([p[1] for p in pending]), iterations=1)
-                    s = crop_side(np.array(widths), cfg)
-                    for f, lmk in pending:
-                        cut(f, lmk)
-                    pending = []
-            else:
-                cut(frame, lm)
-        if template is None and pending:
-            template = G.build_template(np.stack([p[1] for p in pending]), iterations=1)
-            s = crop_side(np.array(widths), cfg)
-            for f, lmk in pending:
-                cut(f, lmk)
+            lms.append(face.landmarks)
+            widths.append(float(np.linalg.norm(face.landmarks[234, :2] - face.landmarks[454, :2])))
+            lumas.append(_face_luma(frame, face.box))
+            cutter.add(frame, face.landmarks, widths)
+        cutter.flush(widths)
     finally:
         if own:
             tr.close()
     if not lms:
-        s = min(s, cfg.max_crop_size)
+        s = min(cutter.side, cfg.max_crop_size)
         return Tracked(np.zeros((0, 478, 3), np.float32), np.zeros((0, s, s, 3), np.uint8),
                        np.zeros((0, 478, 2), np.float32), n, multi, 0.0, 0.0, _found_larger(missed, cfg))  # fmt: skip
-    return Tracked(np.stack(lms), np.stack(crops), np.stack(clm), n, multi,
+    return Tracked(np.stack(lms), np.stack(cutter.crops), np.stack(cutter.landmarks), n, multi,
                    float(np.median(lumas)), float(np.median(widths)))  # fmt: skip
 
 
