@@ -51,6 +51,10 @@ class RenderConfig:
     stretch_max: float = 0.6  # and beyond which it is not (the live skin, warped, shows there instead)
     cubic_bank: bool = True  # bicubic resampling of the bank frames too (the live face always is)
     iris_grow: float = 1.15  # wide eyes: the live iris disk pasted, in iris radii
+    resample_sharpen: float = 0.6  # upper face: fine texture given back where the live remap shifted
+    resample_sigma: float = 1.0  # px: the scale of that texture
+    fine_sigma: float = 0.008  # upper face: the finest texture (pores, freckles) stays the live face's
+    live_fine: float = 1.0  # how much of it (0: the bank's own fine texture, softer after its resampling)
 
 
 def _hull_mask(shape: tuple[int, int], pts: np.ndarray) -> np.ndarray:
@@ -265,6 +269,19 @@ def render(frame: np.ndarray, live: np.ndarray, target: np.ndarray, pose: Pose, 
     mx = ix + taper * (mx - ix)
     my = iy + taper * (my - iy)
     out = W.remap(frame, (mx, my)).astype(np.float32)
+    rows = np.flatnonzero(lower.min(1) < 0.999)  # the upper face: live texture (the bank adds only its folds)
+    if cfg.resample_sharpen > 0 and len(rows):
+        # a sub-pixel shift softens texture by f (1 - f) of its fraction f, an unshifted pixel (where the taper
+        # ends, below the hairline) not at all: a texture step across the forehead; the shifted pixels get back
+        # their fine texture
+        u = int(rows[-1]) + 1
+        fx, fy = mx[:u] - np.floor(mx[:u]), my[:u] - np.floor(my[:u])
+        amt = (fx * (1.0 - fx) + fy * (1.0 - fy)) * np.float32(2.0 * cfg.resample_sharpen)
+        local = target[:, :2] - np.array([x0, y0], np.float32)
+        eyes = _hull_mask((u, rw), local[list(LEFT_EYE)]) | _hull_mask((u, rw), local[list(RIGHT_EYE)])
+        amt *= _outside_ramp(eyes, cfg.eye_margin * face_w, cfg.eye_feather * face_w)  # the eyes as they were
+        band = out[:u]
+        band += (band - cv2.GaussianBlur(band, (0, 0), cfg.resample_sigma)) * amt[..., None]
 
     k = float(min(max(intensity, 0.0), 1.0))
     if k > 0 and wb.max() > 1e-3:
@@ -294,6 +311,12 @@ def render(frame: np.ndarray, live: np.ndarray, target: np.ndarray, pose: Pose, 
         inner *= lower  # the upper face keeps the live light (the bank forehead's shading varies)
         low *= (1.0 - inner)[..., None]
         d -= low
+        if cfg.live_fine > 0 and len(rows):
+            # the upper face in three bands: live light, the bank's folds and creases, live pores
+            u = int(rows[-1]) + 1
+            fine = d[:u] - cv2.GaussianBlur(d[:u], (0, 0), cfg.fine_sigma * face_w)
+            fine *= (np.float32(cfg.live_fine) * (1.0 - lower[:u]))[..., None]
+            d[:u] -= fine
         d *= (wb * k)[..., None]
         out += d
     if k > 0 and eye_choice:
