@@ -114,8 +114,8 @@ def bank_weight(rect: tuple[int, int, int, int], target: np.ndarray, pose: Pose,
                 cfg: RenderConfig, mouth: float = 0.0) -> tuple[np.ndarray, ...]:  # fmt: skip
     """Where the bank's texture goes, and the face-border taper, over a frame rect (x0, y0, x1, y1).
 
-    target: (478, 2+) float32 frame pixels. Returns (bank weight, taper, outside the mouth, below the eyes), each
-    (h, w) float32 in [0, 1]: the taper
+    target: (478, 2+) float32 frame pixels. Returns (bank weight, taper, outside the mouth, below the eyes, outside
+    the eyes), each (h, w) float32 in [0, 1]: the taper
     is 0 outside the target face oval and rises over ``feather``; the bank weight is the taper without the mouth
     (outer lips grown by ``mouth_margin``; ``mouth`` in [0, 1] lets the bank's in: its mouth fits the live one)
     and the eyes, and for lower-face emotions without the upper face.
@@ -134,7 +134,8 @@ def bank_weight(rect: tuple[int, int, int, int], target: np.ndarray, pose: Pose,
                          cfg.mouth_feather * face_w)  # fmt: skip
     wb = taper * (keep + np.float32(min(max(mouth, 0.0), 1.0)) * (1.0 - keep))
     eyes = _hull_mask(shape, local[list(LEFT_EYE)]) | _hull_mask(shape, local[list(RIGHT_EYE)])
-    wb *= _outside_ramp(eyes, cfg.eye_margin * face_w, cfg.eye_feather * face_w)
+    outside_eyes = _outside_ramp(eyes, cfg.eye_margin * face_w, cfg.eye_feather * face_w)
+    wb *= outside_eyes
     q = pose.to_norm(target)
     y_cut = float(q[[145, 374], 1].mean()) + cfg.eye_cut
     ny = _norm_y(pose, x0, y0, full[1], full[0])[::f, ::f]
@@ -150,7 +151,7 @@ def bank_weight(rect: tuple[int, int, int, int], target: np.ndarray, pose: Pose,
             : full[0], : full[1]
         ]
 
-    return up(wb), up(taper), up(keep), up(lower)
+    return up(wb), up(taper), up(keep), up(lower), up(outside_eyes)
 
 
 def _wide_eyes(out: np.ndarray, frame: np.ndarray, rect: tuple[int, int, int, int], live: np.ndarray,
@@ -253,7 +254,9 @@ def render(frame: np.ndarray, live: np.ndarray, target: np.ndarray, pose: Pose, 
     grid = W.make_grid((x0, y0, x1, y1), cfg.step)
     rw, rh = x1 - x0, y1 - y0
     face_w = float(np.linalg.norm(target[234, :2] - target[454, :2]))
-    wb, taper, keep, lower = bank_weight((x0, y0, x1, y1), target, pose, upper, face_w, cfg, mouth)
+    wb, taper, keep, lower, outside_eyes = bank_weight(
+        (x0, y0, x1, y1), target, pose, upper, face_w, cfg, mouth
+    )
     if not taper.any():
         return frame
     idx = W.triangle_index(target, grid)
@@ -277,9 +280,7 @@ def render(frame: np.ndarray, live: np.ndarray, target: np.ndarray, pose: Pose, 
         u = int(rows[-1]) + 1
         fx, fy = mx[:u] - np.floor(mx[:u]), my[:u] - np.floor(my[:u])
         amt = (fx * (1.0 - fx) + fy * (1.0 - fy)) * np.float32(2.0 * cfg.resample_sharpen)
-        local = target[:, :2] - np.array([x0, y0], np.float32)
-        eyes = _hull_mask((u, rw), local[list(LEFT_EYE)]) | _hull_mask((u, rw), local[list(RIGHT_EYE)])
-        amt *= _outside_ramp(eyes, cfg.eye_margin * face_w, cfg.eye_feather * face_w)  # the eyes as they were
+        amt *= outside_eyes[:u]  # the eyes as they were
         band = out[:u]
         band += (band - cv2.GaussianBlur(band, (0, 0), cfg.resample_sigma)) * amt[..., None]
 
