@@ -54,6 +54,9 @@ class RenderConfig:
     resample_sharpen: float = 0.6  # upper face: fine texture given back where the live remap shifted
     resample_sigma: float = 1.0  # px: the scale of that texture
     fine_sigma: float = 0.008  # upper face: the finest texture (pores, freckles) stays the live face's
+    brow_gap: float = (
+        0.05  # the live pores from this far above the brows (the brows and frown stay the bank's)
+    )
     live_fine: float = 1.0  # how much of it (0: the bank's own fine texture, softer after its resampling)
 
 
@@ -115,7 +118,7 @@ def bank_weight(rect: tuple[int, int, int, int], target: np.ndarray, pose: Pose,
     """Where the bank's texture goes, and the face-border taper, over a frame rect (x0, y0, x1, y1).
 
     target: (478, 2+) float32 frame pixels. Returns (bank weight, taper, outside the mouth, below the eyes, outside
-    the eyes), each (h, w) float32 in [0, 1]: the taper
+    the eyes, the forehead above the brows), each (h, w) float32 in [0, 1]: the taper
     is 0 outside the target face oval and rises over ``feather``; the bank weight is the taper without the mouth
     (outer lips grown by ``mouth_margin``; ``mouth`` in [0, 1] lets the bank's in: its mouth fits the live one)
     and the eyes, and for lower-face emotions without the upper face.
@@ -151,7 +154,9 @@ def bank_weight(rect: tuple[int, int, int, int], target: np.ndarray, pose: Pose,
             : full[0], : full[1]
         ]
 
-    return up(wb), up(taper), up(keep), up(lower), up(outside_eyes)
+    # above the brows by ``brow_gap``: the forehead, where the live pores stay (brows and frown: the bank's)
+    forehead = _smooth_ramp(np.float32(y_top + cfg.forehead - cfg.brow_gap) - ny, cfg.forehead_feather)
+    return up(wb), up(taper), up(keep), up(lower), up(outside_eyes), up(forehead)
 
 
 def _wide_eyes(out: np.ndarray, frame: np.ndarray, rect: tuple[int, int, int, int], live: np.ndarray,
@@ -254,7 +259,7 @@ def render(frame: np.ndarray, live: np.ndarray, target: np.ndarray, pose: Pose, 
     grid = W.make_grid((x0, y0, x1, y1), cfg.step)
     rw, rh = x1 - x0, y1 - y0
     face_w = float(np.linalg.norm(target[234, :2] - target[454, :2]))
-    wb, taper, keep, lower, outside_eyes = bank_weight(
+    wb, taper, keep, lower, outside_eyes, forehead = bank_weight(
         (x0, y0, x1, y1), target, pose, upper, face_w, cfg, mouth
     )
     if not taper.any():
@@ -316,7 +321,7 @@ def render(frame: np.ndarray, live: np.ndarray, target: np.ndarray, pose: Pose, 
             # the upper face in three bands: live light, the bank's folds and creases, live pores
             u = int(rows[-1]) + 1
             fine = d[:u] - cv2.GaussianBlur(d[:u], (0, 0), cfg.fine_sigma * face_w)
-            fine *= (np.float32(cfg.live_fine) * (1.0 - lower[:u]))[..., None]
+            fine *= (np.float32(cfg.live_fine) * forehead[:u])[..., None]
             d[:u] -= fine
         d *= (wb * k)[..., None]
         out += d
