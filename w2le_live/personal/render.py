@@ -317,9 +317,10 @@ def render(frame: np.ndarray, live: np.ndarray, target: np.ndarray, pose: Pose, 
         inner *= lower  # the upper face keeps the live light (the bank forehead's shading varies)
         low *= (1.0 - inner)[..., None]
         d -= low
-        if cfg.live_fine > 0 and len(rows):
-            # the upper face in three bands: live light, the bank's folds and creases, live pores
-            u = int(rows[-1]) + 1
+        fh = np.flatnonzero(forehead.max(1) > 0)
+        if cfg.live_fine > 0 and len(fh):
+            # the forehead in three bands: live light, the bank's folds and creases, live pores
+            u = int(fh[-1]) + 1
             fine = d[:u] - cv2.GaussianBlur(d[:u], (0, 0), cfg.fine_sigma * face_w)
             fine *= (np.float32(cfg.live_fine) * forehead[:u])[..., None]
             d[:u] -= fine
