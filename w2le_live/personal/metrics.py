@@ -230,7 +230,8 @@ class SeamConfig:
     horizontal line (in the face's axes) where live texture meets softer texture: the upper quartile over a
     tile row of the blur step between the tiles just above and just below it. A uniformly blurred face has no
     step; a feathered alpha hides such a line from gradient measures but not from this one. Brows, eyes and lips
-    move with the emotion, so both faces' are left out with a margin. Calibration on real clips (M030, W009, every
+    move with the emotion, so both faces' are left out with a margin, and so does the face's own edge where it
+    moved (a surprised jaw drops: the driving chin's edge against the output's chin skin is not a lost texture). Calibration on real clips (M030, W009, every
     2nd frame): a clip against itself 0; the whole face blurred (sigma 1.2) <= 0.29; the landmark translator (one
     bilinear remap; happy, surprised, sad, angry) <= 0.48; the lower face blurred from just below the eyes (sigma
     0.8) >= 0.54; the personal translator of main at 2026-11-30, happy: 0.67-0.68 with the step at 0.14 face widths
@@ -307,6 +308,15 @@ def blur_map(driving: np.ndarray, output: np.ndarray, lm_driving: np.ndarray, lm
     oval = lm_driving[list(FACE_OVAL), :2] @ m[:2, :2].T + m[:, 2]
     cv2.fillPoly(mask, [np.round(oval).astype(np.int32)], 1)
     margin = max(3, int(0.05 * w)) | 1  # the face's own edge against the background is not a seam
+    if lm_output is not None and np.isfinite(lm_output).all():
+        # nor is where that edge moved (a surprised jaw drops): both faces' ovals, and the band between them
+        # (grown by the margin) left out, as for the brows and lips
+        oval_o = np.zeros_like(mask)
+        pts = lm_output[list(FACE_OVAL), :2] @ m[:2, :2].T + m[:, 2]
+        cv2.fillPoly(oval_o, [np.round(pts).astype(np.int32)], 1)
+        moved = cv2.dilate(mask ^ oval_o, np.ones((margin, margin), np.uint8))
+        mask &= oval_o
+        mask[moved > 0] = 0
     mask = cv2.erode(mask, np.ones((margin, margin), np.uint8))
     lip_margin = max(3, int(cfg.lip_margin * w)) | 1
     feat_margin = max(3, int(cfg.feature_margin * w)) | 1

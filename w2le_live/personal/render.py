@@ -51,6 +51,13 @@ class RenderConfig:
     stretch_max: float = 0.6  # and beyond which it is not (the live skin, warped, shows there instead)
     cubic_bank: bool = True  # bicubic resampling of the bank frames too (the live face always is)
     iris_grow: float = 1.15  # wide eyes: the live iris disk pasted, in iris radii
+    resample_sharpen: float = 0.6  # upper face: fine texture given back where the live remap shifted
+    resample_sigma: float = 1.0  # px: the scale of that texture
+    fine_sigma: float = 0.008  # upper face: the finest texture (pores, freckles) stays the live face's
+    brow_gap: float = (
+        0.05  # the live pores from this far above the brows (the brows and frown stay the bank's)
+    )
+    live_fine: float = 1.0  # how much of it (0: the bank's own fine texture, softer after its resampling)
 
 
 def _hull_mask(shape: tuple[int, int], pts: np.ndarray) -> np.ndarray:
@@ -110,8 +117,8 @@ def bank_weight(rect: tuple[int, int, int, int], target: np.ndarray, pose: Pose,
                 cfg: RenderConfig, mouth: float = 0.0) -> tuple[np.ndarray, ...]:  # fmt: skip
     """Where the bank's texture goes, and the face-border taper, over a frame rect (x0, y0, x1, y1).
 
-    target: (478, 2+) float32 frame pixels. Returns (bank weight, taper, outside the mouth, below the eyes), each
-    (h, w) float32 in [0, 1]: the taper
+    target: (478, 2+) float32 frame pixels. Returns (bank weight, taper, outside the mouth, below the eyes, outside
+    the eyes, the forehead above the brows), each (h, w) float32 in [0, 1]: the taper
     is 0 outside the target face oval and rises over ``feather``; the bank weight is the taper without the mouth
     (outer lips grown by ``mouth_margin``; ``mouth`` in [0, 1] lets the bank's in: its mouth fits the live one)
     and the eyes, and for lower-face emotions without the upper face.
@@ -130,7 +137,8 @@ def bank_weight(rect: tuple[int, int, int, int], target: np.ndarray, pose: Pose,
                          cfg.mouth_feather * face_w)  # fmt: skip
     wb = taper * (keep + np.float32(min(max(mouth, 0.0), 1.0)) * (1.0 - keep))
     eyes = _hull_mask(shape, local[list(LEFT_EYE)]) | _hull_mask(shape, local[list(RIGHT_EYE)])
-    wb *= _outside_ramp(eyes, cfg.eye_margin * face_w, cfg.eye_feather * face_w)
+    outside_eyes = _outside_ramp(eyes, cfg.eye_margin * face_w, cfg.eye_feather * face_w)
+    wb *= outside_eyes
     q = pose.to_norm(target)
     y_cut = float(q[[145, 374], 1].mean()) + cfg.eye_cut
     ny = _norm_y(pose, x0, y0, full[1], full[0])[::f, ::f]
@@ -146,7 +154,9 @@ def bank_weight(rect: tuple[int, int, int, int], target: np.ndarray, pose: Pose,
             : full[0], : full[1]
         ]
 
-    return up(wb), up(taper), up(keep), up(lower)
+    # above the brows by ``brow_gap``: the forehead, where the live pores stay (brows and frown: the bank's)
+    forehead = _smooth_ramp(np.float32(y_top + cfg.forehead - cfg.brow_gap) - ny, cfg.forehead_feather)
+    return up(wb), up(taper), up(keep), up(lower), up(outside_eyes), up(forehead)
 
 
 def _wide_eyes(out: np.ndarray, frame: np.ndarray, rect: tuple[int, int, int, int], live: np.ndarray,
@@ -249,7 +259,9 @@ def render(frame: np.ndarray, live: np.ndarray, target: np.ndarray, pose: Pose, 
     grid = W.make_grid((x0, y0, x1, y1), cfg.step)
     rw, rh = x1 - x0, y1 - y0
     face_w = float(np.linalg.norm(target[234, :2] - target[454, :2]))
-    wb, taper, keep, lower = bank_weight((x0, y0, x1, y1), target, pose, upper, face_w, cfg, mouth)
+    wb, taper, keep, lower, outside_eyes, forehead = bank_weight(
+        (x0, y0, x1, y1), target, pose, upper, face_w, cfg, mouth
+    )
     if not taper.any():
         return frame
     idx = W.triangle_index(target, grid)
@@ -265,6 +277,17 @@ def render(frame: np.ndarray, live: np.ndarray, target: np.ndarray, pose: Pose, 
     mx = ix + taper * (mx - ix)
     my = iy + taper * (my - iy)
     out = W.remap(frame, (mx, my)).astype(np.float32)
+    rows = np.flatnonzero(lower.min(1) < 0.999)  # the upper face: live texture (the bank adds only its folds)
+    if cfg.resample_sharpen > 0 and len(rows):
+        # a sub-pixel shift softens texture by f (1 - f) of its fraction f, an unshifted pixel (where the taper
+        # ends, below the hairline) not at all: a texture step across the forehead; the shifted pixels get back
+        # their fine texture
+        u = int(rows[-1]) + 1
+        fx, fy = mx[:u] - np.floor(mx[:u]), my[:u] - np.floor(my[:u])
+        amt = (fx * (1.0 - fx) + fy * (1.0 - fy)) * np.float32(2.0 * cfg.resample_sharpen)
+        amt *= outside_eyes[:u]  # the eyes as they were
+        band = out[:u]
+        band += (band - cv2.GaussianBlur(band, (0, 0), cfg.resample_sigma)) * amt[..., None]
 
     k = float(min(max(intensity, 0.0), 1.0))
     if k > 0 and wb.max() > 1e-3:
@@ -294,6 +317,13 @@ def render(frame: np.ndarray, live: np.ndarray, target: np.ndarray, pose: Pose, 
         inner *= lower  # the upper face keeps the live light (the bank forehead's shading varies)
         low *= (1.0 - inner)[..., None]
         d -= low
+        fh = np.flatnonzero(forehead.max(1) > 0)
+        if cfg.live_fine > 0 and len(fh):
+            # the forehead in three bands: live light, the bank's folds and creases, live pores
+            u = int(fh[-1]) + 1
+            fine = d[:u] - cv2.GaussianBlur(d[:u], (0, 0), cfg.fine_sigma * face_w)
+            fine *= (np.float32(cfg.live_fine) * forehead[:u])[..., None]
+            d[:u] -= fine
         d *= (wb * k)[..., None]
         out += d
     if k > 0 and eye_choice:
