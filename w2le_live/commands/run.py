@@ -122,9 +122,6 @@ def run(args: argparse.Namespace) -> int:
     if args.sink == "preview":
         _check_preview_display()
     session = build_session(args)
-    from w2le_live.personal.first_run import print_hint
-
-    print_hint(args)  # no profile: one line on teaching your own face
     pipe = session.pipeline
     stop = threading.Event()
 
@@ -135,6 +132,9 @@ def run(args: argparse.Namespace) -> int:
     duration = _Duration(pipe, args.duration, args.fps)  # before start: the file sink's frame limit is set
     session.start()
     from w2le_live.io.sinks import PreviewSink
+    from w2le_live.personal.first_run import print_hint
+
+    print_hint(args)  # no profile: one line on teaching your own face, once the stream runs (never before an error)
 
     if isinstance(pipe.sink, PreviewSink):
         return _run_preview(session, duration)
