@@ -408,6 +408,15 @@ def main() -> None:
     ap.add_argument("--speed-frames", type=int, default=100)
     ap.add_argument("--live-seconds", type=float, default=10.0)
     ap.add_argument("--no-moving", action="store_true")
+    ap.add_argument(
+        "--from-any",
+        nargs="*",
+        default=None,
+        metavar="EMOTION",
+        help=f"driving emotions of the from-any cases (default {' '.join(FROM_ANY)}; none: skip)",
+    )
+    ap.add_argument("--no-self", action="store_true", help="skip the self-render check")
+    ap.add_argument("--no-grids", action="store_true", help="write no grid images")
     args = ap.parse_args()
     t_start = time.perf_counter()
     import torch
@@ -418,6 +427,8 @@ def main() -> None:
 
     targets = ("happy", "surprised") if args.quick else tuple(args.targets)
     from_any = ("angry",) if args.quick else FROM_ANY
+    if args.from_any is not None:
+        from_any = tuple(args.from_any)
     moving_targets = ("happy",) if args.quick else targets
     speed_frames = 40 if args.quick else args.speed_frames
     live_s = 0.0 if args.quick else args.live_seconds
@@ -460,10 +471,12 @@ def main() -> None:
                 )
                 res["moving"].append(row)
                 log(row)
-        row, _ = run_case(ctx, actor, "happy", "happy", False, landmark=False)
-        res["self"].append(row)
-        log(row)
-        res["grids"] += write_grids(out, actor, cases)
+        if not args.no_self:
+            row, _ = run_case(ctx, actor, "happy", "happy", False, landmark=False)
+            res["self"].append(row)
+            log(row)
+        if not args.no_grids:
+            res["grids"] += write_grids(out, actor, cases)
     sp = speed(ctx, args.actors[0], speed_frames, ("happy", "surprised")) if speed_frames else {}
     if live_s:
         sp.update(live(ctx, args.actors[0], live_s))
