@@ -231,6 +231,141 @@ def stretch_weight(target: np.ndarray, source: np.ndarray, cfg: RenderConfig) ->
     return 1.0 - _smooth_ramp(m - np.float32(cfg.stretch_ok), cfg.stretch_max - cfg.stretch_ok)
 
 
+@dataclass(frozen=True)
+class _Masks:
+    """The per-frame weights of :func:`bank_weight`, each (h, w) float32 in [0, 1] over the render rect."""
+
+    bank: np.ndarray
+    taper: np.ndarray
+    keep: np.ndarray
+    lower: np.ndarray
+    outside_eyes: np.ndarray
+    forehead: np.ndarray
+
+
+class _MeshMaps:
+    """The piecewise-affine maps from the target geometry to any source landmarks, over one render rect.
+
+    target: (478, 2+) float32 frame pixels; rect (x0, y0, x1, y1) int frame pixels."""
+
+    def __init__(self, target: np.ndarray, rect: tuple[int, int, int, int], step: int):
+        self.target = target
+        self.grid = W.make_grid(rect, step)
+        self.size = (rect[3] - rect[1], rect[2] - rect[0])
+        self.idx = W.triangle_index(target, self.grid)
+
+    def __call__(self, source: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """source: (478, 2+) float32 pixels of the image to sample -> (map_x, map_y), each (h, w) float32."""
+        mx, my = W.upsample(W.coarse_map(self.idx, W.affines(self.target, source), self.grid), self.grid)
+        h, w = self.size
+        return mx[:h, :w], my[:h, :w]
+
+
+def _render_rect(
+    frame_shape: tuple[int, ...], target: np.ndarray, live: np.ndarray
+) -> Optional[tuple[int, ...]]:
+    """The frame rect (x0, y0, x1, y1) holding both face ovals (target, live: (478, 2+) float32 pixels), or None
+    when it is too small to render."""
+    h, w = frame_shape[:2]
+    pts = np.concatenate([target[list(FACE_OVAL), :2], live[list(FACE_OVAL), :2]])
+    x0, y0 = np.floor(pts.min(0)).astype(int) - 2
+    x1, y1 = np.ceil(pts.max(0)).astype(int) + 2
+    x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, w), min(y1, h)
+    if x1 - x0 < 16 or y1 - y0 < 16:
+        return None
+    return int(x0), int(y0), int(x1), int(y1)
+
+
+def _live_layer(frame: np.ndarray, maps: _MeshMaps, live: np.ndarray, rect: tuple[int, ...], masks: _Masks,
+                cfg: RenderConfig) -> np.ndarray:  # fmt: skip
+    """The camera frame (H, W, 3) uint8 warped from the live landmarks (478, 2+) float32 onto the target, the
+    displacement (not the image) tapering to zero at the face border: one resampling, no ghost. Returns the
+    rect as (h, w, 3) float32 in [0, 255]."""
+    import cv2
+
+    x0, y0, x1, y1 = rect
+    ix = np.arange(x0, x1, dtype=np.float32)[None, :]
+    iy = np.arange(y0, y1, dtype=np.float32)[:, None]
+    mx, my = maps(live)
+    taper = masks.taper
+    mx = ix + taper * (mx - ix)
+    my = iy + taper * (my - iy)
+    out = W.remap(frame, (mx, my)).astype(np.float32)
+    rows = np.flatnonzero(
+        masks.lower.min(1) < 0.999
+    )  # the upper face: live texture (the bank adds its folds)
+    if cfg.resample_sharpen > 0 and len(rows):
+        # a sub-pixel shift softens texture by f (1 - f) of its fraction f, an unshifted pixel (where the taper
+        # ends, below the hairline) not at all: a texture step across the forehead; the shifted pixels get back
+        # their fine texture
+        u = int(rows[-1]) + 1
+        fx, fy = mx[:u] - np.floor(mx[:u]), my[:u] - np.floor(my[:u])
+        amt = (fx * (1.0 - fx) + fy * (1.0 - fy)) * np.float32(2.0 * cfg.resample_sharpen)
+        amt *= masks.outside_eyes[:u]  # the eyes as they were
+        band = out[:u]
+        band += (band - cv2.GaussianBlur(band, (0, 0), cfg.resample_sigma)) * amt[..., None]
+    return out
+
+
+def _bank_image(bank: EmotionBank, maps: _MeshMaps, choice: Sequence[tuple[int, float]], mouth: float,
+                mouth_choice: Optional[int], keep: np.ndarray, cfg: RenderConfig) -> np.ndarray:  # fmt: skip
+    """The cheeks' bank frame(s) warped onto the target and cross-faded, the lips and mouth from one frame only
+    (``mouth_choice``) inside the mouth region (1 - keep, (h, w) float32). Returns (h, w, 3) float32."""
+    bank_img = None
+    for j, wt in choice:
+        img = W.remap(bank.crops[j], maps(bank.crop_landmarks[j]), cfg.cubic_bank).astype(np.float32)
+        bank_img = img * wt if bank_img is None else bank_img + img * wt
+    mj = choice[0][0] if mouth_choice is None else mouth_choice
+    if mouth > 0 and (len(choice) > 1 or mj != choice[0][0]):  # the mouth from one frame only
+        rows = np.flatnonzero(keep.min(1) < 1.0)
+        r0, r1 = int(rows[0]), int(rows[-1]) + 1
+        mm = maps(bank.crop_landmarks[mj])
+        img = W.remap(bank.crops[mj], (mm[0][r0:r1], mm[1][r0:r1]), cfg.cubic_bank).astype(np.float32)
+        bank_img[r0:r1] += (1.0 - keep[r0:r1, :, None]) * (img - bank_img[r0:r1])
+    return bank_img
+
+
+def _bank_where(maps: _MeshMaps, source: np.ndarray, masks: _Masks, mouth: float,
+                cfg: RenderConfig) -> np.ndarray:  # fmt: skip
+    """(h, w) float32 in [0, 1]: the bank weight less where the cheeks' frame (landmarks source (478, 2+)
+    float32) would be stretched far (a smile frame onto a pursed mouth: the live skin shows there)."""
+    import cv2
+
+    g = maps.grid
+    h, w = maps.size
+    sw = stretch_weight(maps.target, source, cfg)[np.maximum(maps.idx, 0)]
+    sw = cv2.GaussianBlur(sw, (0, 0), 1.5)
+    sw = cv2.resize(sw, (g.w, g.h), interpolation=cv2.INTER_LINEAR)[:h, :w]
+    if mouth > 0:
+        sw += (1.0 - masks.keep) * (1.0 - sw)  # the mouth frame fits (it was chosen for it)
+    return masks.bank * sw
+
+
+def _bank_detail(bank_img: np.ndarray, out: np.ndarray, wb: np.ndarray, masks: _Masks, face_w: float,
+                 cfg: RenderConfig) -> np.ndarray:  # fmt: skip
+    """What the bank adds to the live layer: bank_img - out (both (h, w, 3) float32) less its light near the
+    region's edges (wb (h, w) float32 in [0, 1]) and on the upper face, less its finest texture on the forehead.
+    Returns (h, w, 3) float32 (not yet weighted)."""
+    import cv2
+
+    d = bank_img - out
+    region = (wb > 1e-3).astype(np.float32)
+    low = _low(d, region, cfg.light_sigma * face_w)
+    inner = _smooth_ramp(cv2.distanceTransform((wb > 0.5).astype(np.uint8), cv2.DIST_L2, 3),
+                         cfg.light_band * face_w)  # fmt: skip
+    inner *= masks.lower  # the upper face keeps the live light (the bank forehead's shading varies)
+    low *= (1.0 - inner)[..., None]
+    d -= low
+    fh = np.flatnonzero(masks.forehead.max(1) > 0)
+    if cfg.live_fine > 0 and len(fh):
+        # the forehead in three bands: live light, the bank's folds and creases, live pores
+        u = int(fh[-1]) + 1
+        fine = d[:u] - cv2.GaussianBlur(d[:u], (0, 0), cfg.fine_sigma * face_w)
+        fine *= (np.float32(cfg.live_fine) * masks.forehead[:u])[..., None]
+        d[:u] -= fine
+    return d
+
+
 def render(frame: np.ndarray, live: np.ndarray, target: np.ndarray, pose: Pose, bank: EmotionBank,
            choice: Sequence[tuple[int, float]], upper: bool, intensity: float,
            cfg: RenderConfig = RenderConfig(), eye_choice: Optional[Sequence[tuple[int, float]]] = None,
@@ -247,91 +382,27 @@ def render(frame: np.ndarray, live: np.ndarray, target: np.ndarray, pose: Pose, 
     the bank texture (the caller scaled the offset). Returns a new (H, W, 3) uint8 frame; pixels outside the
     target face oval are the input's.
     """
-    import cv2
-
-    h, w = frame.shape[:2]
-    pts = np.concatenate([target[list(FACE_OVAL), :2], live[list(FACE_OVAL), :2]])
-    x0, y0 = np.floor(pts.min(0)).astype(int) - 2
-    x1, y1 = np.ceil(pts.max(0)).astype(int) + 2
-    x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, w), min(y1, h)
-    if x1 - x0 < 16 or y1 - y0 < 16:
+    rect = _render_rect(frame.shape, target, live)
+    if rect is None:
         return frame
-    grid = W.make_grid((x0, y0, x1, y1), cfg.step)
-    rw, rh = x1 - x0, y1 - y0
     face_w = float(np.linalg.norm(target[234, :2] - target[454, :2]))
-    wb, taper, keep, lower, outside_eyes, forehead = bank_weight(
-        (x0, y0, x1, y1), target, pose, upper, face_w, cfg, mouth
-    )
-    if not taper.any():
+    masks = _Masks(*bank_weight(rect, target, pose, upper, face_w, cfg, mouth))
+    if not masks.taper.any():
         return frame
-    idx = W.triangle_index(target, grid)
-
-    def mesh_map(source: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        mx, my = W.upsample(W.coarse_map(idx, W.affines(target, source), grid), grid)
-        return mx[:rh, :rw], my[:rh, :rw]
-
-    # the live layer: the displacement (not the image) tapers to zero at the border: one resampling, no ghost
-    ix = np.arange(x0, x1, dtype=np.float32)[None, :]
-    iy = np.arange(y0, y1, dtype=np.float32)[:, None]
-    mx, my = mesh_map(live)
-    mx = ix + taper * (mx - ix)
-    my = iy + taper * (my - iy)
-    out = W.remap(frame, (mx, my)).astype(np.float32)
-    rows = np.flatnonzero(lower.min(1) < 0.999)  # the upper face: live texture (the bank adds only its folds)
-    if cfg.resample_sharpen > 0 and len(rows):
-        # a sub-pixel shift softens texture by f (1 - f) of its fraction f, an unshifted pixel (where the taper
-        # ends, below the hairline) not at all: a texture step across the forehead; the shifted pixels get back
-        # their fine texture
-        u = int(rows[-1]) + 1
-        fx, fy = mx[:u] - np.floor(mx[:u]), my[:u] - np.floor(my[:u])
-        amt = (fx * (1.0 - fx) + fy * (1.0 - fy)) * np.float32(2.0 * cfg.resample_sharpen)
-        amt *= outside_eyes[:u]  # the eyes as they were
-        band = out[:u]
-        band += (band - cv2.GaussianBlur(band, (0, 0), cfg.resample_sigma)) * amt[..., None]
-
+    maps = _MeshMaps(target, rect, cfg.step)
+    out = _live_layer(frame, maps, live, rect, masks, cfg)
     k = float(min(max(intensity, 0.0), 1.0))
-    if k > 0 and wb.max() > 1e-3:
-        bank_img = None
-        for j, wt in choice:
-            img = W.remap(bank.crops[j], mesh_map(bank.crop_landmarks[j]), cfg.cubic_bank).astype(np.float32)
-            bank_img = img * wt if bank_img is None else bank_img + img * wt
-        mj = choice[0][0] if mouth_choice is None else mouth_choice
-        if mouth > 0 and (len(choice) > 1 or mj != choice[0][0]):  # the mouth from one frame only
-            rows = np.flatnonzero(keep.min(1) < 1.0)
-            r0, r1 = int(rows[0]), int(rows[-1]) + 1
-            mm = mesh_map(bank.crop_landmarks[mj])
-            img = W.remap(bank.crops[mj], (mm[0][r0:r1], mm[1][r0:r1]), cfg.cubic_bank).astype(np.float32)
-            bank_img[r0:r1] += (1.0 - keep[r0:r1, :, None]) * (img - bank_img[r0:r1])
-        # where the cheeks' frame would be stretched far (a smile frame onto a pursed mouth), the live skin shows
-        sw = stretch_weight(target, bank.crop_landmarks[choice[0][0]], cfg)[np.maximum(idx, 0)]
-        sw = cv2.GaussianBlur(sw, (0, 0), 1.5)
-        sw = cv2.resize(sw, (grid.w, grid.h), interpolation=cv2.INTER_LINEAR)[:rh, :rw]
-        if mouth > 0:
-            sw += (1.0 - keep) * (1.0 - sw)  # the mouth frame fits (it was chosen for it)
-        wb = wb * sw
-        d = bank_img - out
-        region = (wb > 1e-3).astype(np.float32)
-        low = _low(d, region, cfg.light_sigma * face_w)
-        inner = _smooth_ramp(cv2.distanceTransform((wb > 0.5).astype(np.uint8), cv2.DIST_L2, 3),
-                             cfg.light_band * face_w)  # fmt: skip
-        inner *= lower  # the upper face keeps the live light (the bank forehead's shading varies)
-        low *= (1.0 - inner)[..., None]
-        d -= low
-        fh = np.flatnonzero(forehead.max(1) > 0)
-        if cfg.live_fine > 0 and len(fh):
-            # the forehead in three bands: live light, the bank's folds and creases, live pores
-            u = int(fh[-1]) + 1
-            fine = d[:u] - cv2.GaussianBlur(d[:u], (0, 0), cfg.fine_sigma * face_w)
-            fine *= (np.float32(cfg.live_fine) * forehead[:u])[..., None]
-            d[:u] -= fine
+    if k > 0 and masks.bank.max() > 1e-3:
+        bank_img = _bank_image(bank, maps, choice, mouth, mouth_choice, masks.keep, cfg)
+        wb = _bank_where(maps, bank.crop_landmarks[choice[0][0]], masks, mouth, cfg)
+        d = _bank_detail(bank_img, out, wb, masks, face_w, cfg)
         d *= (wb * k)[..., None]
         out += d
     if k > 0 and eye_choice:
-        out = _wide_eyes(
-            out, frame, (x0, y0, x1, y1), live, target, bank, eye_choice, mesh_map, face_w, k, cfg
-        )
+        out = _wide_eyes(out, frame, rect, live, target, bank, eye_choice, maps, face_w, k, cfg)
     out += 0.5
     np.clip(out, 0, 255, out=out)
+    x0, y0, x1, y1 = rect
     res = frame.copy()
     res[y0:y1, x0:x1] = out.astype(np.uint8)
     return res
