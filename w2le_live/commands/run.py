@@ -61,7 +61,7 @@ class _Duration:
     def __init__(self, pipe, duration: Optional[float], fps: float):
         self.pipe, self.duration = pipe, duration
         self.frames = None if duration is None else max(1, round(duration * fps))
-        if self.frames is not None and hasattr(pipe.sink, "limit"):
+        if self.frames is not None:
             pipe.sink.limit = self.frames
         self.t_start = time.monotonic()
         self.t_first: Optional[float] = None
@@ -69,7 +69,7 @@ class _Duration:
     def due(self) -> bool:
         if self.frames is None:
             return False
-        sent = getattr(self.pipe.sink, "frames", 0)
+        sent = self.pipe.sink.frames
         now = time.monotonic()
         if sent and self.t_first is None:
             self.t_first = now
@@ -103,18 +103,9 @@ def _check_preview_display() -> None:
 
 def _write_json(path: str, data: dict) -> None:
     """Atomic (temp file + rename): a failure never leaves half a file, and a hard link is never written through."""
-    import os
-    import tempfile
+    from w2le_live.files import write_bytes_atomic
 
-    target = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent if str(target.parent) else ".")
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(data, f, indent=2)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_bytes_atomic(path, json.dumps(data, indent=2).encode())
 
 
 def run(args: argparse.Namespace) -> int:
@@ -146,7 +137,7 @@ def run(args: argparse.Namespace) -> int:
             if not args.quiet and time.monotonic() >= next_status:
                 next_status += 1.0
                 print("\r" + pipe.stats().status_line(), end="", file=sys.stderr, flush=True)
-            if duration.due() or getattr(pipe.source, "finished", False):
+            if duration.due() or pipe.source.finished:
                 break
     except KeyboardInterrupt:
         pass
