@@ -88,14 +88,15 @@ def _outside_ramp(hull: np.ndarray, margin: float, width: float) -> np.ndarray:
     return _smooth_ramp(d, width)
 
 
-def _norm_y(pose: Pose, x0: int, y0: int, w: int, h: int) -> np.ndarray:
-    """(h, w) float32: the face's own normalised y (face widths, down) of each pixel of a frame rect (in-plane)."""
+def _norm_y(pose: Pose, x0: int, y0: int, w: int, h: int, step: int = 1) -> np.ndarray:
+    """(ceil(h / step), ceil(w / step)) float32: the face's own normalised y (face widths, down) of every
+    ``step``-th pixel of a frame rect (in-plane)."""
     m2 = pose.s * pose.R[:2, :2]
     inv = np.array([[m2[1, 1], -m2[0, 1]], [-m2[1, 0], m2[0, 0]]]) / (
         m2[0, 0] * m2[1, 1] - m2[0, 1] * m2[1, 0]
     )
-    xs = np.arange(x0, x0 + w, dtype=np.float32)[None, :] - np.float32(pose.t[0])
-    ys = np.arange(y0, y0 + h, dtype=np.float32)[:, None] - np.float32(pose.t[1])
+    xs = np.arange(x0, x0 + w, step, dtype=np.float32)[None, :] - np.float32(pose.t[0])
+    ys = np.arange(y0, y0 + h, step, dtype=np.float32)[:, None] - np.float32(pose.t[1])
     return np.float32(inv[1, 0]) * xs + np.float32(inv[1, 1]) * ys
 
 
@@ -141,7 +142,7 @@ def bank_weight(rect: tuple[int, int, int, int], target: np.ndarray, pose: Pose,
     wb *= outside_eyes
     q = pose.to_norm(target)
     y_cut = float(q[[145, 374], 1].mean()) + cfg.eye_cut
-    ny = _norm_y(pose, x0, y0, full[1], full[0])[::f, ::f]
+    ny = _norm_y(pose, x0, y0, full[1], full[0], f)
     lower = _smooth_ramp(ny - np.float32(y_cut), cfg.cut_feather)
     if not upper:
         wb *= lower
@@ -253,12 +254,25 @@ class _MeshMaps:
         self.grid = W.make_grid(rect, step)
         self.size = (rect[3] - rect[1], rect[2] - rect[0])
         self.idx = W.triangle_index(target, self.grid)
+        self._tri = np.maximum(self.idx, 0)
+
+    def xy(self, source: np.ndarray, r0: int = 0, r1: int = -1) -> np.ndarray:
+        """source: (478, 2+) float32 pixels of the image to sample -> the map of rect rows [r0, r1) (r1 -1: all),
+        (r1 - r0, w, 2) float32 (x, y), for :func:`W.remap`. A row band is the same as that band of the whole."""
+        h, w = self.size
+        k = self.grid.step
+        r1 = h if r1 < 0 else r1
+        gh = self.grid.shape[0]
+        # one coarse row of margin each side: the linear upsampling of the band sees what the whole one does
+        g0 = 0 if r0 < k else r0 // k - 1
+        g1 = min(-(-r1 // k) + 1, gh)
+        coarse = W.coarse_map(self._tri, W.affines(self.target, source), self.grid, (g0, g1))
+        return W.upsample_xy(coarse, k)[r0 - g0 * k : r1 - g0 * k, :w]
 
     def __call__(self, source: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """source: (478, 2+) float32 pixels of the image to sample -> (map_x, map_y), each (h, w) float32."""
-        mx, my = W.upsample(W.coarse_map(self.idx, W.affines(self.target, source), self.grid), self.grid)
-        h, w = self.size
-        return mx[:h, :w], my[:h, :w]
+        m = self.xy(source)
+        return m[..., 0], m[..., 1]
 
 
 def _render_rect(
@@ -286,10 +300,14 @@ def _live_layer(frame: np.ndarray, maps: _MeshMaps, live: np.ndarray, rect: tupl
     x0, y0, x1, y1 = rect
     ix = np.arange(x0, x1, dtype=np.float32)[None, :]
     iy = np.arange(y0, y1, dtype=np.float32)[:, None]
-    mx, my = maps(live)
+    m = maps.xy(live)
     taper = masks.taper
-    mx = ix + taper * (mx - ix)
-    my = iy + taper * (my - iy)
+    mx = np.subtract(m[..., 0], ix)
+    mx *= taper
+    mx += ix
+    my = np.subtract(m[..., 1], iy)
+    my *= taper
+    my += iy
     out = W.remap(frame, (mx, my)).astype(np.float32)
     rows = np.flatnonzero(
         masks.lower.min(1) < 0.999
@@ -404,5 +422,5 @@ def render(frame: np.ndarray, live: np.ndarray, target: np.ndarray, pose: Pose, 
     np.clip(out, 0, 255, out=out)
     x0, y0, x1, y1 = rect
     res = frame.copy()
-    res[y0:y1, x0:x1] = out.astype(np.uint8)
+    np.copyto(res[y0:y1, x0:x1], out, casting="unsafe")
     return res
