@@ -258,16 +258,14 @@ class _MeshMaps:
 
     def xy(self, source: np.ndarray, r0: int = 0, r1: int = -1) -> np.ndarray:
         """source: (478, 2+) float32 pixels of the image to sample -> the map of rect rows [r0, r1) (r1 -1: all),
-        (r1 - r0, w, 2) float32 (x, y), for :func:`W.remap`. A row band is the same as that band of the whole."""
+        (r1 - r0, w, 2) float32 (x, y), for :func:`W.remap`; the same values as that band of the whole map."""
         h, w = self.size
         k = self.grid.step
         r1 = h if r1 < 0 else r1
-        gh = self.grid.shape[0]
-        # one coarse row of margin each side: the linear upsampling of the band sees what the whole one does
-        g0 = 0 if r0 < k else r0 // k - 1
-        g1 = min(-(-r1 // k) + 1, gh)
-        coarse = W.coarse_map(self._tri, W.affines(self.target, source), self.grid, (g0, g1))
-        return W.upsample_xy(coarse, k)[r0 - g0 * k : r1 - g0 * k, :w]
+        # the coarse rows from the top (the upsampling's row weights depend on the row's place) to one past r1
+        g1 = min(-(-r1 // k) + 1, self.grid.shape[0])
+        coarse = W.coarse_map(self._tri, W.affines(self.target, source), self.grid, (0, g1))
+        return W.upsample_xy(coarse, k)[r0:r1, :w]
 
     def __call__(self, source: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """source: (478, 2+) float32 pixels of the image to sample -> (map_x, map_y), each (h, w) float32."""
