@@ -329,14 +329,16 @@ def _bank_image(bank: EmotionBank, maps: _MeshMaps, choice: Sequence[tuple[int, 
     (``mouth_choice``) inside the mouth region (1 - keep, (h, w) float32). Returns (h, w, 3) float32."""
     bank_img = None
     for j, wt in choice:
-        img = W.remap(bank.crops[j], maps(bank.crop_landmarks[j]), cfg.cubic_bank).astype(np.float32)
-        bank_img = img * wt if bank_img is None else bank_img + img * wt
+        img = W.remap(bank.crops[j], maps.xy(bank.crop_landmarks[j]), cfg.cubic_bank).astype(np.float32)
+        img = img if wt == 1.0 else img * wt
+        bank_img = img if bank_img is None else bank_img + img
     mj = choice[0][0] if mouth_choice is None else mouth_choice
     if mouth > 0 and (len(choice) > 1 or mj != choice[0][0]):  # the mouth from one frame only
         rows = np.flatnonzero(keep.min(1) < 1.0)
         r0, r1 = int(rows[0]), int(rows[-1]) + 1
-        mm = maps(bank.crop_landmarks[mj])
-        img = W.remap(bank.crops[mj], (mm[0][r0:r1], mm[1][r0:r1]), cfg.cubic_bank).astype(np.float32)
+        img = W.remap(bank.crops[mj], maps.xy(bank.crop_landmarks[mj], r0, r1), cfg.cubic_bank).astype(
+            np.float32
+        )
         bank_img[r0:r1] += (1.0 - keep[r0:r1, :, None]) * (img - bank_img[r0:r1])
     return bank_img
 
