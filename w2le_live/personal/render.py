@@ -180,9 +180,9 @@ def _wide_eyes(out: np.ndarray, frame: np.ndarray, rect: tuple[int, int, int, in
     we = 1.0 - _outside_ramp(eyes, cfg.eye_margin * face_w, cfg.eye_feather * face_w)
     bank_img = None
     for j, wt in choice:
-        mx, my = mesh_map(bank.crop_landmarks[j])
-        img = W.remap(bank.crops[j], (mx[r0:r1], my[r0:r1])).astype(np.float32)
-        bank_img = img * wt if bank_img is None else bank_img + img * wt
+        img = W.remap(bank.crops[j], mesh_map.xy(bank.crop_landmarks[j], r0, r1)).astype(np.float32)
+        img = img if wt == 1.0 else img * wt
+        bank_img = img if bank_img is None else bank_img + img
     d = bank_img - band
     # the bank eyes' detail on the live light
     d -= _low(d, (we > 1e-3).astype(np.float32), cfg.light_sigma * face_w)
