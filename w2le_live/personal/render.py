@@ -79,6 +79,14 @@ def _smooth_ramp(dist: np.ndarray, width: float) -> np.ndarray:
     return a
 
 
+def _times(x: np.ndarray, w: np.ndarray, out: Optional[np.ndarray] = None) -> np.ndarray:
+    """x (h, w, 3) float32 times w (h, w) float32, per pixel: the values of ``x * w[..., None]`` (twice as fast
+    as numpy's broadcast over 3 channels), into ``out`` ((h, w, 3) float32, may be x) when given."""
+    import cv2
+
+    return cv2.multiply(x, cv2.merge((w, w, w)), dst=out)
+
+
 def _outside_ramp(hull: np.ndarray, margin: float, width: float) -> np.ndarray:
     """(h, w) float32: 0 on a hull (uint8 {0, 1}) and within ``margin`` px of it, rising to 1 over ``width`` px."""
     import cv2
@@ -88,14 +96,15 @@ def _outside_ramp(hull: np.ndarray, margin: float, width: float) -> np.ndarray:
     return _smooth_ramp(d, width)
 
 
-def _norm_y(pose: Pose, x0: int, y0: int, w: int, h: int) -> np.ndarray:
-    """(h, w) float32: the face's own normalised y (face widths, down) of each pixel of a frame rect (in-plane)."""
+def _norm_y(pose: Pose, x0: int, y0: int, w: int, h: int, step: int = 1) -> np.ndarray:
+    """(ceil(h / step), ceil(w / step)) float32: the face's own normalised y (face widths, down) of every
+    ``step``-th pixel of a frame rect (in-plane)."""
     m2 = pose.s * pose.R[:2, :2]
     inv = np.array([[m2[1, 1], -m2[0, 1]], [-m2[1, 0], m2[0, 0]]]) / (
         m2[0, 0] * m2[1, 1] - m2[0, 1] * m2[1, 0]
     )
-    xs = np.arange(x0, x0 + w, dtype=np.float32)[None, :] - np.float32(pose.t[0])
-    ys = np.arange(y0, y0 + h, dtype=np.float32)[:, None] - np.float32(pose.t[1])
+    xs = np.arange(x0, x0 + w, step, dtype=np.float32)[None, :] - np.float32(pose.t[0])
+    ys = np.arange(y0, y0 + h, step, dtype=np.float32)[:, None] - np.float32(pose.t[1])
     return np.float32(inv[1, 0]) * xs + np.float32(inv[1, 1]) * ys
 
 
@@ -141,7 +150,7 @@ def bank_weight(rect: tuple[int, int, int, int], target: np.ndarray, pose: Pose,
     wb *= outside_eyes
     q = pose.to_norm(target)
     y_cut = float(q[[145, 374], 1].mean()) + cfg.eye_cut
-    ny = _norm_y(pose, x0, y0, full[1], full[0])[::f, ::f]
+    ny = _norm_y(pose, x0, y0, full[1], full[0], f)
     lower = _smooth_ramp(ny - np.float32(y_cut), cfg.cut_feather)
     if not upper:
         wb *= lower
@@ -179,9 +188,9 @@ def _wide_eyes(out: np.ndarray, frame: np.ndarray, rect: tuple[int, int, int, in
     we = 1.0 - _outside_ramp(eyes, cfg.eye_margin * face_w, cfg.eye_feather * face_w)
     bank_img = None
     for j, wt in choice:
-        mx, my = mesh_map(bank.crop_landmarks[j])
-        img = W.remap(bank.crops[j], (mx[r0:r1], my[r0:r1])).astype(np.float32)
-        bank_img = img * wt if bank_img is None else bank_img + img * wt
+        img = W.remap(bank.crops[j], mesh_map.xy(bank.crop_landmarks[j], r0, r1)).astype(np.float32)
+        img = img if wt == 1.0 else img * wt
+        bank_img = img if bank_img is None else bank_img + img
     d = bank_img - band
     # the bank eyes' detail on the live light
     d -= _low(d, (we > 1e-3).astype(np.float32), cfg.light_sigma * face_w)
@@ -253,12 +262,23 @@ class _MeshMaps:
         self.grid = W.make_grid(rect, step)
         self.size = (rect[3] - rect[1], rect[2] - rect[0])
         self.idx = W.triangle_index(target, self.grid)
+        self._tri = np.maximum(self.idx, 0)
+
+    def xy(self, source: np.ndarray, r0: int = 0, r1: int = -1) -> np.ndarray:
+        """source: (478, 2+) float32 pixels of the image to sample -> the map of rect rows [r0, r1) (r1 -1: all),
+        (r1 - r0, w, 2) float32 (x, y), for :func:`W.remap`; the same values as that band of the whole map."""
+        h, w = self.size
+        k = self.grid.step
+        r1 = h if r1 < 0 else r1
+        # the coarse rows from the top (the upsampling's row weights depend on the row's place) to one past r1
+        g1 = min(-(-r1 // k) + 1, self.grid.shape[0])
+        coarse = W.coarse_map(self._tri, W.affines(self.target, source), self.grid, (0, g1))
+        return W.upsample_xy(coarse, k)[r0:r1, :w]
 
     def __call__(self, source: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """source: (478, 2+) float32 pixels of the image to sample -> (map_x, map_y), each (h, w) float32."""
-        mx, my = W.upsample(W.coarse_map(self.idx, W.affines(self.target, source), self.grid), self.grid)
-        h, w = self.size
-        return mx[:h, :w], my[:h, :w]
+        m = self.xy(source)
+        return m[..., 0], m[..., 1]
 
 
 def _render_rect(
@@ -286,10 +306,14 @@ def _live_layer(frame: np.ndarray, maps: _MeshMaps, live: np.ndarray, rect: tupl
     x0, y0, x1, y1 = rect
     ix = np.arange(x0, x1, dtype=np.float32)[None, :]
     iy = np.arange(y0, y1, dtype=np.float32)[:, None]
-    mx, my = maps(live)
+    m = maps.xy(live)
     taper = masks.taper
-    mx = ix + taper * (mx - ix)
-    my = iy + taper * (my - iy)
+    mx = np.subtract(m[..., 0], ix)
+    mx *= taper
+    mx += ix
+    my = np.subtract(m[..., 1], iy)
+    my *= taper
+    my += iy
     out = W.remap(frame, (mx, my)).astype(np.float32)
     rows = np.flatnonzero(
         masks.lower.min(1) < 0.999
@@ -303,7 +327,8 @@ def _live_layer(frame: np.ndarray, maps: _MeshMaps, live: np.ndarray, rect: tupl
         amt = (fx * (1.0 - fx) + fy * (1.0 - fy)) * np.float32(2.0 * cfg.resample_sharpen)
         amt *= masks.outside_eyes[:u]  # the eyes as they were
         band = out[:u]
-        band += (band - cv2.GaussianBlur(band, (0, 0), cfg.resample_sigma)) * amt[..., None]
+        fine = cv2.subtract(band, cv2.GaussianBlur(band, (0, 0), cfg.resample_sigma))
+        cv2.add(band, _times(fine, amt, out=fine), dst=band)
     return out
 
 
@@ -313,14 +338,16 @@ def _bank_image(bank: EmotionBank, maps: _MeshMaps, choice: Sequence[tuple[int, 
     (``mouth_choice``) inside the mouth region (1 - keep, (h, w) float32). Returns (h, w, 3) float32."""
     bank_img = None
     for j, wt in choice:
-        img = W.remap(bank.crops[j], maps(bank.crop_landmarks[j]), cfg.cubic_bank).astype(np.float32)
-        bank_img = img * wt if bank_img is None else bank_img + img * wt
+        img = W.remap(bank.crops[j], maps.xy(bank.crop_landmarks[j]), cfg.cubic_bank).astype(np.float32)
+        img = img if wt == 1.0 else img * wt
+        bank_img = img if bank_img is None else bank_img + img
     mj = choice[0][0] if mouth_choice is None else mouth_choice
     if mouth > 0 and (len(choice) > 1 or mj != choice[0][0]):  # the mouth from one frame only
         rows = np.flatnonzero(keep.min(1) < 1.0)
         r0, r1 = int(rows[0]), int(rows[-1]) + 1
-        mm = maps(bank.crop_landmarks[mj])
-        img = W.remap(bank.crops[mj], (mm[0][r0:r1], mm[1][r0:r1]), cfg.cubic_bank).astype(np.float32)
+        img = W.remap(bank.crops[mj], maps.xy(bank.crop_landmarks[mj], r0, r1), cfg.cubic_bank).astype(
+            np.float32
+        )
         bank_img[r0:r1] += (1.0 - keep[r0:r1, :, None]) * (img - bank_img[r0:r1])
     return bank_img
 
@@ -382,6 +409,8 @@ def render(frame: np.ndarray, live: np.ndarray, target: np.ndarray, pose: Pose, 
     the bank texture (the caller scaled the offset). Returns a new (H, W, 3) uint8 frame; pixels outside the
     target face oval are the input's.
     """
+    import cv2
+
     rect = _render_rect(frame.shape, target, live)
     if rect is None:
         return frame
@@ -396,13 +425,12 @@ def render(frame: np.ndarray, live: np.ndarray, target: np.ndarray, pose: Pose, 
         bank_img = _bank_image(bank, maps, choice, mouth, mouth_choice, masks.keep, cfg)
         wb = _bank_where(maps, bank.crop_landmarks[choice[0][0]], masks, mouth, cfg)
         d = _bank_detail(bank_img, out, wb, masks, face_w, cfg)
-        d *= (wb * k)[..., None]
-        out += d
+        cv2.add(out, _times(d, wb * k, out=d), dst=out)
     if k > 0 and eye_choice:
         out = _wide_eyes(out, frame, rect, live, target, bank, eye_choice, maps, face_w, k, cfg)
     out += 0.5
     np.clip(out, 0, 255, out=out)
     x0, y0, x1, y1 = rect
     res = frame.copy()
-    res[y0:y1, x0:x1] = out.astype(np.uint8)
+    np.copyto(res[y0:y1, x0:x1], out, casting="unsafe")
     return res

@@ -68,8 +68,8 @@ def triangle_index(target: np.ndarray, grid: Grid) -> np.ndarray:
     order = np.concatenate([np.flatnonzero(inside & ~(is_mouth | is_eye)),
                             np.flatnonzero(inside & (is_mouth | is_eye))])  # fmt: skip
     fill = cv2.fillConvexPoly
-    for i in order:
-        fill(out, pts[i], int(i), cv2.LINE_8, SHIFT)
+    for tri, i in zip(list(pts[order]), order.tolist()):
+        fill(out, tri, i, cv2.LINE_8, SHIFT)
     return fill_holes(out)
 
 
@@ -112,28 +112,50 @@ def affines(target: np.ndarray, source: np.ndarray) -> np.ndarray:
     return a
 
 
-def coarse_map(index: np.ndarray, aff: np.ndarray, grid: Grid) -> np.ndarray:
-    """Source coordinates at the coarse grid. index: (gh, gw) int32 from :func:`triangle_index`;
-    aff: (T, 2, 3) float32 from :func:`affines`. Returns (gh, gw, 2) float32."""
+def coarse_map(index: np.ndarray, aff: np.ndarray, grid: Grid, rows: tuple[int, int] = (0, -1)) -> np.ndarray:
+    """Source coordinates at the coarse grid. index: (gh, gw) int32 from :func:`triangle_index` (every entry a
+    valid triangle, e.g. clipped at 0); aff: (T, 2, 3) float32 from :func:`affines`; rows: the coarse rows
+    [g0, g1) to evaluate (g1 -1: to the end). Returns (g1 - g0, gw, 2) float32."""
     x, y = grid.coords()
-    a = aff[np.maximum(index, 0)]  # (gh, gw, 2, 3)
-    return a[..., 0] * x[..., None] + a[..., 1] * y[..., None] + a[..., 2]
+    g0, g1 = rows
+    g1 = grid.shape[0] if g1 < 0 else g1
+    import cv2
+
+    c = np.ascontiguousarray(aff.reshape(-1, 6).T)[:, index[g0:g1]]  # (6, g, gw): each grid point's affine
+    y = y[g0:g1]
+    mx = c[0] * x
+    mx += c[1] * y
+    mx += c[2]
+    my = c[3] * x
+    my += c[4] * y
+    my += c[5]
+    return cv2.merge([mx, my])
 
 
 def upsample(coarse: np.ndarray, grid: Grid) -> tuple[np.ndarray, np.ndarray]:
     """(gh, gw, 2) float32 coarse map -> (map_x, map_y), each (h, w) float32 for ``cv2.remap``."""
-    import cv2
-
-    if grid.step == 1:
-        return coarse[..., 0].copy(), coarse[..., 1].copy()
-    full = cv2.resize(coarse, (grid.w, grid.h), interpolation=cv2.INTER_LINEAR)
+    full = upsample_xy(coarse, grid.step)
     return full[..., 0], full[..., 1]
 
 
-def remap(image: np.ndarray, maps: tuple[np.ndarray, np.ndarray], cubic: bool = True) -> np.ndarray:
-    """image: (H, W, 3) uint8 -> (h, w, 3) uint8 sampled at maps (see :func:`upsample`), edges replicated; bicubic
-    (sharper) or bilinear (three times faster)."""
+def upsample_xy(coarse: np.ndarray, step: int) -> np.ndarray:
+    """(g, gw, 2) float32 coarse map -> (g * step, gw * step, 2) float32, linear (pixel centres aligned), the
+    layout ``cv2.remap`` takes as one map."""
+    import cv2
+
+    if step == 1:
+        return coarse.copy()
+    g, gw = coarse.shape[:2]
+    return cv2.resize(coarse, (gw * step, g * step), interpolation=cv2.INTER_LINEAR)
+
+
+def remap(image: np.ndarray, maps, cubic: bool = True) -> np.ndarray:
+    """image: (H, W, 3) uint8 -> (h, w, 3) uint8 sampled at maps, edges replicated; maps: (map_x, map_y), each
+    (h, w) float32 (see :func:`upsample`), or one (h, w, 2) float32 (x, y) array. Bicubic (sharper) or bilinear
+    (three times faster)."""
     import cv2
 
     flag = cv2.INTER_CUBIC if cubic else cv2.INTER_LINEAR
+    if isinstance(maps, np.ndarray):
+        return cv2.remap(image, maps, None, flag, borderMode=cv2.BORDER_REPLICATE)
     return cv2.remap(image, maps[0], maps[1], flag, borderMode=cv2.BORDER_REPLICATE)
