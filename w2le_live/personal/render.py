@@ -115,7 +115,7 @@ def _low(x: np.ndarray, wgt: np.ndarray, sigma: float) -> np.ndarray:
     f = 4
     h, w = wgt.shape
     sw, sh = max(1, w // f), max(1, h // f)
-    xs = cv2.resize(x * wgt[..., None], (sw, sh), interpolation=cv2.INTER_AREA)
+    xs = cv2.resize(_times(x, wgt), (sw, sh), interpolation=cv2.INTER_AREA)
     ws = cv2.resize(wgt, (sw, sh), interpolation=cv2.INTER_AREA)
     s = max(sigma / f, 0.5)
     lo = cv2.GaussianBlur(xs, (0, 0), s) / np.maximum(cv2.GaussianBlur(ws, (0, 0), s), 1e-3)[..., None]
@@ -381,14 +381,14 @@ def _bank_detail(bank_img: np.ndarray, out: np.ndarray, wb: np.ndarray, masks: _
     inner = _smooth_ramp(cv2.distanceTransform((wb > 0.5).astype(np.uint8), cv2.DIST_L2, 3),
                          cfg.light_band * face_w)  # fmt: skip
     inner *= masks.lower  # the upper face keeps the live light (the bank forehead's shading varies)
-    low *= (1.0 - inner)[..., None]
+    _times(low, 1.0 - inner, out=low)
     d -= low
     fh = np.flatnonzero(masks.forehead.max(1) > 0)
     if cfg.live_fine > 0 and len(fh):
         # the forehead in three bands: live light, the bank's folds and creases, live pores
         u = int(fh[-1]) + 1
         fine = d[:u] - cv2.GaussianBlur(d[:u], (0, 0), cfg.fine_sigma * face_w)
-        fine *= (np.float32(cfg.live_fine) * masks.forehead[:u])[..., None]
+        _times(fine, np.float32(cfg.live_fine) * masks.forehead[:u], out=fine)
         d[:u] -= fine
     return d
 
