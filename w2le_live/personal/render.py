@@ -194,7 +194,7 @@ def _wide_eyes(out: np.ndarray, frame: np.ndarray, rect: tuple[int, int, int, in
     d = bank_img - band
     # the bank eyes' detail on the live light
     d -= _low(d, (we > 1e-3).astype(np.float32), cfg.light_sigma * face_w)
-    band += d * (we * k)[..., None]
+    band += _times(d, we * k)
     # the live irises, translated to the target iris centres, seen only through the target eye openings
     for centre, ring, contour in (
         (468, (469, 470, 471, 472), LEFT_EYE),
