@@ -343,12 +343,13 @@ def _bank_image(bank: EmotionBank, maps: _MeshMaps, choice: Sequence[tuple[int, 
         bank_img = img if bank_img is None else bank_img + img
     mj = choice[0][0] if mouth_choice is None else mouth_choice
     if mouth > 0 and (len(choice) > 1 or mj != choice[0][0]):  # the mouth from one frame only
-        rows = np.flatnonzero(keep.min(1) < 1.0)
-        r0, r1 = int(rows[0]), int(rows[-1]) + 1
-        img = W.remap(bank.crops[mj], maps.xy(bank.crop_landmarks[mj], r0, r1), cfg.cubic_bank).astype(
-            np.float32
-        )
-        bank_img[r0:r1] += (1.0 - keep[r0:r1, :, None]) * (img - bank_img[r0:r1])
+        inside = keep < 1.0  # the mouth frame only over the box where it shows
+        rows, cols = np.flatnonzero(inside.any(1)), np.flatnonzero(inside.any(0))
+        r0, r1, c0, c1 = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+        xy = maps.xy(bank.crop_landmarks[mj], r0, r1)[:, c0:c1]
+        img = W.remap(bank.crops[mj], xy, cfg.cubic_bank).astype(np.float32)
+        sub = bank_img[r0:r1, c0:c1]
+        sub += _times(img - sub, 1.0 - keep[r0:r1, c0:c1])
     return bank_img
 
 
