@@ -263,6 +263,7 @@ class _MeshMaps:
         self.size = (rect[3] - rect[1], rect[2] - rect[0])
         self.idx = W.triangle_index(target, self.grid)
         self._tri = np.maximum(self.idx, 0)
+        self._frame = W.target_frame(target)
 
     def xy(self, source: np.ndarray, r0: int = 0, r1: int = -1) -> np.ndarray:
         """source: (478, 2+) float32 pixels of the image to sample -> the map of rect rows [r0, r1) (r1 -1: all),
@@ -272,7 +273,7 @@ class _MeshMaps:
         r1 = h if r1 < 0 else r1
         # the coarse rows from the top (the upsampling's row weights depend on the row's place) to one past r1
         g1 = min(-(-r1 // k) + 1, self.grid.shape[0])
-        coarse = W.coarse_map(self._tri, W.affines(self.target, source), self.grid, (0, g1))
+        coarse = W.coarse_map(self._tri, W.affines(self.target, source, self._frame), self.grid, (0, g1))
         return W.upsample_xy(coarse, k)[r0:r1, :w]
 
     def __call__(self, source: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
