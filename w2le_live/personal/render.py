@@ -87,13 +87,50 @@ def _times(x: np.ndarray, w: np.ndarray, out: Optional[np.ndarray] = None) -> np
     return cv2.multiply(x, cv2.merge((w, w, w)), dst=out)
 
 
-def _outside_ramp(hull: np.ndarray, margin: float, width: float) -> np.ndarray:
-    """(h, w) float32: 0 on a hull (uint8 {0, 1}) and within ``margin`` px of it, rising to 1 over ``width`` px."""
+def _ramp_box(hull: np.ndarray, margin: float, width: float) -> tuple[np.ndarray, tuple[int, int, int, int]]:
+    """:func:`_outside_ramp` over the box (r0, r1, c0, c1) around the hull where it is below 1 (it is exactly 1
+    outside): ((r1 - r0, c1 - c0) float32, box). hull: (h, w) uint8 {0, 1}; an empty hull gives an empty box."""
     import cv2
 
-    d = cv2.distanceTransform(1 - hull, cv2.DIST_L2, 3)
+    x, y, bw, bh = cv2.boundingRect(hull)
+    if bw == 0 or bh == 0:
+        return np.ones((0, 0), np.float32), (0, 0, 0, 0)
+    # the chamfer distance is at least 0.955 px a pixel step: beyond this pad it exceeds margin + width
+    pad = int(np.ceil((margin + width) / 0.95)) + 2
+    h, w = hull.shape
+    r0, r1, c0, c1 = max(y - pad, 0), min(y + bh + pad, h), max(x - pad, 0), min(x + bw + pad, w)
+    d = cv2.distanceTransform(1 - hull[r0:r1, c0:c1], cv2.DIST_L2, 3)
     d -= np.float32(margin)
-    return _smooth_ramp(d, width)
+    return _smooth_ramp(d, width), (r0, r1, c0, c1)
+
+
+def _outside_ramp(hull: np.ndarray, margin: float, width: float) -> np.ndarray:
+    """(h, w) float32: 0 on a hull (uint8 {0, 1}) and within ``margin`` px of it, rising to 1 over ``width`` px."""
+    return _paste(_ramp_box(hull, margin, width), hull.shape)
+
+
+def _paste(ramp_box: tuple[np.ndarray, tuple[int, int, int, int]], shape: tuple[int, int]) -> np.ndarray:
+    """A :func:`_ramp_box` result as the whole (h, w) float32 ramp (1 outside the box)."""
+    ramp, (r0, r1, c0, c1) = ramp_box
+    out = np.ones(shape, np.float32)
+    out[r0:r1, c0:c1] = ramp
+    return out
+
+
+def _up_box(m: np.ndarray, box: tuple[int, int, int, int], f: int, full: tuple[int, int]) -> np.ndarray:
+    """m (sh, sw) float32, exactly 1 outside box (r0, r1, c0, c1), upsampled linearly by f to (sh * f, sw * f)
+    and cropped to ``full`` (h, w): the same values as resizing it whole, resampling only the box."""
+    import cv2
+
+    out = np.ones(full, np.float32)
+    r0, r1, c0, c1 = box
+    if r1 <= r0 or c1 <= c0:
+        return out
+    a0, a1, b0, b1 = max(r0 - 1, 0), min(r1 + 1, m.shape[0]), max(c0 - 1, 0), min(c1 + 1, m.shape[1])
+    u = cv2.resize(m[a0:a1, b0:b1], ((b1 - b0) * f, (a1 - a0) * f), interpolation=cv2.INTER_LINEAR)
+    y0, y1, x0, x1 = r0 * f, min(r1 * f, full[0]), c0 * f, min(c1 * f, full[1])
+    out[y0:y1, x0:x1] = u[y0 - a0 * f : y1 - a0 * f, x0 - b0 * f : x1 - b0 * f]
+    return out
 
 
 def _norm_y(pose: Pose, x0: int, y0: int, w: int, h: int, step: int = 1) -> np.ndarray:
@@ -115,7 +152,7 @@ def _low(x: np.ndarray, wgt: np.ndarray, sigma: float) -> np.ndarray:
     f = 4
     h, w = wgt.shape
     sw, sh = max(1, w // f), max(1, h // f)
-    xs = cv2.resize(x * wgt[..., None], (sw, sh), interpolation=cv2.INTER_AREA)
+    xs = cv2.resize(_times(x, wgt), (sw, sh), interpolation=cv2.INTER_AREA)
     ws = cv2.resize(wgt, (sw, sh), interpolation=cv2.INTER_AREA)
     s = max(sigma / f, 0.5)
     lo = cv2.GaussianBlur(xs, (0, 0), s) / np.maximum(cv2.GaussianBlur(ws, (0, 0), s), 1e-3)[..., None]
@@ -142,11 +179,13 @@ def bank_weight(rect: tuple[int, int, int, int], target: np.ndarray, pose: Pose,
     face_w = face_w / f
     oval = _hull_mask(shape, local[list(FACE_OVAL)])
     taper = _smooth_ramp(cv2.distanceTransform(oval, cv2.DIST_L2, 3), cfg.feather * face_w)
-    keep = _outside_ramp(_hull_mask(shape, local[list(LIPS_OUTER)]), cfg.mouth_margin * face_w,
+    keep_box = _ramp_box(_hull_mask(shape, local[list(LIPS_OUTER)]), cfg.mouth_margin * face_w,
                          cfg.mouth_feather * face_w)  # fmt: skip
+    keep = _paste(keep_box, shape)
     wb = taper * (keep + np.float32(min(max(mouth, 0.0), 1.0)) * (1.0 - keep))
     eyes = _hull_mask(shape, local[list(LEFT_EYE)]) | _hull_mask(shape, local[list(RIGHT_EYE)])
-    outside_eyes = _outside_ramp(eyes, cfg.eye_margin * face_w, cfg.eye_feather * face_w)
+    eyes_box = _ramp_box(eyes, cfg.eye_margin * face_w, cfg.eye_feather * face_w)
+    outside_eyes = _paste(eyes_box, shape)
     wb *= outside_eyes
     q = pose.to_norm(target)
     y_cut = float(q[[145, 374], 1].mean()) + cfg.eye_cut
@@ -165,7 +204,8 @@ def bank_weight(rect: tuple[int, int, int, int], target: np.ndarray, pose: Pose,
 
     # above the brows by ``brow_gap``: the forehead, where the live pores stay (brows and frown: the bank's)
     forehead = _smooth_ramp(np.float32(y_top + cfg.forehead - cfg.brow_gap) - ny, cfg.forehead_feather)
-    return up(wb), up(taper), up(keep), up(lower), up(outside_eyes), up(forehead)
+    keep, outside_eyes = _up_box(keep, keep_box[1], f, full), _up_box(outside_eyes, eyes_box[1], f, full)
+    return up(wb), up(taper), keep, up(lower), outside_eyes, up(forehead)
 
 
 def _wide_eyes(out: np.ndarray, frame: np.ndarray, rect: tuple[int, int, int, int], live: np.ndarray,
@@ -194,7 +234,7 @@ def _wide_eyes(out: np.ndarray, frame: np.ndarray, rect: tuple[int, int, int, in
     d = bank_img - band
     # the bank eyes' detail on the live light
     d -= _low(d, (we > 1e-3).astype(np.float32), cfg.light_sigma * face_w)
-    band += d * (we * k)[..., None]
+    band += _times(d, we * k)
     # the live irises, translated to the target iris centres, seen only through the target eye openings
     for centre, ring, contour in (
         (468, (469, 470, 471, 472), LEFT_EYE),
@@ -263,6 +303,7 @@ class _MeshMaps:
         self.size = (rect[3] - rect[1], rect[2] - rect[0])
         self.idx = W.triangle_index(target, self.grid)
         self._tri = np.maximum(self.idx, 0)
+        self._frame = W.target_frame(target)
 
     def xy(self, source: np.ndarray, r0: int = 0, r1: int = -1) -> np.ndarray:
         """source: (478, 2+) float32 pixels of the image to sample -> the map of rect rows [r0, r1) (r1 -1: all),
@@ -272,7 +313,7 @@ class _MeshMaps:
         r1 = h if r1 < 0 else r1
         # the coarse rows from the top (the upsampling's row weights depend on the row's place) to one past r1
         g1 = min(-(-r1 // k) + 1, self.grid.shape[0])
-        coarse = W.coarse_map(self._tri, W.affines(self.target, source), self.grid, (0, g1))
+        coarse = W.coarse_map(self._tri, W.affines(self.target, source, self._frame), self.grid, (0, g1))
         return W.upsample_xy(coarse, k)[r0:r1, :w]
 
     def __call__(self, source: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -343,12 +384,13 @@ def _bank_image(bank: EmotionBank, maps: _MeshMaps, choice: Sequence[tuple[int, 
         bank_img = img if bank_img is None else bank_img + img
     mj = choice[0][0] if mouth_choice is None else mouth_choice
     if mouth > 0 and (len(choice) > 1 or mj != choice[0][0]):  # the mouth from one frame only
-        rows = np.flatnonzero(keep.min(1) < 1.0)
-        r0, r1 = int(rows[0]), int(rows[-1]) + 1
-        img = W.remap(bank.crops[mj], maps.xy(bank.crop_landmarks[mj], r0, r1), cfg.cubic_bank).astype(
-            np.float32
-        )
-        bank_img[r0:r1] += (1.0 - keep[r0:r1, :, None]) * (img - bank_img[r0:r1])
+        inside = keep < 1.0  # the mouth frame only over the box where it shows
+        rows, cols = np.flatnonzero(inside.any(1)), np.flatnonzero(inside.any(0))
+        r0, r1, c0, c1 = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+        xy = maps.xy(bank.crop_landmarks[mj], r0, r1)[:, c0:c1]
+        img = W.remap(bank.crops[mj], xy, cfg.cubic_bank).astype(np.float32)
+        sub = bank_img[r0:r1, c0:c1]
+        sub += _times(img - sub, 1.0 - keep[r0:r1, c0:c1])
     return bank_img
 
 
@@ -381,14 +423,14 @@ def _bank_detail(bank_img: np.ndarray, out: np.ndarray, wb: np.ndarray, masks: _
     inner = _smooth_ramp(cv2.distanceTransform((wb > 0.5).astype(np.uint8), cv2.DIST_L2, 3),
                          cfg.light_band * face_w)  # fmt: skip
     inner *= masks.lower  # the upper face keeps the live light (the bank forehead's shading varies)
-    low *= (1.0 - inner)[..., None]
+    _times(low, 1.0 - inner, out=low)
     d -= low
     fh = np.flatnonzero(masks.forehead.max(1) > 0)
     if cfg.live_fine > 0 and len(fh):
         # the forehead in three bands: live light, the bank's folds and creases, live pores
         u = int(fh[-1]) + 1
         fine = d[:u] - cv2.GaussianBlur(d[:u], (0, 0), cfg.fine_sigma * face_w)
-        fine *= (np.float32(cfg.live_fine) * masks.forehead[:u])[..., None]
+        _times(fine, np.float32(cfg.live_fine) * masks.forehead[:u], out=fine)
         d[:u] -= fine
     return d
 

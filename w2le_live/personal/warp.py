@@ -9,6 +9,7 @@ triangle's affine (target -> source, solved for all triangles at once), the coar
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Optional
 
 import numpy as np
 
@@ -90,25 +91,36 @@ def fill_holes(index: np.ndarray) -> np.ndarray:
     return out
 
 
-def affines(target: np.ndarray, source: np.ndarray) -> np.ndarray:
-    """Per-triangle affine target -> source. target, source: (478, 2+) float32 pixels.
+def target_frame(target: np.ndarray) -> tuple[np.ndarray, ...]:
+    """What :func:`affines` needs of the target alone, for many sources: target (478, 2+) float32 pixels ->
+    (first vertices (T, 2), edges e1, e2 (T, 2), 1 / det (T,), degenerate (T,) bool)."""
+    tris = triangles()[0]
+    p = target[:, :2].astype(np.float32)[tris]  # (T, 3, 2)
+    e1, e2 = p[:, 1] - p[:, 0], p[:, 2] - p[:, 0]
+    det = e1[:, 0] * e2[:, 1] - e1[:, 1] * e2[:, 0]
+    bad = np.abs(det) < 1e-6
+    inv = 1.0 / np.where(bad, 1.0, det)
+    return p[:, 0], e1, e2, inv, bad
+
+
+def affines(
+    target: np.ndarray, source: np.ndarray, frame: Optional[tuple[np.ndarray, ...]] = None
+) -> np.ndarray:
+    """Per-triangle affine target -> source. target, source: (478, 2+) float32 pixels; frame: the target's
+    :func:`target_frame` when already computed.
 
     Returns (T, 2, 3) float32; degenerate target triangles get their source's first vertex as a constant.
     """
     tris = triangles()[0]
-    p = target[:, :2].astype(np.float32)[tris]  # (T, 3, 2)
+    p0, e1, e2, inv, bad = target_frame(target) if frame is None else frame
     q = source[:, :2].astype(np.float32)[tris]
-    e1, e2 = p[:, 1] - p[:, 0], p[:, 2] - p[:, 0]
     f1, f2 = q[:, 1] - q[:, 0], q[:, 2] - q[:, 0]
-    det = e1[:, 0] * e2[:, 1] - e1[:, 1] * e2[:, 0]
-    bad = np.abs(det) < 1e-6
-    inv = 1.0 / np.where(bad, 1.0, det)
     # M = [f1 f2] @ inv([e1 e2]) with inv([e1 e2]) = [[e2y, -e2x], [-e1y, e1x]] / det
     a = np.empty((len(tris), 2, 3), np.float32)
     a[:, :, 0] = (f1 * e2[:, 1:2] - f2 * e1[:, 1:2]) * inv[:, None]
     a[:, :, 1] = (f2 * e1[:, 0:1] - f1 * e2[:, 0:1]) * inv[:, None]
     a[bad, :, :2] = 0.0
-    a[:, :, 2] = q[:, 0] - a[:, :, 0] * p[:, 0, 0:1] - a[:, :, 1] * p[:, 0, 1:2]
+    a[:, :, 2] = q[:, 0] - a[:, :, 0] * p0[:, 0:1] - a[:, :, 1] * p0[:, 1:2]
     return a
 
 
