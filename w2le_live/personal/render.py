@@ -128,30 +128,9 @@ def _ramp_box(hull: np.ndarray, margin: float, width: float) -> tuple[np.ndarray
 
 def _outside_ramp(hull: np.ndarray, margin: float, width: float) -> np.ndarray:
     """(h, w) float32: 0 on a hull (uint8 {0, 1}) and within ``margin`` px of it, rising to 1 over ``width`` px."""
-    return _paste(_ramp_box(hull, margin, width), hull.shape)
-
-
-def _paste(ramp_box: tuple[np.ndarray, tuple[int, int, int, int]], shape: tuple[int, int]) -> np.ndarray:
-    """A :func:`_ramp_box` result as the whole (h, w) float32 ramp (1 outside the box)."""
-    ramp, (r0, r1, c0, c1) = ramp_box
-    out = np.ones(shape, np.float32)
+    ramp, (r0, r1, c0, c1) = _ramp_box(hull, margin, width)
+    out = np.ones(hull.shape, np.float32)
     out[r0:r1, c0:c1] = ramp
-    return out
-
-
-def _up_box(m: np.ndarray, box: tuple[int, int, int, int], f: int, full: tuple[int, int]) -> np.ndarray:
-    """m (sh, sw) float32, exactly 1 outside box (r0, r1, c0, c1), upsampled linearly by f to (sh * f, sw * f)
-    and cropped to ``full`` (h, w): the same values as resizing it whole, resampling only the box."""
-    import cv2
-
-    out = np.ones(full, np.float32)
-    r0, r1, c0, c1 = box
-    if r1 <= r0 or c1 <= c0:
-        return out
-    a0, a1, b0, b1 = max(r0 - 1, 0), min(r1 + 1, m.shape[0]), max(c0 - 1, 0), min(c1 + 1, m.shape[1])
-    u = cv2.resize(m[a0:a1, b0:b1], ((b1 - b0) * f, (a1 - a0) * f), interpolation=cv2.INTER_LINEAR)
-    y0, y1, x0, x1 = r0 * f, min(r1 * f, full[0]), c0 * f, min(c1 * f, full[1])
-    out[y0:y1, x0:x1] = u[y0 - a0 * f : y1 - a0 * f, x0 - b0 * f : x1 - b0 * f]
     return out
 
 
@@ -201,13 +180,11 @@ def bank_weight(rect: tuple[int, int, int, int], target: np.ndarray, pose: Pose,
     face_w = face_w / f
     oval = _hull_mask(shape, local[list(FACE_OVAL)])
     taper = _smooth_ramp(cv2.distanceTransform(oval, cv2.DIST_L2, 3), cfg.feather * face_w)
-    keep_box = _ramp_box(_hull_mask(shape, local[list(LIPS_OUTER)]), cfg.mouth_margin * face_w,
+    keep = _outside_ramp(_hull_mask(shape, local[list(LIPS_OUTER)]), cfg.mouth_margin * face_w,
                          cfg.mouth_feather * face_w)  # fmt: skip
-    keep = _paste(keep_box, shape)
     wb = taper * (keep + np.float32(min(max(mouth, 0.0), 1.0)) * (1.0 - keep))
     eyes = _hull_mask(shape, local[list(LEFT_EYE)]) | _hull_mask(shape, local[list(RIGHT_EYE)])
-    eyes_box = _ramp_box(eyes, cfg.eye_margin * face_w, cfg.eye_feather * face_w)
-    outside_eyes = _paste(eyes_box, shape)
+    outside_eyes = _outside_ramp(eyes, cfg.eye_margin * face_w, cfg.eye_feather * face_w)
     wb *= outside_eyes
     q = pose.to_norm(target)
     y_cut = float(q[[145, 374], 1].mean()) + cfg.eye_cut
@@ -226,8 +203,7 @@ def bank_weight(rect: tuple[int, int, int, int], target: np.ndarray, pose: Pose,
 
     # above the brows by ``brow_gap``: the forehead, where the live pores stay (brows and frown: the bank's)
     forehead = _smooth_ramp(np.float32(y_top + cfg.forehead - cfg.brow_gap) - ny, cfg.forehead_feather)
-    keep, outside_eyes = _up_box(keep, keep_box[1], f, full), _up_box(outside_eyes, eyes_box[1], f, full)
-    return up(wb), up(taper), keep, up(lower), outside_eyes, up(forehead)
+    return up(wb), up(taper), up(keep), up(lower), up(outside_eyes), up(forehead)
 
 
 def _wide_eyes(out: np.ndarray, frame: np.ndarray, rect: tuple[int, int, int, int], live: np.ndarray,
