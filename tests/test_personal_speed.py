@@ -1,0 +1,110 @@
+"""The personal renderer's speed work changes no pixel: a mesh map's row band is that band of the whole map, the
+3-channel weighting equals numpy's broadcast, the boxed mouth/eye ramps equal the whole-image ones (to 1 ulp); and a frame
+reuses freed memory instead of page-faulting its temporaries in anew (counted, not timed: no flakiness)."""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+import pytest
+
+
+@pytest.fixture(scope="module")
+def drive(shared_data):
+    """W009's neutral clip placed large in a 640x480 frame (a ~290-px face), tracked, and a happy bank."""
+    import cv2
+
+    from w2le_live.face.tracker import FaceTracker
+    from w2le_live.io.video import iter_frames
+    from w2le_live.personal.enroll import enroll_file
+
+    mead = shared_data / "mead"
+    neutral = mead / "W009_front_neutral_level1_001.mp4"
+    if not neutral.is_file():
+        pytest.skip("the W009 MEAD clips are not in ../shared/data/mead")
+    frames = []
+    for i, (_, _, f) in enumerate(iter_frames(str(neutral))):
+        if i >= 12:
+            break
+        big = np.zeros((480, 640, 3), np.uint8)
+        big[:, 80:560] = cv2.resize(f, (480, 480), interpolation=cv2.INTER_LINEAR)
+        frames.append(big)
+    with FaceTracker() as tr:
+        faces = [tr.process(f, i / 25) for i, f in enumerate(frames)]
+    bank = enroll_file("happy", str(mead / "W009_front_happy_level3_001.mp4"), neutral=str(neutral))
+    return frames, faces, bank
+
+
+def test_mesh_map_band_is_the_whole_maps_band(drive):
+    from w2le_live.personal import render as R
+
+    frames, faces, _ = drive
+    live = faces[5].landmarks
+    target = live.copy()
+    target[:, 1] += 2.3  # any other geometry
+    rect = R._render_rect(frames[5].shape, target, live)
+    maps = R._MeshMaps(target, rect, 3)
+    whole = maps.xy(live)
+    h = whole.shape[0]
+    for r0, r1 in ((0, h), (0, 40), (11, 100), (h // 2, h), (h - 7, h)):
+        assert np.array_equal(maps.xy(live, r0, r1), whole[r0:r1]), (r0, r1)
+    mx, my = maps(live)
+    assert np.array_equal(mx, whole[..., 0]) and np.array_equal(my, whole[..., 1])
+
+
+def test_times_and_boxed_ramps_match_the_plain_forms():
+    import cv2
+
+    from w2le_live.personal import render as R
+
+    rng = np.random.default_rng(3)
+    x = rng.normal(0, 50, (37, 53, 3)).astype(np.float32)
+    w = rng.random((37, 53)).astype(np.float32)
+    assert np.array_equal(R._times(x, w), x * w[..., None])
+    for r in (3, 9, 20):
+        hull = np.zeros((90, 120), np.uint8)
+        cv2.circle(hull, (70, 40), r, 1, -1)
+        whole = R._smooth_ramp(cv2.distanceTransform(1 - hull, cv2.DIST_L2, 3) - np.float32(2.5), 6.0)
+        np.testing.assert_allclose(R._outside_ramp(hull, 2.5, 6.0), whole, atol=1e-6)
+    assert np.array_equal(R._outside_ramp(np.zeros((9, 9), np.uint8), 1.0, 2.0), np.ones((9, 9), np.float32))
+
+
+_FAULTS = """
+import resource, sys
+import numpy as np
+if sys.argv[1] == "keep":
+    from w2le_live.personal.render import keep_freed_memory
+    assert keep_freed_memory()
+y = np.ones((356, 294, 3), np.float32)  # a 290-px face's render rect, float
+def chain():
+    a = y + 1
+    b = a * 2
+    c = b - a
+    return float((c + y)[0, 0, 0])
+for _ in range(3):
+    chain()
+before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+for _ in range(10):
+    chain()
+print((resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before) / 10)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the allocator setting is glibc's")
+def test_freed_temporaries_are_reused_not_faulted_in_anew():
+    """In a fresh process (the app with its banks loaded from disk has not yet freed a large block), glibc
+    gives each freed 1.2-MB temporary back to the kernel and it faults in anew (~300 pages); not once set."""
+    import os
+    import subprocess
+    from pathlib import Path
+
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
+
+    def faults(mode: str) -> float:
+        res = subprocess.run([sys.executable, "-c", _FAULTS, mode], capture_output=True, text=True, env=env)
+        assert res.returncode == 0, res.stderr
+        return float(res.stdout.split()[-1])
+
+    assert faults("default") > 500
+    assert faults("keep") < 20
