@@ -11,7 +11,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from w2le_live.personal.mesh import INNER_LIP_PAIRS, LEFT_LID_PAIRS, RIGHT_LID_PAIRS
+from w2le_live.personal.mesh import (
+    INNER_LIP_PAIRS,
+    LEFT_EYE_ENDS,
+    LEFT_LID_PAIRS,
+    RIGHT_EYE_ENDS,
+    RIGHT_LID_PAIRS,
+)
 
 # Points that do not move with expression or speech: forehead, nose bridge, temples, inner eye corners, face sides.
 RIGID = (10, 151, 9, 8, 168, 6, 197, 195, 5, 4, 127, 356, 162, 389, 21, 251, 133, 362, 234, 454)
@@ -169,6 +175,10 @@ def upper_weight(template: np.ndarray, width: float = 0.12) -> np.ndarray:
     return (a * a * (3.0 - 2.0 * a)).astype(np.float32)
 
 
+# per eye: corners, lid pairs, iris (centre and ring)
+_EYES = ((LEFT_EYE_ENDS, LEFT_LID_PAIRS, range(468, 473)), (RIGHT_EYE_ENDS, RIGHT_LID_PAIRS, range(473, 478)))
+
+
 def apply_offset(live: np.ndarray, offset: np.ndarray, k: float, upper_shift: np.ndarray | None = None,
                  upper_w: np.ndarray | None = None, lid_ratio: np.ndarray | None = None) -> np.ndarray:  # fmt: skip
     """The target geometry: the live face moved by the emotion (the one place the offset policy lives).
@@ -179,13 +189,16 @@ def apply_offset(live: np.ndarray, offset: np.ndarray, k: float, upper_shift: np
     for happy loses its frown), used with weights upper_w (478,) float32 in [0, 1]. lid_ratio: (2,) float32,
     the emotion's eye aperture over the live face's (left, right).
     Inner-lip pairs move together (the live mouth opening stays); lid pairs move together and open by
-    ``lid_ratio ** k`` times the live aperture (blinks stay live, lids never cross). Returns (478, 3) float32.
+    ``lid_ratio ** k`` times the live aperture (blinks stay live, lids never cross); each iris moves by its eye's
+    mean move (the live gaze, not the emotion's mean gaze). Returns (478, 3) float32.
     """
     move = offset.astype(np.float32).copy()
     if upper_shift is not None and upper_w is not None:
         move += upper_w[:, None] * (upper_shift - move)
     for a, b in INNER_LIP_PAIRS:
         move[a] = move[b] = 0.5 * (move[a] + move[b])
+    for ends, pairs, iris in _EYES:  # the iris moves with its eye: the live gaze between the corners stays
+        move[list(iris)] = move[list(ends) + [i for pair in pairs for i in pair]].mean(0)
     out = live + np.float32(k) * move
     ratio = np.ones(2, np.float32) if lid_ratio is None else np.clip(lid_ratio, 0.5, 2.0) ** np.float32(k)
     for eye, pairs in enumerate((LEFT_LID_PAIRS, RIGHT_LID_PAIRS)):
