@@ -11,7 +11,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from w2le_live.personal.mesh import INNER_LIP_PAIRS, LEFT_LID_PAIRS, RIGHT_LID_PAIRS
+from w2le_live.personal.mesh import (
+    INNER_LIP_PAIRS,
+    LEFT_EYE_ENDS,
+    LEFT_LID_PAIRS,
+    RIGHT_EYE_ENDS,
+    RIGHT_LID_PAIRS,
+)
 
 # Points that do not move with expression or speech: forehead, nose bridge, temples, inner eye corners, face sides.
 RIGID = (10, 151, 9, 8, 168, 6, 197, 195, 5, 4, 127, 356, 162, 389, 21, 251, 133, 362, 234, 454)
@@ -169,8 +175,42 @@ def upper_weight(template: np.ndarray, width: float = 0.12) -> np.ndarray:
     return (a * a * (3.0 - 2.0 * a)).astype(np.float32)
 
 
+# per eye: corners, lid pairs, iris (centre and ring)
+_EYES = ((LEFT_EYE_ENDS, LEFT_LID_PAIRS, range(468, 473)), (RIGHT_EYE_ENDS, RIGHT_LID_PAIRS, range(473, 478)))
+# held eyes: live within this many face widths of an eye's centre, ramping to the face's move over the second
+EYE_HOLD = (0.1, 0.08)
+# targets whose eyes are held (the live expression is what is undone; the lids still open by the ratio)
+HOLD_EYES = frozenset({"neutral"})
+
+
+def _eyes_live(live: np.ndarray, move: np.ndarray, hold: bool) -> None:
+    """Each iris keeps the live horizontal gaze between the corners (not the emotion's mean gaze); with
+    ``hold`` the eyes first stay where the live ones are: ``move`` is faded to zero within ``EYE_HOLD`` of each
+    eye's centre (corners, lids, iris and the skin around them). live: (478, 3) float32 normalised; move:
+    (478, 3) float32 face widths, changed in place.
+
+    A re-tracker reads the gaze between the corners of a moved or reshaped eye differently from the live one's:
+    W009 neutral from sad 0.88 -> 0.92 with the hold, but an emotion's own lids and lid folds (wide surprised
+    eyes, sad or angry lids) go with it (facex p(surprised) 0.47 -> 0.05), so only ``HOLD_EYES`` targets hold.
+    """
+    hold_r, ramp = EYE_HOLD
+    for ends, pairs, iris in _EYES:
+        pts = list(ends) + [i for pair in pairs for i in pair]
+        if hold:
+            d = np.linalg.norm(live[:, :2] - live[pts, :2].mean(0), axis=1)
+            a = np.clip((hold_r + ramp - d) / ramp, 0.0, 1.0)
+            move *= (1.0 - a * a * (3.0 - 2.0 * a))[:, None]
+        # x between the corners' moves at the live gaze, so the iris keeps its place between the target corners;
+        # its height stays the emotion's (a surprised eye shows white above the iris: 0.46 -> 0.55 facex)
+        c0, c1 = ends
+        span = float(live[c1, 0] - live[c0, 0])
+        g = float(live[iris[0], 0] - live[c0, 0]) / span if abs(span) > 1e-6 else 0.5
+        move[list(iris), 0] = (1.0 - g) * move[c0, 0] + g * move[c1, 0]
+
+
 def apply_offset(live: np.ndarray, offset: np.ndarray, k: float, upper_shift: np.ndarray | None = None,
-                 upper_w: np.ndarray | None = None, lid_ratio: np.ndarray | None = None) -> np.ndarray:  # fmt: skip
+                 upper_w: np.ndarray | None = None, lid_ratio: np.ndarray | None = None,
+                 hold_eyes: bool = False) -> np.ndarray:  # fmt: skip
     """The target geometry: the live face moved by the emotion (the one place the offset policy lives).
 
     live: (478, 3) float32 normalised live landmarks. offset: (478, 3) float32 face widths, the regressed
@@ -179,13 +219,15 @@ def apply_offset(live: np.ndarray, offset: np.ndarray, k: float, upper_shift: np
     for happy loses its frown), used with weights upper_w (478,) float32 in [0, 1]. lid_ratio: (2,) float32,
     the emotion's eye aperture over the live face's (left, right).
     Inner-lip pairs move together (the live mouth opening stays); lid pairs move together and open by
-    ``lid_ratio ** k`` times the live aperture (blinks stay live, lids never cross). Returns (478, 3) float32.
+    ``lid_ratio ** k`` times the live aperture (blinks stay live, lids never cross); each iris moves with its eye,
+    and with ``hold_eyes`` the eyes stay the live ones (:func:`_eyes_live`). Returns (478, 3) float32.
     """
     move = offset.astype(np.float32).copy()
     if upper_shift is not None and upper_w is not None:
         move += upper_w[:, None] * (upper_shift - move)
     for a, b in INNER_LIP_PAIRS:
         move[a] = move[b] = 0.5 * (move[a] + move[b])
+    _eyes_live(live, move, hold_eyes)
     out = live + np.float32(k) * move
     ratio = np.ones(2, np.float32) if lid_ratio is None else np.clip(lid_ratio, 0.5, 2.0) ** np.float32(k)
     for eye, pairs in enumerate((LEFT_LID_PAIRS, RIGHT_LID_PAIRS)):

@@ -119,7 +119,8 @@ class PersonalTranslator(Translator):
         else:
             st["ema"] += self.upper_rate * (ln - st["ema"])
         ratio = st["ap"] / np.maximum(G.lid_apertures(st["ema"]), 1e-3)
-        tn = G.apply_offset(ln, self.offset(emotion), intensity, st["mean"] - st["ema"], st["w"], ratio)
+        tn = G.apply_offset(ln, self.offset(emotion), intensity, st["mean"] - st["ema"], st["w"], ratio,
+                            hold_eyes=emotion in G.HOLD_EYES)  # fmt: skip
         return pose, tn, pose.to_frame(tn)
 
     def _render(self, frame: np.ndarray, face: FaceObservation, mel: Optional[np.ndarray],
