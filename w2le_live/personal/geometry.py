@@ -128,6 +128,20 @@ def expression_offset(emotion: np.ndarray, reference: np.ndarray) -> np.ndarray:
     return coef[-1].reshape(-1, 3).astype(np.float32)
 
 
+def opening_slope(norm: np.ndarray) -> tuple[np.ndarray, float]:
+    """How the face moves with the mouth opening: the least-squares slope of each coordinate on the inner-lip
+    opening over frames, and the mean opening. norm: (F, 478, 3) float32 normalised frames, F >= 2.
+
+    Returns ((478, 3) float32 face widths per face width of opening, float face widths): two recordings' mean
+    faces compared at the same opening differ by expression, not by speech.
+    """
+    f = features(norm)[:, 0].astype(np.float64)
+    x = norm.reshape(len(norm), -1).astype(np.float64)
+    fc = f - f.mean()
+    slope = (fc @ (x - x.mean(0))) / max(float(fc @ fc), 1e-12)
+    return slope.reshape(-1, 3).astype(np.float32), float(f.mean())
+
+
 def keep_openings(offset: np.ndarray, lids: bool = True) -> np.ndarray:
     """An offset (478, 3) float32 with each inner-lip (and, with ``lids``, eyelid) pair moved together, so the
     live mouth opening (and eye apertures) survive it. Returns a new (478, 3) float32 array."""

@@ -25,6 +25,11 @@ class PersonalTranslator(Translator):
     # face widths of inner-lip gap misfit: the bank's mouth below the first, the live one above the second
     mouth_fit = (0.004, 0.009)
     upper_rate = 0.02  # per frame: how fast the live face's recent mean (the upper face's reference) follows
+    # the emotion's eye aperture over the live recent one: below the first, the lids and whites come from the bank
+    # (a wide-eyed face asked for a calmer emotion: squeezing its lids leaves a stare); above the second, live again
+    narrow_eyes = (0.88, 0.93)
+    lower_ref_rate = 0.005  # the same for the lower face's reference (slower: speech averages out)
+    lower_rate = 0.5  # how much of the live face's own lower-face expression is undone (0: the offset only)
 
     def __init__(self, banks: Mapping[str, object], calib_frames: int = 25, profile_name: str = "",
                  render_cfg=None, retrieval_cfg=None):  # fmt: skip
@@ -57,6 +62,7 @@ class PersonalTranslator(Translator):
         self._calib_done = False
         self._upper: dict = {}
         self._mouth = 0.0
+        self._narrow: dict[str, bool] = {}
         for r in self._retrievers.values():
             r.reset()
 
@@ -102,24 +108,45 @@ class PersonalTranslator(Translator):
     def target_geometry(self, lm: np.ndarray, emotion: str, intensity: float):
         """(pose, target normalised (478, 3) float32, target frame px (478, 3) float32) for live lm (478, 3).
 
-        The lower face: live + the regressed offset. The upper face (brows, lids): where the emotion's own mean
-        puts it, plus the live face's movement around its recent mean (so a frown asked for happy goes, and
-        raised brows and blinks stay live); the eye aperture scales by the emotion's over the live one.
+        The live face's recent mean is its current expression: a running mean over the first frames, then an
+        exponential one (``upper_rate`` per frame for the upper face, the slower ``lower_ref_rate`` for the lower,
+        where speech must average out). The upper face (brows, lids) goes where the emotion's own mean puts it,
+        plus the live movement around that recent mean (so a frown asked for happy goes, and raised brows and
+        blinks stay live); the eye aperture scales by the emotion's over the live one (far narrower: the bank's
+        lids, see ``narrow_eyes``). The lower face: live + the regressed offset, with ``lower_rate`` of the live
+        face's own expression undone (the emotion's mean minus the live recent mean, both taken at the same mouth
+        opening, replaces that share of the offset), so a surprised, fearful or angry mouth asked for happy smiles
+        more like a neutral one. Inner-lip openings stay the live ones.
         """
         from w2le_live.personal import geometry as G
 
         bank = self.banks[emotion]
         pose = G.pose_of(lm, bank.template)
         ln = pose.to_norm(lm)
+        opening = float(G.features(ln)[0])
         st = self._upper.get(emotion)
         if st is None:
             mean = bank.tracked.mean(0)
+            slope, mean_open = G.opening_slope(bank.tracked)
             st = self._upper[emotion] = dict(mean=mean, ema=ln.copy(), w=G.upper_weight(bank.template),
-                                              ap=G.lid_apertures(mean))  # fmt: skip
+                                              ap=G.lid_apertures(mean), n=1, slope=slope, mean_open=mean_open,
+                                              lower=ln.copy(), open=opening)  # fmt: skip
         else:
-            st["ema"] += self.upper_rate * (ln - st["ema"])
+            st["n"] += 1
+            rate = max(self.upper_rate, 1.0 / st["n"])
+            st["ema"] += rate * (ln - st["ema"])
+            rate = max(self.lower_ref_rate, 1.0 / st["n"])
+            st["lower"] += rate * (ln - st["lower"])
+            st["open"] += rate * (opening - st["open"])
         ratio = st["ap"] / np.maximum(G.lid_apertures(st["ema"]), 1e-3)
-        tn = G.apply_offset(ln, self.offset(emotion), intensity, st["mean"] - st["ema"], st["w"], ratio)
+        lo, hi = self.narrow_eyes
+        r = float(ratio.mean())
+        self._narrow[emotion] = r < lo or (r < hi and self._narrow.get(emotion, False))
+        off = self.offset(emotion)
+        if self.lower_rate > 0 and emotion != "neutral":
+            shift = st["mean"] - st["lower"] - st["slope"] * np.float32(st["mean_open"] - st["open"])
+            off = off + np.float32(self.lower_rate) * (shift - off)
+        tn = G.apply_offset(ln, off, intensity, st["mean"] - st["ema"], st["w"], ratio)
         return pose, tn, pose.to_frame(tn)
 
     def _render(self, frame: np.ndarray, face: FaceObservation, mel: Optional[np.ndarray],
@@ -137,7 +164,7 @@ class PersonalTranslator(Translator):
         if ret is None:
             ret = self._retrievers[emotion] = Retriever(self.banks[emotion], self.retrieval_cfg)
         ret.live_angles = head_angles(pose.R)
-        eyes = ret.choose_upper(tn) if emotion in WIDE_EYES else None
+        eyes = ret.choose_upper(tn) if emotion in WIDE_EYES or self._narrow.get(emotion) else None
         mouth, cheeks = ret.choose(tn)
         # hysteresis, no fade: two different mouths are never blended (that is a ghost)
         lo, hi = self.mouth_fit
