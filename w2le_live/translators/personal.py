@@ -29,7 +29,9 @@ class PersonalTranslator(Translator):
     # (a wide-eyed face asked for a calmer emotion: squeezing its lids leaves a stare); above the second, live again
     narrow_eyes = (0.88, 0.93)
     lower_ref_rate = 0.005  # the same for the lower face's reference (slower: speech averages out)
-    lower_rate = 0.5  # how much of the live face's own lower-face expression is undone (0: the offset only)
+    # the share of the live face's own lower-face expression undone, the face widths below which a point's
+    # difference is left alone (a neutral face keeps the plain offset), and the frames over which it fades in
+    lower_rate, lower_dead, lower_ramp = 0.75, 0.005, 50
 
     def __init__(self, banks: Mapping[str, object], calib_frames: int = 25, profile_name: str = "",
                  render_cfg=None, retrieval_cfg=None):  # fmt: skip
@@ -115,8 +117,9 @@ class PersonalTranslator(Translator):
         blinks stay live); the eye aperture scales by the emotion's over the live one (far narrower: the bank's
         lids, see ``narrow_eyes``). The lower face: live + the regressed offset, with ``lower_rate`` of the live
         face's own expression undone (the emotion's mean minus the live recent mean, both taken at the same mouth
-        opening, replaces that share of the offset), so a surprised, fearful or angry mouth asked for happy smiles
-        more like a neutral one. Inner-lip openings stay the live ones.
+        opening, replaces that share of the offset where they differ by more than ``lower_dead``, fading in over
+        ``lower_ramp`` frames while the reference settles), so a surprised, fearful or angry mouth asked for happy
+        smiles more like a neutral one. Inner-lip openings stay the live ones.
         """
         from w2le_live.personal import geometry as G
 
@@ -145,7 +148,10 @@ class PersonalTranslator(Translator):
         off = self.offset(emotion)
         if self.lower_rate > 0 and emotion != "neutral":
             shift = st["mean"] - st["lower"] - st["slope"] * np.float32(st["mean_open"] - st["open"])
-            off = off + np.float32(self.lower_rate) * (shift - off)
+            d = shift - off
+            size = np.linalg.norm(d, axis=1, keepdims=True)
+            d *= np.maximum(1.0 - np.float32(self.lower_dead) / np.maximum(size, 1e-9), 0.0)  # soft threshold
+            off = off + np.float32(self.lower_rate * min(1.0, st["n"] / max(self.lower_ramp, 1))) * d
         tn = G.apply_offset(ln, off, intensity, st["mean"] - st["ema"], st["w"], ratio)
         return pose, tn, pose.to_frame(tn)
 
