@@ -147,11 +147,9 @@ class PersonalTranslator(Translator):
         self._narrow[emotion] = r < lo or (r < hi and self._narrow.get(emotion, False))
         off = self.offset(emotion)
         if self.lower_rate > 0 and emotion != "neutral":
-            shift = st["mean"] - st["lower"] - st["slope"] * np.float32(st["mean_open"] - st["open"])
-            d = shift - off
-            size = np.linalg.norm(d, axis=1, keepdims=True)
-            d *= np.maximum(1.0 - np.float32(self.lower_dead) / np.maximum(size, 1e-9), 0.0)  # soft threshold
-            off = off + np.float32(self.lower_rate * min(1.0, st["n"] / max(self.lower_ramp, 1))) * d
+            rate = self.lower_rate * min(1.0, st["n"] / max(self.lower_ramp, 1))
+            off = G.undo_live_expression(off, st["mean"], st["lower"], st["slope"], st["mean_open"] - st["open"],
+                                         rate, self.lower_dead)  # fmt: skip
         tn = G.apply_offset(ln, off, intensity, st["mean"] - st["ema"], st["w"], ratio)
         return pose, tn, pose.to_frame(tn)
 
