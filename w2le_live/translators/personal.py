@@ -28,6 +28,10 @@ class PersonalTranslator(Translator):
     # the emotion's eye aperture over the live recent one: below the first, the lids and whites come from the bank
     # (a wide-eyed face asked for a calmer emotion: squeezing its lids leaves a stare); above the second, live again
     narrow_eyes = (0.88, 0.93)
+    # the upper face's reference starts as a running mean (True) or as the first frame (False: a first frame with
+    # raised brows leaves the brows lower for seconds; measured on W009, that accident makes angry and sad read
+    # stronger, so it stays off until the emotions' own upper faces are strong enough without it)
+    upper_running_start = False
     lower_ref_rate = 0.005  # the same for the lower face's reference (slower: speech averages out)
     # the share of the live face's own lower-face expression undone, the face widths below which a point's
     # difference is left alone (a neutral face keeps the plain offset), and the frames over which it fades in
@@ -110,9 +114,9 @@ class PersonalTranslator(Translator):
     def target_geometry(self, lm: np.ndarray, emotion: str, intensity: float):
         """(pose, target normalised (478, 3) float32, target frame px (478, 3) float32) for live lm (478, 3).
 
-        The live face's recent mean is its current expression: a running mean over the first frames, then an
-        exponential one (``upper_rate`` per frame for the upper face, the slower ``lower_ref_rate`` for the lower,
-        where speech must average out). The upper face (brows, lids) goes where the emotion's own mean puts it,
+        The live face's recent mean is its current expression: an exponential mean, ``upper_rate`` per frame for
+        the upper face (from the first frame, see ``upper_running_start``), the slower ``lower_ref_rate`` for the
+        lower, where speech must average out (a running mean over its first frames). The upper face (brows, lids) goes where the emotion's own mean puts it,
         plus the live movement around that recent mean (so a frown asked for happy goes, and raised brows and
         blinks stay live); the eye aperture scales by the emotion's over the live one (far narrower: the bank's
         lids, see ``narrow_eyes``). The lower face: live + the regressed offset, with ``lower_rate`` of the live
@@ -136,20 +140,24 @@ class PersonalTranslator(Translator):
                                               lower=ln.copy(), open=opening)  # fmt: skip
         else:
             st["n"] += 1
-            rate = max(self.upper_rate, 1.0 / st["n"])
+            rate = max(self.upper_rate, 1.0 / st["n"]) if self.upper_running_start else self.upper_rate
             st["ema"] += rate * (ln - st["ema"])
             rate = max(self.lower_ref_rate, 1.0 / st["n"])
             st["lower"] += rate * (ln - st["lower"])
             st["open"] += rate * (opening - st["open"])
-        ratio = st["ap"] / np.maximum(G.lid_apertures(st["ema"]), 1e-3)
-        lo, hi = self.narrow_eyes
-        r = float(ratio.mean())
-        self._narrow[emotion] = r < lo or (r < hi and self._narrow.get(emotion, False))
+        live_ap = np.maximum(G.lid_apertures(st["ema"]), 1e-3)
+        ratio = st["ap"] / live_ap
         off = self.offset(emotion)
+        # wide-eyed: the live eyes far wider than both the emotion's and the person's neutral ones (an emotion
+        # with narrower eyes than neutral, e.g. angry, keeps the live eyes with the lids moved)
+        calm = np.maximum(st["ap"], G.lid_apertures(st["mean"] - off))
+        lo, hi = self.narrow_eyes
+        r = float((calm / live_ap).mean())
+        self._narrow[emotion] = r < lo or (r < hi and self._narrow.get(emotion, False))
         if self.lower_rate > 0 and emotion != "neutral":
-            rate = self.lower_rate * min(1.0, st["n"] / max(self.lower_ramp, 1))
+            settle = min(1.0, st["n"] / max(self.lower_ramp, 1))  # the young reference is noisy: fade in
             off = G.undo_live_expression(off, st["mean"], st["lower"], st["slope"], st["mean_open"] - st["open"],
-                                         rate, self.lower_dead)  # fmt: skip
+                                         self.lower_rate * settle, self.lower_dead / settle)  # fmt: skip
         tn = G.apply_offset(ln, off, intensity, st["mean"] - st["ema"], st["w"], ratio)
         return pose, tn, pose.to_frame(tn)
 
