@@ -25,8 +25,9 @@ class PersonalTranslator(Translator):
     # face widths of inner-lip gap misfit: the bank's mouth below the first, the live one above the second
     mouth_fit = (0.004, 0.009)
     upper_rate = 0.02  # per frame: how fast the live face's recent mean (the upper face's reference) follows
-    # the emotion's eye aperture over the live recent one: below the first, the lids and whites come from the bank
-    # (a wide-eyed face asked for a calmer emotion: squeezing its lids leaves a stare); above the second, live again
+    # the larger of the emotion's and the neutral eye aperture over the live recent one: below the first, the lids
+    # and whites come from the bank (a wide-eyed face asked for a calmer emotion: squeezing its lids leaves a
+    # stare); above the second, live again
     narrow_eyes = (0.88, 0.93)
     # the upper face's reference starts as a running mean (True) or as the first frame (False: a first frame with
     # raised brows leaves the brows lower for seconds; measured on W009, that accident makes angry and sad read
@@ -116,14 +117,15 @@ class PersonalTranslator(Translator):
 
         The live face's recent mean is its current expression: an exponential mean, ``upper_rate`` per frame for
         the upper face (from the first frame, see ``upper_running_start``), the slower ``lower_ref_rate`` for the
-        lower, where speech must average out (a running mean over its first frames). The upper face (brows, lids) goes where the emotion's own mean puts it,
-        plus the live movement around that recent mean (so a frown asked for happy goes, and raised brows and
-        blinks stay live); the eye aperture scales by the emotion's over the live one (far narrower: the bank's
-        lids, see ``narrow_eyes``). The lower face: live + the regressed offset, with ``lower_rate`` of the live
-        face's own expression undone (the emotion's mean minus the live recent mean, both taken at the same mouth
-        opening, replaces that share of the offset where they differ by more than ``lower_dead``, fading in over
-        ``lower_ramp`` frames while the reference settles), so a surprised, fearful or angry mouth asked for happy
-        smiles more like a neutral one. Inner-lip openings stay the live ones.
+        lower, where speech must average out (a running mean over its first frames). The upper face (brows, lids)
+        goes where the emotion's own mean puts it, plus the live movement around that recent mean (so a frown asked
+        for happy goes, and raised brows and blinks stay live); the eye aperture scales by the emotion's over the
+        live one (far wider live eyes: the bank's lids, see ``narrow_eyes``). The lower face: live + the regressed
+        offset, with ``lower_rate`` of the live face's own expression undone (the emotion's mean minus the live
+        recent mean, both taken at the same mouth opening, replaces that share of the offset where they differ by
+        more than ``lower_dead``, fading in over ``lower_ramp`` frames while the reference settles), so a
+        surprised, fearful or angry mouth asked for happy smiles more like a neutral one. Inner-lip openings stay
+        the live ones.
         """
         from w2le_live.personal import geometry as G
 
