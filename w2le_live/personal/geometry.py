@@ -134,6 +134,38 @@ def expression_offset(emotion: np.ndarray, reference: np.ndarray) -> np.ndarray:
     return coef[-1].reshape(-1, 3).astype(np.float32)
 
 
+def opening_slope(norm: np.ndarray) -> tuple[np.ndarray, float]:
+    """How the face moves with the mouth opening: the least-squares slope of each coordinate on the inner-lip
+    opening over frames, and the mean opening. norm: (F, 478, 3) float32 normalised frames, F >= 2.
+
+    Returns ((478, 3) float32 face widths per face width of opening, float face widths): two recordings' mean
+    faces compared at the same opening differ by expression, not by speech.
+    """
+    f = features(norm)[:, 0].astype(np.float64)
+    x = norm.reshape(len(norm), -1).astype(np.float64)
+    fc = f - f.mean()
+    slope = (fc @ (x - x.mean(0))) / max(float(fc @ fc), 1e-12)
+    return slope.reshape(-1, 3).astype(np.float32), float(f.mean())
+
+
+def undo_live_expression(offset: np.ndarray, emotion_mean: np.ndarray, live_mean: np.ndarray, slope: np.ndarray,
+                         opening_gap: float, rate: float, dead: float = 0.0) -> np.ndarray:  # fmt: skip
+    """The offset with ``rate`` of the live face's own expression undone (the part of the offset policy that lets
+    an angry or surprised mouth asked for happy smile like a neutral one).
+
+    offset: (478, 3) float32 regressed offset (emotion minus neutral). emotion_mean, live_mean: (478, 3) float32
+    normalised means of the emotion's recording and of the live face's recent frames. slope: (478, 3) float32
+    from :func:`opening_slope` of the emotion's frames; opening_gap: the emotion's mean mouth opening minus the
+    live recent one (face widths), so both means are compared at the same opening. The emotion mean minus the live
+    mean replaces ``rate`` (0..1) of the offset, point by point, where the two differ by more than ``dead`` face
+    widths (soft threshold: a neutral live face keeps the plain offset). Returns (478, 3) float32.
+    """
+    d = emotion_mean - live_mean - slope * np.float32(opening_gap) - offset
+    size = np.linalg.norm(d, axis=1, keepdims=True)
+    d *= np.maximum(1.0 - np.float32(dead) / np.maximum(size, 1e-9), 0.0)
+    return (offset + np.float32(rate) * d).astype(np.float32)
+
+
 def keep_openings(offset: np.ndarray, lids: bool = True) -> np.ndarray:
     """An offset (478, 3) float32 with each inner-lip (and, with ``lids``, eyelid) pair moved together, so the
     live mouth opening (and eye apertures) survive it. Returns a new (478, 3) float32 array."""

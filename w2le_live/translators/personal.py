@@ -25,6 +25,18 @@ class PersonalTranslator(Translator):
     # face widths of inner-lip gap misfit: the bank's mouth below the first, the live one above the second
     mouth_fit = (0.004, 0.009)
     upper_rate = 0.02  # per frame: how fast the live face's recent mean (the upper face's reference) follows
+    # the larger of the emotion's and the neutral eye aperture over the live recent one: below the first, the lids
+    # and whites come from the bank (a wide-eyed face asked for a calmer emotion: squeezing its lids leaves a
+    # stare); above the second, live again
+    narrow_eyes = (0.88, 0.93)
+    # the upper face's reference starts as a running mean (True) or as the first frame (False: a first frame with
+    # raised brows leaves the brows lower for seconds; measured on W009, that accident makes angry and sad read
+    # stronger, so it stays off until the emotions' own upper faces are strong enough without it)
+    upper_running_start = False
+    lower_ref_rate = 0.005  # the same for the lower face's reference (slower: speech averages out)
+    # the share of the live face's own lower-face expression undone, the face widths below which a point's
+    # difference is left alone (a neutral face keeps the plain offset), and the frames over which it fades in
+    lower_rate, lower_dead, lower_ramp = 0.75, 0.005, 50
 
     def __init__(self, banks: Mapping[str, object], calib_frames: int = 25, profile_name: str = "",
                  render_cfg=None, retrieval_cfg=None):  # fmt: skip
@@ -57,6 +69,7 @@ class PersonalTranslator(Translator):
         self._calib_done = False
         self._upper: dict = {}
         self._mouth = 0.0
+        self._narrow: dict[str, bool] = {}
         for r in self._retrievers.values():
             r.reset()
 
@@ -102,24 +115,52 @@ class PersonalTranslator(Translator):
     def target_geometry(self, lm: np.ndarray, emotion: str, intensity: float):
         """(pose, target normalised (478, 3) float32, target frame px (478, 3) float32) for live lm (478, 3).
 
-        The lower face: live + the regressed offset. The upper face (brows, lids): where the emotion's own mean
-        puts it, plus the live face's movement around its recent mean (so a frown asked for happy goes, and
-        raised brows and blinks stay live); the eye aperture scales by the emotion's over the live one.
+        The live face's recent mean is its current expression: an exponential mean, ``upper_rate`` per frame for
+        the upper face (from the first frame, see ``upper_running_start``), the slower ``lower_ref_rate`` for the
+        lower, where speech must average out (a running mean over its first frames). The upper face (brows, lids)
+        goes where the emotion's own mean puts it, plus the live movement around that recent mean (so a frown asked
+        for happy goes, and raised brows and blinks stay live); the eye aperture scales by the emotion's over the
+        live one (far wider live eyes: the bank's lids, see ``narrow_eyes``). The lower face: live + the regressed
+        offset, with ``lower_rate`` of the live face's own expression undone (the emotion's mean minus the live
+        recent mean, both taken at the same mouth opening, replaces that share of the offset where they differ by
+        more than ``lower_dead``, fading in over ``lower_ramp`` frames while the reference settles), so a
+        surprised, fearful or angry mouth asked for happy smiles more like a neutral one. Inner-lip openings stay
+        the live ones.
         """
         from w2le_live.personal import geometry as G
 
         bank = self.banks[emotion]
         pose = G.pose_of(lm, bank.template)
         ln = pose.to_norm(lm)
+        opening = float(G.features(ln)[0])
         st = self._upper.get(emotion)
         if st is None:
             mean = bank.tracked.mean(0)
+            slope, mean_open = G.opening_slope(bank.tracked)
             st = self._upper[emotion] = dict(mean=mean, ema=ln.copy(), w=G.upper_weight(bank.template),
-                                              ap=G.lid_apertures(mean))  # fmt: skip
+                                              ap=G.lid_apertures(mean), n=1, slope=slope, mean_open=mean_open,
+                                              lower=ln.copy(), open=opening)  # fmt: skip
         else:
-            st["ema"] += self.upper_rate * (ln - st["ema"])
-        ratio = st["ap"] / np.maximum(G.lid_apertures(st["ema"]), 1e-3)
-        tn = G.apply_offset(ln, self.offset(emotion), intensity, st["mean"] - st["ema"], st["w"], ratio,
+            st["n"] += 1
+            rate = max(self.upper_rate, 1.0 / st["n"]) if self.upper_running_start else self.upper_rate
+            st["ema"] += rate * (ln - st["ema"])
+            rate = max(self.lower_ref_rate, 1.0 / st["n"])
+            st["lower"] += rate * (ln - st["lower"])
+            st["open"] += rate * (opening - st["open"])
+        live_ap = np.maximum(G.lid_apertures(st["ema"]), 1e-3)
+        ratio = st["ap"] / live_ap
+        off = self.offset(emotion)
+        # wide-eyed: the live eyes far wider than both the emotion's and the person's neutral ones (an emotion
+        # with narrower eyes than neutral, e.g. angry, keeps the live eyes with the lids moved)
+        calm = np.maximum(st["ap"], G.lid_apertures(st["mean"] - off))
+        lo, hi = self.narrow_eyes
+        r = float((calm / live_ap).mean())
+        self._narrow[emotion] = r < lo or (r < hi and self._narrow.get(emotion, False))
+        if self.lower_rate > 0 and emotion != "neutral":
+            settle = min(1.0, st["n"] / max(self.lower_ramp, 1))  # the young reference is noisy: fade in
+            off = G.undo_live_expression(off, st["mean"], st["lower"], st["slope"], st["mean_open"] - st["open"],
+                                         self.lower_rate * settle, self.lower_dead / settle)  # fmt: skip
+        tn = G.apply_offset(ln, off, intensity, st["mean"] - st["ema"], st["w"], ratio,
                             hold_eyes=emotion in G.HOLD_EYES)  # fmt: skip
         return pose, tn, pose.to_frame(tn)
 
@@ -138,7 +179,7 @@ class PersonalTranslator(Translator):
         if ret is None:
             ret = self._retrievers[emotion] = Retriever(self.banks[emotion], self.retrieval_cfg)
         ret.live_angles = head_angles(pose.R)
-        eyes = ret.choose_upper(tn) if emotion in WIDE_EYES else None
+        eyes = ret.choose_upper(tn) if emotion in WIDE_EYES or self._narrow.get(emotion) else None
         mouth, cheeks = ret.choose(tn)
         # hysteresis, no fade: two different mouths are never blended (that is a ghost)
         lo, hi = self.mouth_fit
