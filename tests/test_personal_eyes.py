@@ -1,6 +1,6 @@
 """Live eyes under the personal translator (issue 18) on W009, the actor it was tuned on: the target geometry keeps
-the live gaze (each iris where the live one is between the corners; for ``neutral`` the whole eye stays, the lids
-opened or narrowed about the live ones), and a fresh tracker reads the driving clip's gaze and blinks back from the
+the live gaze (each iris where the live one is between the corners; the eyes of ``geometry.HOLD_EYES`` targets
+stay whole, the lids opened or narrowed about the live ones), and a fresh tracker reads the driving clip's gaze and blinks back from the
 rendered output."""
 
 from __future__ import annotations
@@ -81,10 +81,13 @@ def test_target_geometry_keeps_the_live_eyes(w009, emotion, driving):
             assert np.abs(mid_t[:, :2] - mid_l[:, :2]).max() < 0.005
 
 
-@pytest.mark.parametrize("emotion, driving, least", [("surprised", "neutral", 0.91), ("neutral", "sad", 0.9)])
+@pytest.mark.parametrize(
+    "emotion, driving, least", [("surprised", "neutral", 0.91), ("neutral", "sad", 0.86)]
+)
 def test_rendered_gaze_and_blinks_follow_the_driving_clip(w009, emotion, driving, least):
     """Re-tracked by a fresh tracker (as issue 18 measures it), the output's horizontal gaze follows the driving
-    clip's (W009 before: surprised 0.89, neutral from sad 0.88; now 0.94, 0.92) and its blinks stay visible."""
+    clip's (W009 before: surprised 0.89; now 0.94; neutral from sad 0.88, its eyes not held: see
+    ``geometry.HOLD_EYES``) and its blinks stay visible."""
     from w2le_live.personal import metrics as M
     from w2le_live.translators.personal import PersonalTranslator
 

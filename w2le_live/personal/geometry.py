@@ -211,8 +211,11 @@ def upper_weight(template: np.ndarray, width: float = 0.12) -> np.ndarray:
 _EYES = ((LEFT_EYE_ENDS, LEFT_LID_PAIRS, range(468, 473)), (RIGHT_EYE_ENDS, RIGHT_LID_PAIRS, range(473, 478)))
 # held eyes: live within this many face widths of an eye's centre, ramping to the face's move over the second
 EYE_HOLD = (0.1, 0.08)
-# targets whose eyes are held (the live expression is what is undone; the lids still open by the ratio)
-HOLD_EYES = frozenset({"neutral"})
+# targets whose eyes are held (the lids still open by the ratio). None by default: holding them for ``neutral`` keeps
+# the gaze (re-tracked gaze corr neutral from sad: W009 0.88 -> 0.92, M030 0.89 -> 0.93) but also the sad eyes
+# and their folds, so the face no longer reads neutral (facex p(neutral) M030 0.82 -> 0.36); a smaller hold
+# (0.09 + 0.03 face widths) gives the gaze back only to 0.89. The emotion change is the product's purpose.
+HOLD_EYES: frozenset = frozenset()
 
 
 def _eyes_live(live: np.ndarray, move: np.ndarray, hold: bool) -> None:
