@@ -478,7 +478,8 @@ def render(frame: np.ndarray, live: np.ndarray, target: np.ndarray, pose: Pose, 
     if k > 0 and eye_choice:
         out = _wide_eyes(out, frame, rect, live, target, bank, eye_choice, maps, face_w, k, cfg)
     out += 0.5
-    np.clip(out, 0, 255, out=out)
+    np.minimum(out, np.float32(255.0), out=out)  # clip (numpy's clip is slower)
+    np.maximum(out, np.float32(0.0), out=out)
     x0, y0, x1, y1 = rect
     res = frame.copy()
     np.copyto(res[y0:y1, x0:x1], out, casting="unsafe")
