@@ -2,21 +2,27 @@
 
     python benchmarks/bench_personal_speed.py [--actor W009]     (from the repository root; MEAD clips from
                                                                    ../shared/data or $W2LE_SHARED_DATA)
+    python benchmarks/bench_personal_speed.py --against ../other-checkout
 
 The actor's 256x256 neutral clip is scaled to fill the 480-px height of a 640x480 frame (a face ~290 px wide, a
 webcam user close to the camera), banks are enrolled from the actor's happy and surprised clips, and each frame is
 translated twice over; the first 20 timings are warm-up. ``bench_personal.py`` times a smaller face (0.6 of the
-height). Run it on two checkouts back to back to compare renderers (PYTHONPATH=<checkout>).
+height). ``--against DIR`` compares two checkouts fairly on a shared machine: one worker process per checkout,
+both set up the same way, the same frame translated by each in turn (alternating which goes first); it reports
+both medians and the median of the per-frame ratios (this checkout / DIR).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import sys
 import time
 from pathlib import Path
 
 import numpy as np
+
+EMOTIONS = ("happy", "surprised")
 
 
 def _data() -> Path:
@@ -34,25 +40,89 @@ def _place(frame: np.ndarray) -> np.ndarray:
     return out
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--actor", default="W009")
-    args = ap.parse_args()
+def _setup(actor: str) -> tuple:
+    """(frames, tracked faces, {emotion: PersonalTranslator}) for the actor's neutral clip placed large."""
     from w2le_live.face.tracker import FaceTracker
     from w2le_live.io.video import iter_frames
     from w2le_live.personal.enroll import enroll_file
-    from w2le_live.translators.base import Controls
     from w2le_live.translators.personal import PersonalTranslator
 
     mead = _data() / "mead"
-    neutral = str(mead / f"{args.actor}_front_neutral_level1_001.mp4")
+    neutral = str(mead / f"{actor}_front_neutral_level1_001.mp4")
     frames = [_place(f) for _, _, f in iter_frames(neutral)]
     with FaceTracker() as tr:
         faces = [tr.process(f, i / 25) for i, f in enumerate(frames)]
+    translators = {}
+    for emo in EMOTIONS:
+        bank = enroll_file(emo, str(mead / f"{actor}_front_{emo}_level3_001.mp4"), neutral=neutral)
+        translators[emo] = PersonalTranslator({emo: bank})
+    return frames, faces, translators
+
+
+def _worker(checkout: str, actor: str, conn) -> None:
+    """One checkout's translator in its own process: set up, then time ``translate`` of the frame asked for."""
+    sys.path.insert(0, checkout)
+    import w2le_live
+    from w2le_live.translators.base import Controls
+
+    frames, faces, translators = _setup(actor)
+    conn.send((len(frames), str(Path(w2le_live.__file__).parents[1])))
+    while True:
+        msg = conn.recv()
+        if msg is None:
+            return
+        emo, i = msg
+        t = time.perf_counter()
+        translators[emo].translate(frames[i], faces[i], None, Controls(emo, 1.0))
+        conn.send((time.perf_counter() - t) * 1e3)
+
+
+def compare(actor: str, other: str) -> dict:
+    """Median ms of this checkout and of ``other``, and the median per-frame ratio, the two interleaved."""
+    import multiprocessing as mp
+
+    ctx = mp.get_context("spawn")
+    here = str(Path(__file__).resolve().parents[1])
+    pipes, procs = [], []
+    for checkout in (here, str(Path(other).resolve())):
+        a, b = ctx.Pipe()
+        p = ctx.Process(target=_worker, args=(checkout, actor, b), daemon=True)
+        p.start()
+        pipes.append(a)
+        procs.append(p)
+    ready = [c.recv() for c in pipes]
+    n = min(k for k, _ in ready)
+    res = {"checkouts": [where for _, where in ready]}
+    for emo in EMOTIONS:
+        ms = [[], []]
+        for k in range(2 * n):
+            for w in (0, 1) if k % 2 == 0 else (1, 0):
+                pipes[w].send((emo, k % n))
+                ms[w].append(pipes[w].recv())
+        new, old = np.array(ms[0][20:]), np.array(ms[1][20:])
+        res[emo] = {"ms": round(float(np.median(new)), 2), "ms_against": round(float(np.median(old)), 2),
+                    "ratio": round(float(np.median(new / old)), 3)}  # fmt: skip
+    for c, p in zip(pipes, procs):
+        c.send(None)
+        p.join(timeout=10)
+    return res
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--actor", default="W009")
+    ap.add_argument("--against", default=None, help="another checkout of the project to compare with")
+    args = ap.parse_args()
+    if args.against:
+        print(
+            {"actor": args.actor, "against": args.against, "ms_per_frame": compare(args.actor, args.against)}
+        )
+        return
+    from w2le_live.translators.base import Controls
+
+    frames, faces, translators = _setup(args.actor)
     res = {}
-    for emo in ("happy", "surprised"):
-        bank = enroll_file(emo, str(mead / f"{args.actor}_front_{emo}_level3_001.mp4"), neutral=neutral)
-        pt = PersonalTranslator({emo: bank})
+    for emo, pt in translators.items():
         controls, ms = Controls(emo, 1.0), []
         for _ in range(2):
             for f, face in zip(frames, faces):
@@ -60,7 +130,9 @@ def main() -> None:
                 pt.translate(f, face, None, controls)
                 ms.append((time.perf_counter() - t) * 1e3)
         res[emo] = round(float(np.median(ms[20:])), 2)
-    width = float(np.median([np.linalg.norm(x.landmarks[234, :2] - x.landmarks[454, :2]) for x in faces if x]))
+    width = float(
+        np.median([np.linalg.norm(x.landmarks[234, :2] - x.landmarks[454, :2]) for x in faces if x])
+    )
     print({"actor": args.actor, "face_px": round(width), "ms_per_frame": res})
 
 

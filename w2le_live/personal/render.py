@@ -226,12 +226,18 @@ def _wide_eyes(out: np.ndarray, frame: np.ndarray, rect: tuple[int, int, int, in
     local = target[:, :2] - np.array([x0, y0 + r0], np.float32)
     eyes = _hull_mask(shape, local[list(LEFT_EYE)]) | _hull_mask(shape, local[list(RIGHT_EYE)])
     we = 1.0 - _outside_ramp(eyes, cfg.eye_margin * face_w, cfg.eye_feather * face_w)
-    bank_img = None
-    for j, wt in choice:
-        img = W.remap(bank.crops[j], mesh_map.xy(bank.crop_landmarks[j], r0, r1)).astype(np.float32)
-        img = img if wt == 1.0 else img * wt
-        bank_img = img if bank_img is None else bank_img + img
-    d = bank_img - band
+    cols = np.flatnonzero((we > 0).any(0))  # the bank eyes only over the columns where they show
+    d = np.zeros_like(band)  # no weight outside those columns
+    if len(cols):
+        c0, c1 = int(cols[0]), int(cols[-1]) + 1
+        bank_img = None
+        for j, wt in choice:
+            img = W.remap(bank.crops[j], mesh_map.xy(bank.crop_landmarks[j], r0, r1)[:, c0:c1]).astype(
+                np.float32
+            )
+            img = img if wt == 1.0 else img * wt
+            bank_img = img if bank_img is None else bank_img + img
+        d[:, c0:c1] = bank_img - band[:, c0:c1]
     # the bank eyes' detail on the live light
     d -= _low(d, (we > 1e-3).astype(np.float32), cfg.light_sigma * face_w)
     band += _times(d, we * k)
@@ -472,7 +478,8 @@ def render(frame: np.ndarray, live: np.ndarray, target: np.ndarray, pose: Pose, 
     if k > 0 and eye_choice:
         out = _wide_eyes(out, frame, rect, live, target, bank, eye_choice, maps, face_w, k, cfg)
     out += 0.5
-    np.clip(out, 0, 255, out=out)
+    np.minimum(out, np.float32(255.0), out=out)  # clip (numpy's clip is slower)
+    np.maximum(out, np.float32(0.0), out=out)
     x0, y0, x1, y1 = rect
     res = frame.copy()
     np.copyto(res[y0:y1, x0:x1], out, casting="unsafe")
