@@ -16,6 +16,7 @@ import numpy as np
 from w2le_live.personal.mesh import triangles
 
 SHIFT = 4  # fixed-point bits for cv2.fillConvexPoly
+MAX_GAIN = 4.0  # a triangle's affine magnifying more than this (Frobenius norm of its 2x2) is a sliver
 
 
 @dataclass(frozen=True)
@@ -109,7 +110,8 @@ def affines(
     """Per-triangle affine target -> source. target, source: (478, 2+) float32 pixels; frame: the target's
     :func:`target_frame` when already computed.
 
-    Returns (T, 2, 3) float32; degenerate target triangles get their source's first vertex as a constant.
+    Returns (T, 2, 3) float32; degenerate target triangles and slivers (magnifying by more than ``MAX_GAIN``) get
+    the translation by their vertices' mean move.
     """
     tris = triangles()[0]
     p0, e1, e2, inv, bad = target_frame(target) if frame is None else frame
@@ -119,8 +121,13 @@ def affines(
     a = np.empty((len(tris), 2, 3), np.float32)
     a[:, :, 0] = (f1 * e2[:, 1:2] - f2 * e1[:, 1:2]) * inv[:, None]
     a[:, :, 1] = (f2 * e1[:, 0:1] - f1 * e2[:, 0:1]) * inv[:, None]
-    a[bad, :, :2] = 0.0
     a[:, :, 2] = q[:, 0] - a[:, :, 0] * p0[:, 0:1] - a[:, :, 1] * p0[:, 1:2]
+    wild = bad | (np.square(a[:, :, :2]).sum((1, 2)) > MAX_GAIN**2)
+    if wild.any():
+        # a sliver (a face-side triangle seen edge-on) magnifies by up to ~800: a grid point just inside it would
+        # sample far away (a dark speck at the face edge); it moves with its vertices' mean instead
+        a[wild, :, :2] = np.eye(2, dtype=np.float32)
+        a[wild, :, 2] = q[wild].mean(1) - (p0[wild] + (e1[wild] + e2[wild]) / 3.0)
     return a
 
 
