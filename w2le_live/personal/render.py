@@ -58,6 +58,8 @@ class RenderConfig:
         0.05  # the live pores from this far above the brows (the brows and frown stay the bank's)
     )
     live_fine: float = 1.0  # how much of it (0: the bank's own fine texture, softer after its resampling)
+    bank_sharpen: float = 0.6  # the bank frames' fine texture given back (unsharp mask gain)
+    bank_sharpen_sigma: float = 1.0  # px: its scale
 
 
 def _hull_mask(shape: tuple[int, int], pts: np.ndarray) -> np.ndarray:
@@ -311,6 +313,8 @@ def _bank_image(bank: EmotionBank, maps: _MeshMaps, choice: Sequence[tuple[int, 
                 mouth_choice: Optional[int], keep: np.ndarray, cfg: RenderConfig) -> np.ndarray:  # fmt: skip
     """The cheeks' bank frame(s) warped onto the target and cross-faded, the lips and mouth from one frame only
     (``mouth_choice``) inside the mouth region (1 - keep, (h, w) float32). Returns (h, w, 3) float32."""
+    import cv2
+
     bank_img = None
     for j, wt in choice:
         img = W.remap(bank.crops[j], maps(bank.crop_landmarks[j]), cfg.cubic_bank).astype(np.float32)
@@ -322,6 +326,12 @@ def _bank_image(bank: EmotionBank, maps: _MeshMaps, choice: Sequence[tuple[int, 
         mm = maps(bank.crop_landmarks[mj])
         img = W.remap(bank.crops[mj], (mm[0][r0:r1], mm[1][r0:r1]), cfg.cubic_bank).astype(np.float32)
         bank_img[r0:r1] += (1.0 - keep[r0:r1, :, None]) * (img - bank_img[r0:r1])
+    if cfg.bank_sharpen > 0:
+        # the bank frames are softer than the live face: resampled at sub-pixel offsets, often magnified
+        # (enrolled farther from the camera), cross-faded; their fine texture is given back before the blend
+        bank_img += (bank_img - cv2.GaussianBlur(bank_img, (0, 0), cfg.bank_sharpen_sigma)) * np.float32(
+            cfg.bank_sharpen
+        )
     return bank_img
 
 
