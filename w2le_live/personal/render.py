@@ -58,7 +58,8 @@ class RenderConfig:
         0.05  # the live pores from this far above the brows (the brows and frown stay the bank's)
     )
     live_fine: float = 1.0  # how much of it (0: the bank's own fine texture, softer after its resampling)
-    bank_sharpen: float = 0.6  # the bank frames' fine texture given back (unsharp mask gain)
+    bank_sharpen: float = 0.35  # the bank frames' fine texture given back (unsharp mask gain, same face size)
+    sharpen_mag: float = 4.0  # the gain grows with the bank frame's magnification m: x (1 + this (m^2 - 1))
     bank_sharpen_sigma: float = 1.0  # px: its scale
 
 
@@ -326,12 +327,13 @@ def _bank_image(bank: EmotionBank, maps: _MeshMaps, choice: Sequence[tuple[int, 
         mm = maps(bank.crop_landmarks[mj])
         img = W.remap(bank.crops[mj], (mm[0][r0:r1], mm[1][r0:r1]), cfg.cubic_bank).astype(np.float32)
         bank_img[r0:r1] += (1.0 - keep[r0:r1, :, None]) * (img - bank_img[r0:r1])
-    if cfg.bank_sharpen > 0:
-        # the bank frames are softer than the live face: resampled at sub-pixel offsets, often magnified
-        # (enrolled farther from the camera), cross-faded; their fine texture is given back before the blend
-        bank_img += (bank_img - cv2.GaussianBlur(bank_img, (0, 0), cfg.bank_sharpen_sigma)) * np.float32(
-            cfg.bank_sharpen
-        )
+    # the bank frames are softer than the live face: resampled at sub-pixel offsets, and magnified where the
+    # enrolment face was smaller (farther from the camera) than the live one; their fine texture is given back
+    t, c = maps.target, bank.crop_landmarks[choice[0][0]]
+    mag = float(np.linalg.norm(t[234, :2] - t[454, :2]) / max(np.linalg.norm(c[234] - c[454]), 1.0))
+    gain = cfg.bank_sharpen * max(1.0 + cfg.sharpen_mag * (mag * mag - 1.0), 0.0)
+    if gain > 0:
+        bank_img += (bank_img - cv2.GaussianBlur(bank_img, (0, 0), cfg.bank_sharpen_sigma)) * np.float32(gain)
     return bank_img
 
 
