@@ -328,13 +328,31 @@ def _bank_image(bank: EmotionBank, maps: _MeshMaps, choice: Sequence[tuple[int, 
         img = W.remap(bank.crops[mj], (mm[0][r0:r1], mm[1][r0:r1]), cfg.cubic_bank).astype(np.float32)
         bank_img[r0:r1] += (1.0 - keep[r0:r1, :, None]) * (img - bank_img[r0:r1])
     # the bank frames are softer than the live face: resampled at sub-pixel offsets, and magnified where the
-    # enrolment face was smaller (farther from the camera) than the live one; their fine texture is given back
+    # enrolment face was smaller (farther from the camera) than the live one; the lower face's fine texture is
+    # given back (the upper face keeps the live pores, see _bank_detail)
     t, c = maps.target, bank.crop_landmarks[choice[0][0]]
     mag = float(np.linalg.norm(t[234, :2] - t[454, :2]) / max(np.linalg.norm(c[234] - c[454]), 1.0))
     gain = cfg.bank_sharpen * max(1.0 + cfg.sharpen_mag * (mag * mag - 1.0), 0.0)
-    if gain > 0:
-        bank_img += (bank_img - cv2.GaussianBlur(bank_img, (0, 0), cfg.bank_sharpen_sigma)) * np.float32(gain)
+    lower = _face_ramp(maps, cfg.eye_cut, cfg.cut_feather) if gain > 0 else None
+    rows = np.flatnonzero(lower.max(1) > 0) if gain > 0 else ()
+    if len(rows):
+        b = bank_img[int(rows[0]) :]
+        b += (b - cv2.GaussianBlur(b, (0, 0), cfg.bank_sharpen_sigma)) * (lower[int(rows[0]) :, :, None] * gain)
     return bank_img
+
+
+def _face_ramp(maps: _MeshMaps, below: float, width: float) -> np.ndarray:
+    """(h, w) float32 in [0, 1] over the render rect: 0 down to ``below`` face widths under the target's lower
+    eyelids, rising to 1 over ``width``, along the face's own vertical axis (not the frame's rows)."""
+    t, g = maps.target, maps.grid
+    fw = max(float(np.linalg.norm(t[454, :2] - t[234, :2])), 1.0)
+    ax = (t[263, :2] - t[33, :2]) / max(float(np.linalg.norm(t[263, :2] - t[33, :2])), 1e-6)
+    down = np.array([-ax[1], ax[0]], np.float32) / np.float32(fw)
+    e = t[[145, 374], :2].mean(0)
+    h, w = maps.size
+    xs = np.arange(w, dtype=np.float32)[None, :] + np.float32(g.x0 - e[0])
+    ys = np.arange(h, dtype=np.float32)[:, None] + np.float32(g.y0 - e[1])
+    return _smooth_ramp(down[0] * xs + down[1] * ys - np.float32(below), width)
 
 
 def _bank_where(maps: _MeshMaps, source: np.ndarray, masks: _Masks, mouth: float,
