@@ -61,6 +61,8 @@ class RenderConfig:
     bank_sharpen: float = 0.35  # the bank frames' fine texture given back (unsharp mask gain, same face size)
     sharpen_mag: float = 4.0  # the gain grows with the bank frame's magnification m: x (1 + this (m^2 - 1))
     bank_sharpen_sigma: float = 1.0  # px: its scale
+    sharpen_from: float = 0.0  # face widths below the lower eyelids (negative: above) the sharpening starts
+    sharpen_feather: float = 0.2  # and reaches its full gain over this
 
 
 def _hull_mask(shape: tuple[int, int], pts: np.ndarray) -> np.ndarray:
@@ -333,7 +335,7 @@ def _bank_image(bank: EmotionBank, maps: _MeshMaps, choice: Sequence[tuple[int, 
     t, c = maps.target, bank.crop_landmarks[choice[0][0]]
     mag = float(np.linalg.norm(t[234, :2] - t[454, :2]) / max(np.linalg.norm(c[234] - c[454]), 1.0))
     gain = cfg.bank_sharpen * max(1.0 + cfg.sharpen_mag * (mag * mag - 1.0), 0.0)
-    lower = _face_ramp(maps, cfg.eye_cut, cfg.cut_feather) if gain > 0 else None
+    lower = _face_ramp(maps, cfg.sharpen_from, cfg.sharpen_feather) if gain > 0 else None
     rows = np.flatnonzero(lower.max(1) > 0) if gain > 0 else ()
     if len(rows):
         b = bank_img[int(rows[0]) :]
