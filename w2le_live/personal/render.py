@@ -339,7 +339,9 @@ def _bank_image(bank: EmotionBank, maps: _MeshMaps, choice: Sequence[tuple[int, 
     rows = np.flatnonzero(lower.max(1) > 0) if gain > 0 else ()
     if len(rows):
         b = bank_img[int(rows[0]) :]
-        b += (b - cv2.GaussianBlur(b, (0, 0), cfg.bank_sharpen_sigma)) * (lower[int(rows[0]) :, :, None] * gain)
+        b += (b - cv2.GaussianBlur(b, (0, 0), cfg.bank_sharpen_sigma)) * (
+            lower[int(rows[0]) :, :, None] * gain
+        )
     return bank_img
 
 
