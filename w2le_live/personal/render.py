@@ -315,9 +315,8 @@ def _live_layer(frame: np.ndarray, maps: _MeshMaps, live: np.ndarray, rect: tupl
 def _bank_image(bank: EmotionBank, maps: _MeshMaps, choice: Sequence[tuple[int, float]], mouth: float,
                 mouth_choice: Optional[int], keep: np.ndarray, cfg: RenderConfig) -> np.ndarray:  # fmt: skip
     """The cheeks' bank frame(s) warped onto the target and cross-faded, the lips and mouth from one frame only
-    (``mouth_choice``) inside the mouth region (1 - keep, (h, w) float32). Returns (h, w, 3) float32."""
-    import cv2
-
+    (``mouth_choice``) inside the mouth region (1 - keep, (h, w) float32), sharpened (:func:`_sharpen_bank`).
+    Returns (h, w, 3) float32."""
     bank_img = None
     for j, wt in choice:
         img = W.remap(bank.crops[j], maps(bank.crop_landmarks[j]), cfg.cubic_bank).astype(np.float32)
@@ -329,19 +328,32 @@ def _bank_image(bank: EmotionBank, maps: _MeshMaps, choice: Sequence[tuple[int, 
         mm = maps(bank.crop_landmarks[mj])
         img = W.remap(bank.crops[mj], (mm[0][r0:r1], mm[1][r0:r1]), cfg.cubic_bank).astype(np.float32)
         bank_img[r0:r1] += (1.0 - keep[r0:r1, :, None]) * (img - bank_img[r0:r1])
-    # the bank frames are softer than the live face: resampled at sub-pixel offsets, and magnified where the
-    # enrolment face was smaller (farther from the camera) than the live one; the lower face's fine texture is
-    # given back (the upper face keeps the live pores, see _bank_detail)
-    t, c = maps.target, bank.crop_landmarks[choice[0][0]]
-    mag = float(np.linalg.norm(t[234, :2] - t[454, :2]) / max(np.linalg.norm(c[234] - c[454]), 1.0))
+    return _sharpen_bank(bank_img, maps, bank.crop_landmarks[choice[0][0]], cfg)
+
+
+def _sharpen_bank(bank_img: np.ndarray, maps: _MeshMaps, source: np.ndarray, cfg: RenderConfig) -> np.ndarray:
+    """bank_img (h, w, 3) float32 with its lower face's fine texture given back, in place: the bank frames are
+    softer than the live face (resampled at sub-pixel offsets, and magnified where the enrolment face was smaller,
+    farther from the camera, than the live one). source: (478, 2) float32 crop landmarks of the cheeks' frame.
+    The upper face keeps the live pores instead (see :func:`_bank_detail`)."""
+    import cv2
+
+    t = maps.target
+    mag = float(np.linalg.norm(t[234, :2] - t[454, :2]) / max(np.linalg.norm(source[234] - source[454]), 1.0))
     gain = cfg.bank_sharpen * max(1.0 + cfg.sharpen_mag * (mag * mag - 1.0), 0.0)
-    lower = _face_ramp(maps, cfg.sharpen_from, cfg.sharpen_feather) if gain > 0 else None
-    rows = np.flatnonzero(lower.max(1) > 0) if gain > 0 else ()
+    if gain <= 0:
+        return bank_img
+    lower = _face_ramp(maps, cfg.sharpen_from, cfg.sharpen_feather)
+    rows = np.flatnonzero(lower.max(1) > 0)
     if len(rows):
-        b = bank_img[int(rows[0]) :]
-        b += (b - cv2.GaussianBlur(b, (0, 0), cfg.bank_sharpen_sigma)) * (
-            lower[int(rows[0]) :, :, None] * gain
-        )
+        r0 = int(rows[0])
+        b = bank_img[r0:]
+        k = 2 * int(np.ceil(2 * cfg.bank_sharpen_sigma)) + 1  # +-2 sigma: the unsharp mask's kernel
+        d = cv2.GaussianBlur(b, (k, k), cfg.bank_sharpen_sigma)
+        cv2.subtract(b, d, dst=d)
+        g = lower[r0:] * np.float32(gain)
+        cv2.multiply(d, cv2.merge([g, g, g]), dst=d)
+        cv2.add(b, d, dst=b)
     return bank_img
 
 
