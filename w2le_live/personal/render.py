@@ -63,6 +63,7 @@ class RenderConfig:
     bank_sharpen_sigma: float = 1.0  # px: its scale
     sharpen_from: float = 0.0  # face widths below the lower eyelids (negative: above) the sharpening starts
     sharpen_feather: float = 0.2  # and reaches its full gain over this
+    mouth_sharpen: float = 0.3  # the share of it inside the lips (a switching bank mouth, sharpened, flickers)
 
 
 def _hull_mask(shape: tuple[int, int], pts: np.ndarray) -> np.ndarray:
@@ -328,14 +329,16 @@ def _bank_image(bank: EmotionBank, maps: _MeshMaps, choice: Sequence[tuple[int, 
         mm = maps(bank.crop_landmarks[mj])
         img = W.remap(bank.crops[mj], (mm[0][r0:r1], mm[1][r0:r1]), cfg.cubic_bank).astype(np.float32)
         bank_img[r0:r1] += (1.0 - keep[r0:r1, :, None]) * (img - bank_img[r0:r1])
-    return _sharpen_bank(bank_img, maps, bank.crop_landmarks[choice[0][0]], cfg)
+    return _sharpen_bank(bank_img, maps, bank.crop_landmarks[choice[0][0]], keep, cfg)
 
 
-def _sharpen_bank(bank_img: np.ndarray, maps: _MeshMaps, source: np.ndarray, cfg: RenderConfig) -> np.ndarray:
+def _sharpen_bank(bank_img: np.ndarray, maps: _MeshMaps, source: np.ndarray, keep: np.ndarray,
+                  cfg: RenderConfig) -> np.ndarray:  # fmt: skip
     """bank_img (h, w, 3) float32 with its lower face's fine texture given back, in place: the bank frames are
     softer than the live face (resampled at sub-pixel offsets, and magnified where the enrolment face was smaller,
     farther from the camera, than the live one). source: (478, 2) float32 crop landmarks of the cheeks' frame.
-    The upper face keeps the live pores instead (see :func:`_bank_detail`)."""
+    Inside the mouth (1 - keep, (h, w) float32) only ``mouth_sharpen`` of it: the bank's lips and teeth change
+    every few frames, and sharpened they flicker. The upper face keeps the live pores (see :func:`_bank_detail`)."""
     import cv2
 
     t = maps.target
@@ -352,6 +355,8 @@ def _sharpen_bank(bank_img: np.ndarray, maps: _MeshMaps, source: np.ndarray, cfg
         d = cv2.GaussianBlur(b, (k, k), cfg.bank_sharpen_sigma)
         cv2.subtract(b, d, dst=d)
         g = lower[r0:] * np.float32(gain)
+        if cfg.mouth_sharpen < 1:
+            g *= keep[r0:] * np.float32(1.0 - cfg.mouth_sharpen) + np.float32(cfg.mouth_sharpen)
         cv2.multiply(d, cv2.merge([g, g, g]), dst=d)
         cv2.add(b, d, dst=b)
     return bank_img
