@@ -58,7 +58,7 @@ class RenderConfig:
         0.05  # the live pores from this far above the brows (the brows and frown stay the bank's)
     )
     live_fine: float = 1.0  # how much of it (0: the bank's own fine texture, softer after its resampling)
-    bank_sharpen: float = 0.35  # the bank frames' fine texture given back (unsharp mask gain, same face size)
+    bank_sharpen: float = 0.4  # the bank frames' fine texture given back (unsharp mask gain, same face size)
     sharpen_mag: float = 4.0  # the gain grows with the bank frame's magnification m: x (1 + this (m^2 - 1))
     bank_sharpen_sigma: float = 1.0  # px: its scale
     sharpen_from: float = 0.0  # face widths below the lower eyelids (negative: above) the sharpening starts
@@ -352,28 +352,34 @@ def _sharpen_bank(bank_img: np.ndarray, maps: _MeshMaps, source: np.ndarray, kee
         r0 = int(rows[0])
         b = bank_img[r0:]
         k = 2 * int(np.ceil(2 * cfg.bank_sharpen_sigma)) + 1  # +-2 sigma: the unsharp mask's kernel
-        d = cv2.GaussianBlur(b, (k, k), cfg.bank_sharpen_sigma)
-        cv2.subtract(b, d, dst=d)
-        g = lower[r0:] * np.float32(gain)
+        y = cv2.cvtColor(b, cv2.COLOR_BGR2GRAY)  # the texture is in the brightness: one channel
+        d = y - cv2.GaussianBlur(y, (k, k), cfg.bank_sharpen_sigma)
+        d *= lower[r0:]
+        d *= np.float32(gain)
         if cfg.mouth_sharpen < 1:
-            g *= keep[r0:] * np.float32(1.0 - cfg.mouth_sharpen) + np.float32(cfg.mouth_sharpen)
-        cv2.multiply(d, cv2.merge([g, g, g]), dst=d)
-        cv2.add(b, d, dst=b)
+            d *= keep[r0:] * np.float32(1.0 - cfg.mouth_sharpen) + np.float32(cfg.mouth_sharpen)
+        cv2.add(b, cv2.merge([d, d, d]), dst=b)
     return bank_img
 
 
 def _face_ramp(maps: _MeshMaps, below: float, width: float) -> np.ndarray:
     """(h, w) float32 in [0, 1] over the render rect: 0 down to ``below`` face widths under the target's lower
-    eyelids, rising to 1 over ``width``, along the face's own vertical axis (not the frame's rows)."""
+    eyelids, rising to 1 over ``width``, along the face's own vertical axis (not the frame's rows). A smooth ramp:
+    evaluated at a quarter of the size, upsampled."""
+    import cv2
+
     t, g = maps.target, maps.grid
+    f = 4
     fw = max(float(np.linalg.norm(t[454, :2] - t[234, :2])), 1.0)
     ax = (t[263, :2] - t[33, :2]) / max(float(np.linalg.norm(t[263, :2] - t[33, :2])), 1e-6)
-    down = np.array([-ax[1], ax[0]], np.float32) / np.float32(fw)
-    e = t[[145, 374], :2].mean(0)
+    down = np.array([-ax[1], ax[0]], np.float32) * np.float32(f / fw)
+    e = (t[[145, 374], :2].mean(0) - np.array([g.x0, g.y0], np.float32) + 0.5) / f - 0.5
     h, w = maps.size
-    xs = np.arange(w, dtype=np.float32)[None, :] + np.float32(g.x0 - e[0])
-    ys = np.arange(h, dtype=np.float32)[:, None] + np.float32(g.y0 - e[1])
-    return _smooth_ramp(down[0] * xs + down[1] * ys - np.float32(below), width)
+    sh, sw = -(-h // f), -(-w // f)
+    xs = np.arange(sw, dtype=np.float32)[None, :] - np.float32(e[0])
+    ys = np.arange(sh, dtype=np.float32)[:, None] - np.float32(e[1])
+    r = _smooth_ramp(down[0] * xs + down[1] * ys - np.float32(below), width)
+    return cv2.resize(r, (sw * f, sh * f), interpolation=cv2.INTER_LINEAR)[:h, :w]
 
 
 def _bank_where(maps: _MeshMaps, source: np.ndarray, masks: _Masks, mouth: float,
