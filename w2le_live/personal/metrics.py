@@ -249,7 +249,8 @@ class SeamConfig:
     min_face: float = 0.7  # fraction of a tile inside the face (and outside the lips, brows and eyes)
     feature_margin: float = 0.08  # brows and eyes of both faces are left out with this margin
     lip_margin: float = 0.14  # and the lips (mouth corners move most) with this one
-    min_tiles: int = 4  # a tile row needs this many measured pairs
+    min_tiles: int = 8  # a tile row needs this many measured pairs: a quarter of the face width (tiles every
+    # tile / 2 = 4 px, face_px / 4 = 32 per face width); a glabella-only row is one fold, not a line across
     quantile: float = 75.0  # of the steps along a tile row
     threshold: float = 0.5  # px of equivalent blur: a larger step is a visible seam
 

@@ -59,6 +59,12 @@ class RenderConfig:
         0.05  # the live pores from this far above the brows (the brows and frown stay the bank's)
     )
     live_fine: float = 1.0  # how much of it (0: the bank's own fine texture, softer after its resampling)
+    bank_sharpen: float = 0.4  # the bank frames' fine texture given back (unsharp mask gain, same face size)
+    sharpen_mag: float = 4.0  # the gain grows with the bank frame's magnification m: x (1 + this (m^2 - 1))
+    bank_sharpen_sigma: float = 1.0  # px: its scale
+    sharpen_from: float = 0.0  # face widths below the lower eyelids (negative: above) the sharpening starts
+    sharpen_feather: float = 0.2  # and reaches its full gain over this
+    mouth_sharpen: float = 0.3  # its share inside the lips (a switching bank mouth, sharpened, flickers)
 
 
 @lru_cache(maxsize=1)
@@ -382,7 +388,8 @@ def _live_layer(frame: np.ndarray, maps: _MeshMaps, live: np.ndarray, rect: tupl
 def _bank_image(bank: EmotionBank, maps: _MeshMaps, choice: Sequence[tuple[int, float]], mouth: float,
                 mouth_choice: Optional[int], keep: np.ndarray, cfg: RenderConfig) -> np.ndarray:  # fmt: skip
     """The cheeks' bank frame(s) warped onto the target and cross-faded, the lips and mouth from one frame only
-    (``mouth_choice``) inside the mouth region (1 - keep, (h, w) float32). Returns (h, w, 3) float32."""
+    (``mouth_choice``) inside the mouth region (1 - keep, (h, w) float32), sharpened (:func:`_sharpen_bank`).
+    Returns (h, w, 3) float32."""
     bank_img = None
     for j, wt in choice:
         img = W.remap(bank.crops[j], maps.xy(bank.crop_landmarks[j]), cfg.cubic_bank).astype(np.float32)
@@ -397,7 +404,57 @@ def _bank_image(bank: EmotionBank, maps: _MeshMaps, choice: Sequence[tuple[int, 
         img = W.remap(bank.crops[mj], xy, cfg.cubic_bank).astype(np.float32)
         sub = bank_img[r0:r1, c0:c1]
         sub += _times(img - sub, 1.0 - keep[r0:r1, c0:c1])
+    return _sharpen_bank(bank_img, maps, bank.crop_landmarks[choice[0][0]], keep, cfg)
+
+
+def _sharpen_bank(bank_img: np.ndarray, maps: _MeshMaps, source: np.ndarray, keep: np.ndarray,
+                  cfg: RenderConfig) -> np.ndarray:  # fmt: skip
+    """bank_img (h, w, 3) float32 with its lower face's fine texture given back, in place: the bank frames are
+    softer than the live face (resampled at sub-pixel offsets, and magnified where the enrolment face was smaller,
+    farther from the camera, than the live one). source: (478, 2) float32 crop landmarks of the cheeks' frame.
+    Inside the mouth (1 - keep, (h, w) float32) only ``mouth_sharpen`` of it: the bank's lips and teeth change
+    every few frames, and sharpened they flicker. The upper face keeps the live pores (see :func:`_bank_detail`)."""
+    import cv2
+
+    t = maps.target
+    mag = float(np.linalg.norm(t[234, :2] - t[454, :2]) / max(np.linalg.norm(source[234] - source[454]), 1.0))
+    gain = cfg.bank_sharpen * max(1.0 + cfg.sharpen_mag * (mag * mag - 1.0), 0.0)
+    if gain <= 0:
+        return bank_img
+    lower = _face_ramp(maps, cfg.sharpen_from, cfg.sharpen_feather)
+    rows = np.flatnonzero(lower.max(1) > 0)
+    if len(rows):
+        r0 = int(rows[0])
+        b = bank_img[r0:]
+        k = 2 * int(np.ceil(2 * cfg.bank_sharpen_sigma)) + 1  # +-2 sigma: the unsharp mask's kernel
+        y = cv2.cvtColor(b, cv2.COLOR_BGR2GRAY)  # the texture is in the brightness: one channel
+        d = y - cv2.GaussianBlur(y, (k, k), cfg.bank_sharpen_sigma)
+        d *= lower[r0:]
+        d *= np.float32(gain)
+        if cfg.mouth_sharpen < 1:
+            d *= keep[r0:] * np.float32(1.0 - cfg.mouth_sharpen) + np.float32(cfg.mouth_sharpen)
+        cv2.add(b, cv2.merge([d, d, d]), dst=b)
     return bank_img
+
+
+def _face_ramp(maps: _MeshMaps, below: float, width: float) -> np.ndarray:
+    """(h, w) float32 in [0, 1] over the render rect: 0 down to ``below`` face widths under the target's lower
+    eyelids, rising to 1 over ``width``, along the face's own vertical axis (not the frame's rows). A smooth ramp:
+    evaluated at a quarter of the size, upsampled."""
+    import cv2
+
+    t, g = maps.target, maps.grid
+    f = 4
+    fw = max(float(np.linalg.norm(t[454, :2] - t[234, :2])), 1.0)
+    ax = (t[263, :2] - t[33, :2]) / max(float(np.linalg.norm(t[263, :2] - t[33, :2])), 1e-6)
+    down = np.array([-ax[1], ax[0]], np.float32) * np.float32(f / fw)
+    e = (t[[145, 374], :2].mean(0) - np.array([g.x0, g.y0], np.float32) + 0.5) / f - 0.5
+    h, w = maps.size
+    sh, sw = -(-h // f), -(-w // f)
+    xs = np.arange(sw, dtype=np.float32)[None, :] - np.float32(e[0])
+    ys = np.arange(sh, dtype=np.float32)[:, None] - np.float32(e[1])
+    r = _smooth_ramp(down[0] * xs + down[1] * ys - np.float32(below), width)
+    return cv2.resize(r, (sw * f, sh * f), interpolation=cv2.INTER_LINEAR)[:h, :w]
 
 
 def _bank_where(maps: _MeshMaps, source: np.ndarray, masks: _Masks, mouth: float,
