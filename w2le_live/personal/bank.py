@@ -52,8 +52,9 @@ class RetrievalConfig:
     eye_weight: float = 0.3  # eye apertures (all in face widths)
     pose_weight: float = 0.05  # face widths per radian of head yaw/pitch difference (a turned head wants a
     # turned bank frame: its cheeks and nose shading match)
-    switch_cost: float = 0.012  # a new mouth frame must fit this much better (face widths; 0.008 switched
-    # so often that the sharpened bank mouth flickered: W009 happy 1.22 x the driving clip, now 1.15)
+    switch_cost: float = 0.010  # a new mouth frame must fit this much better (face widths; 0.008 switched
+    # so often that the sharpened bank mouth flickered: W009 happy 1.22 x the driving clip; 0.012 kept fewer
+    # fitting mouths: W009 p(surprised) 0.51 -> 0.475)
     cheek_switch_cost: float = 0.004  # the cheeks' frame (its cost: the face away from the mouth)
     cheek_fade_frames: int = 3  # aligned cross-fade of the cheeks after a switch
     upper_switch_cost: float = 0.003

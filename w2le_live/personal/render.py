@@ -64,7 +64,7 @@ class RenderConfig:
     bank_sharpen_sigma: float = 1.0  # px: its scale
     sharpen_from: float = 0.0  # face widths below the lower eyelids (negative: above) the sharpening starts
     sharpen_feather: float = 0.2  # and reaches its full gain over this
-    mouth_sharpen: float = 0.3  # its share inside the lips (a switching bank mouth, sharpened, flickers)
+    mouth_sharpen: float = 0.2  # its share inside the lips (a switching bank mouth, sharpened, flickers)
 
 
 @lru_cache(maxsize=1)
