@@ -126,20 +126,22 @@ def test_no_pixel_moves_farther_than_the_landmarks_do(w009):
     sliver (a triangle seen edge-on) magnified its affine by up to ~800 and a grid point just inside it sampled far
     away: skin-coloured blocks over the hair at the face edge (W009 happy, 3 px blocks). Every pixel of the live
     layer's map moves at most the largest landmark move plus 2 px."""
-    from w2le_live.personal.render import _MeshMaps, _render_rect
+    from w2le_live.personal.render import RenderConfig, _MeshMaps, _render_rect, bank_weight
     from w2le_live.translators.personal import PersonalTranslator
 
     banks, _, drive = w009
     tr = PersonalTranslator({"happy": banks["happy"]})
     worst = []
     for frame, face in drive[:40]:
-        _, _, target = tr.target_geometry(face.landmarks, "happy", 1.0)
+        pose, _, target = tr.target_geometry(face.landmarks, "happy", 1.0)
         rect = _render_rect(frame.shape, target, face.landmarks)
         maps = _MeshMaps(target, rect, 3)
         mx, my = maps(face.landmarks)
         ix = np.arange(rect[0], rect[2], dtype=np.float32)[None, :]
         iy = np.arange(rect[1], rect[3], dtype=np.float32)[:, None]
-        moved = float(np.sqrt((mx - ix) ** 2 + (my - iy) ** 2).max())
+        fw = float(np.linalg.norm(target[234, :2] - target[454, :2]))
+        taper = bank_weight(rect, target, pose, True, fw, RenderConfig())[1]  # the displacement's, as rendered
+        moved = float((np.sqrt((mx - ix) ** 2 + (my - iy) ** 2) * taper).max())
         most = float(np.linalg.norm(face.landmarks[:, :2] - target[:, :2], axis=1).max())
         worst.append(moved - most)
     assert max(worst) <= 2.0, f"a pixel moved {max(worst):.1f} px farther than any landmark"
