@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from mead_clips import mead_clip, track_clip
 
 from w2le_live.face.masks import crop_face, face_oval_mask
 from w2le_live.personal import metrics as M
@@ -16,16 +17,7 @@ EMOTIONS = ("happy", "surprised")
 
 
 def _clip(root, actor, emotion):
-    level = 1 if emotion == "neutral" else 3
-    return root / "mead" / f"{actor}_front_{emotion}_level{level}_001.mp4"
-
-
-def _track(path):
-    from w2le_live.face.tracker import FaceTracker
-    from w2le_live.io.video import iter_frames
-
-    with FaceTracker() as tr:
-        return [(f, tr.process(f, t)) for _, t, f in iter_frames(path)]
+    return mead_clip(root, actor, emotion)
 
 
 @pytest.fixture(scope="module")
@@ -47,16 +39,18 @@ def runs(shared_data, judge):
 
     res = {}
     for actor in ACTORS:
-        drive = _track(_clip(shared_data, actor, "neutral"))
+        drive = track_clip(_clip(shared_data, actor, "neutral"))
         for emo in EMOTIONS:
-            bank = enroll_file(emo, str(_clip(shared_data, actor, emo)), str(_clip(shared_data, actor, "neutral")))
+            bank = enroll_file(
+                emo, str(_clip(shared_data, actor, emo)), str(_clip(shared_data, actor, "neutral"))
+            )
             tr = PersonalTranslator({emo: bank})
             out = [tr.translate(f, face, None, Controls(emo, 1.0)) for f, face in drive]
             faces = [face for _, face in drive]
             res[actor, emo] = dict(
                 drive=drive, out=out, translator=tr, p_in=_p(judge, drive, emo),
                 p_out=_p(judge, list(zip(out, faces)), emo),
-                p_real=_p(judge, _track(_clip(shared_data, actor, emo)), emo),
+                p_real=_p(judge, track_clip(_clip(shared_data, actor, emo)), emo),
             )  # fmt: skip
     return res
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from mead_clips import mead_clip
 
 from w2le_live.personal import coverage as C
 
 
 def _clip(root, actor, emotion):
-    level = 1 if emotion == "neutral" else 3
-    return root / "mead" / f"{actor}_front_{emotion}_level{level}_001.mp4"
+    return mead_clip(root, actor, emotion)
 
 
 @pytest.fixture(scope="module")

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from mead_clips import mead_clip
 
 from w2le_live.translators.base import Controls
 
 
 def _clip(root, emotion):
-    level = 1 if emotion == "neutral" else 3
-    return root / "mead" / f"W009_front_{emotion}_level{level}_001.mp4"
+    return mead_clip(root, "W009", emotion)
 
 
 @pytest.fixture(scope="module")

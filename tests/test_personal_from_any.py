@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from mead_clips import mead_clip, track_clip
 
 from w2le_live.face.masks import crop_face
 from w2le_live.translators.base import Controls
@@ -17,16 +18,7 @@ BROWS = (70, 63, 105, 66, 107, 300, 293, 334, 296, 336)
 
 
 def _clip(root, emotion):
-    level = 1 if emotion == "neutral" else 3
-    return root / "mead" / f"{ACTOR}_front_{emotion}_level{level}_001.mp4"
-
-
-def _track(path):
-    from w2le_live.face.tracker import FaceTracker
-    from w2le_live.io.video import iter_frames
-
-    with FaceTracker() as tr:
-        return [(f, tr.process(f, t)) for _, t, f in iter_frames(path)]
+    return mead_clip(root, ACTOR, emotion)
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +30,7 @@ def judge(shared_data):
 
 @pytest.fixture(scope="module")
 def clips(shared_data):
-    return {e: _track(_clip(shared_data, e)) for e in ("neutral", "surprised", "fear", "angry", "happy")}
+    return {e: track_clip(_clip(shared_data, e)) for e in ("neutral", "surprised", "fear", "angry", "happy")}
 
 
 @pytest.fixture(scope="module")

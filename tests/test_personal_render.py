@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from mead_clips import mead_clip
 
 from w2le_live.translators.base import Controls
 
 
 def _clip(root, emotion):
-    level = 1 if emotion == "neutral" else 3
-    return root / "mead" / f"W009_front_{emotion}_level{level}_001.mp4"
+    return mead_clip(root, "W009", emotion)
 
 
 def _sharpness(img: np.ndarray, lm: np.ndarray) -> float:
@@ -140,7 +140,8 @@ def test_no_pixel_moves_farther_than_the_landmarks_do(w009):
         ix = np.arange(rect[0], rect[2], dtype=np.float32)[None, :]
         iy = np.arange(rect[1], rect[3], dtype=np.float32)[:, None]
         fw = float(np.linalg.norm(target[234, :2] - target[454, :2]))
-        taper = bank_weight(rect, target, pose, True, fw, RenderConfig())[1]  # the displacement's, as rendered
+        # the displacement's taper, as rendered
+        taper = bank_weight(rect, target, pose, True, fw, RenderConfig())[1]
         moved = float((np.sqrt((mx - ix) ** 2 + (my - iy) ** 2) * taper).max())
         most = float(np.linalg.norm(face.landmarks[:, :2] - target[:, :2], axis=1).max())
         worst.append(moved - most)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from mead_clips import mead_clip
 
 from w2le_live.translators.base import Controls
 
@@ -14,8 +15,7 @@ N = 60  # driving frames: enough for medians, quick on a loaded machine
 
 
 def _clip(root, emotion):
-    level = 1 if emotion == "neutral" else 3
-    return root / "mead" / f"W009_front_{emotion}_level{level}_001.mp4"
+    return mead_clip(root, "W009", emotion)
 
 
 @pytest.fixture(scope="module")
