@@ -17,7 +17,7 @@ from typing import Optional, Sequence
 
 import numpy as np
 
-from w2le_live.face.landmarks import FACE_OVAL, LIPS_OUTER
+from w2le_live.face.landmarks import FACE_OVAL, LIPS_INNER, LIPS_OUTER
 from w2le_live.personal import warp as W
 from w2le_live.personal.bank import EmotionBank
 from w2le_live.personal.geometry import Pose
@@ -27,6 +27,10 @@ UPPER_FACE = frozenset({"surprised", "angry", "sad", "fear", "disgusted", "neutr
 # Emotions that open the eyes wider than the live ones: the lids and whites come from a bank frame whose gaze
 # matches, and the live iris is pasted in at its live place (the live face has no white above the iris to stretch).
 WIDE_EYES = frozenset({"surprised", "fear"})
+# Emotions whose bank mouth keeps the live opening between the inner lips (teeth, tongue, the dark inside): the
+# re-tracked lip opening then follows the person (W009 surprised 0.925 -> 0.963, angry 0.940 -> 0.972); driven by
+# a sad face, a happy or neutral bank mouth around the live inside reads less open (0.942 -> 0.90), so not those.
+LIVE_INSIDE = frozenset({"surprised", "angry"})
 BROWS = (70, 63, 105, 66, 107, 300, 293, 334, 296, 336)
 LEFT_EYE = (33, 246, 161, 160, 159, 158, 157, 173, 133, 155, 154, 153, 145, 144, 163, 7)
 RIGHT_EYE = (263, 466, 388, 387, 386, 385, 384, 398, 362, 382, 381, 380, 374, 373, 390, 249)
@@ -65,6 +69,11 @@ class RenderConfig:
     sharpen_from: float = 0.0  # face widths below the lower eyelids (negative: above) the sharpening starts
     sharpen_feather: float = 0.2  # and reaches its full gain over this
     mouth_sharpen: float = 0.2  # its share inside the lips (a switching bank mouth, sharpened, flickers)
+    # the opening between the inner lips (teeth, tongue, the dark inside) stays the live one under a bank mouth
+    # (emotions in LIVE_INSIDE), this share of it, grown by ``inside_margin``, fading out over ``inside_feather``
+    live_inside: float = 1.0
+    inside_margin: float = 0.0
+    inside_feather: float = 0.01
 
 
 @lru_cache(maxsize=1)
@@ -168,15 +177,28 @@ def _low(x: np.ndarray, wgt: np.ndarray, sigma: float) -> np.ndarray:
     return cv2.resize(lo, (w, h), interpolation=cv2.INTER_LINEAR)
 
 
+def _inside(shape: tuple[int, int], local: np.ndarray, face_w: float, cfg: RenderConfig) -> np.ndarray:
+    """(h, w) float32 in [0, 1]: 1 on the opening between the inner lips (local: (478, 2) float32 pixels of a
+    ``shape`` (h, w) rect) and ``inside_margin`` around it, 0 beyond ``inside_feather`` more (face_w: pixels)."""
+    import cv2
+
+    m = np.zeros(shape, np.uint8)
+    cv2.fillPoly(m, [np.round(local[list(LIPS_INNER), :2] * 16).astype(np.int32)], 1, cv2.LINE_8, 4)
+    if not m.any():
+        return np.zeros(shape, np.float32)
+    return 1.0 - _outside_ramp(m, cfg.inside_margin * face_w, cfg.inside_feather * face_w)
+
+
 def bank_weight(rect: tuple[int, int, int, int], target: np.ndarray, pose: Pose, upper: bool, face_w: float,
-                cfg: RenderConfig, mouth: float = 0.0) -> tuple[np.ndarray, ...]:  # fmt: skip
+                cfg: RenderConfig, mouth: float = 0.0, inside: float = 0.0) -> tuple[np.ndarray, ...]:  # fmt: skip
     """Where the bank's texture goes, and the face-border taper, over a frame rect (x0, y0, x1, y1).
 
     target: (478, 2+) float32 frame pixels. Returns (bank weight, taper, outside the mouth, below the eyes, outside
     the eyes, the forehead above the brows), each (h, w) float32 in [0, 1]: the taper
     is 0 outside the target face oval and rises over ``feather``; the bank weight is the taper without the mouth
-    (outer lips grown by ``mouth_margin``; ``mouth`` in [0, 1] lets the bank's in: its mouth fits the live one)
-    and the eyes, and for lower-face emotions without the upper face.
+    (outer lips grown by ``mouth_margin``; ``mouth`` in [0, 1] lets the bank's in: its mouth fits the live one,
+    less ``inside`` in [0, 1] of the opening between the inner lips, see :func:`_inside`) and the eyes, and for
+    lower-face emotions without the upper face.
     """
     import cv2
 
@@ -190,7 +212,10 @@ def bank_weight(rect: tuple[int, int, int, int], target: np.ndarray, pose: Pose,
     taper = _smooth_ramp(cv2.distanceTransform(oval, cv2.DIST_L2, 3), cfg.feather * face_w)
     keep = _outside_ramp(_hull_mask(shape, local[list(LIPS_OUTER)]), cfg.mouth_margin * face_w,
                          cfg.mouth_feather * face_w)  # fmt: skip
-    wb = taper * (keep + np.float32(min(max(mouth, 0.0), 1.0)) * (1.0 - keep))
+    mouth = min(max(mouth, 0.0), 1.0)
+    wb = taper * (keep + np.float32(mouth) * (1.0 - keep))
+    if mouth > 0 and inside > 0:
+        wb *= 1.0 - np.float32(mouth * min(inside, 1.0)) * _inside(shape, local, face_w, cfg)
     eyes = _hull_mask(shape, local[list(LEFT_EYE)]) | _hull_mask(shape, local[list(RIGHT_EYE)])
     outside_eyes = _outside_ramp(eyes, cfg.eye_margin * face_w, cfg.eye_feather * face_w)
     wb *= outside_eyes
@@ -521,7 +546,8 @@ def render(frame: np.ndarray, live: np.ndarray, target: np.ndarray, pose: Pose, 
     if rect is None:
         return frame
     face_w = float(np.linalg.norm(target[234, :2] - target[454, :2]))
-    masks = _Masks(*bank_weight(rect, target, pose, upper, face_w, cfg, mouth))
+    inside = cfg.live_inside if bank.emotion in LIVE_INSIDE else 0.0
+    masks = _Masks(*bank_weight(rect, target, pose, upper, face_w, cfg, mouth, inside))
     if not masks.taper.any():
         return frame
     maps = _MeshMaps(target, rect, cfg.step)
