@@ -73,7 +73,7 @@ class RenderConfig:
     # (emotions in LIVE_INSIDE), this share of it, grown by ``inside_margin``, fading out over ``inside_feather``
     live_inside: float = 1.0
     inside_margin: float = 0.0
-    inside_feather: float = 0.01
+    inside_feather: float = 0.005
 
 
 @lru_cache(maxsize=1)
@@ -177,28 +177,15 @@ def _low(x: np.ndarray, wgt: np.ndarray, sigma: float) -> np.ndarray:
     return cv2.resize(lo, (w, h), interpolation=cv2.INTER_LINEAR)
 
 
-def _inside(shape: tuple[int, int], local: np.ndarray, face_w: float, cfg: RenderConfig) -> np.ndarray:
-    """(h, w) float32 in [0, 1]: 1 on the opening between the inner lips (local: (478, 2) float32 pixels of a
-    ``shape`` (h, w) rect) and ``inside_margin`` around it, 0 beyond ``inside_feather`` more (face_w: pixels)."""
-    import cv2
-
-    m = np.zeros(shape, np.uint8)
-    cv2.fillPoly(m, [np.round(local[list(LIPS_INNER), :2] * 16).astype(np.int32)], 1, cv2.LINE_8, 4)
-    if not m.any():
-        return np.zeros(shape, np.float32)
-    return 1.0 - _outside_ramp(m, cfg.inside_margin * face_w, cfg.inside_feather * face_w)
-
-
 def bank_weight(rect: tuple[int, int, int, int], target: np.ndarray, pose: Pose, upper: bool, face_w: float,
-                cfg: RenderConfig, mouth: float = 0.0, inside: float = 0.0) -> tuple[np.ndarray, ...]:  # fmt: skip
+                cfg: RenderConfig, mouth: float = 0.0) -> tuple[np.ndarray, ...]:  # fmt: skip
     """Where the bank's texture goes, and the face-border taper, over a frame rect (x0, y0, x1, y1).
 
     target: (478, 2+) float32 frame pixels. Returns (bank weight, taper, outside the mouth, below the eyes, outside
     the eyes, the forehead above the brows), each (h, w) float32 in [0, 1]: the taper
     is 0 outside the target face oval and rises over ``feather``; the bank weight is the taper without the mouth
-    (outer lips grown by ``mouth_margin``; ``mouth`` in [0, 1] lets the bank's in: its mouth fits the live one,
-    less ``inside`` in [0, 1] of the opening between the inner lips, see :func:`_inside`) and the eyes, and for
-    lower-face emotions without the upper face.
+    (outer lips grown by ``mouth_margin``; ``mouth`` in [0, 1] lets the bank's in: its mouth fits the live one)
+    and the eyes, and for lower-face emotions without the upper face.
     """
     import cv2
 
@@ -212,10 +199,7 @@ def bank_weight(rect: tuple[int, int, int, int], target: np.ndarray, pose: Pose,
     taper = _smooth_ramp(cv2.distanceTransform(oval, cv2.DIST_L2, 3), cfg.feather * face_w)
     keep = _outside_ramp(_hull_mask(shape, local[list(LIPS_OUTER)]), cfg.mouth_margin * face_w,
                          cfg.mouth_feather * face_w)  # fmt: skip
-    mouth = min(max(mouth, 0.0), 1.0)
-    wb = taper * (keep + np.float32(mouth) * (1.0 - keep))
-    if mouth > 0 and inside > 0:
-        wb *= 1.0 - np.float32(mouth * min(inside, 1.0)) * _inside(shape, local, face_w, cfg)
+    wb = taper * (keep + np.float32(min(max(mouth, 0.0), 1.0)) * (1.0 - keep))
     eyes = _hull_mask(shape, local[list(LEFT_EYE)]) | _hull_mask(shape, local[list(RIGHT_EYE)])
     outside_eyes = _outside_ramp(eyes, cfg.eye_margin * face_w, cfg.eye_feather * face_w)
     wb *= outside_eyes
@@ -410,6 +394,27 @@ def _live_layer(frame: np.ndarray, maps: _MeshMaps, live: np.ndarray, rect: tupl
     return out
 
 
+def _live_inside(wb: np.ndarray, target: np.ndarray, rect: tuple[int, ...], face_w: float, share: float,
+                 cfg: RenderConfig) -> np.ndarray:  # fmt: skip
+    """wb (h, w) float32 bank weight over the render rect, less ``share`` in [0, 1] on the opening between the
+    target's inner lips (target: (478, 2+) float32 frame pixels) grown by ``inside_margin`` and fading out over
+    ``inside_feather`` (face widths; face_w pixels): the live teeth and mouth interior there. Changed in place.
+    The bank's light stays as it was around it (the hole is cut after the bank's light is placed)."""
+    import cv2
+
+    x0, y0 = rect[0], rect[1]
+    m = np.zeros(wb.shape, np.uint8)
+    pts = (target[list(LIPS_INNER), :2] - np.array([x0, y0], np.float32)) * 16
+    cv2.fillPoly(m, [np.round(pts).astype(np.int32)], 1, cv2.LINE_8, 4)
+    ramp, (r0, r1, c0, c1) = _ramp_box(m, cfg.inside_margin * face_w, cfg.inside_feather * face_w)
+    if r1 > r0 and c1 > c0:
+        ramp -= np.float32(1.0)  # 0 beyond the fade, -1 on the opening
+        ramp *= np.float32(share)
+        ramp += np.float32(1.0)
+        wb[r0:r1, c0:c1] *= ramp
+    return wb
+
+
 def _bank_image(bank: EmotionBank, maps: _MeshMaps, choice: Sequence[tuple[int, float]], mouth: float,
                 mouth_choice: Optional[int], keep: np.ndarray, cfg: RenderConfig) -> np.ndarray:  # fmt: skip
     """The cheeks' bank frame(s) warped onto the target and cross-faded, the lips and mouth from one frame only
@@ -546,8 +551,7 @@ def render(frame: np.ndarray, live: np.ndarray, target: np.ndarray, pose: Pose, 
     if rect is None:
         return frame
     face_w = float(np.linalg.norm(target[234, :2] - target[454, :2]))
-    inside = cfg.live_inside if bank.emotion in LIVE_INSIDE else 0.0
-    masks = _Masks(*bank_weight(rect, target, pose, upper, face_w, cfg, mouth, inside))
+    masks = _Masks(*bank_weight(rect, target, pose, upper, face_w, cfg, mouth))
     if not masks.taper.any():
         return frame
     maps = _MeshMaps(target, rect, cfg.step)
@@ -557,7 +561,11 @@ def render(frame: np.ndarray, live: np.ndarray, target: np.ndarray, pose: Pose, 
         bank_img = _bank_image(bank, maps, choice, mouth, mouth_choice, masks.keep, cfg)
         wb = _bank_where(maps, bank.crop_landmarks[choice[0][0]], masks, mouth, cfg)
         d = _bank_detail(bank_img, out, wb, masks, face_w, cfg)
-        cv2.add(out, _times(d, wb * k, out=d), dst=out)
+        wb = wb * np.float32(k)
+        inside = mouth * cfg.live_inside if bank.emotion in LIVE_INSIDE else 0.0
+        if inside > 0:
+            _live_inside(wb, target, rect, face_w, min(inside, 1.0), cfg)
+        cv2.add(out, _times(d, wb, out=d), dst=out)
     if k > 0 and eye_choice:
         out = _wide_eyes(out, frame, rect, live, target, bank, eye_choice, maps, face_w, k, cfg)
     out += 0.5
