@@ -17,7 +17,7 @@ from typing import Optional, Sequence
 
 import numpy as np
 
-from w2le_live.face.landmarks import FACE_OVAL, LIPS_OUTER
+from w2le_live.face.landmarks import FACE_OVAL, LIPS_INNER, LIPS_OUTER
 from w2le_live.personal import warp as W
 from w2le_live.personal.bank import EmotionBank
 from w2le_live.personal.geometry import Pose
@@ -27,6 +27,10 @@ UPPER_FACE = frozenset({"surprised", "angry", "sad", "fear", "disgusted", "neutr
 # Emotions that open the eyes wider than the live ones: the lids and whites come from a bank frame whose gaze
 # matches, and the live iris is pasted in at its live place (the live face has no white above the iris to stretch).
 WIDE_EYES = frozenset({"surprised", "fear"})
+# Emotions whose bank mouth keeps the live opening between the inner lips (teeth, tongue, the dark inside): the
+# re-tracked lip opening then follows the person (W009 surprised 0.925 -> 0.963, angry 0.940 -> 0.972); driven by
+# a sad face, a happy or neutral bank mouth around the live inside reads less open (0.942 -> 0.90), so not those.
+LIVE_INSIDE = frozenset({"surprised", "angry"})
 BROWS = (70, 63, 105, 66, 107, 300, 293, 334, 296, 336)
 LEFT_EYE = (33, 246, 161, 160, 159, 158, 157, 173, 133, 155, 154, 153, 145, 144, 163, 7)
 RIGHT_EYE = (263, 466, 388, 387, 386, 385, 384, 398, 362, 382, 381, 380, 374, 373, 390, 249)
@@ -65,6 +69,11 @@ class RenderConfig:
     sharpen_from: float = 0.0  # face widths below the lower eyelids (negative: above) the sharpening starts
     sharpen_feather: float = 0.2  # and reaches its full gain over this
     mouth_sharpen: float = 0.2  # its share inside the lips (a switching bank mouth, sharpened, flickers)
+    # the opening between the inner lips (teeth, tongue, the dark inside) stays the live one under a bank mouth
+    # (emotions in LIVE_INSIDE), this share of it, grown by ``inside_margin``, fading out over ``inside_feather``
+    live_inside: float = 1.0
+    inside_margin: float = 0.0
+    inside_feather: float = 0.005
 
 
 @lru_cache(maxsize=1)
@@ -385,6 +394,27 @@ def _live_layer(frame: np.ndarray, maps: _MeshMaps, live: np.ndarray, rect: tupl
     return out
 
 
+def _live_inside(wb: np.ndarray, target: np.ndarray, rect: tuple[int, ...], face_w: float, share: float,
+                 cfg: RenderConfig) -> np.ndarray:  # fmt: skip
+    """wb (h, w) float32 bank weight over the render rect, less ``share`` in [0, 1] on the opening between the
+    target's inner lips (target: (478, 2+) float32 frame pixels) grown by ``inside_margin`` and fading out over
+    ``inside_feather`` (face widths; face_w pixels): the live teeth and mouth interior there. Changed in place.
+    The bank's light stays as it was around it (the hole is cut after the bank's light is placed)."""
+    import cv2
+
+    x0, y0 = rect[0], rect[1]
+    m = np.zeros(wb.shape, np.uint8)
+    pts = (target[list(LIPS_INNER), :2] - np.array([x0, y0], np.float32)) * 16
+    cv2.fillPoly(m, [np.round(pts).astype(np.int32)], 1, cv2.LINE_8, 4)
+    ramp, (r0, r1, c0, c1) = _ramp_box(m, cfg.inside_margin * face_w, cfg.inside_feather * face_w)
+    if r1 > r0 and c1 > c0:
+        ramp -= np.float32(1.0)  # 0 beyond the fade, -1 on the opening
+        ramp *= np.float32(share)
+        ramp += np.float32(1.0)
+        wb[r0:r1, c0:c1] *= ramp
+    return wb
+
+
 def _bank_image(bank: EmotionBank, maps: _MeshMaps, choice: Sequence[tuple[int, float]], mouth: float,
                 mouth_choice: Optional[int], keep: np.ndarray, cfg: RenderConfig) -> np.ndarray:  # fmt: skip
     """The cheeks' bank frame(s) warped onto the target and cross-faded, the lips and mouth from one frame only
@@ -531,7 +561,11 @@ def render(frame: np.ndarray, live: np.ndarray, target: np.ndarray, pose: Pose, 
         bank_img = _bank_image(bank, maps, choice, mouth, mouth_choice, masks.keep, cfg)
         wb = _bank_where(maps, bank.crop_landmarks[choice[0][0]], masks, mouth, cfg)
         d = _bank_detail(bank_img, out, wb, masks, face_w, cfg)
-        cv2.add(out, _times(d, wb * k, out=d), dst=out)
+        wb = wb * np.float32(k)
+        inside = mouth * cfg.live_inside if bank.emotion in LIVE_INSIDE else 0.0
+        if inside > 0:
+            _live_inside(wb, target, rect, face_w, min(inside, 1.0), cfg)
+        cv2.add(out, _times(d, wb, out=d), dst=out)
     if k > 0 and eye_choice:
         out = _wide_eyes(out, frame, rect, live, target, bank, eye_choice, maps, face_w, k, cfg)
     out += 0.5
