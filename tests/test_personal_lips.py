@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from mead_clips import mead_clip
 
 from w2le_live.personal import metrics as M
 from w2le_live.translators.base import Controls
@@ -16,8 +17,7 @@ CASES = (("surprised", "neutral"), ("neutral", "sad"))  # (target, driving clip)
 
 
 def _clip(root, emotion):
-    level = 1 if emotion == "neutral" else 3
-    path = root / "mead" / f"{ACTOR}_front_{emotion}_level{level}_001.mp4"
+    path = mead_clip(root, ACTOR, emotion)
     if not path.exists():
         pytest.skip(f"{path.name} is not in the shared data")
     return path
