@@ -131,17 +131,20 @@ def affines(
     return a
 
 
-def coarse_map(index: np.ndarray, aff: np.ndarray, grid: Grid, rows: tuple[int, int] = (0, -1)) -> np.ndarray:
+def coarse_map(index: np.ndarray, aff: np.ndarray, grid: Grid, rows: tuple[int, int] = (0, -1),
+               cols: tuple[int, int] = (0, -1)) -> np.ndarray:  # fmt: skip
     """Source coordinates at the coarse grid. index: (gh, gw) int32 from :func:`triangle_index` (every entry a
-    valid triangle, e.g. clipped at 0); aff: (T, 2, 3) float32 from :func:`affines`; rows: the coarse rows
-    [g0, g1) to evaluate (g1 -1: to the end). Returns (g1 - g0, gw, 2) float32."""
-    x, y = grid.coords()
-    g0, g1 = rows
-    g1 = grid.shape[0] if g1 < 0 else g1
+    valid triangle, e.g. clipped at 0); aff: (T, 2, 3) float32 from :func:`affines`; rows, cols: the coarse rows
+    [g0, g1) and columns [q0, q1) to evaluate (-1: to the end). Returns (g1 - g0, q1 - q0, 2) float32."""
     import cv2
 
-    c = np.ascontiguousarray(aff.reshape(-1, 6).T)[:, index[g0:g1]]  # (6, g, gw): each grid point's affine
-    y = y[g0:g1]
+    x, y = grid.coords()
+    g0, g1 = rows
+    q0, q1 = cols
+    g1 = grid.shape[0] if g1 < 0 else g1
+    q1 = grid.shape[1] if q1 < 0 else q1
+    c = np.ascontiguousarray(aff.reshape(-1, 6).T)[:, index[g0:g1, q0:q1]]  # (6, g, q): each point's affine
+    x, y = x[:, q0:q1], y[g0:g1]
     mx = c[0] * x
     mx += c[1] * y
     mx += c[2]
