@@ -115,13 +115,22 @@ def affines(
     """
     tris = triangles()[0]
     p0, e1, e2, inv, bad = target_frame(target) if frame is None else frame
-    q = source[:, :2].astype(np.float32)[tris]
+    q = np.take(source[:, :2].astype(np.float32, copy=False), tris.ravel(), axis=0).reshape(-1, 3, 2)
     f1, f2 = q[:, 1] - q[:, 0], q[:, 2] - q[:, 0]
-    # M = [f1 f2] @ inv([e1 e2]) with inv([e1 e2]) = [[e2y, -e2x], [-e1y, e1x]] / det
+    # M = [f1 f2] @ inv([e1 e2]) with inv([e1 e2]) = [[e2y, -e2x], [-e1y, e1x]] / det (in place: fewer temporaries)
     a = np.empty((len(tris), 2, 3), np.float32)
-    a[:, :, 0] = (f1 * e2[:, 1:2] - f2 * e1[:, 1:2]) * inv[:, None]
-    a[:, :, 1] = (f2 * e1[:, 0:1] - f1 * e2[:, 0:1]) * inv[:, None]
-    a[:, :, 2] = q[:, 0] - a[:, :, 0] * p0[:, 0:1] - a[:, :, 1] * p0[:, 1:2]
+    c0 = f1 * e2[:, 1:2]
+    c0 -= f2 * e1[:, 1:2]
+    c0 *= inv[:, None]
+    c1 = f2 * e1[:, 0:1]
+    c1 -= f1 * e2[:, 0:1]
+    c1 *= inv[:, None]
+    a[:, :, 0], a[:, :, 1] = c0, c1
+    c0 *= p0[:, 0:1]
+    c1 *= p0[:, 1:2]
+    c2 = q[:, 0] - c0
+    c2 -= c1
+    a[:, :, 2] = c2
     wild = bad | (np.square(a[:, :, :2]).sum((1, 2)) > MAX_GAIN**2)
     if wild.any():
         # a sliver (a face-side triangle seen edge-on) magnifies by up to ~800: a grid point just inside it would
