@@ -317,12 +317,13 @@ class _MeshMaps:
         self.idx = W.triangle_index(target, self.grid)
         self._tri = np.maximum(self.idx, 0)
         self._frame = W.target_frame(target)
-        self._aff: dict = {}  # id(source) -> (source, its affines): see :meth:`affines`
+        self._aff: dict = {}  # source memory -> (source, its affines): see :meth:`affines`
 
     def affines(self, source: np.ndarray) -> np.ndarray:
-        """:func:`W.affines` target -> source (478, 2+) float32 pixels, (T, 2, 3) float32, once per source array
-        (the bank frame of the cheeks is asked for by the map and by :func:`stretch_weight`)."""
-        key = id(source)
+        """:func:`W.affines` target -> source (478, 2+) float32 pixels, (T, 2, 3) float32, once per source memory
+        (the bank frame of the cheeks is asked for by the map and by :func:`stretch_weight`, each time as a new view
+        of the bank's array). The cache holds each source, so its memory is never another array's meanwhile."""
+        key = (source.__array_interface__["data"][0], source.shape, source.strides)
         if key not in self._aff:
             self._aff[key] = (source, W.affines(self.target, source, self._frame))
         return self._aff[key][1]
