@@ -2,14 +2,16 @@
 
     python benchmarks/bench_personal_speed.py [--actor W009]     (from the repository root; MEAD clips from
                                                                    ../shared/data or $W2LE_SHARED_DATA)
-    python benchmarks/bench_personal_speed.py --against ../other-checkout
+    python benchmarks/bench_personal_speed.py --against ../other-checkout [--moving]
 
 The actor's 256x256 neutral clip is scaled to fill the 480-px height of a 640x480 frame (a face ~290 px wide, a
 webcam user close to the camera), banks are enrolled from the actor's happy and surprised clips, and each frame is
 translated twice over; the first 20 timings are warm-up. ``bench_personal.py`` times a smaller face (0.6 of the
 height). ``--against DIR`` compares two checkouts fairly on a shared machine: one worker process per checkout,
 both set up the same way, the same frame translated by each in turn (alternating which goes first); it reports
-both medians and the median of the per-frame ratios (this checkout / DIR).
+both medians and the median of the per-frame ratios (this checkout / DIR). ``--moving`` times the issue's own
+clip instead (``bench_personal.py``'s moving head: 0.6 of the height, rotating +-15 degrees), so its speed rows
+can be compared the same way.
 """
 
 from __future__ import annotations
@@ -40,8 +42,9 @@ def _place(frame: np.ndarray) -> np.ndarray:
     return out
 
 
-def _setup(actor: str) -> tuple:
-    """(frames, tracked faces, {emotion: PersonalTranslator}) for the actor's neutral clip placed large."""
+def _setup(actor: str, moving: bool = False) -> tuple:
+    """(frames, tracked faces, {emotion: PersonalTranslator}) for the actor's neutral clip placed large (moving:
+    as ``bench_personal.py``'s moving head)."""
     from w2le_live.face.tracker import FaceTracker
     from w2le_live.io.video import iter_frames
     from w2le_live.personal.enroll import enroll_file
@@ -49,7 +52,14 @@ def _setup(actor: str) -> tuple:
 
     mead = _data() / "mead"
     neutral = str(mead / f"{actor}_front_neutral_level1_001.mp4")
-    frames = [_place(f) for _, _, f in iter_frames(neutral)]
+    raw = [f for _, _, f in iter_frames(neutral)]
+    if moving:
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from bench_personal import moving_head
+
+        frames = moving_head(raw)
+    else:
+        frames = [_place(f) for f in raw]
     with FaceTracker() as tr:
         faces = [tr.process(f, i / 25) for i, f in enumerate(frames)]
     translators = {}
@@ -59,13 +69,13 @@ def _setup(actor: str) -> tuple:
     return frames, faces, translators
 
 
-def _worker(checkout: str, actor: str, conn) -> None:
+def _worker(checkout: str, actor: str, moving: bool, conn) -> None:
     """One checkout's translator in its own process: set up, then time ``translate`` of the frame asked for."""
     sys.path.insert(0, checkout)
     import w2le_live
     from w2le_live.translators.base import Controls
 
-    frames, faces, translators = _setup(actor)
+    frames, faces, translators = _setup(actor, moving)
     conn.send((len(frames), str(Path(w2le_live.__file__).parents[1])))
     while True:
         msg = conn.recv()
@@ -77,7 +87,7 @@ def _worker(checkout: str, actor: str, conn) -> None:
         conn.send((time.perf_counter() - t) * 1e3)
 
 
-def compare(actor: str, other: str) -> dict:
+def compare(actor: str, other: str, moving: bool = False) -> dict:
     """Median ms of this checkout and of ``other``, and the median per-frame ratio, the two interleaved."""
     import multiprocessing as mp
 
@@ -86,7 +96,7 @@ def compare(actor: str, other: str) -> dict:
     pipes, procs = [], []
     for checkout in (here, str(Path(other).resolve())):
         a, b = ctx.Pipe()
-        p = ctx.Process(target=_worker, args=(checkout, actor, b), daemon=True)
+        p = ctx.Process(target=_worker, args=(checkout, actor, moving, b), daemon=True)
         p.start()
         pipes.append(a)
         procs.append(p)
@@ -112,15 +122,23 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--actor", default="W009")
     ap.add_argument("--against", default=None, help="another checkout of the project to compare with")
+    ap.add_argument(
+        "--moving", action="store_true", help="bench_personal.py's moving head (the issue's figure)"
+    )
     args = ap.parse_args()
     if args.against:
         print(
-            {"actor": args.actor, "against": args.against, "ms_per_frame": compare(args.actor, args.against)}
+            {
+                "actor": args.actor,
+                "against": args.against,
+                "moving": args.moving,
+                "ms_per_frame": compare(args.actor, args.against, args.moving),
+            }
         )
         return
     from w2le_live.translators.base import Controls
 
-    frames, faces, translators = _setup(args.actor)
+    frames, faces, translators = _setup(args.actor, args.moving)
     res = {}
     for emo, pt in translators.items():
         controls, ms = Controls(emo, 1.0), []

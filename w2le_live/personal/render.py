@@ -247,7 +247,7 @@ def _wide_eyes(out: np.ndarray, frame: np.ndarray, rect: tuple[int, int, int, in
         c0, c1 = int(cols[0]), int(cols[-1]) + 1
         bank_img = None
         for j, wt in choice:
-            img = W.remap(bank.crops[j], mesh_map.xy(bank.crop_landmarks[j], r0, r1)[:, c0:c1]).astype(
+            img = W.remap(bank.crops[j], mesh_map.xy(bank.crop_landmarks[j], r0, r1, c0, c1)).astype(
                 np.float32
             )
             img = img if wt == 1.0 else img * wt
@@ -286,11 +286,12 @@ def _wide_eyes(out: np.ndarray, frame: np.ndarray, rect: tuple[int, int, int, in
     return out
 
 
-def stretch_weight(target: np.ndarray, source: np.ndarray, cfg: RenderConfig) -> np.ndarray:
+def stretch_weight(target: np.ndarray, source: np.ndarray, cfg: RenderConfig,
+                   aff: Optional[np.ndarray] = None) -> np.ndarray:  # fmt: skip
     """(T,) float32 in [0, 1] per mesh triangle: 1 where the source triangle maps onto the target one with little
     stretch, 0 where it would be stretched or squeezed by more than ``stretch_max`` (|log| of the singular values).
-    target, source: (478, 2+) float32 pixels."""
-    a = W.affines(target, source)[:, :, :2].astype(np.float64)  # target -> source
+    target, source: (478, 2+) float32 pixels; aff: their :func:`W.affines` when already computed."""
+    a = (W.affines(target, source) if aff is None else aff)[:, :, :2].astype(np.float64)  # target -> source
     ss = (a * a).sum((1, 2))  # singular values of each 2x2 in closed form: s1^2 + s2^2 and s1 * s2
     det = np.abs(a[:, 0, 0] * a[:, 1, 1] - a[:, 0, 1] * a[:, 1, 0])
     root = np.sqrt(np.maximum(ss * ss - 4.0 * det * det, 0.0))
@@ -325,17 +326,31 @@ class _MeshMaps:
         self.idx = W.triangle_index(target, self.grid)
         self._tri = np.maximum(self.idx, 0)
         self._frame = W.target_frame(target)
+        self._aff: dict = {}  # source memory -> (source, its affines): see :meth:`affines`
 
-    def xy(self, source: np.ndarray, r0: int = 0, r1: int = -1) -> np.ndarray:
-        """source: (478, 2+) float32 pixels of the image to sample -> the map of rect rows [r0, r1) (r1 -1: all),
-        (r1 - r0, w, 2) float32 (x, y), for :func:`W.remap`; the same values as that band of the whole map."""
+    def affines(self, source: np.ndarray) -> np.ndarray:
+        """:func:`W.affines` target -> source (478, 2+) float32 pixels, (T, 2, 3) float32, once per source memory
+        (the bank frame of the cheeks is asked for by the map and by :func:`stretch_weight`, each time as a new view
+        of the bank's array). The cache holds each source, so its memory is never another array's meanwhile."""
+        key = (source.__array_interface__["data"][0], source.shape, source.strides)
+        if key not in self._aff:
+            self._aff[key] = (source, W.affines(self.target, source, self._frame))
+        return self._aff[key][1]
+
+    def xy(self, source: np.ndarray, r0: int = 0, r1: int = -1, c0: int = 0, c1: int = -1) -> np.ndarray:
+        """source: (478, 2+) float32 pixels of the image to sample -> the map of rect rows [r0, r1) and columns
+        [c0, c1) (-1: to the end), (r1 - r0, c1 - c0, 2) float32 (x, y), for :func:`W.remap`: that box of the whole
+        map, evaluated over the coarse cells around it only (equal to the whole map's to ~1e-5 px: the
+        upsampling's weights are rounded at the box's own offsets)."""
         h, w = self.size
         k = self.grid.step
-        r1 = h if r1 < 0 else r1
-        # the coarse rows from the top (the upsampling's row weights depend on the row's place) to one past r1
-        g1 = min(-(-r1 // k) + 1, self.grid.shape[0])
-        coarse = W.coarse_map(self._tri, W.affines(self.target, source, self._frame), self.grid, (0, g1))
-        return W.upsample_xy(coarse, k)[r0:r1, :w]
+        gh, gw = self.grid.shape
+        r1, c1 = h if r1 < 0 else r1, w if c1 < 0 else c1
+        # one coarse row / column beyond the box each side: the linear upsampling never clamps inside it
+        g0, g1 = max(r0 // k - 1, 0), min(-(-r1 // k) + 1, gh)
+        q0, q1 = max(c0 // k - 1, 0), min(-(-c1 // k) + 1, gw)
+        coarse = W.coarse_map(self._tri, self.affines(source), self.grid, (g0, g1), (q0, q1))
+        return W.upsample_xy(coarse, k)[r0 - g0 * k : r1 - g0 * k, c0 - q0 * k : c1 - q0 * k]
 
     def __call__(self, source: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """source: (478, 2+) float32 pixels of the image to sample -> (map_x, map_y), each (h, w) float32."""
@@ -495,7 +510,7 @@ def _bank_where(maps: _MeshMaps, source: np.ndarray, masks: _Masks, mouth: float
 
     g = maps.grid
     h, w = maps.size
-    sw = stretch_weight(maps.target, source, cfg)[np.maximum(maps.idx, 0)]
+    sw = stretch_weight(maps.target, source, cfg, maps.affines(source))[np.maximum(maps.idx, 0)]
     sw = cv2.GaussianBlur(sw, (0, 0), 1.5)
     sw = cv2.resize(sw, (g.w, g.h), interpolation=cv2.INTER_LINEAR)[:h, :w]
     if mouth > 0:

@@ -115,13 +115,22 @@ def affines(
     """
     tris = triangles()[0]
     p0, e1, e2, inv, bad = target_frame(target) if frame is None else frame
-    q = source[:, :2].astype(np.float32)[tris]
+    q = np.take(source[:, :2].astype(np.float32, copy=False), tris.ravel(), axis=0).reshape(-1, 3, 2)
     f1, f2 = q[:, 1] - q[:, 0], q[:, 2] - q[:, 0]
-    # M = [f1 f2] @ inv([e1 e2]) with inv([e1 e2]) = [[e2y, -e2x], [-e1y, e1x]] / det
+    # M = [f1 f2] @ inv([e1 e2]) with inv([e1 e2]) = [[e2y, -e2x], [-e1y, e1x]] / det (in place: fewer temporaries)
     a = np.empty((len(tris), 2, 3), np.float32)
-    a[:, :, 0] = (f1 * e2[:, 1:2] - f2 * e1[:, 1:2]) * inv[:, None]
-    a[:, :, 1] = (f2 * e1[:, 0:1] - f1 * e2[:, 0:1]) * inv[:, None]
-    a[:, :, 2] = q[:, 0] - a[:, :, 0] * p0[:, 0:1] - a[:, :, 1] * p0[:, 1:2]
+    c0 = f1 * e2[:, 1:2]
+    c0 -= f2 * e1[:, 1:2]
+    c0 *= inv[:, None]
+    c1 = f2 * e1[:, 0:1]
+    c1 -= f1 * e2[:, 0:1]
+    c1 *= inv[:, None]
+    a[:, :, 0], a[:, :, 1] = c0, c1
+    c0 *= p0[:, 0:1]
+    c1 *= p0[:, 1:2]
+    c2 = q[:, 0] - c0
+    c2 -= c1
+    a[:, :, 2] = c2
     wild = bad | (np.square(a[:, :, :2]).sum((1, 2)) > MAX_GAIN**2)
     if wild.any():
         # a sliver (a face-side triangle seen edge-on) magnifies by up to ~800: a grid point just inside it would
@@ -131,17 +140,20 @@ def affines(
     return a
 
 
-def coarse_map(index: np.ndarray, aff: np.ndarray, grid: Grid, rows: tuple[int, int] = (0, -1)) -> np.ndarray:
+def coarse_map(index: np.ndarray, aff: np.ndarray, grid: Grid, rows: tuple[int, int] = (0, -1),
+               cols: tuple[int, int] = (0, -1)) -> np.ndarray:  # fmt: skip
     """Source coordinates at the coarse grid. index: (gh, gw) int32 from :func:`triangle_index` (every entry a
-    valid triangle, e.g. clipped at 0); aff: (T, 2, 3) float32 from :func:`affines`; rows: the coarse rows
-    [g0, g1) to evaluate (g1 -1: to the end). Returns (g1 - g0, gw, 2) float32."""
-    x, y = grid.coords()
-    g0, g1 = rows
-    g1 = grid.shape[0] if g1 < 0 else g1
+    valid triangle, e.g. clipped at 0); aff: (T, 2, 3) float32 from :func:`affines`; rows, cols: the coarse rows
+    [g0, g1) and columns [q0, q1) to evaluate (-1: to the end). Returns (g1 - g0, q1 - q0, 2) float32."""
     import cv2
 
-    c = np.ascontiguousarray(aff.reshape(-1, 6).T)[:, index[g0:g1]]  # (6, g, gw): each grid point's affine
-    y = y[g0:g1]
+    x, y = grid.coords()
+    g0, g1 = rows
+    q0, q1 = cols
+    g1 = grid.shape[0] if g1 < 0 else g1
+    q1 = grid.shape[1] if q1 < 0 else q1
+    c = np.ascontiguousarray(aff.reshape(-1, 6).T)[:, index[g0:g1, q0:q1]]  # (6, g, q): each point's affine
+    x, y = x[:, q0:q1], y[g0:g1]
     mx = c[0] * x
     mx += c[1] * y
     mx += c[2]
