@@ -106,12 +106,13 @@ def test_intensity_passthrough_and_untouched_outside(runs):
 
 
 def test_offset_regression_removes_speech(runs):
-    """The regressed offset of the smile barely moves the inner-lip gap, yet lifts the lip corners."""
-    from w2le_live.personal.geometry import features, keep_openings
+    """The regressed offset of the smile barely moves the inner-lip gap, yet lifts the lip corners; applied to a
+    face (``geometry.apply_offset``, the one offset policy) it keeps that face's opening exactly."""
+    from w2le_live.personal.geometry import apply_offset, features
 
     bank = runs["M030", "happy"]["translator"].banks["happy"]
     off = bank.offset
     assert abs(features(bank.template + off)[0] - features(bank.template)[0]) < 0.02
-    kept = keep_openings(off)
+    kept = apply_offset(bank.template, off, 1.0) - bank.template
     assert abs(features(bank.template + kept)[0] - features(bank.template)[0]) < 1e-4
     assert kept[61, 1] < -0.01 and kept[291, 1] < -0.01

@@ -166,17 +166,6 @@ def undo_live_expression(offset: np.ndarray, emotion_mean: np.ndarray, live_mean
     return (offset + np.float32(rate) * d).astype(np.float32)
 
 
-def keep_openings(offset: np.ndarray, lids: bool = True) -> np.ndarray:
-    """An offset (478, 3) float32 with each inner-lip (and, with ``lids``, eyelid) pair moved together, so the
-    live mouth opening (and eye apertures) survive it. Returns a new (478, 3) float32 array."""
-    out = offset.copy()
-    for a, b in INNER_LIP_PAIRS + ((LEFT_LID_PAIRS + RIGHT_LID_PAIRS) if lids else ()):
-        m = 0.5 * (offset[a] + offset[b])
-        out[a] = m
-        out[b] = m
-    return out
-
-
 def lip_vector(norm: np.ndarray) -> np.ndarray:
     """Retrieval key: inner-lip shape relative to the template origin. norm: (..., 478, 3) -> (..., 40) float32."""
     return norm[..., list(LIP_FEATURE), :2].reshape(*norm.shape[:-2], -1).astype(np.float32)
@@ -187,9 +176,6 @@ def pair_gaps(norm: np.ndarray) -> np.ndarray:
     a = norm[..., [p[0] for p in INNER_LIP_PAIRS], 1]
     b = norm[..., [p[1] for p in INNER_LIP_PAIRS], 1]
     return (b - a).astype(np.float32)
-
-
-LID_PAIRS = LEFT_LID_PAIRS + RIGHT_LID_PAIRS
 
 
 def lid_apertures(norm: np.ndarray) -> np.ndarray:
@@ -207,34 +193,20 @@ def upper_weight(template: np.ndarray, width: float = 0.12) -> np.ndarray:
     return (a * a * (3.0 - 2.0 * a)).astype(np.float32)
 
 
-# per eye: corners, lid pairs, iris (centre and ring)
-_EYES = ((LEFT_EYE_ENDS, LEFT_LID_PAIRS, range(468, 473)), (RIGHT_EYE_ENDS, RIGHT_LID_PAIRS, range(473, 478)))
-# held eyes: live within this many face widths of an eye's centre, ramping to the face's move over the second
-EYE_HOLD = (0.1, 0.08)
-# targets whose eyes are held (the lids still open by the ratio). None by default: holding them for ``neutral`` keeps
-# the gaze (re-tracked gaze corr neutral from sad: W009 0.88 -> 0.92, M030 0.89 -> 0.93) but also the sad eyes
-# and their folds, so the face no longer reads neutral (facex p(neutral) M030 0.82 -> 0.36); a smaller hold
-# (0.09 + 0.03 face widths) gives the gaze back only to 0.89. The emotion change is the product's purpose.
-HOLD_EYES: frozenset = frozenset()
+# per eye: corners, iris (centre and ring)
+_EYES = ((LEFT_EYE_ENDS, range(468, 473)), (RIGHT_EYE_ENDS, range(473, 478)))
 
 
-def _eyes_live(live: np.ndarray, move: np.ndarray, hold: bool) -> None:
-    """Each iris keeps the live horizontal gaze between the corners (not the emotion's mean gaze); with
-    ``hold`` the eyes first stay where the live ones are: ``move`` is faded to zero within ``EYE_HOLD`` of each
-    eye's centre (corners, lids, iris and the skin around them). live: (478, 3) float32 normalised; move:
-    (478, 3) float32 face widths, changed in place.
+def _eyes_live(live: np.ndarray, move: np.ndarray) -> None:
+    """Each iris keeps the live horizontal gaze between the corners (not the emotion's mean gaze). live: (478, 3)
+    float32 normalised; move: (478, 3) float32 face widths, changed in place.
 
-    A re-tracker reads the gaze between the corners of a moved or reshaped eye differently from the live one's:
-    W009 neutral from sad 0.88 -> 0.92 with the hold, but an emotion's own lids and lid folds (wide surprised
-    eyes, sad or angry lids) go with it (facex p(surprised) 0.47 -> 0.05), so only ``HOLD_EYES`` targets hold.
+    Holding whole eyes live (corners, lids and the skin around them) was measured and left out: a re-tracker then
+    reads the gaze as the driving clip's (neutral from sad: W009 0.88 -> 0.92, M030 0.89 -> 0.93), but the
+    emotion's own lids go with it (facex p(surprised) W009 0.47 -> 0.05; held for ``neutral`` only, M030
+    p(neutral) 0.82 -> 0.36: the sad eyes stay), and changing the emotion is the product's purpose.
     """
-    hold_r, ramp = EYE_HOLD
-    for ends, pairs, iris in _EYES:
-        pts = list(ends) + [i for pair in pairs for i in pair]
-        if hold:
-            d = np.linalg.norm(live[:, :2] - live[pts, :2].mean(0), axis=1)
-            a = np.clip((hold_r + ramp - d) / ramp, 0.0, 1.0)
-            move *= (1.0 - a * a * (3.0 - 2.0 * a))[:, None]
+    for ends, iris in _EYES:
         # x between the corners' moves at the live gaze, so the iris keeps its place between the target corners;
         # its height stays the emotion's (a surprised eye shows white above the iris: 0.46 -> 0.55 facex)
         c0, c1 = ends
@@ -244,8 +216,7 @@ def _eyes_live(live: np.ndarray, move: np.ndarray, hold: bool) -> None:
 
 
 def apply_offset(live: np.ndarray, offset: np.ndarray, k: float, upper_shift: np.ndarray | None = None,
-                 upper_w: np.ndarray | None = None, lid_ratio: np.ndarray | None = None,
-                 hold_eyes: bool = False) -> np.ndarray:  # fmt: skip
+                 upper_w: np.ndarray | None = None, lid_ratio: np.ndarray | None = None) -> np.ndarray:  # fmt: skip
     """The target geometry: the live face moved by the emotion (the one place the offset policy lives).
 
     live: (478, 3) float32 normalised live landmarks. offset: (478, 3) float32 face widths, the regressed
@@ -254,15 +225,15 @@ def apply_offset(live: np.ndarray, offset: np.ndarray, k: float, upper_shift: np
     for happy loses its frown), used with weights upper_w (478,) float32 in [0, 1]. lid_ratio: (2,) float32,
     the emotion's eye aperture over the live face's (left, right).
     Inner-lip pairs move together (the live mouth opening stays); lid pairs move together and open by
-    ``lid_ratio ** k`` times the live aperture (blinks stay live, lids never cross); each iris moves with its eye,
-    and with ``hold_eyes`` the eyes stay the live ones (:func:`_eyes_live`). Returns (478, 3) float32.
+    ``lid_ratio ** k`` times the live aperture (blinks stay live, lids never cross); each iris keeps its live place
+    between the corners (:func:`_eyes_live`). Returns (478, 3) float32.
     """
     move = offset.astype(np.float32).copy()
     if upper_shift is not None and upper_w is not None:
         move += upper_w[:, None] * (upper_shift - move)
     for a, b in INNER_LIP_PAIRS:
         move[a] = move[b] = 0.5 * (move[a] + move[b])
-    _eyes_live(live, move, hold_eyes)
+    _eyes_live(live, move)
     out = live + np.float32(k) * move
     ratio = np.ones(2, np.float32) if lid_ratio is None else np.clip(lid_ratio, 0.5, 2.0) ** np.float32(k)
     for eye, pairs in enumerate((LEFT_LID_PAIRS, RIGHT_LID_PAIRS)):

@@ -163,12 +163,6 @@ def coarse_map(index: np.ndarray, aff: np.ndarray, grid: Grid, rows: tuple[int, 
     return cv2.merge([mx, my])
 
 
-def upsample(coarse: np.ndarray, grid: Grid) -> tuple[np.ndarray, np.ndarray]:
-    """(gh, gw, 2) float32 coarse map -> (map_x, map_y), each (h, w) float32 for ``cv2.remap``."""
-    full = upsample_xy(coarse, grid.step)
-    return full[..., 0], full[..., 1]
-
-
 def upsample_xy(coarse: np.ndarray, step: int) -> np.ndarray:
     """(g, gw, 2) float32 coarse map -> (g * step, gw * step, 2) float32, linear (pixel centres aligned), the
     layout ``cv2.remap`` takes as one map."""
@@ -182,7 +176,7 @@ def upsample_xy(coarse: np.ndarray, step: int) -> np.ndarray:
 
 def remap(image: np.ndarray, maps, cubic: bool = True) -> np.ndarray:
     """image: (H, W, 3) uint8 -> (h, w, 3) uint8 sampled at maps, edges replicated; maps: (map_x, map_y), each
-    (h, w) float32 (see :func:`upsample`), or one (h, w, 2) float32 (x, y) array. Bicubic (sharper) or bilinear
+    (h, w) float32, or one (h, w, 2) float32 (x, y) array. Bicubic (sharper) or bilinear
     (three times faster)."""
     import cv2
 

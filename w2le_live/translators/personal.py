@@ -169,8 +169,7 @@ class PersonalTranslator(Translator):
             settle = min(1.0, st["n"] / max(self.lower_ramp, 1))  # the young reference is noisy: fade in
             off = G.undo_live_expression(off, st["mean"], st["lower"], st["slope"], st["mean_open"] - st["open"],
                                          self.lower_rate * settle, self.lower_dead / settle)  # fmt: skip
-        tn = G.apply_offset(ln, off, intensity, st["mean"] - st["ema"], st["w"], ratio,
-                            hold_eyes=emotion in G.HOLD_EYES)  # fmt: skip
+        tn = G.apply_offset(ln, off, intensity, st["mean"] - st["ema"], st["w"], ratio)
         return pose, tn, pose.to_frame(tn)
 
     def _lead_lips(self, lm: np.ndarray) -> np.ndarray:
