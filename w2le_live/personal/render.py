@@ -83,7 +83,7 @@ def keep_freed_memory() -> bool:
     A frame allocates tens of full-rect float arrays of 1+ MB; glibc serves blocks that large by ``mmap`` and
     unmaps each on free, so every frame page-faults them in anew (~3000 faults, a third of the render time on a
     290-px face). With the mmap threshold at 16 MB and the trim threshold at 64 MB they are heap blocks, reused.
-    Returns whether both were set."""
+    Called once by ``PersonalTranslator``; returns whether both were set."""
     import ctypes
     import sys
 
@@ -392,9 +392,8 @@ def _live_layer(frame: np.ndarray, maps: _MeshMaps, live: np.ndarray, rect: tupl
     my *= taper
     my += iy
     out = W.remap(frame, (mx, my)).astype(np.float32)
-    rows = np.flatnonzero(
-        masks.lower.min(1) < 0.999
-    )  # the upper face: live texture (the bank adds its folds)
+    # the upper face: live texture (the bank adds its folds)
+    rows = np.flatnonzero(masks.lower.min(1) < 0.999)
     if cfg.resample_sharpen > 0 and len(rows):
         # a sub-pixel shift softens texture by f (1 - f) of its fraction f, an unshifted pixel (where the taper
         # ends, below the hairline) not at all: a texture step across the forehead; the shifted pixels get back
@@ -561,7 +560,6 @@ def render(frame: np.ndarray, live: np.ndarray, target: np.ndarray, pose: Pose, 
     """
     import cv2
 
-    keep_freed_memory()
     rect = _render_rect(frame.shape, target, live)
     if rect is None:
         return frame

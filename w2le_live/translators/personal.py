@@ -6,12 +6,12 @@ from typing import Mapping, Optional
 
 import numpy as np
 
+from w2le_live.face.landmarks import LIPS_INNER, LIPS_OUTER
 from w2le_live.face.types import FaceObservation
 from w2le_live.translators.base import Controls, Translator
 
 # MediaPipe's lip landmarks (outer and inner contours)
-LIP_POINTS = (0, 13, 14, 17, 37, 39, 40, 61, 78, 80, 81, 82, 84, 87, 88, 91, 95, 146, 178, 181, 185, 191, 267, 269,
-              270, 291, 308, 310, 311, 312, 314, 317, 318, 321, 324, 375, 402, 405, 409, 415)  # fmt: skip
+LIP_POINTS = tuple(sorted(set(LIPS_OUTER) | set(LIPS_INNER)))
 
 
 class PersonalTranslator(Translator):
@@ -49,10 +49,11 @@ class PersonalTranslator(Translator):
     def __init__(self, banks: Mapping[str, object], calib_frames: int = 25, profile_name: str = "",
                  render_cfg=None, retrieval_cfg=None):  # fmt: skip
         from w2le_live.personal.bank import RetrievalConfig
-        from w2le_live.personal.render import RenderConfig
+        from w2le_live.personal.render import RenderConfig, keep_freed_memory
 
         if not banks:
             raise ValueError("PersonalTranslator needs at least one enrolled emotion")
+        keep_freed_memory()  # once per process: each frame's 1+ MB temporaries reused, not page-faulted in anew
         self.banks = dict(banks)
         self.emotions = tuple(sorted(self.banks))
         self.profile_name = profile_name
