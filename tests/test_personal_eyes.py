@@ -99,7 +99,7 @@ def test_rendered_iris_sits_where_the_live_gaze_puts_it(w009):
     """Sad lowers the lids; the eyeball under them stays where the person looks. A fresh tracker reads each eye's
     iris between its corners at the driving clip's place on average (before: the mesh's eye strip, which has no
     iris vertex, drew the iris where the lids' moves put it: the right iris 0.058 of the eye's width, 1.7 px, off
-    the live gaze, a squint; now 0.02), and the gaze still follows the driving clip's."""
+    the live gaze, a squint; now 0.027), and the gaze still follows the driving clip's."""
     from w2le_live.personal import metrics as M
     from w2le_live.translators.personal import PersonalTranslator
 
