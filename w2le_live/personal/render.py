@@ -288,6 +288,24 @@ def _wide_eyes(out: np.ndarray, frame: np.ndarray, rect: tuple[int, int, int, in
     return out
 
 
+def _eyeball_weight(live: np.ndarray, target: np.ndarray, centre: int, contour: Sequence[int],
+                    org: np.ndarray, shape: tuple[int, int], edge: float) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """Where an eye's live eyeball, translated by d (target -> live, (2,) float32 px), can show: inside both the
+    target opening and the live one moved by -d, fading over ``edge`` px inside them. live, target: (478, 2+)
+    float32 frame pixels; org: (2,) float32 frame position of the box's corner; shape: its (rows, cols).
+    Returns ((rows, cols) float32 in [0, 1], d)."""
+    import cv2
+
+    d = (live[centre, :2] - target[centre, :2]).astype(np.float32)
+    wgt = None
+    for poly in (target[list(contour), :2], live[list(contour), :2] - d):
+        m = np.zeros(shape, np.uint8)
+        cv2.fillPoly(m, [np.round((poly - org) * 16).astype(np.int32)], 1, cv2.LINE_8, 4)
+        ramp = _smooth_ramp(cv2.distanceTransform(m, cv2.DIST_L2, 3) - np.float32(0.5), edge)
+        wgt = ramp if wgt is None else wgt * ramp
+    return wgt, d
+
+
 def _eyeballs(mx: np.ndarray, my: np.ndarray, live: np.ndarray, target: np.ndarray, rect: tuple[int, ...],
               cfg: RenderConfig) -> None:  # fmt: skip
     """The live layer's map (mx, my: (h, w) float32 frame coordinates over rect (x0, y0, x1, y1), changed in place)
@@ -302,26 +320,18 @@ def _eyeballs(mx: np.ndarray, my: np.ndarray, live: np.ndarray, target: np.ndarr
     (held exactly live inside the eye and changed only around it, or the reverse, each costs the same), not from
     where the iris is drawn. Applied where both the target opening and the live one (so no live lid is pulled
     in) hold the pixel, fading over ``eyeball_edge`` face widths inside them."""
-    import cv2
-
     x0, y0 = rect[0], rect[1]
     h, w = mx.shape
     edge = cfg.eyeball_edge * float(np.linalg.norm(target[234, :2] - target[454, :2]))
     for centre, contour in ((468, LEFT_EYE), (473, RIGHT_EYE)):
-        d = (live[centre, :2] - target[centre, :2]).astype(np.float32)  # target -> live
-        pt = target[list(contour), :2].astype(np.float32)
+        pt = target[list(contour), :2]
         lo = np.floor(pt.min(0)).astype(int) - 1
         hi = np.ceil(pt.max(0)).astype(int) + 2
         a0, b0, a1, b1 = max(lo[0] - x0, 0), max(lo[1] - y0, 0), min(hi[0] - x0, w), min(hi[1] - y0, h)
         if a1 - a0 < 3 or b1 - b0 < 3:
             continue
         org = np.array([x0 + a0, y0 + b0], np.float32)
-        wgt = None
-        for poly in (pt, live[list(contour), :2] - d):
-            m = np.zeros((b1 - b0, a1 - a0), np.uint8)
-            cv2.fillPoly(m, [np.round((poly - org) * 16).astype(np.int32)], 1, cv2.LINE_8, 4)
-            ramp = _smooth_ramp(cv2.distanceTransform(m, cv2.DIST_L2, 3) - np.float32(0.5), edge)
-            wgt = ramp if wgt is None else wgt * ramp
+        wgt, d = _eyeball_weight(live, target, centre, contour, org, (b1 - b0, a1 - a0), edge)
         ix = np.arange(x0 + a0, x0 + a1, dtype=np.float32)[None, :] + d[0]
         iy = np.arange(y0 + b0, y0 + b1, dtype=np.float32)[:, None] + d[1]
         sx, sy = mx[b0:b1, a0:a1], my[b0:b1, a0:a1]
