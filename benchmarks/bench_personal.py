@@ -413,7 +413,7 @@ def main() -> None:
         nargs="*",
         default=None,
         metavar="EMOTION",
-        help=f"driving emotions of the from-any cases (default {' '.join(FROM_ANY)}; none: skip)",
+        help=f"driving emotions of the from-any cases (default {' '.join(FROM_ANY)}; the flag alone or 'none': skip)",
     )
     ap.add_argument("--no-self", action="store_true", help="skip the self-render check")
     ap.add_argument("--no-grids", action="store_true", help="write no grid images")
@@ -428,7 +428,7 @@ def main() -> None:
     targets = ("happy", "surprised") if args.quick else tuple(args.targets)
     from_any = ("angry",) if args.quick else FROM_ANY
     if args.from_any is not None:
-        from_any = tuple(args.from_any)
+        from_any = tuple(e for e in args.from_any if e != "none")
     moving_targets = ("happy",) if args.quick else targets
     speed_frames = 40 if args.quick else args.speed_frames
     live_s = 0.0 if args.quick else args.live_seconds
