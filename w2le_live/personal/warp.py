@@ -94,14 +94,15 @@ def fill_holes(index: np.ndarray) -> np.ndarray:
 
 def target_frame(target: np.ndarray) -> tuple[np.ndarray, ...]:
     """What :func:`affines` needs of the target alone, for many sources: target (478, 2+) float32 pixels ->
-    (first vertices (T, 2), edges e1, e2 (T, 2), 1 / det (T,), degenerate (T,) bool)."""
-    tris = triangles()[0]
-    p = target[:, :2].astype(np.float32)[tris]  # (T, 3, 2)
-    e1, e2 = p[:, 1] - p[:, 0], p[:, 2] - p[:, 0]
-    det = e1[:, 0] * e2[:, 1] - e1[:, 1] * e2[:, 0]
+    (first vertex x, y, edge e1 x, y, edge e2 x, y, 1 / det, each (T,) float32; degenerate (T,) bool)."""
+    tris = triangles()[0].T
+    px = target[:, 0].astype(np.float32)[tris]  # (3, T)
+    py = target[:, 1].astype(np.float32)[tris]
+    e1x, e1y, e2x, e2y = px[1] - px[0], py[1] - py[0], px[2] - px[0], py[2] - py[0]
+    det = e1x * e2y - e1y * e2x
     bad = np.abs(det) < 1e-6
     inv = 1.0 / np.where(bad, 1.0, det)
-    return p[:, 0], e1, e2, inv, bad
+    return px[0], py[0], e1x, e1y, e2x, e2y, inv, bad
 
 
 def affines(
@@ -113,30 +114,40 @@ def affines(
     Returns (T, 2, 3) float32; degenerate target triangles and slivers (magnifying by more than ``MAX_GAIN``) get
     the translation by their vertices' mean move.
     """
-    tris = triangles()[0]
-    p0, e1, e2, inv, bad = target_frame(target) if frame is None else frame
-    q = np.take(source[:, :2].astype(np.float32, copy=False), tris.ravel(), axis=0).reshape(-1, 3, 2)
-    f1, f2 = q[:, 1] - q[:, 0], q[:, 2] - q[:, 0]
-    # M = [f1 f2] @ inv([e1 e2]) with inv([e1 e2]) = [[e2y, -e2x], [-e1y, e1x]] / det (in place: fewer temporaries)
-    a = np.empty((len(tris), 2, 3), np.float32)
-    c0 = f1 * e2[:, 1:2]
-    c0 -= f2 * e1[:, 1:2]
-    c0 *= inv[:, None]
-    c1 = f2 * e1[:, 0:1]
-    c1 -= f1 * e2[:, 0:1]
-    c1 *= inv[:, None]
-    a[:, :, 0], a[:, :, 1] = c0, c1
-    c0 *= p0[:, 0:1]
-    c1 *= p0[:, 1:2]
-    c2 = q[:, 0] - c0
-    c2 -= c1
-    a[:, :, 2] = c2
-    wild = bad | (np.square(a[:, :, :2]).sum((1, 2)) > MAX_GAIN**2)
+    tris = triangles()[0].T
+    p0x, p0y, e1x, e1y, e2x, e2y, inv, bad = target_frame(target) if frame is None else frame
+    qx = source[:, 0].astype(np.float32, copy=False)[tris]  # (3, T), one component at a time: no small axes
+    qy = source[:, 1].astype(np.float32, copy=False)[tris]
+    f1x, f1y, f2x, f2y = qx[1] - qx[0], qy[1] - qy[0], qx[2] - qx[0], qy[2] - qy[0]
+    # M = [f1 f2] @ inv([e1 e2]) with inv([e1 e2]) = [[e2y, -e2x], [-e1y, e1x]] / det
+    a = np.empty((len(inv), 2, 3), np.float32)
+    m00 = f1x * e2y
+    m00 -= f2x * e1y
+    m00 *= inv
+    m10 = f1y * e2y
+    m10 -= f2y * e1y
+    m10 *= inv
+    m01 = f2x * e1x
+    m01 -= f1x * e2x
+    m01 *= inv
+    m11 = f2y * e1x
+    m11 -= f1y * e2x
+    m11 *= inv
+    a[:, 0, 0], a[:, 1, 0], a[:, 0, 1], a[:, 1, 1] = m00, m10, m01, m11
+    a[:, 0, 2] = qx[0] - m00 * p0x - m01 * p0y
+    a[:, 1, 2] = qy[0] - m10 * p0x - m11 * p0y
+    gain = m00 * m00
+    gain += m01 * m01
+    gain += m10 * m10
+    gain += m11 * m11
+    wild = bad | (gain > MAX_GAIN**2)
     if wild.any():
         # a sliver (a face-side triangle seen edge-on) magnifies by up to ~800: a grid point just inside it would
         # sample far away (a dark speck at the face edge); it moves with its vertices' mean instead
         a[wild, :, :2] = np.eye(2, dtype=np.float32)
-        a[wild, :, 2] = q[wild].mean(1) - (p0[wild] + (e1[wild] + e2[wild]) / 3.0)
+        for c, q, p0, e1, e2 in ((0, qx, p0x, e1x, e2x), (1, qy, p0y, e1y, e2y)):
+            w = q[:, wild]
+            a[wild, c, 2] = (w[0] + w[1] + w[2]) / 3 - (p0[wild] + (e1[wild] + e2[wild]) / 3.0)
     return a
 
 
