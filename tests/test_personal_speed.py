@@ -113,3 +113,37 @@ def test_freed_temporaries_are_reused_not_faulted_in_anew():
 
     assert faults("default") > 500
     assert faults("keep") < 20
+
+
+def test_affines_solve_each_triangle(drive):
+    """The per-component affines equal a per-triangle solve (target -> source, 3 point pairs) to float32 precision
+    on real landmarks; slivers and degenerate triangles move by their vertices' mean; ``target_frame`` reused for a
+    second source gives the same as computing it anew."""
+    from w2le_live.personal import warp as W
+    from w2le_live.personal.mesh import triangles
+
+    frames, faces, bank = drive
+    tris = triangles()[0]
+    target = faces[3].landmarks.astype(np.float32)
+    frame = W.target_frame(target)
+    checked_wild = 0
+    for source in (bank.crop_landmarks[0], bank.crop_landmarks[-1], faces[9].landmarks.astype(np.float32)):
+        aff = W.affines(target, source, frame)
+        assert aff.shape == (len(tris), 2, 3) and aff.dtype == np.float32
+        assert np.array_equal(aff, W.affines(target, source))
+        p = target[tris, :2].astype(np.float64)  # (T, 3, 2)
+        q = source[tris, :2].astype(np.float64)
+        ph = np.concatenate([p, np.ones((len(tris), 3, 1))], 2)  # (T, 3, 3)
+        det = np.linalg.det(ph)
+        ok = np.abs(det) > 1e-3
+        ref = np.zeros((len(tris), 2, 3))
+        ref[ok] = np.linalg.solve(ph[ok], q[ok]).transpose(0, 2, 1)  # A @ [x y 1] = source
+        gain = np.square(ref[:, :, :2]).sum((1, 2))
+        plain = ok & (gain < (W.MAX_GAIN * 0.99) ** 2)
+        err = np.abs(aff[plain] - ref[plain])
+        assert err[:, :, :2].max() < 1e-3 and err[:, :, 2].max() < 0.05, err.max()
+        wild = (np.abs(aff[:, :, :2] - np.eye(2)).sum((1, 2)) == 0) & ~plain
+        move = q.mean(1) - p.mean(1)
+        np.testing.assert_allclose(aff[wild, :, 2], move[wild], atol=1e-2)
+        checked_wild += int(wild.sum())
+    assert checked_wild > 0  # the sliver branch ran
