@@ -147,3 +147,26 @@ def test_affines_solve_each_triangle(drive):
         np.testing.assert_allclose(aff[wild, :, 2], move[wild], atol=1e-2)
         checked_wild += int(wild.sum())
     assert checked_wild > 0  # the sliver branch ran
+
+
+def test_coarse_map_is_each_points_own_affine(drive):
+    """``coarse_map`` (the affines gathered by ``np.take`` on the flat index) equals evaluating, at every coarse grid
+    point, the affine of the triangle the index gives it; a box of it is that box of the whole."""
+    from w2le_live.personal import render as R
+    from w2le_live.personal import warp as W
+
+    frames, faces, bank = drive
+    target = faces[4].landmarks.astype(np.float32)
+    source = bank.crop_landmarks[1]
+    grid = W.make_grid(R._render_rect(frames[4].shape, target, target), 3)
+    index = np.maximum(W.triangle_index(target, grid), 0)
+    aff = W.affines(target, source)
+    x, y = grid.coords()
+    pts = np.stack(np.broadcast_arrays(x, y) + [np.ones(grid.shape, np.float32)], -1)  # (gh, gw, 3)
+    ref = np.einsum("gqij,gqj->gqi", aff[index].astype(np.float64), pts.astype(np.float64))
+    whole = W.coarse_map(index, aff, grid)
+    assert whole.shape == (*grid.shape, 2) and whole.dtype == np.float32
+    assert np.abs(whole - ref).max() < 1e-3
+    assert len(np.unique(index)) > 300  # a real mesh, not one triangle
+    g0, g1, q0, q1 = 5, grid.shape[0] - 3, 7, grid.shape[1] - 2
+    assert np.array_equal(W.coarse_map(index, aff, grid, (g0, g1), (q0, q1)), whole[g0:g1, q0:q1])
