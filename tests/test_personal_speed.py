@@ -170,3 +170,43 @@ def test_coarse_map_is_each_points_own_affine(drive):
     assert len(np.unique(index)) > 300  # a real mesh, not one triangle
     g0, g1, q0, q1 = 5, grid.shape[0] - 3, 7, grid.shape[1] - 2
     assert np.array_equal(W.coarse_map(index, aff, grid, (g0, g1), (q0, q1)), whole[g0:g1, q0:q1])
+
+
+def test_exact_index_is_each_points_covering_triangle(drive, monkeypatch):
+    """``exact_index`` gives every covered coarse grid point a triangle containing it (edges included, vertices
+    in the same fixed point), the mouth and eye openings over the rest, the later triangle where two contain it
+    (a brute-force test of every point against every triangle); ``EXACT_INDEX`` switches ``triangle_index`` to it."""
+    from w2le_live.personal import render as R
+    from w2le_live.personal import warp as W
+    from w2le_live.personal.mesh import triangles
+
+    frames, faces, _ = drive
+    tris, is_mouth, is_eye = triangles()
+    opening = is_mouth | is_eye
+    for i in (2, 7):
+        target = faces[i].landmarks.astype(np.float32)
+        grid = W.make_grid(R._render_rect(frames[i].shape, target, target), 3)
+        gh, gw = grid.shape
+        one = 1 << W.SHIFT
+        local = (target[:, :2] - np.array([grid.x0, grid.y0], np.float32) + 0.5) / grid.step - 0.5
+        v = np.round(local * one).astype(np.int64)[tris]  # (T, 3, 2)
+        px = (np.arange(gw, dtype=np.int64) * one)[None, None, :]
+        py = (np.arange(gh, dtype=np.int64) * one)[None, :, None]
+        side = []
+        for a, b in ((0, 1), (1, 2), (2, 0)):
+            ex = (v[:, b, 0] - v[:, a, 0])[:, None, None]
+            ey = (v[:, b, 1] - v[:, a, 1])[:, None, None]
+            side.append(ex * (py - v[:, a, 1][:, None, None]) - ey * (px - v[:, a, 0][:, None, None]))
+        side = np.stack(side)  # (3, T, gh, gw)
+        covers = (side >= 0).all(0) | (side <= 0).all(0)  # (T, gh, gw)
+        rank = np.where(opening, len(tris), 0) + np.arange(len(tris))  # openings last, then mesh order
+        best = np.where(covers, rank[:, None, None], -1).max(0)
+        ref = np.where(best >= 0, (best % len(tris)), -1).astype(np.int32)
+        got = W.exact_index(target, grid)
+        assert np.array_equal(got[best >= 0], ref[best >= 0])  # the covered points
+        assert np.array_equal(got, W.fill_holes(ref))  # and the holes: the nearest covered point's
+        assert (best >= 0).mean() > 0.6 and covers[opening].any()  # a real mesh, openings drawn
+        monkeypatch.setattr(W, "EXACT_INDEX", True)
+        assert np.array_equal(W.triangle_index(target, grid), got)
+        monkeypatch.setattr(W, "EXACT_INDEX", False)
+        assert not np.array_equal(W.triangle_index(target, grid), got)  # OpenCV's outlines claim neighbours
