@@ -1,6 +1,8 @@
 """The personal renderer's speed work changes no pixel: a mesh map's row band is that band of the whole map, the
-3-channel weighting equals numpy's broadcast, the boxed mouth/eye ramps equal the whole-image ones (to 1 ulp); and a frame
-reuses freed memory instead of page-faulting its temporaries in anew (counted, not timed: no flakiness)."""
+3-channel weighting equals numpy's broadcast, the boxed mouth/eye ramps equal the whole-image ones (to 1 ulp), the
+per-component affines and the np.take coarse map equal their plain forms, the exact rasteriser (off by default)
+gives each point its covering triangle; and a frame reuses freed memory instead of page-faulting its temporaries
+in anew (counted, not timed: no flakiness)."""
 
 from __future__ import annotations
 
