@@ -208,8 +208,8 @@ def affines(
     gain += m01 * m01
     gain += m10 * m10
     gain += m11 * m11
-    wild = bad | (gain > MAX_GAIN**2)
-    if wild.any():
+    wild = np.flatnonzero(bad | (gain > MAX_GAIN**2))
+    if len(wild):
         # a sliver (a face-side triangle seen edge-on) magnifies by up to ~800: a grid point just inside it would
         # sample far away (a dark speck at the face edge); it moves with its vertices' mean instead
         a[wild, :, :2] = np.eye(2, dtype=np.float32)
