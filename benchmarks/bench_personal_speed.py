@@ -2,7 +2,7 @@
 
     python benchmarks/bench_personal_speed.py [--actor W009]     (from the repository root; MEAD clips from
                                                                    ../shared/data or $W2LE_SHARED_DATA)
-    python benchmarks/bench_personal_speed.py --against ../other-checkout [--moving]
+    python benchmarks/bench_personal_speed.py --against ../other-checkout [--moving] [--exact-index]
 
 The actor's 256x256 neutral clip is scaled to fill the 480-px height of a 640x480 frame (a face ~290 px wide, a
 webcam user close to the camera), banks are enrolled from the actor's happy and surprised clips, and each frame is
@@ -11,7 +11,8 @@ height). ``--against DIR`` compares two checkouts fairly on a shared machine: on
 both set up the same way, the same frame translated by each in turn (alternating which goes first); it reports
 both medians and the median of the per-frame ratios (this checkout / DIR). ``--moving`` times the issue's own
 clip instead (``bench_personal.py``'s moving head: 0.6 of the height, rotating +-15 degrees), so its speed rows
-can be compared the same way.
+can be compared the same way. ``--exact-index`` runs this checkout with ``warp.EXACT_INDEX`` on (the exact mesh
+rasteriser; it changes pixels slightly, so it is off by default).
 """
 
 from __future__ import annotations
@@ -69,11 +70,16 @@ def _setup(actor: str, moving: bool = False) -> tuple:
     return frames, faces, translators
 
 
-def _worker(checkout: str, actor: str, moving: bool, conn) -> None:
+def _worker(checkout: str, actor: str, moving: bool, conn, exact: bool = False) -> None:
     """One checkout's translator in its own process: set up, then time ``translate`` of the frame asked for."""
     sys.path.insert(0, checkout)
     import w2le_live
     from w2le_live.translators.base import Controls
+
+    if exact:
+        from w2le_live.personal import warp
+
+        warp.EXACT_INDEX = True
 
     frames, faces, translators = _setup(actor, moving)
     conn.send((len(frames), str(Path(w2le_live.__file__).parents[1])))
@@ -87,16 +93,17 @@ def _worker(checkout: str, actor: str, moving: bool, conn) -> None:
         conn.send((time.perf_counter() - t) * 1e3)
 
 
-def compare(actor: str, other: str, moving: bool = False) -> dict:
-    """Median ms of this checkout and of ``other``, and the median per-frame ratio, the two interleaved."""
+def compare(actor: str, other: str, moving: bool = False, exact: bool = False) -> dict:
+    """Median ms of this checkout (``exact``: with ``warp.EXACT_INDEX`` on) and of ``other``, and the median
+    per-frame ratio, the two interleaved."""
     import multiprocessing as mp
 
     ctx = mp.get_context("spawn")
     here = str(Path(__file__).resolve().parents[1])
     pipes, procs = [], []
-    for checkout in (here, str(Path(other).resolve())):
+    for checkout, on in ((here, exact), (str(Path(other).resolve()), False)):
         a, b = ctx.Pipe()
-        p = ctx.Process(target=_worker, args=(checkout, actor, moving, b), daemon=True)
+        p = ctx.Process(target=_worker, args=(checkout, actor, moving, b, on), daemon=True)
         p.start()
         pipes.append(a)
         procs.append(p)
@@ -125,14 +132,20 @@ def main() -> None:
     ap.add_argument(
         "--moving", action="store_true", help="bench_personal.py's moving head (the issue's figure)"
     )
+    ap.add_argument("--exact-index", action="store_true", help="this checkout with warp.EXACT_INDEX on")
     args = ap.parse_args()
+    if args.exact_index:
+        from w2le_live.personal import warp
+
+        warp.EXACT_INDEX = True
     if args.against:
         print(
             {
                 "actor": args.actor,
                 "against": args.against,
                 "moving": args.moving,
-                "ms_per_frame": compare(args.actor, args.against, args.moving),
+                "exact_index": args.exact_index,
+                "ms_per_frame": compare(args.actor, args.against, args.moving, args.exact_index),
             }
         )
         return

@@ -1,6 +1,8 @@
 """The personal renderer's speed work changes no pixel: a mesh map's row band is that band of the whole map, the
-3-channel weighting equals numpy's broadcast, the boxed mouth/eye ramps equal the whole-image ones (to 1 ulp); and a frame
-reuses freed memory instead of page-faulting its temporaries in anew (counted, not timed: no flakiness)."""
+3-channel weighting equals numpy's broadcast, the boxed mouth/eye ramps equal the whole-image ones (to 1 ulp), the
+per-component affines and the np.take coarse map equal their plain forms, the exact rasteriser (off by default)
+gives each point its covering triangle; and a frame reuses freed memory instead of page-faulting its temporaries
+in anew (counted, not timed: no flakiness)."""
 
 from __future__ import annotations
 
@@ -113,3 +115,100 @@ def test_freed_temporaries_are_reused_not_faulted_in_anew():
 
     assert faults("default") > 500
     assert faults("keep") < 20
+
+
+def test_affines_solve_each_triangle(drive):
+    """The per-component affines equal a per-triangle solve (target -> source, 3 point pairs) to float32 precision
+    on real landmarks; slivers and degenerate triangles move by their vertices' mean; ``target_frame`` reused for a
+    second source gives the same as computing it anew."""
+    from w2le_live.personal import warp as W
+    from w2le_live.personal.mesh import triangles
+
+    frames, faces, bank = drive
+    tris = triangles()[0]
+    target = faces[3].landmarks.astype(np.float32)
+    frame = W.target_frame(target)
+    checked_wild = 0
+    for source in (bank.crop_landmarks[0], bank.crop_landmarks[-1], faces[9].landmarks.astype(np.float32)):
+        aff = W.affines(target, source, frame)
+        assert aff.shape == (len(tris), 2, 3) and aff.dtype == np.float32
+        assert np.array_equal(aff, W.affines(target, source))
+        p = target[tris, :2].astype(np.float64)  # (T, 3, 2)
+        q = source[tris, :2].astype(np.float64)
+        ph = np.concatenate([p, np.ones((len(tris), 3, 1))], 2)  # (T, 3, 3)
+        det = np.linalg.det(ph)
+        ok = np.abs(det) > 1e-3
+        ref = np.zeros((len(tris), 2, 3))
+        ref[ok] = np.linalg.solve(ph[ok], q[ok]).transpose(0, 2, 1)  # A @ [x y 1] = source
+        gain = np.square(ref[:, :, :2]).sum((1, 2))
+        plain = ok & (gain < (W.MAX_GAIN * 0.99) ** 2)
+        err = np.abs(aff[plain] - ref[plain])
+        assert err[:, :, :2].max() < 1e-3 and err[:, :, 2].max() < 0.05, err.max()
+        wild = (np.abs(aff[:, :, :2] - np.eye(2)).sum((1, 2)) == 0) & ~plain
+        move = q.mean(1) - p.mean(1)
+        np.testing.assert_allclose(aff[wild, :, 2], move[wild], atol=1e-2)
+        checked_wild += int(wild.sum())
+    assert checked_wild > 0  # the sliver branch ran
+
+
+def test_coarse_map_is_each_points_own_affine(drive):
+    """``coarse_map`` (the affines gathered by ``np.take`` on the flat index) equals evaluating, at every coarse grid
+    point, the affine of the triangle the index gives it; a box of it is that box of the whole."""
+    from w2le_live.personal import render as R
+    from w2le_live.personal import warp as W
+
+    frames, faces, bank = drive
+    target = faces[4].landmarks.astype(np.float32)
+    source = bank.crop_landmarks[1]
+    grid = W.make_grid(R._render_rect(frames[4].shape, target, target), 3)
+    index = np.maximum(W.triangle_index(target, grid), 0)
+    aff = W.affines(target, source)
+    x, y = grid.coords()
+    pts = np.stack(np.broadcast_arrays(x, y) + [np.ones(grid.shape, np.float32)], -1)  # (gh, gw, 3)
+    ref = np.einsum("gqij,gqj->gqi", aff[index].astype(np.float64), pts.astype(np.float64))
+    whole = W.coarse_map(index, aff, grid)
+    assert whole.shape == (*grid.shape, 2) and whole.dtype == np.float32
+    assert np.abs(whole - ref).max() < 1e-3
+    assert len(np.unique(index)) > 300  # a real mesh, not one triangle
+    g0, g1, q0, q1 = 5, grid.shape[0] - 3, 7, grid.shape[1] - 2
+    assert np.array_equal(W.coarse_map(index, aff, grid, (g0, g1), (q0, q1)), whole[g0:g1, q0:q1])
+
+
+def test_exact_index_is_each_points_covering_triangle(drive, monkeypatch):
+    """``exact_index`` gives every covered coarse grid point a triangle containing it (edges included, vertices
+    in the same fixed point), the mouth and eye openings over the rest, the later triangle where two contain it
+    (a brute-force test of every point against every triangle); ``EXACT_INDEX`` switches ``triangle_index`` to it."""
+    from w2le_live.personal import render as R
+    from w2le_live.personal import warp as W
+    from w2le_live.personal.mesh import triangles
+
+    frames, faces, _ = drive
+    tris, is_mouth, is_eye = triangles()
+    opening = is_mouth | is_eye
+    for i in (2, 7):
+        target = faces[i].landmarks.astype(np.float32)
+        grid = W.make_grid(R._render_rect(frames[i].shape, target, target), 3)
+        gh, gw = grid.shape
+        one = 1 << W.SHIFT
+        local = (target[:, :2] - np.array([grid.x0, grid.y0], np.float32) + 0.5) / grid.step - 0.5
+        v = np.round(local * one).astype(np.int64)[tris]  # (T, 3, 2)
+        px = (np.arange(gw, dtype=np.int64) * one)[None, None, :]
+        py = (np.arange(gh, dtype=np.int64) * one)[None, :, None]
+        side = []
+        for a, b in ((0, 1), (1, 2), (2, 0)):
+            ex = (v[:, b, 0] - v[:, a, 0])[:, None, None]
+            ey = (v[:, b, 1] - v[:, a, 1])[:, None, None]
+            side.append(ex * (py - v[:, a, 1][:, None, None]) - ey * (px - v[:, a, 0][:, None, None]))
+        side = np.stack(side)  # (3, T, gh, gw)
+        covers = (side >= 0).all(0) | (side <= 0).all(0)  # (T, gh, gw)
+        rank = np.where(opening, len(tris), 0) + np.arange(len(tris))  # openings last, then mesh order
+        best = np.where(covers, rank[:, None, None], -1).max(0)
+        ref = np.where(best >= 0, (best % len(tris)), -1).astype(np.int32)
+        got = W.exact_index(target, grid)
+        assert np.array_equal(got[best >= 0], ref[best >= 0])  # the covered points
+        assert np.array_equal(got, W.fill_holes(ref))  # and the holes: the nearest covered point's
+        assert (best >= 0).mean() > 0.6 and covers[opening].any()  # a real mesh, openings drawn
+        monkeypatch.setattr(W, "EXACT_INDEX", True)
+        assert np.array_equal(W.triangle_index(target, grid), got)
+        monkeypatch.setattr(W, "EXACT_INDEX", False)
+        assert not np.array_equal(W.triangle_index(target, grid), got)  # OpenCV's outlines claim neighbours

@@ -17,6 +17,9 @@ from w2le_live.personal.mesh import triangles
 
 SHIFT = 4  # fixed-point bits for cv2.fillConvexPoly
 MAX_GAIN = 4.0  # a triangle's affine magnifying more than this (Frobenius norm of its 2x2) is a sliver
+# True: :func:`triangle_index` rasterises the mesh exactly (:func:`exact_index`): twice as fast and truer to the
+# mesh, but it changes pixels (W009: mean 0.03-0.17 grey levels, up to ~140 at a nostril's edge), so off until judged
+EXACT_INDEX = False
 
 
 @dataclass(frozen=True)
@@ -55,10 +58,15 @@ def make_grid(rect: tuple[int, int, int, int], step: int = 2) -> Grid:
 def triangle_index(target: np.ndarray, grid: Grid) -> np.ndarray:
     """Which triangle covers each coarse grid point. target: (478, 2+) float32 frame pixels.
 
-    Returns (gh, gw) int32; points outside the mesh take the nearest triangle (see :func:`fill_holes`).
+    Returns (gh, gw) int32; points outside the mesh take the nearest triangle (see :func:`fill_holes`). Each
+    triangle is drawn by ``cv2.fillConvexPoly``, whose outline claims the grid points up to about one step outside
+    it: a later triangle takes them from its neighbours (~1/3 of the points, the map there off by p90 0.24 px,
+    p99 ~5 px, where neighbouring affines differ much). ``EXACT_INDEX``: :func:`exact_index` instead.
     """
     import cv2
 
+    if EXACT_INDEX:
+        return exact_index(target, grid)
     tris, is_mouth, is_eye = triangles()
     k = grid.step
     local = (target[:, :2] - np.array([grid.x0, grid.y0], np.float32) + 0.5) / k - 0.5
@@ -72,6 +80,66 @@ def triangle_index(target: np.ndarray, grid: Grid) -> np.ndarray:
     fill = cv2.fillConvexPoly
     for tri, i in zip(list(pts[order]), order.tolist()):
         fill(out, tri, i, cv2.LINE_8, SHIFT)
+    return fill_holes(out)
+
+
+def exact_index(target: np.ndarray, grid: Grid) -> np.ndarray:
+    """:func:`triangle_index` without OpenCV's outlines: a grid point is a triangle's where the triangle covers it
+    (edges included), mouth and eye openings last, otherwise the later triangle in the mesh on a shared edge.
+    target: (478, 2+) float32 frame pixels. Returns (gh, gw) int32.
+
+    All triangles at once: vertices in fixed point (1 / 2^SHIFT of a grid step, as OpenCV is given them); per
+    (triangle, grid row) the span of columns where its three edge functions a x + b y + c (signed so that the
+    inside is >= 0) hold, x >= -(b y + c) / a on the edges with a > 0 and x <= that on those with a < 0 (a
+    horizontal edge's side is the bounding box's rows); the spans written in drawing order, the last one wins.
+    """
+    tris, is_mouth, is_eye = triangles()
+    gh, gw = grid.shape
+    k = np.float32(grid.step)
+    one = 1 << SHIFT
+    # (3, T) per coordinate, elementwise work only: numpy's reductions over small axes are slow
+    vx = np.round(((target[:, 0] - np.float32(grid.x0) + 0.5) / k - 0.5) * one).astype(np.int64)[tris.T]
+    vy = np.round(((target[:, 1] - np.float32(grid.y0) + 0.5) / k - 0.5) * one).astype(np.int64)[tris.T]
+    # the bounding box's grid points: ceil of its low corner, floor of its high one, inside the grid
+    x_lo = np.maximum(-(-np.minimum(np.minimum(vx[0], vx[1]), vx[2]) >> SHIFT), 0)
+    y_lo = np.maximum(-(-np.minimum(np.minimum(vy[0], vy[1]), vy[2]) >> SHIFT), 0)
+    x_hi = np.minimum(np.maximum(np.maximum(vx[0], vx[1]), vx[2]) >> SHIFT, gw - 1)
+    y_hi = np.minimum(np.maximum(np.maximum(vy[0], vy[1]), vy[2]) >> SHIFT, gh - 1)
+    nxt = [1, 2, 0]
+    ex, ey = vx[nxt] - vx, vy[nxt] - vy  # edge i: vertex i -> i + 1
+    sign = np.where(ex[0] * ey[2] - ey[0] * ex[2] > 0, -1, 1)
+    a = (-ey * sign) << SHIFT
+    # per triangle, float64 (integers below 2^53: exact): -a, b, c, each bound's own edges (else -+inf), the box
+    edges = np.empty((17, len(tris)), np.float64)
+    edges[0:3] = np.where(a == 0, -1, -a)
+    edges[3:6] = (ex * sign) << SHIFT
+    edges[6:9] = (ey * vx - ex * vy) * sign
+    edges[9:12] = np.where(a > 0, 0.0, -np.inf)
+    edges[12:15] = np.where(a < 0, 0.0, np.inf)
+    edges[15], edges[16] = x_lo, x_hi
+    drawn = (x_hi >= x_lo) & (y_hi >= y_lo)
+    opening = is_mouth | is_eye
+    face = np.flatnonzero(drawn & ~opening)
+    order = np.concatenate([face, np.flatnonzero(drawn & opening)])
+    rows = y_hi[order] - y_lo[order] + 1
+    t = np.repeat(order, rows)  # one entry per (triangle, grid row), in drawing order
+    y = np.arange(len(t), dtype=np.int64) - np.repeat(np.cumsum(rows) - rows, rows)
+    y += y_lo[t]
+    e = np.take(edges, t, axis=1)  # (17, M)
+    q = e[3:6] * y
+    q += e[6:9]
+    q /= e[0:3]  # a quotient of integers below 2^53: exact where whole, so its ceil and floor are exact
+    x0 = np.maximum(np.ceil((q + e[9:12]).max(0)), e[15]).astype(np.int64)
+    x1 = np.minimum(np.floor((q + e[12:15]).min(0)), e[16]).astype(np.int64)
+    n = np.maximum(x1 - x0 + 1, 0)
+    first = np.repeat(np.cumsum(n) - n, n)
+    flat = np.repeat(y * gw + x0, n) + (np.arange(len(first), dtype=np.int64) - first)
+    tri = np.repeat(t, n).astype(np.int32)
+    split = int(n[: int(rows[: len(face)].sum())].sum())  # the openings' points come after the face's
+    out = np.full(grid.shape, -1, np.int32)
+    flat_out = out.ravel()
+    flat_out[flat[:split]] = tri[:split]  # (numpy writes repeated indices in order: a later triangle wins)
+    flat_out[flat[split:]] = tri[split:]  # the openings over the lips, whatever the above does
     return fill_holes(out)
 
 
@@ -94,14 +162,15 @@ def fill_holes(index: np.ndarray) -> np.ndarray:
 
 def target_frame(target: np.ndarray) -> tuple[np.ndarray, ...]:
     """What :func:`affines` needs of the target alone, for many sources: target (478, 2+) float32 pixels ->
-    (first vertices (T, 2), edges e1, e2 (T, 2), 1 / det (T,), degenerate (T,) bool)."""
-    tris = triangles()[0]
-    p = target[:, :2].astype(np.float32)[tris]  # (T, 3, 2)
-    e1, e2 = p[:, 1] - p[:, 0], p[:, 2] - p[:, 0]
-    det = e1[:, 0] * e2[:, 1] - e1[:, 1] * e2[:, 0]
+    (first vertex x, y, edge e1 x, y, edge e2 x, y, 1 / det, each (T,) float32; degenerate (T,) bool)."""
+    tris = triangles()[0].T
+    px = target[:, 0].astype(np.float32)[tris]  # (3, T)
+    py = target[:, 1].astype(np.float32)[tris]
+    e1x, e1y, e2x, e2y = px[1] - px[0], py[1] - py[0], px[2] - px[0], py[2] - py[0]
+    det = e1x * e2y - e1y * e2x
     bad = np.abs(det) < 1e-6
     inv = 1.0 / np.where(bad, 1.0, det)
-    return p[:, 0], e1, e2, inv, bad
+    return px[0], py[0], e1x, e1y, e2x, e2y, inv, bad
 
 
 def affines(
@@ -113,30 +182,40 @@ def affines(
     Returns (T, 2, 3) float32; degenerate target triangles and slivers (magnifying by more than ``MAX_GAIN``) get
     the translation by their vertices' mean move.
     """
-    tris = triangles()[0]
-    p0, e1, e2, inv, bad = target_frame(target) if frame is None else frame
-    q = np.take(source[:, :2].astype(np.float32, copy=False), tris.ravel(), axis=0).reshape(-1, 3, 2)
-    f1, f2 = q[:, 1] - q[:, 0], q[:, 2] - q[:, 0]
-    # M = [f1 f2] @ inv([e1 e2]) with inv([e1 e2]) = [[e2y, -e2x], [-e1y, e1x]] / det (in place: fewer temporaries)
-    a = np.empty((len(tris), 2, 3), np.float32)
-    c0 = f1 * e2[:, 1:2]
-    c0 -= f2 * e1[:, 1:2]
-    c0 *= inv[:, None]
-    c1 = f2 * e1[:, 0:1]
-    c1 -= f1 * e2[:, 0:1]
-    c1 *= inv[:, None]
-    a[:, :, 0], a[:, :, 1] = c0, c1
-    c0 *= p0[:, 0:1]
-    c1 *= p0[:, 1:2]
-    c2 = q[:, 0] - c0
-    c2 -= c1
-    a[:, :, 2] = c2
-    wild = bad | (np.square(a[:, :, :2]).sum((1, 2)) > MAX_GAIN**2)
-    if wild.any():
+    tris = triangles()[0].T
+    p0x, p0y, e1x, e1y, e2x, e2y, inv, bad = target_frame(target) if frame is None else frame
+    qx = source[:, 0].astype(np.float32, copy=False)[tris]  # (3, T), one component at a time: no small axes
+    qy = source[:, 1].astype(np.float32, copy=False)[tris]
+    f1x, f1y, f2x, f2y = qx[1] - qx[0], qy[1] - qy[0], qx[2] - qx[0], qy[2] - qy[0]
+    # M = [f1 f2] @ inv([e1 e2]) with inv([e1 e2]) = [[e2y, -e2x], [-e1y, e1x]] / det
+    a = np.empty((len(inv), 2, 3), np.float32)
+    m00 = f1x * e2y
+    m00 -= f2x * e1y
+    m00 *= inv
+    m10 = f1y * e2y
+    m10 -= f2y * e1y
+    m10 *= inv
+    m01 = f2x * e1x
+    m01 -= f1x * e2x
+    m01 *= inv
+    m11 = f2y * e1x
+    m11 -= f1y * e2x
+    m11 *= inv
+    a[:, 0, 0], a[:, 1, 0], a[:, 0, 1], a[:, 1, 1] = m00, m10, m01, m11
+    a[:, 0, 2] = qx[0] - m00 * p0x - m01 * p0y
+    a[:, 1, 2] = qy[0] - m10 * p0x - m11 * p0y
+    gain = m00 * m00
+    gain += m01 * m01
+    gain += m10 * m10
+    gain += m11 * m11
+    wild = np.flatnonzero(bad | (gain > MAX_GAIN**2))
+    if len(wild):
         # a sliver (a face-side triangle seen edge-on) magnifies by up to ~800: a grid point just inside it would
         # sample far away (a dark speck at the face edge); it moves with its vertices' mean instead
         a[wild, :, :2] = np.eye(2, dtype=np.float32)
-        a[wild, :, 2] = q[wild].mean(1) - (p0[wild] + (e1[wild] + e2[wild]) / 3.0)
+        for c, q, p0, e1, e2 in ((0, qx, p0x, e1x, e2x), (1, qy, p0y, e1y, e2y)):
+            w = q[:, wild]
+            a[wild, c, 2] = (w[0] + w[1] + w[2]) / 3 - (p0[wild] + (e1[wild] + e2[wild]) / 3.0)
     return a
 
 
@@ -152,7 +231,9 @@ def coarse_map(index: np.ndarray, aff: np.ndarray, grid: Grid, rows: tuple[int, 
     q0, q1 = cols
     g1 = grid.shape[0] if g1 < 0 else g1
     q1 = grid.shape[1] if q1 < 0 else q1
-    c = np.ascontiguousarray(aff.reshape(-1, 6).T)[:, index[g0:g1, q0:q1]]  # (6, g, q): each point's affine
+    sub = index[g0:g1, q0:q1]
+    # (6, g, q): each point's affine (np.take on the flat index: twice as fast as fancy indexing)
+    c = np.take(aff.reshape(-1, 6).T, sub.ravel(), axis=1).reshape(6, *sub.shape)
     x, y = x[:, q0:q1], y[g0:g1]
     mx = c[0] * x
     mx += c[1] * y
