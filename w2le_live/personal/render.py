@@ -79,7 +79,8 @@ class RenderConfig:
     # other emotions keep it where the live mouth shows more teeth than the bank frame's: this share of the opening
     # more, rising to all of it over ``teeth_ramp`` (teeth: brighter than ``teeth_v`` and less saturated than
     # ``teeth_s`` of the lips' median); a bank mouth whose teeth match keeps the emotion's own inside
-    teeth_from: float = 0.1
+    teeth_from: float = 0.2
+    teeth_share: float = 1.0
     teeth_ramp: float = 0.2
     teeth_v: float = 0.8
     teeth_s: float = 0.7
@@ -527,7 +528,7 @@ def _inside_share(frame: np.ndarray, live: np.ndarray, bank: EmotionBank, choice
         return min(share, 1.0)
     mj = choice[0][0] if mouth_choice is None else mouth_choice
     more = _teeth(frame, live, cfg) - _teeth(bank.crops[mj], bank.crop_landmarks[mj], cfg) - cfg.teeth_from
-    return min(share, 1.0) * float(_smooth_ramp(np.float32([more]), cfg.teeth_ramp)[0])
+    return min(share, 1.0) * cfg.teeth_share * float(_smooth_ramp(np.float32([more]), cfg.teeth_ramp)[0])
 
 
 def _bank_image(bank: EmotionBank, maps: _MeshMaps, choice: Sequence[tuple[int, float]], mouth: float,
