@@ -76,12 +76,15 @@ class RenderConfig:
     live_inside: float = 1.0
     inside_margin: float = 0.0
     inside_feather: float = 0.005
-    # other emotions keep it where the live mouth shows more teeth than the bank frame's: this share of the opening
-    # more, rising to all of it over ``teeth_ramp`` (teeth: brighter than ``teeth_v`` and less saturated than
-    # ``teeth_s`` of the lips' median); a bank mouth whose teeth match keeps the emotion's own inside
-    teeth_from: float = 0.2
-    teeth_share: float = 1.0
-    teeth_ramp: float = 0.2
+    # other emotions keep it where the live mouth shows teeth (from ``teeth_from`` of the opening, fully from
+    # ``teeth_from + teeth_ramp``) that the bank frame's lacks (1 - its teeth / the live teeth: from ``lack_from``,
+    # fully from ``lack_from + lack_ramp``); teeth: brighter than ``teeth_v`` and less saturated than ``teeth_s`` of
+    # the lips' median. A bank mouth whose teeth match keeps the emotion's own inside (W009 sad: 5 of 24 frames
+    # showing teeth had a dark bank opening instead, now none; happy driven by angry: 6 of 66, now none).
+    teeth_from: float = 0.1
+    teeth_ramp: float = 0.1
+    lack_from: float = 0.3
+    lack_ramp: float = 0.3
     teeth_v: float = 0.8
     teeth_s: float = 0.7
 
@@ -521,14 +524,18 @@ def _teeth(img: np.ndarray, lm: np.ndarray, cfg: RenderConfig) -> float:
 def _inside_share(frame: np.ndarray, live: np.ndarray, bank: EmotionBank, choice: Sequence[tuple[int, float]],
                   mouth_choice: Optional[int], mouth: float, cfg: RenderConfig) -> float:  # fmt: skip
     """How much of the opening between the inner lips stays the live one under the bank mouth (``mouth_choice``,
-    else the cheeks' first frame; see :func:`render`), in [0, 1]: all of it for emotions in LIVE_INSIDE; for the others, as far as the live mouth (frame (H, W, 3)
-    uint8, live (478, 2+) float32 frame pixels) shows more teeth than the bank frame's (:func:`_teeth`)."""
+    else the cheeks' first frame; see :func:`render`), in [0, 1], times ``mouth``: all of it for emotions in
+    LIVE_INSIDE; for the others, as far as the live mouth (frame (H, W, 3) uint8, live (478, 2+) float32 frame
+    pixels) shows teeth (:func:`_teeth`) the bank frame's lacks: a bank mouth whose teeth match keeps its own."""
     share = mouth * cfg.live_inside
     if share <= 0 or bank.emotion in LIVE_INSIDE:
         return min(share, 1.0)
     mj = choice[0][0] if mouth_choice is None else mouth_choice
-    more = _teeth(frame, live, cfg) - _teeth(bank.crops[mj], bank.crop_landmarks[mj], cfg) - cfg.teeth_from
-    return min(share, 1.0) * cfg.teeth_share * float(_smooth_ramp(np.float32([more]), cfg.teeth_ramp)[0])
+    live_teeth = _teeth(frame, live, cfg)
+    lack = 1.0 - _teeth(bank.crops[mj], bank.crop_landmarks[mj], cfg) / max(live_teeth, 1e-3)
+    w = _smooth_ramp(np.float32([live_teeth - cfg.teeth_from]), cfg.teeth_ramp)[0]
+    w *= _smooth_ramp(np.float32([lack - cfg.lack_from]), cfg.lack_ramp)[0]
+    return min(share, 1.0) * float(w)
 
 
 def _bank_image(bank: EmotionBank, maps: _MeshMaps, choice: Sequence[tuple[int, float]], mouth: float,
