@@ -29,7 +29,8 @@ UPPER_FACE = frozenset({"surprised", "angry", "sad", "fear", "disgusted", "neutr
 WIDE_EYES = frozenset({"surprised", "fear"})
 # Emotions whose bank mouth keeps the live opening between the inner lips (teeth, tongue, the dark inside): the
 # re-tracked lip opening then follows the person (W009 surprised 0.925 -> 0.963, angry 0.940 -> 0.972); driven by
-# a sad face, a happy or neutral bank mouth around the live inside reads less open (0.942 -> 0.90), so not those.
+# a sad face, a happy or neutral bank mouth around the whole live inside reads less open (0.942 -> 0.90), so those
+# keep it only where the live mouth shows teeth the bank frame's lacks (RenderConfig.teeth_from ..., _inside_share).
 LIVE_INSIDE = frozenset({"surprised", "angry"})
 BROWS = (70, 63, 105, 66, 107, 300, 293, 334, 296, 336)
 LEFT_EYE = (33, 246, 161, 160, 159, 158, 157, 173, 133, 155, 154, 153, 145, 144, 163, 7)
