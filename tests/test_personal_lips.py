@@ -44,3 +44,51 @@ def test_output_lips_follow_the_driving_clip(shared_data, target, driving):
     a, b = M.lip_opening(M.track_landmarks(frames)), M.lip_opening(M.track_landmarks(out))
     assert np.isfinite(b).mean() > 0.95  # a face is found in the output
     assert M.correlation(a, b) >= 0.95, M.correlation(a, b)
+
+
+TEETH_CASES = (("sad", "neutral", 75), ("happy", "angry", 107))  # (target, driving clip, frames)
+
+
+def _bright_inside(frame, lm):
+    """The share of the opening between the inner lips (lm (478, 2+) frame pixels) brighter than 1.15 x the lips'
+    median grey: the teeth (0 where the mouth is closed)."""
+    import cv2
+
+    from w2le_live.face.landmarks import LIPS_INNER, LIPS_OUTER
+
+    if not np.isfinite(lm).all():
+        return 0.0
+    inner, outer = np.zeros(frame.shape[:2], np.uint8), np.zeros(frame.shape[:2], np.uint8)
+    cv2.fillPoly(inner, [np.round(lm[list(LIPS_INNER), :2]).astype(np.int32)], 1)
+    cv2.fillPoly(outer, [np.round(lm[list(LIPS_OUTER), :2]).astype(np.int32)], 1)
+    grey, lips = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY), (outer > 0) & (inner == 0)
+    if inner.sum() < 10 or not lips.any():
+        return 0.0
+    return float((grey[inner > 0] > 1.15 * np.median(grey[lips])).mean())
+
+
+@pytest.mark.parametrize("target,driving,n", TEETH_CASES)
+def test_live_teeth_are_not_covered_by_a_dark_bank_opening(shared_data, target, driving, n):
+    """Where the speaker shows teeth, the output shows them too (W009 sad driven by neutral: a dark sad opening
+    in 5 of the 24 frames with teeth before the live inside was kept there; happy driven by angry: 6 of 66); a
+    bank frame rendered onto itself shows its own teeth, so it keeps its own inside."""
+    from mead_clips import track_clip
+
+    from w2le_live.personal.enroll import enroll_file
+    from w2le_live.personal.render import RenderConfig, _inside_share
+    from w2le_live.translators.personal import PersonalTranslator
+
+    drive = track_clip(_clip(shared_data, driving))[:n]
+    bank = enroll_file(target, str(_clip(shared_data, target)), neutral=str(_clip(shared_data, "neutral")))
+    pt = PersonalTranslator({target: bank})
+    out = [pt.translate(f, o, None, Controls(target, 1.0)) for f, o in drive]
+    frames = [f for f, _ in drive]
+    live = [_bright_inside(f, lm) for f, lm in zip(frames, M.track_landmarks(frames))]
+    shown = [_bright_inside(f, lm) for f, lm in zip(out, M.track_landmarks(out))]
+    teeth = [i for i, a in enumerate(live) if a >= 0.3]
+    dark = [i for i in teeth if shown[i] < 0.4 * live[i]]
+    assert len(teeth) >= 10, len(teeth)  # the speaker shows teeth in this clip
+    assert len(dark) <= 1, (dark, len(teeth))
+    own = [_inside_share(bank.crops[j], bank.crop_landmarks[j], bank, [(j, 1.0)], None, 1.0, RenderConfig())
+           for j in range(0, len(bank), 7)]  # fmt: skip
+    assert max(own) < 0.05, own

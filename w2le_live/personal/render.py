@@ -29,7 +29,8 @@ UPPER_FACE = frozenset({"surprised", "angry", "sad", "fear", "disgusted", "neutr
 WIDE_EYES = frozenset({"surprised", "fear"})
 # Emotions whose bank mouth keeps the live opening between the inner lips (teeth, tongue, the dark inside): the
 # re-tracked lip opening then follows the person (W009 surprised 0.925 -> 0.963, angry 0.940 -> 0.972); driven by
-# a sad face, a happy or neutral bank mouth around the live inside reads less open (0.942 -> 0.90), so not those.
+# a sad face, a happy or neutral bank mouth around the whole live inside reads less open (0.942 -> 0.90), so those
+# keep it only where the live mouth shows teeth the bank frame's lacks (RenderConfig.teeth_from ..., _inside_share).
 LIVE_INSIDE = frozenset({"surprised", "angry"})
 BROWS = (70, 63, 105, 66, 107, 300, 293, 334, 296, 336)
 LEFT_EYE = (33, 246, 161, 160, 159, 158, 157, 173, 133, 155, 154, 153, 145, 144, 163, 7)
@@ -76,6 +77,17 @@ class RenderConfig:
     live_inside: float = 1.0
     inside_margin: float = 0.0
     inside_feather: float = 0.005
+    # other emotions keep it where the live mouth shows teeth (from ``teeth_from`` of the opening, fully from
+    # ``teeth_from + teeth_ramp``) that the bank frame's lacks (1 - its teeth / the live teeth: from ``lack_from``,
+    # fully from ``lack_from + lack_ramp``); teeth: brighter than ``teeth_v`` and less saturated than ``teeth_s`` of
+    # the lips' median. A bank mouth whose teeth match keeps the emotion's own inside (W009 sad: 5 of 24 frames
+    # showing teeth had a dark bank opening instead, now none; happy driven by angry: 6 of 66, now none).
+    teeth_from: float = 0.1
+    teeth_ramp: float = 0.1
+    lack_from: float = 0.3
+    lack_ramp: float = 0.3
+    teeth_v: float = 0.8
+    teeth_s: float = 0.7
 
 
 @lru_cache(maxsize=1)
@@ -484,6 +496,49 @@ def _live_inside(wb: np.ndarray, target: np.ndarray, rect: tuple[int, ...], face
     return wb
 
 
+def _teeth(img: np.ndarray, lm: np.ndarray, cfg: RenderConfig) -> float:
+    """The share in [0, 1] of the opening between the inner lips (lm: (478, 2+) float32 pixels of img, (H, W, 3)
+    uint8 BGR) that shows teeth: brighter than ``teeth_v`` and less saturated than ``teeth_s`` of the lips' median
+    (so under any light); 0 where the mouth is closed."""
+    import cv2
+
+    outer = lm[list(LIPS_OUTER), :2]
+    x0, y0 = np.maximum(np.floor(outer.min(0)).astype(int) - 1, 0)
+    x1, y1 = np.ceil(outer.max(0)).astype(int) + 2
+    sub = img[y0:y1, x0:x1]
+    if sub.shape[0] < 2 or sub.shape[1] < 2:
+        return 0.0
+    off = np.array([x0, y0], np.float32)
+    inner = np.zeros(sub.shape[:2], np.uint8)
+    cv2.fillPoly(inner, [np.round((lm[list(LIPS_INNER), :2] - off) * 16).astype(np.int32)], 1, cv2.LINE_8, 4)
+    lips = np.zeros_like(inner)
+    cv2.fillPoly(lips, [np.round((outer - off) * 16).astype(np.int32)], 1, cv2.LINE_8, 4)
+    opening, lips = inner > 0, (lips > 0) & (inner == 0)
+    if not opening.any() or not lips.any():
+        return 0.0
+    hsv = cv2.cvtColor(sub, cv2.COLOR_BGR2HSV)
+    v, s = hsv[..., 2], hsv[..., 1]
+    white = (v > cfg.teeth_v * np.median(v[lips])) & (s < cfg.teeth_s * np.median(s[lips]))
+    return float(white[opening].mean())
+
+
+def _inside_share(frame: np.ndarray, live: np.ndarray, bank: EmotionBank, choice: Sequence[tuple[int, float]],
+                  mouth_choice: Optional[int], mouth: float, cfg: RenderConfig) -> float:  # fmt: skip
+    """How much of the opening between the inner lips stays the live one under the bank mouth (``mouth_choice``,
+    else the cheeks' first frame; see :func:`render`), in [0, 1], times ``mouth``: all of it for emotions in
+    LIVE_INSIDE; for the others, as far as the live mouth (frame (H, W, 3) uint8, live (478, 2+) float32 frame
+    pixels) shows teeth (:func:`_teeth`) the bank frame's lacks: a bank mouth whose teeth match keeps its own."""
+    share = mouth * cfg.live_inside
+    if share <= 0 or bank.emotion in LIVE_INSIDE:
+        return min(share, 1.0)
+    mj = choice[0][0] if mouth_choice is None else mouth_choice
+    live_teeth = _teeth(frame, live, cfg)
+    lack = 1.0 - _teeth(bank.crops[mj], bank.crop_landmarks[mj], cfg) / max(live_teeth, 1e-3)
+    w = _smooth_ramp(np.float32([live_teeth - cfg.teeth_from]), cfg.teeth_ramp)[0]
+    w *= _smooth_ramp(np.float32([lack - cfg.lack_from]), cfg.lack_ramp)[0]
+    return min(share, 1.0) * float(w)
+
+
 def _bank_image(bank: EmotionBank, maps: _MeshMaps, choice: Sequence[tuple[int, float]], mouth: float,
                 mouth_choice: Optional[int], keep: np.ndarray, cfg: RenderConfig) -> np.ndarray:  # fmt: skip
     """The cheeks' bank frame(s) warped onto the target and cross-faded, the lips and mouth from one frame only
@@ -630,7 +685,7 @@ def render(frame: np.ndarray, live: np.ndarray, target: np.ndarray, pose: Pose, 
         wb = _bank_where(maps, bank.crop_landmarks[choice[0][0]], masks, mouth, cfg)
         d = _bank_detail(bank_img, out, wb, masks, face_w, cfg)
         wb = wb * np.float32(k)
-        inside = mouth * cfg.live_inside if bank.emotion in LIVE_INSIDE else 0.0
+        inside = _inside_share(frame, live, bank, choice, mouth_choice, mouth, cfg)
         if inside > 0:
             _live_inside(wb, target, rect, face_w, min(inside, 1.0), cfg)
         cv2.add(out, _times(d, wb, out=d), dst=out)
