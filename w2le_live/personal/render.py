@@ -69,6 +69,19 @@ class RenderConfig:
     sharpen_from: float = 0.0  # face widths below the lower eyelids (negative: above) the sharpening starts
     sharpen_feather: float = 0.2  # and reaches its full gain over this
     mouth_sharpen: float = 0.2  # its share inside the lips (a switching bank mouth, sharpened, flickers)
+    # the bank's finest texture (below ``match_sigma``) raised, locally, to the live layer's energy of it (measured
+    # over ``match_window``), by a gain of at most ``match_max``: bank and live skin meet without a texture step
+    match_max: float = 2.0
+    match_sigma: float = 0.008
+    match_window: float = 0.03
+    match_floor: float = 0.5  # grey levels added to both energies (flat skin and noise are not amplified)
+    match_from: float = (
+        -0.12
+    )  # face widths below the lower eyelids (negative: above) the matching starts: the
+    match_feather: float = 0.04  # nose bridge, not the brows (the judge reads them: W009 p(surprised) -0.03)
+    match_source: bool = (
+        True  # the live energy measured on the camera frame (before the live layer's resampling)
+    )
     # the opening between the inner lips (teeth, tongue, the dark inside) stays the live one under a bank mouth
     # (emotions in LIVE_INSIDE), this share of it, grown by ``inside_margin``, fading out over ``inside_feather``
     live_inside: float = 1.0
@@ -517,14 +530,71 @@ def _bank_where(maps: _MeshMaps, source: np.ndarray, masks: _Masks, mouth: float
     return masks.bank * sw
 
 
+def _fine_energy(img: np.ndarray, face_w: float, cfg: RenderConfig) -> tuple[np.ndarray, np.ndarray]:
+    """(fine texture, its local energy) of img (h, w, 3) float32 or uint8: the grey image less its Gaussian blur
+    at ``match_sigma``, and that band's absolute value blurred over ``match_window`` plus ``match_floor``; each
+    (h, w) float32."""
+    import cv2
+
+    s = max(cfg.match_sigma * face_w, 0.6)
+    y = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY).astype(np.float32)
+    y -= cv2.GaussianBlur(y, (0, 0), s)
+    e = cv2.GaussianBlur(np.abs(y), (0, 0), max(cfg.match_window * face_w, 1.0))
+    e += np.float32(cfg.match_floor)
+    return y, e
+
+
+def _live_energy(frame: np.ndarray, maps: _MeshMaps, live: np.ndarray, rect: tuple[int, ...], rows: tuple[int, int],
+                 face_w: float, cfg: RenderConfig) -> np.ndarray:  # fmt: skip
+    """The camera frame's (H, W, 3) uint8 fine-texture energy (:func:`_fine_energy`) where the live layer samples
+    it (live: (478, 2+) float32 landmarks), over render-rect rows [r0, r1): (r1 - r0, w) float32. Measured before
+    the live layer's resampling, so a stretched live patch does not lower the bar the bank is raised to."""
+    import cv2
+
+    x0, y0, x1, y1 = rect
+    pad = int(np.ceil(3 * max(cfg.match_window * face_w, 1.0))) + 2
+    h, w = frame.shape[:2]
+    a0, b0, a1, b1 = max(x0 - pad, 0), max(y0 - pad, 0), min(x1 + pad, w), min(y1 + pad, h)
+    _, e = _fine_energy(frame[b0:b1, a0:a1], face_w, cfg)
+    m = maps.xy(live, rows[0], rows[1])
+    m = m - np.array([a0, b0], np.float32)
+    return cv2.remap(e, m, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+
+def _match_fine(d: np.ndarray, bank_img: np.ndarray, out: np.ndarray, wb: np.ndarray, masks: _Masks,
+                face_w: float, cfg: RenderConfig, live_energy=None, upper=None) -> np.ndarray:  # fmt: skip
+    """d (h, w, 3) float32 plus the bank's finest texture (bank_img, (h, w, 3) float32) times the gain in
+    [0, match_max - 1] that brings its local energy up to the live face's (``live_energy(r0, r1)`` when given,
+    else the live layer out's, same shape), where the bank shows (wb (h, w) float32 > 0) outside the mouth.
+    Changed in place."""
+    import cv2
+
+    rows = np.flatnonzero(wb.max(1) > 1e-3)
+    if not len(rows):
+        return d
+    r0, r1 = int(rows[0]), int(rows[-1]) + 1
+    fb, eb = _fine_energy(bank_img[r0:r1], face_w, cfg)
+    el = _fine_energy(out[r0:r1], face_w, cfg)[1] if live_energy is None else live_energy(r0, r1)
+    g = el / eb - np.float32(1.0)
+    np.clip(g, 0.0, cfg.match_max - 1.0, out=g)
+    g *= masks.keep[r0:r1]
+    if upper is not None:
+        g *= upper[r0:r1]
+    fb *= g
+    cv2.add(d[r0:r1], cv2.merge([fb, fb, fb]), dst=d[r0:r1])
+    return d
+
+
 def _bank_detail(bank_img: np.ndarray, out: np.ndarray, wb: np.ndarray, masks: _Masks, face_w: float,
-                 cfg: RenderConfig) -> np.ndarray:  # fmt: skip
+                 cfg: RenderConfig, live_energy=None, upper=None) -> np.ndarray:  # fmt: skip
     """What the bank adds to the live layer: bank_img - out (both (h, w, 3) float32) less its light near the
     region's edges (wb (h, w) float32 in [0, 1]) and on the upper face, less its finest texture on the forehead.
     Returns (h, w, 3) float32 (not yet weighted)."""
     import cv2
 
     d = bank_img - out
+    if cfg.match_max > 1:
+        _match_fine(d, bank_img, out, wb, masks, face_w, cfg, live_energy, upper)
     region = (wb > 1e-3).astype(np.float32)
     low = _low(d, region, cfg.light_sigma * face_w)
     inner = _smooth_ramp(cv2.distanceTransform((wb > 0.5).astype(np.uint8), cv2.DIST_L2, 3),
@@ -573,7 +643,15 @@ def render(frame: np.ndarray, live: np.ndarray, target: np.ndarray, pose: Pose, 
     if k > 0 and masks.bank.max() > 1e-3:
         bank_img = _bank_image(bank, maps, choice, mouth, mouth_choice, masks.keep, cfg)
         wb = _bank_where(maps, bank.crop_landmarks[choice[0][0]], masks, mouth, cfg)
-        d = _bank_detail(bank_img, out, wb, masks, face_w, cfg)
+        le = None
+        if cfg.match_source:
+
+            def le(r0, r1):
+                return _live_energy(frame, maps, live, rect, (r0, r1), face_w, cfg)
+
+        d = _bank_detail(
+            bank_img, out, wb, masks, face_w, cfg, le, _face_ramp(maps, cfg.match_from, cfg.match_feather)
+        )
         wb = wb * np.float32(k)
         inside = mouth * cfg.live_inside if bank.emotion in LIVE_INSIDE else 0.0
         if inside > 0:
