@@ -68,19 +68,23 @@ class RenderConfig:
     bank_sharpen_sigma: float = 1.0  # px: its scale
     sharpen_from: float = 0.0  # face widths below the lower eyelids (negative: above) the sharpening starts
     sharpen_feather: float = 0.2  # and reaches its full gain over this
-    mouth_sharpen: float = 0.2  # its share inside the lips (a switching bank mouth, sharpened, flickers)
+    mouth_sharpen: float = 0.0  # its share inside the lips (a switching bank mouth, sharpened, flickers)
     # the bank's finest texture (below ``match_sigma``) raised, locally, to the live layer's energy of it (measured
     # over ``match_window``), by a gain of at most ``match_max``: bank and live skin meet without a texture step
     match_max: float = 2.0
     match_sigma: float = 0.008
     match_window: float = 0.03
     match_floor: float = 0.5  # grey levels added to both energies (flat skin and noise are not amplified)
-    match_from: float = (
-        -0.12
-    )  # face widths below the lower eyelids (negative: above) the matching starts: the
-    match_feather: float = 0.04  # nose bridge, not the brows (the judge reads them: W009 p(surprised) -0.03)
+    # it starts this far below the lower eyelids (negative: above; the nose bridge, not the brows, which the judge
+    # reads: matched there too, W009 p(surprised) fell 0.03) and reaches full strength over ``match_feather``
+    match_from: float = -0.12
+    match_feather: float = 0.04
     match_source: bool = (
         True  # the live energy measured on the camera frame (before the live layer's resampling)
+    )
+    switch_eyes: float = 1.0
+    fine_steep: float = (
+        3.0  # the finest texture switches between bank and live this much faster (_fine_switch)
     )
     # the opening between the inner lips (teeth, tongue, the dark inside) stays the live one under a bank mouth
     # (emotions in LIVE_INSIDE), this share of it, grown by ``inside_margin``, fading out over ``inside_feather``
@@ -585,6 +589,39 @@ def _match_fine(d: np.ndarray, bank_img: np.ndarray, out: np.ndarray, wb: np.nda
     return d
 
 
+def _fine_switch(
+    d: np.ndarray, wb: np.ndarray, masks: _Masks, face_w: float, cfg: RenderConfig
+) -> np.ndarray:
+    """The weight of the bank's finest texture: wb ((h, w) float32 in [0, 1], the bank's weight) made ``fine_steep``
+    times steeper about 0.5, and the fine texture of d ((h, w, 3) float32, the bank's detail) that the steeper weight
+    adds: ((h, w, 3) float32, to add to ``out + wb d``). A mix (1 - w) a + w b of two unrelated textures of equal
+    energy keeps sqrt((1 - w)^2 + w^2) of it (0.71 at w = 0.5): feathered over a wide band, bank and live skin
+    meet in a band of softer skin. Light and folds keep the wide feather; the finest texture switches over a
+    narrow one (two-band blend). Not around the mouth, where the bank's mouth switches, nor at the face border."""
+    import cv2
+
+    mixed = (wb > 0.02) & (wb < 0.98)
+    rows = np.flatnonzero(mixed.any(1))
+    res = np.zeros_like(d)
+    if not len(rows):
+        return res
+    r0, r1 = int(rows[0]), int(rows[-1]) + 1
+    w = wb[r0:r1]
+    wf = _smooth_ramp(w - np.float32(0.5 - 0.5 / cfg.fine_steep), 1.0 / cfg.fine_steep)
+    wf -= w
+    wf *= masks.keep[r0:r1]
+    wf *= np.clip((masks.taper[r0:r1] - np.float32(0.95)) * np.float32(20.0), 0.0, 1.0)
+    if cfg.switch_eyes < 1:
+        wf *= np.float32(cfg.switch_eyes) + np.float32(1 - cfg.switch_eyes) * (
+            masks.outside_eyes[r0:r1] > 0.99
+        )
+    f = cv2.cvtColor(d[r0:r1], cv2.COLOR_BGR2GRAY)
+    f -= cv2.GaussianBlur(f, (0, 0), max(cfg.match_sigma * face_w, 0.6))
+    f *= wf
+    res[r0:r1] = cv2.merge([f, f, f])
+    return res
+
+
 def _bank_detail(bank_img: np.ndarray, out: np.ndarray, wb: np.ndarray, masks: _Masks, face_w: float,
                  cfg: RenderConfig, live_energy=None, upper=None) -> np.ndarray:  # fmt: skip
     """What the bank adds to the live layer: bank_img - out (both (h, w, 3) float32) less its light near the
@@ -656,7 +693,10 @@ def render(frame: np.ndarray, live: np.ndarray, target: np.ndarray, pose: Pose, 
         inside = mouth * cfg.live_inside if bank.emotion in LIVE_INSIDE else 0.0
         if inside > 0:
             _live_inside(wb, target, rect, face_w, min(inside, 1.0), cfg)
+        sw = _fine_switch(d, wb, masks, face_w, cfg) if cfg.fine_steep > 1 else None
         cv2.add(out, _times(d, wb, out=d), dst=out)
+        if sw is not None:
+            cv2.add(out, sw, dst=out)
     if k > 0 and eye_choice:
         out = _wide_eyes(out, frame, rect, live, target, bank, eye_choice, maps, face_w, k, cfg)
     out += 0.5
