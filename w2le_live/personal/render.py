@@ -70,7 +70,8 @@ class RenderConfig:
     sharpen_feather: float = 0.2  # and reaches its full gain over this
     mouth_sharpen: float = 0.0  # its share inside the lips (a switching bank mouth, sharpened, flickers)
     # the bank's finest texture (below ``match_sigma``) raised, locally, to the live layer's energy of it (measured
-    # over ``match_window``), by a gain of at most ``match_max``: bank and live skin meet without a texture step
+    # over ``match_window``), by a gain of at most ``match_max`` (_match_fine): bank and live skin meet without a
+    # texture step
     match_max: float = 2.0
     match_sigma: float = 0.008
     match_window: float = 0.03
@@ -79,10 +80,6 @@ class RenderConfig:
     # reads: matched there too, W009 p(surprised) fell 0.03) and reaches full strength over ``match_feather``
     match_from: float = -0.12
     match_feather: float = 0.04
-    match_source: bool = (
-        True  # the live energy measured on the camera frame (before the live layer's resampling)
-    )
-    switch_eyes: float = 1.0
     fine_steep: float = (
         3.0  # the finest texture switches between bank and live this much faster (_fine_switch)
     )
@@ -536,41 +533,31 @@ def _bank_where(maps: _MeshMaps, source: np.ndarray, masks: _Masks, mouth: float
 
 def _fine_energy(img: np.ndarray, face_w: float, cfg: RenderConfig) -> tuple[np.ndarray, np.ndarray]:
     """(fine texture, its local energy) of img (h, w, 3) float32 or uint8: the grey image less its Gaussian blur
-    at ``match_sigma``, and that band's absolute value blurred over ``match_window`` plus ``match_floor``; each
-    (h, w) float32."""
+    at ``match_sigma``, and that band's absolute value blurred over ``match_window`` plus ``match_floor`` (a
+    smooth map: blurred at a quarter of the size, upsampled); each (h, w) float32."""
     import cv2
 
     s = max(cfg.match_sigma * face_w, 0.6)
     y = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY).astype(np.float32)
     y -= cv2.GaussianBlur(y, (0, 0), s)
-    e = cv2.GaussianBlur(np.abs(y), (0, 0), max(cfg.match_window * face_w, 1.0))
+    h, w = y.shape
+    f = 4
+    small = cv2.resize(np.abs(y), (max(w // f, 1), max(h // f, 1)), interpolation=cv2.INTER_AREA)
+    small = cv2.GaussianBlur(small, (0, 0), max(cfg.match_window * face_w / f, 0.5))
+    e = cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
     e += np.float32(cfg.match_floor)
     return y, e
 
 
-def _live_energy(frame: np.ndarray, maps: _MeshMaps, live: np.ndarray, rect: tuple[int, ...], rows: tuple[int, int],
-                 face_w: float, cfg: RenderConfig) -> np.ndarray:  # fmt: skip
-    """The camera frame's (H, W, 3) uint8 fine-texture energy (:func:`_fine_energy`) where the live layer samples
-    it (live: (478, 2+) float32 landmarks), over render-rect rows [r0, r1): (r1 - r0, w) float32. Measured before
-    the live layer's resampling, so a stretched live patch does not lower the bar the bank is raised to."""
-    import cv2
-
-    x0, y0, x1, y1 = rect
-    pad = int(np.ceil(3 * max(cfg.match_window * face_w, 1.0))) + 2
-    h, w = frame.shape[:2]
-    a0, b0, a1, b1 = max(x0 - pad, 0), max(y0 - pad, 0), min(x1 + pad, w), min(y1 + pad, h)
-    _, e = _fine_energy(frame[b0:b1, a0:a1], face_w, cfg)
-    m = maps.xy(live, rows[0], rows[1])
-    m = m - np.array([a0, b0], np.float32)
-    return cv2.remap(e, m, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-
-
 def _match_fine(d: np.ndarray, bank_img: np.ndarray, out: np.ndarray, wb: np.ndarray, masks: _Masks,
-                face_w: float, cfg: RenderConfig, live_energy=None, upper=None) -> np.ndarray:  # fmt: skip
+                face_w: float, cfg: RenderConfig, where: Optional[np.ndarray] = None) -> np.ndarray:  # fmt: skip
     """d (h, w, 3) float32 plus the bank's finest texture (bank_img, (h, w, 3) float32) times the gain in
-    [0, match_max - 1] that brings its local energy up to the live face's (``live_energy(r0, r1)`` when given,
-    else the live layer out's, same shape), where the bank shows (wb (h, w) float32 > 0) outside the mouth.
-    Changed in place."""
+    [0, match_max - 1] that brings its local energy up to the live layer's (out, same shape), where the bank
+    shows (wb (h, w) float32 > 0), outside the mouth (its bank mouth switches: sharpened, it flickers) and times
+    ``where`` ((h, w) float32 in [0, 1]) when given. The bank frames are softer than the live face where they
+    were resampled at sub-pixel offsets or magnified (an enrolment face smaller than the live one); a constant
+    sharpening (:func:`_sharpen_bank`) leaves them softer in some places and sharper in others. Changed in
+    place."""
     import cv2
 
     rows = np.flatnonzero(wb.max(1) > 1e-3)
@@ -578,60 +565,60 @@ def _match_fine(d: np.ndarray, bank_img: np.ndarray, out: np.ndarray, wb: np.nda
         return d
     r0, r1 = int(rows[0]), int(rows[-1]) + 1
     fb, eb = _fine_energy(bank_img[r0:r1], face_w, cfg)
-    el = _fine_energy(out[r0:r1], face_w, cfg)[1] if live_energy is None else live_energy(r0, r1)
-    g = el / eb - np.float32(1.0)
+    g = _fine_energy(out[r0:r1], face_w, cfg)[1]
+    g /= eb
+    g -= np.float32(1.0)
     np.clip(g, 0.0, cfg.match_max - 1.0, out=g)
     g *= masks.keep[r0:r1]
-    if upper is not None:
-        g *= upper[r0:r1]
+    if where is not None:
+        g *= where[r0:r1]
     fb *= g
     cv2.add(d[r0:r1], cv2.merge([fb, fb, fb]), dst=d[r0:r1])
     return d
 
 
-def _fine_switch(
-    d: np.ndarray, wb: np.ndarray, masks: _Masks, face_w: float, cfg: RenderConfig
-) -> np.ndarray:
-    """The weight of the bank's finest texture: wb ((h, w) float32 in [0, 1], the bank's weight) made ``fine_steep``
-    times steeper about 0.5, and the fine texture of d ((h, w, 3) float32, the bank's detail) that the steeper weight
-    adds: ((h, w, 3) float32, to add to ``out + wb d``). A mix (1 - w) a + w b of two unrelated textures of equal
-    energy keeps sqrt((1 - w)^2 + w^2) of it (0.71 at w = 0.5): feathered over a wide band, bank and live skin
-    meet in a band of softer skin. Light and folds keep the wide feather; the finest texture switches over a
-    narrow one (two-band blend). Not around the mouth, where the bank's mouth switches, nor at the face border."""
+def _fine_switch(d: np.ndarray, wb: np.ndarray, masks: _Masks, face_w: float, k: float,
+                 cfg: RenderConfig) -> tuple[int, np.ndarray]:  # fmt: skip
+    """What a steeper weight for the finest texture adds to ``out + k wb d``: the fine texture (below
+    ``match_sigma``, grey) of d ((h, w, 3) float32, the bank's detail) times k (the intensity) times the bank
+    weight wb ((h, w) float32 in [0, 1]) made ``fine_steep`` times steeper about 0.5, less wb. Returns (r0, that
+    over rows [r0, r0 + n) as (n, w) float32). A mix (1 - w) a + w b of two unrelated textures of equal energy
+    keeps sqrt((1 - w)^2 + w^2) of it (0.71 at w = 0.5): feathered over a wide band, bank and live skin meet in a
+    band of softer skin. So light and folds keep the wide feather and the finest texture switches over a narrow
+    one (a two-band blend); not around the mouth (the bank's mouth switches: flicker) nor at the face border
+    (the displacement tapers there)."""
     import cv2
 
-    mixed = (wb > 0.02) & (wb < 0.98)
-    rows = np.flatnonzero(mixed.any(1))
-    res = np.zeros_like(d)
+    rows = np.flatnonzero(((wb > 0.02) & (wb < 0.98)).any(1))
     if not len(rows):
-        return res
+        return 0, np.zeros((0, wb.shape[1]), np.float32)
     r0, r1 = int(rows[0]), int(rows[-1]) + 1
     w = wb[r0:r1]
     wf = _smooth_ramp(w - np.float32(0.5 - 0.5 / cfg.fine_steep), 1.0 / cfg.fine_steep)
     wf -= w
     wf *= masks.keep[r0:r1]
-    wf *= np.clip((masks.taper[r0:r1] - np.float32(0.95)) * np.float32(20.0), 0.0, 1.0)
-    if cfg.switch_eyes < 1:
-        wf *= np.float32(cfg.switch_eyes) + np.float32(1 - cfg.switch_eyes) * (
-            masks.outside_eyes[r0:r1] > 0.99
-        )
+    edge = masks.taper[r0:r1] - np.float32(0.95)
+    edge *= np.float32(20.0)
+    np.clip(edge, 0.0, 1.0, out=edge)
+    wf *= edge
+    wf *= np.float32(k)
     f = cv2.cvtColor(d[r0:r1], cv2.COLOR_BGR2GRAY)
     f -= cv2.GaussianBlur(f, (0, 0), max(cfg.match_sigma * face_w, 0.6))
     f *= wf
-    res[r0:r1] = cv2.merge([f, f, f])
-    return res
+    return r0, f
 
 
 def _bank_detail(bank_img: np.ndarray, out: np.ndarray, wb: np.ndarray, masks: _Masks, face_w: float,
-                 cfg: RenderConfig, live_energy=None, upper=None) -> np.ndarray:  # fmt: skip
-    """What the bank adds to the live layer: bank_img - out (both (h, w, 3) float32) less its light near the
-    region's edges (wb (h, w) float32 in [0, 1]) and on the upper face, less its finest texture on the forehead.
-    Returns (h, w, 3) float32 (not yet weighted)."""
+                 cfg: RenderConfig, match: Optional[np.ndarray] = None) -> np.ndarray:  # fmt: skip
+    """What the bank adds to the live layer: bank_img - out (both (h, w, 3) float32) with its finest texture
+    matched to the live one's energy (:func:`_match_fine`, weighted by ``match``, (h, w) float32 in [0, 1]), less
+    its light near the region's edges (wb (h, w) float32 in [0, 1]) and on the upper face, less its finest texture
+    on the forehead. Returns (h, w, 3) float32 (not yet weighted)."""
     import cv2
 
     d = bank_img - out
     if cfg.match_max > 1:
-        _match_fine(d, bank_img, out, wb, masks, face_w, cfg, live_energy, upper)
+        _match_fine(d, bank_img, out, wb, masks, face_w, cfg, match)
     region = (wb > 1e-3).astype(np.float32)
     low = _low(d, region, cfg.light_sigma * face_w)
     inner = _smooth_ramp(cv2.distanceTransform((wb > 0.5).astype(np.uint8), cv2.DIST_L2, 3),
@@ -680,23 +667,17 @@ def render(frame: np.ndarray, live: np.ndarray, target: np.ndarray, pose: Pose, 
     if k > 0 and masks.bank.max() > 1e-3:
         bank_img = _bank_image(bank, maps, choice, mouth, mouth_choice, masks.keep, cfg)
         wb = _bank_where(maps, bank.crop_landmarks[choice[0][0]], masks, mouth, cfg)
-        le = None
-        if cfg.match_source:
-
-            def le(r0, r1):
-                return _live_energy(frame, maps, live, rect, (r0, r1), face_w, cfg)
-
-        d = _bank_detail(
-            bank_img, out, wb, masks, face_w, cfg, le, _face_ramp(maps, cfg.match_from, cfg.match_feather)
-        )
+        match = _face_ramp(maps, cfg.match_from, cfg.match_feather)
+        d = _bank_detail(bank_img, out, wb, masks, face_w, cfg, match)
+        sw = _fine_switch(d, wb, masks, face_w, k, cfg) if cfg.fine_steep > 1 else (0, None)
         wb = wb * np.float32(k)
         inside = mouth * cfg.live_inside if bank.emotion in LIVE_INSIDE else 0.0
         if inside > 0:
             _live_inside(wb, target, rect, face_w, min(inside, 1.0), cfg)
-        sw = _fine_switch(d, wb, masks, face_w, cfg) if cfg.fine_steep > 1 else None
         cv2.add(out, _times(d, wb, out=d), dst=out)
-        if sw is not None:
-            cv2.add(out, sw, dst=out)
+        if sw[1] is not None and len(sw[1]):
+            band = out[sw[0] : sw[0] + len(sw[1])]
+            cv2.add(band, cv2.merge([sw[1]] * 3), dst=band)
     if k > 0 and eye_choice:
         out = _wide_eyes(out, frame, rect, live, target, bank, eye_choice, maps, face_w, k, cfg)
     out += 0.5
