@@ -90,21 +90,21 @@ def neutral_from_sad(shared_data):
 def test_sad_bank_meets_the_live_face_without_a_texture_step(sad):
     """The seam measure's largest row step on W009 sad: 0.61 px on these frames before the bank's finest texture
     was matched to the live face's and switched over a narrow band (``render._match_fine``, ``_fine_switch``),
-    0.55 after (0.57 -> 0.52 on the whole clip)."""
+    0.51 after (0.57 -> 0.50 on the whole clip)."""
     from w2le_live.personal import metrics as M
 
     frames, lm, out, lmo = sad
     score = M.seam_score(M.seam_map(frames[::2], out[::2], lm[::2], lmo[::2]))["score"]
-    assert score <= 0.58, score
+    assert score <= 0.56, score
 
 
 def test_neutral_bank_skin_keeps_the_live_texture_energy(neutral_from_sad):
     """Where the neutral bank's smooth skin replaces the sad folds, its finest texture is raised to the live
-    face's energy: the largest row step, 0.99 px on these frames before, 0.85 after (1.31 -> 0.95 on the whole
+    face's energy: the largest row step, 0.99 px on these frames before, 0.90 after (1.31 -> 0.97 on the whole
     clip). The rest is content, not blur: the sad folds at the nose bridge and the mouth corners are gone from
     the output (``docs/personal/seam_measure.md``), so the bar is not the seam bar."""
     from w2le_live.personal import metrics as M
 
     frames, lm, out, lmo = neutral_from_sad
     score = M.seam_score(M.seam_map(frames[::2], out[::2], lm[::2], lmo[::2]))["score"]
-    assert score <= 0.92, score
+    assert score <= 0.95, score
