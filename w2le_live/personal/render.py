@@ -83,9 +83,7 @@ class RenderConfig:
     bridge_from: float = -0.12  # and from this far, only within ``bridge_half`` of the nose bridge's middle
     bridge_half: float = 0.06
     bridge_wide: float = 0.5  # its share when the eyes are the bank's (wide eyes)
-    fine_steep: float = (
-        3.0  # the finest texture switches between bank and live this much faster (_fine_switch)
-    )
+    fine_steep: float = 3.0  # the finest texture switches this much faster than the bank weight
     # the opening between the inner lips (teeth, tongue, the dark inside) stays the live one under a bank mouth
     # (emotions in LIVE_INSIDE), this share of it, grown by ``inside_margin``, fading out over ``inside_feather``
     live_inside: float = 1.0
