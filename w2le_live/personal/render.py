@@ -537,6 +537,16 @@ def _teeth(img: np.ndarray, lm: np.ndarray, cfg: RenderConfig) -> float:
     return float(white[opening].mean())
 
 
+def _bank_teeth(bank: EmotionBank, j: int, cfg: RenderConfig) -> float:
+    """:func:`_teeth` of the bank's frame j, computed once per bank, frame and config (a bank's crops and their
+    landmarks never change after enrolment): kept on the bank object itself, so it goes with the bank."""
+    cache = vars(bank).setdefault("_teeth_cache", {})
+    key = (j, cfg.teeth_v, cfg.teeth_s)
+    if key not in cache:
+        cache[key] = _teeth(bank.crops[j], bank.crop_landmarks[j], cfg)
+    return cache[key]
+
+
 def _inside_share(frame: np.ndarray, live: np.ndarray, bank: EmotionBank, choice: Sequence[tuple[int, float]],
                   mouth_choice: Optional[int], mouth: float, cfg: RenderConfig) -> float:  # fmt: skip
     """How much of the opening between the inner lips stays the live one under the bank mouth (``mouth_choice``,
@@ -548,7 +558,7 @@ def _inside_share(frame: np.ndarray, live: np.ndarray, bank: EmotionBank, choice
         return min(share, 1.0)
     mj = choice[0][0] if mouth_choice is None else mouth_choice
     live_teeth = _teeth(frame, live, cfg)
-    lack = 1.0 - _teeth(bank.crops[mj], bank.crop_landmarks[mj], cfg) / max(live_teeth, 1e-3)
+    lack = 1.0 - _bank_teeth(bank, mj, cfg) / max(live_teeth, 1e-3)
     w = _smooth_ramp(np.float32([live_teeth - cfg.teeth_from]), cfg.teeth_ramp)[0]
     w *= _smooth_ramp(np.float32([lack - cfg.lack_from]), cfg.lack_ramp)[0]
     return min(share, 1.0) * float(w)
