@@ -481,8 +481,15 @@ def _live_layer(frame: np.ndarray, maps: _MeshMaps, live: np.ndarray, rect: tupl
         # ends, below the hairline) not at all: a texture step across the forehead; the shifted pixels get back
         # their fine texture
         u = int(rows[-1]) + 1
-        fx, fy = mx[:u] - np.floor(mx[:u]), my[:u] - np.floor(my[:u])
-        amt = (fx * (1.0 - fx) + fy * (1.0 - fy)) * np.float32(2.0 * cfg.resample_sharpen)
+        fx, fy = np.floor(mx[:u]), np.floor(my[:u])  # the fractions, in place: fx (1 - fx) + fy (1 - fy)
+        np.subtract(mx[:u], fx, out=fx)
+        np.subtract(my[:u], fy, out=fy)
+        amt = np.subtract(np.float32(1.0), fx)
+        amt *= fx
+        fx = np.subtract(np.float32(1.0), fy, out=fx)
+        fx *= fy
+        amt += fx
+        amt *= np.float32(2.0 * cfg.resample_sharpen)
         amt *= masks.outside_eyes[:u]  # the eyes as they were
         band = out[:u]
         fine = cv2.subtract(band, cv2.GaussianBlur(band, (0, 0), cfg.resample_sigma))
@@ -610,7 +617,9 @@ def _sharpen_bank(bank_img: np.ndarray, maps: _MeshMaps, source: np.ndarray, kee
         d = y - cv2.GaussianBlur(y, (k, k), cfg.bank_sharpen_sigma)
         d *= lower[r0:]
         d *= np.float32(gain)
-        if cfg.mouth_sharpen < 1:
+        if cfg.mouth_sharpen <= 0:
+            d *= keep[r0:]
+        elif cfg.mouth_sharpen < 1:
             d *= keep[r0:] * np.float32(1.0 - cfg.mouth_sharpen) + np.float32(cfg.mouth_sharpen)
         cv2.add(b, cv2.merge([d, d, d]), dst=b)
     return bank_img
@@ -664,7 +673,7 @@ def _fine_energy(img: np.ndarray, face_w: float, cfg: RenderConfig) -> tuple[np.
     import cv2
 
     s = max(cfg.match_sigma * face_w, 0.6)
-    y = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY).astype(np.float32)
+    y = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY).astype(np.float32, copy=False)  # a float32 img: no copy
     y -= cv2.GaussianBlur(y, (0, 0), s)
     h, w = y.shape
     f = 4
@@ -694,7 +703,8 @@ def _match_fine(d: np.ndarray, bank_img: np.ndarray, out: np.ndarray, wb: np.nda
     g = _fine_energy(out[r0:r1], face_w, cfg)[1]
     g /= eb
     g -= np.float32(1.0)
-    np.clip(g, 0.0, cfg.match_max - 1.0, out=g)
+    np.minimum(g, np.float32(cfg.match_max - 1.0), out=g)  # clip (numpy's clip is slower)
+    np.maximum(g, np.float32(0.0), out=g)
     g *= masks.keep[r0:r1]
     if where is not None:
         g *= where[r0:r1]
@@ -725,7 +735,8 @@ def _fine_switch(d: np.ndarray, wb: np.ndarray, masks: _Masks, face_w: float, k:
     wf *= masks.keep[r0:r1]
     edge = masks.taper[r0:r1] - np.float32(0.95)
     edge *= np.float32(20.0)
-    np.clip(edge, 0.0, 1.0, out=edge)
+    np.minimum(edge, np.float32(1.0), out=edge)  # clip (numpy's clip is slower)
+    np.maximum(edge, np.float32(0.0), out=edge)
     wf *= edge
     wf *= np.float32(k)
     if where is not None:
