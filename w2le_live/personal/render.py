@@ -404,7 +404,7 @@ class _MeshMaps:
         self.grid = W.make_grid(rect, step)
         self.size = (rect[3] - rect[1], rect[2] - rect[0])
         self.idx = W.triangle_index(target, self.grid)
-        self._tri = np.maximum(self.idx, 0)
+        self.tri = np.maximum(self.idx, 0)  # every grid point's triangle, holes clipped to triangle 0
         self._frame = W.target_frame(target)
         self._aff: dict = {}  # source memory -> (source, its affines): see :meth:`affines`
 
@@ -429,7 +429,7 @@ class _MeshMaps:
         # one coarse row / column beyond the box each side: the linear upsampling never clamps inside it
         g0, g1 = max(r0 // k - 1, 0), min(-(-r1 // k) + 1, gh)
         q0, q1 = max(c0 // k - 1, 0), min(-(-c1 // k) + 1, gw)
-        coarse = W.coarse_map(self._tri, self.affines(source), self.grid, (g0, g1), (q0, q1))
+        coarse = W.coarse_map(self.tri, self.affines(source), self.grid, (g0, g1), (q0, q1))
         return W.upsample_xy(coarse, k)[r0 - g0 * k : r1 - g0 * k, c0 - q0 * k : c1 - q0 * k]
 
     def __call__(self, source: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -658,11 +658,13 @@ def _bank_where(maps: _MeshMaps, source: np.ndarray, masks: _Masks, mouth: float
 
     g = maps.grid
     h, w = maps.size
-    sw = stretch_weight(maps.target, source, cfg, maps.affines(source))[np.maximum(maps.idx, 0)]
+    sw = stretch_weight(maps.target, source, cfg, maps.affines(source))[maps.tri]
     sw = cv2.GaussianBlur(sw, (0, 0), 1.5)
     sw = cv2.resize(sw, (g.w, g.h), interpolation=cv2.INTER_LINEAR)[:h, :w]
     if mouth > 0:
-        sw += (1.0 - masks.keep) * (1.0 - sw)  # the mouth frame fits (it was chosen for it)
+        fit = np.subtract(np.float32(1.0), masks.keep)  # the mouth frame fits (it was chosen for it)
+        fit *= np.subtract(np.float32(1.0), sw)
+        sw += fit
     return masks.bank * sw
 
 
@@ -770,7 +772,8 @@ def _bank_detail(bank_img: np.ndarray, out: np.ndarray, wb: np.ndarray, masks: _
         # the forehead in three bands: live light, the bank's folds and creases, live pores
         u = int(fh[-1]) + 1
         fine = d[:u] - cv2.GaussianBlur(d[:u], (0, 0), cfg.fine_sigma * face_w)
-        _times(fine, np.float32(cfg.live_fine) * masks.forehead[:u], out=fine)
+        share = masks.forehead[:u] if cfg.live_fine == 1.0 else np.float32(cfg.live_fine) * masks.forehead[:u]
+        _times(fine, share, out=fine)
         d[:u] -= fine
     return d
 
@@ -818,7 +821,7 @@ def render(frame: np.ndarray, live: np.ndarray, target: np.ndarray, pose: Pose, 
             np.maximum(match, bridge, out=match)
         d = _bank_detail(bank_img, out, wb, masks, face_w, cfg, match)
         sw = _fine_switch(d, wb, masks, face_w, k, cfg, match) if cfg.fine_steep > 1 else (0, None)
-        wb = wb * np.float32(k)
+        wb *= np.float32(k)  # a new array of _bank_where's, read by nothing else from here on
         inside = _inside_share(frame, live, bank, choice, mouth_choice, mouth, cfg)
         if inside > 0:
             _live_inside(wb, target, rect, face_w, min(inside, 1.0), cfg)
