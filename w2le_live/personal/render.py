@@ -228,7 +228,8 @@ def bank_weight(rect: tuple[int, int, int, int], target: np.ndarray, pose: Pose,
     taper = _smooth_ramp(cv2.distanceTransform(oval, cv2.DIST_L2, 3), cfg.feather * face_w)
     keep = _outside_ramp(_hull_mask(shape, local[list(LIPS_OUTER)]), cfg.mouth_margin * face_w,
                          cfg.mouth_feather * face_w)  # fmt: skip
-    wb = taper * (keep + np.float32(min(max(mouth, 0.0), 1.0)) * (1.0 - keep))
+    mouth = min(max(mouth, 0.0), 1.0)
+    wb = taper * keep if mouth == 0 else taper * (keep + np.float32(mouth) * (1.0 - keep))
     eyes = _hull_mask(shape, local[list(LEFT_EYE)]) | _hull_mask(shape, local[list(RIGHT_EYE)])
     outside_eyes = _outside_ramp(eyes, cfg.eye_margin * face_w, cfg.eye_feather * face_w)
     wb *= outside_eyes
@@ -571,6 +572,20 @@ def _inside_share(frame: np.ndarray, live: np.ndarray, bank: EmotionBank, choice
     return min(share, 1.0) * float(w)
 
 
+def _mouth_box(maps: _MeshMaps, cfg: RenderConfig) -> tuple[int, int, int, int]:
+    """A box (r0, r1, c0, c1) of the render rect holding every pixel where :func:`bank_weight`'s ``keep`` is below
+    1 (the outer lips' box grown by its ramp's reach at half resolution, doubled, and a margin): a search box."""
+    t = maps.target
+    face_w = float(np.linalg.norm(t[234, :2] - t[454, :2]))
+    # half-resolution pixels, as bank_weight builds it
+    reach = (cfg.mouth_margin + cfg.mouth_feather) * face_w / 2
+    pad = 2 * (int(np.ceil(reach / 0.95)) + 4) + 8
+    lips = t[list(LIPS_OUTER), :2] - np.array([maps.grid.x0, maps.grid.y0], np.float32)
+    (c0, r0), (c1, r1) = np.floor(lips.min(0)).astype(int) - pad, np.ceil(lips.max(0)).astype(int) + pad + 1
+    h, w = maps.size
+    return max(int(r0), 0), min(int(r1), h), max(int(c0), 0), min(int(c1), w)
+
+
 def _bank_image(bank: EmotionBank, maps: _MeshMaps, choice: Sequence[tuple[int, float]], mouth: float,
                 mouth_choice: Optional[int], keep: np.ndarray, cfg: RenderConfig) -> np.ndarray:  # fmt: skip
     """The cheeks' bank frame(s) warped onto the target and cross-faded, the lips and mouth from one frame only
@@ -583,9 +598,10 @@ def _bank_image(bank: EmotionBank, maps: _MeshMaps, choice: Sequence[tuple[int, 
         bank_img = img if bank_img is None else bank_img + img
     mj = choice[0][0] if mouth_choice is None else mouth_choice
     if mouth > 0 and (len(choice) > 1 or mj != choice[0][0]):  # the mouth from one frame only
-        inside = keep < 1.0  # the mouth frame only over the box where it shows
+        b0, b1, a0, a1 = _mouth_box(maps, cfg)
+        inside = keep[b0:b1, a0:a1] < 1.0  # the mouth frame only over the box where it shows
         rows, cols = np.flatnonzero(inside.any(1)), np.flatnonzero(inside.any(0))
-        r0, r1, c0, c1 = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+        r0, r1, c0, c1 = b0 + int(rows[0]), b0 + int(rows[-1]) + 1, a0 + int(cols[0]), a0 + int(cols[-1]) + 1
         xy = maps.xy(bank.crop_landmarks[mj], r0, r1)[:, c0:c1]
         img = W.remap(bank.crops[mj], xy, cfg.cubic_bank).astype(np.float32)
         sub = bank_img[r0:r1, c0:c1]
@@ -740,7 +756,8 @@ def _fine_switch(d: np.ndarray, wb: np.ndarray, masks: _Masks, face_w: float, k:
     np.minimum(edge, np.float32(1.0), out=edge)  # clip (numpy's clip is slower)
     np.maximum(edge, np.float32(0.0), out=edge)
     wf *= edge
-    wf *= np.float32(k)
+    if k != 1.0:
+        wf *= np.float32(k)
     if where is not None:
         wf *= where[r0:r1]
     f = cv2.cvtColor(d[r0:r1], cv2.COLOR_BGR2GRAY)
@@ -765,7 +782,7 @@ def _bank_detail(bank_img: np.ndarray, out: np.ndarray, wb: np.ndarray, masks: _
     inner = _smooth_ramp(cv2.distanceTransform((wb > 0.5).astype(np.uint8), cv2.DIST_L2, 3),
                          cfg.light_band * face_w)  # fmt: skip
     inner *= masks.lower  # the upper face keeps the live light (the bank forehead's shading varies)
-    _times(low, 1.0 - inner, out=low)
+    _times(low, np.subtract(np.float32(1.0), inner, out=inner), out=low)
     d -= low
     fh = np.flatnonzero(masks.forehead.max(1) > 0)
     if cfg.live_fine > 0 and len(fh):
