@@ -135,11 +135,24 @@ def _hull_mask(shape: tuple[int, int], pts: np.ndarray) -> np.ndarray:
     return m
 
 
+def _clamp(a: np.ndarray, hi: float) -> np.ndarray:
+    """a (float32, no NaN) clipped to [0, hi] in place, returned: ``cv2.threshold`` (truncate at hi, then zero at
+    or below 0: the values of numpy's minimum and maximum, twice as fast) on a C-contiguous array of 2+
+    dimensions, numpy otherwise (numpy's clip is slower still)."""
+    import cv2
+
+    if a.ndim >= 2 and a.size and a.flags.c_contiguous and a.dtype == np.float32:
+        cv2.threshold(a, hi, hi, cv2.THRESH_TRUNC, dst=a)
+        cv2.threshold(a, 0.0, 0.0, cv2.THRESH_TOZERO, dst=a)
+    else:
+        np.minimum(a, np.float32(hi), out=a)
+        np.maximum(a, np.float32(0.0), out=a)
+    return a
+
+
 def _smooth_ramp(dist: np.ndarray, width: float) -> np.ndarray:
     """Smoothstep of dist / width: (h, w) float32 in [0, 1]."""
-    a = dist * np.float32(1.0 / max(width, 1e-3))
-    np.minimum(a, np.float32(1.0), out=a)  # clip to [0, 1] (numpy's clip is slower)
-    np.maximum(a, np.float32(0.0), out=a)
+    a = _clamp(dist * np.float32(1.0 / max(width, 1e-3)), 1.0)
     b = a * np.float32(-2.0)  # 3 - 2 a
     b += np.float32(3.0)
     a *= a
@@ -721,8 +734,7 @@ def _match_fine(d: np.ndarray, bank_img: np.ndarray, out: np.ndarray, wb: np.nda
     g = _fine_energy(out[r0:r1], face_w, cfg)[1]
     g /= eb
     g -= np.float32(1.0)
-    np.minimum(g, np.float32(cfg.match_max - 1.0), out=g)  # clip (numpy's clip is slower)
-    np.maximum(g, np.float32(0.0), out=g)
+    _clamp(g, cfg.match_max - 1.0)
     g *= masks.keep[r0:r1]
     if where is not None:
         g *= where[r0:r1]
@@ -753,8 +765,7 @@ def _fine_switch(d: np.ndarray, wb: np.ndarray, masks: _Masks, face_w: float, k:
     wf *= masks.keep[r0:r1]
     edge = masks.taper[r0:r1] - np.float32(0.95)
     edge *= np.float32(20.0)
-    np.minimum(edge, np.float32(1.0), out=edge)  # clip (numpy's clip is slower)
-    np.maximum(edge, np.float32(0.0), out=edge)
+    _clamp(edge, 1.0)
     wf *= edge
     if k != 1.0:
         wf *= np.float32(k)
@@ -849,8 +860,7 @@ def render(frame: np.ndarray, live: np.ndarray, target: np.ndarray, pose: Pose, 
     if k > 0 and eye_choice:
         out = _wide_eyes(out, frame, rect, live, target, bank, eye_choice, maps, face_w, k, cfg)
     out += 0.5
-    np.minimum(out, np.float32(255.0), out=out)  # clip (numpy's clip is slower)
-    np.maximum(out, np.float32(0.0), out=out)
+    _clamp(out, 255.0)
     x0, y0, x1, y1 = rect
     res = frame.copy()
     np.copyto(res[y0:y1, x0:x1], out, casting="unsafe")
