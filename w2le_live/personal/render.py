@@ -790,8 +790,8 @@ def _bank_detail(bank_img: np.ndarray, out: np.ndarray, wb: np.ndarray, masks: _
         _match_fine(d, bank_img, out, wb, masks, face_w, cfg, match)
     region = (wb > 1e-3).astype(np.float32)
     low = _low(d, region, cfg.light_sigma * face_w)
-    inner = _smooth_ramp(cv2.distanceTransform((wb > 0.5).astype(np.uint8), cv2.DIST_L2, 3),
-                         cfg.light_band * face_w)  # fmt: skip
+    core = cv2.compare(wb, 0.5, cv2.CMP_GT)  # uint8 255 where wb > 0.5 (one pass; any nonzero is "inside")
+    inner = _smooth_ramp(cv2.distanceTransform(core, cv2.DIST_L2, 3), cfg.light_band * face_w)
     inner *= masks.lower  # the upper face keeps the live light (the bank forehead's shading varies)
     _times(low, np.subtract(np.float32(1.0), inner, out=inner), out=low)
     d -= low
