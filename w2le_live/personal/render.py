@@ -421,6 +421,7 @@ class _MeshMaps:
         self.tri = np.maximum(self.idx, 0)  # every grid point's triangle, holes clipped to triangle 0
         self._frame = W.target_frame(target)
         self._aff: dict = {}  # source memory -> (source, its affines): see :meth:`affines`
+        self._axes: dict = {}  # step -> :meth:`face_axes`
 
     def affines(self, source: np.ndarray) -> np.ndarray:
         """:func:`W.affines` target -> source (478, 2+) float32 pixels, (T, 2, 3) float32, once per source memory
@@ -430,6 +431,22 @@ class _MeshMaps:
         if key not in self._aff:
             self._aff[key] = (source, W.affines(self.target, source, self._frame))
         return self._aff[key][1]
+
+    def face_axes(self, f: int) -> tuple[np.ndarray, np.ndarray]:
+        """At every ``f``-th pixel of the rect, (ceil(h / f), ceil(w / f)) float32 each: face widths down from the
+        target's lower eyelids along the face's vertical axis, and |across it| from the eyes' middle (for
+        :func:`_face_ramp`, computed once per frame and step)."""
+        if f not in self._axes:
+            t, g = self.target, self.grid
+            fw = max(float(np.linalg.norm(t[454, :2] - t[234, :2])), 1.0)
+            ax = (t[263, :2] - t[33, :2]) / max(float(np.linalg.norm(t[263, :2] - t[33, :2])), 1e-6)
+            down = np.array([-ax[1], ax[0]], np.float32) * np.float32(f / fw)
+            e = (t[[145, 374], :2].mean(0) - np.array([g.x0, g.y0], np.float32) + 0.5) / f - 0.5
+            h, w = self.size
+            xs = np.arange(-(-w // f), dtype=np.float32)[None, :] - np.float32(e[0])
+            ys = np.arange(-(-h // f), dtype=np.float32)[:, None] - np.float32(e[1])
+            self._axes[f] = (down[0] * xs + down[1] * ys, np.abs(down[1] * xs - down[0] * ys))
+        return self._axes[f]
 
     def xy(self, source: np.ndarray, r0: int = 0, r1: int = -1, c0: int = 0, c1: int = -1) -> np.ndarray:
         """source: (478, 2+) float32 pixels of the image to sample -> the map of rect rows [r0, r1) and columns
@@ -662,19 +679,12 @@ def _face_ramp(maps: _MeshMaps, below: float, width: float, column: Optional[tup
     over ``feather``. A smooth ramp: evaluated at a quarter of the size, upsampled."""
     import cv2
 
-    t, g = maps.target, maps.grid
     f = 4
-    fw = max(float(np.linalg.norm(t[454, :2] - t[234, :2])), 1.0)
-    ax = (t[263, :2] - t[33, :2]) / max(float(np.linalg.norm(t[263, :2] - t[33, :2])), 1e-6)
-    down = np.array([-ax[1], ax[0]], np.float32) * np.float32(f / fw)
-    e = (t[[145, 374], :2].mean(0) - np.array([g.x0, g.y0], np.float32) + 0.5) / f - 0.5
+    along, across = maps.face_axes(f)
     h, w = maps.size
-    sh, sw = -(-h // f), -(-w // f)
-    xs = np.arange(sw, dtype=np.float32)[None, :] - np.float32(e[0])
-    ys = np.arange(sh, dtype=np.float32)[:, None] - np.float32(e[1])
-    r = _smooth_ramp(down[0] * xs + down[1] * ys - np.float32(below), width)
+    sh, sw = along.shape
+    r = _smooth_ramp(along - np.float32(below), width)
     if column is not None:
-        across = np.abs(down[1] * xs - down[0] * ys)  # face widths from the eyes' middle, along the eye line
         r *= _smooth_ramp(np.float32(column[0] + column[1]) - across, column[1])
     return cv2.resize(r, (sw * f, sh * f), interpolation=cv2.INTER_LINEAR)[:h, :w]
 
