@@ -1,8 +1,9 @@
 """The personal renderer's speed work changes no pixel: a mesh map's row band is that band of the whole map, the
 3-channel weighting equals numpy's broadcast, the boxed mouth/eye ramps equal the whole-image ones (to 1 ulp), the
 per-component affines and the np.take coarse map equal their plain forms, the exact rasteriser (off by default)
-gives each point its covering triangle; and a frame reuses freed memory instead of page-faulting its temporaries
-in anew (counted, not timed: no flakiness)."""
+gives each point its covering triangle, the threshold clamp equals numpy's minimum/maximum, the cached bank teeth
+share equals its computation and the mouth frame's search box holds the whole-rect one; and a frame reuses freed
+memory instead of page-faulting its temporaries in anew (counted, not timed: no flakiness)."""
 
 from __future__ import annotations
 
@@ -212,3 +213,51 @@ def test_exact_index_is_each_points_covering_triangle(drive, monkeypatch):
         assert np.array_equal(W.triangle_index(target, grid), got)
         monkeypatch.setattr(W, "EXACT_INDEX", False)
         assert not np.array_equal(W.triangle_index(target, grid), got)  # OpenCV's outlines claim neighbours
+
+
+def test_clamp_equals_numpys_minimum_and_maximum():
+    """``_clamp`` (cv2.threshold on contiguous 2-D+ float32 arrays, numpy otherwise) gives numpy's values, in
+    place, on images, 3-channel images, views and 1-D arrays, values below 0, above hi and exactly at both."""
+    from w2le_live.personal import render as R
+
+    rng = np.random.default_rng(5)
+    for shape in ((31, 47), (29, 33, 3), (77,)):
+        a = rng.normal(0.5, 1.0, shape).astype(np.float32)
+        a.flat[::5] = 0.0
+        a.flat[1::7] = 1.0
+        a.flat[2::11] = -0.0
+        for arr in (a.copy(), a.copy()[..., ::2] if a.ndim > 1 else a.copy()[::2]):
+            ref = np.maximum(np.minimum(arr, np.float32(1.0)), np.float32(0.0))
+            got = R._clamp(arr, 1.0)
+            assert got is arr
+            assert np.array_equal(got, ref) and (got == 1.0).any() and (got == 0.0).any()
+    big = rng.normal(128, 100, (20, 30, 3)).astype(np.float32)
+    assert np.array_equal(R._clamp(big.copy(), 255.0), np.clip(big, 0, 255))
+
+
+def test_bank_teeth_and_mouth_box_equal_the_plain_forms(drive):
+    """The bank frame's teeth share, kept on the bank, equals ``_teeth`` for every frame and config asked; the
+    mouth frame's search box holds every pixel of the rect where ``keep`` < 1 (the whole-rect search's box)."""
+    import dataclasses
+
+    from w2le_live.personal import geometry as G
+    from w2le_live.personal import render as R
+
+    frames, faces, bank = drive
+    cfg = R.RenderConfig()
+    other = dataclasses.replace(cfg, teeth_v=0.6)
+    for j in (0, len(bank) // 2, len(bank) - 1):
+        for c in (cfg, other, cfg):
+            assert R._bank_teeth(bank, j, c) == R._teeth(bank.crops[j], bank.crop_landmarks[j], c)
+    assert len(vars(bank)["_teeth_cache"]) == 6
+    checked = 0
+    for i in (1, 6, 11):
+        target = faces[i].landmarks.astype(np.float32)
+        rect = R._render_rect(frames[i].shape, target, target)
+        fw = float(np.linalg.norm(target[234, :2] - target[454, :2]))
+        keep = R.bank_weight(rect, target, G.pose_of(target, bank.template), True, fw, cfg)[2]
+        rows, cols = np.flatnonzero((keep < 1).any(1)), np.flatnonzero((keep < 1).any(0))
+        r0, r1, c0, c1 = R._mouth_box(R._MeshMaps(target, rect, cfg.step), cfg)
+        assert r0 <= rows[0] and rows[-1] < r1 and c0 <= cols[0] and cols[-1] < c1
+        checked += 1
+    assert checked == 3

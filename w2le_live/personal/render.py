@@ -135,11 +135,24 @@ def _hull_mask(shape: tuple[int, int], pts: np.ndarray) -> np.ndarray:
     return m
 
 
+def _clamp(a: np.ndarray, hi: float) -> np.ndarray:
+    """a (float32, no NaN) clipped to [0, hi] in place, returned: ``cv2.threshold`` (truncate at hi, then zero at
+    or below 0: the values of numpy's minimum and maximum, twice as fast) on a C-contiguous array of 2+
+    dimensions, numpy otherwise (numpy's clip is slower still)."""
+    import cv2
+
+    if a.ndim >= 2 and a.size and a.flags.c_contiguous and a.dtype == np.float32:
+        cv2.threshold(a, hi, hi, cv2.THRESH_TRUNC, dst=a)
+        cv2.threshold(a, 0.0, 0.0, cv2.THRESH_TOZERO, dst=a)
+    else:
+        np.minimum(a, np.float32(hi), out=a)
+        np.maximum(a, np.float32(0.0), out=a)
+    return a
+
+
 def _smooth_ramp(dist: np.ndarray, width: float) -> np.ndarray:
     """Smoothstep of dist / width: (h, w) float32 in [0, 1]."""
-    a = dist * np.float32(1.0 / max(width, 1e-3))
-    np.minimum(a, np.float32(1.0), out=a)  # clip to [0, 1] (numpy's clip is slower)
-    np.maximum(a, np.float32(0.0), out=a)
+    a = _clamp(dist * np.float32(1.0 / max(width, 1e-3)), 1.0)
     b = a * np.float32(-2.0)  # 3 - 2 a
     b += np.float32(3.0)
     a *= a
@@ -228,7 +241,8 @@ def bank_weight(rect: tuple[int, int, int, int], target: np.ndarray, pose: Pose,
     taper = _smooth_ramp(cv2.distanceTransform(oval, cv2.DIST_L2, 3), cfg.feather * face_w)
     keep = _outside_ramp(_hull_mask(shape, local[list(LIPS_OUTER)]), cfg.mouth_margin * face_w,
                          cfg.mouth_feather * face_w)  # fmt: skip
-    wb = taper * (keep + np.float32(min(max(mouth, 0.0), 1.0)) * (1.0 - keep))
+    mouth = min(max(mouth, 0.0), 1.0)
+    wb = taper * keep if mouth == 0 else taper * (keep + np.float32(mouth) * (1.0 - keep))
     eyes = _hull_mask(shape, local[list(LEFT_EYE)]) | _hull_mask(shape, local[list(RIGHT_EYE)])
     outside_eyes = _outside_ramp(eyes, cfg.eye_margin * face_w, cfg.eye_feather * face_w)
     wb *= outside_eyes
@@ -404,9 +418,10 @@ class _MeshMaps:
         self.grid = W.make_grid(rect, step)
         self.size = (rect[3] - rect[1], rect[2] - rect[0])
         self.idx = W.triangle_index(target, self.grid)
-        self._tri = np.maximum(self.idx, 0)
+        self.tri = np.maximum(self.idx, 0)  # every grid point's triangle, holes clipped to triangle 0
         self._frame = W.target_frame(target)
         self._aff: dict = {}  # source memory -> (source, its affines): see :meth:`affines`
+        self._axes: dict = {}  # step -> :meth:`face_axes`
 
     def affines(self, source: np.ndarray) -> np.ndarray:
         """:func:`W.affines` target -> source (478, 2+) float32 pixels, (T, 2, 3) float32, once per source memory
@@ -416,6 +431,22 @@ class _MeshMaps:
         if key not in self._aff:
             self._aff[key] = (source, W.affines(self.target, source, self._frame))
         return self._aff[key][1]
+
+    def face_axes(self, f: int) -> tuple[np.ndarray, np.ndarray]:
+        """At every ``f``-th pixel of the rect, (ceil(h / f), ceil(w / f)) float32 each: face widths down from the
+        target's lower eyelids along the face's vertical axis, and |across it| from the eyes' middle (for
+        :func:`_face_ramp`, computed once per frame and step)."""
+        if f not in self._axes:
+            t, g = self.target, self.grid
+            fw = max(float(np.linalg.norm(t[454, :2] - t[234, :2])), 1.0)
+            ax = (t[263, :2] - t[33, :2]) / max(float(np.linalg.norm(t[263, :2] - t[33, :2])), 1e-6)
+            down = np.array([-ax[1], ax[0]], np.float32) * np.float32(f / fw)
+            e = (t[[145, 374], :2].mean(0) - np.array([g.x0, g.y0], np.float32) + 0.5) / f - 0.5
+            h, w = self.size
+            xs = np.arange(-(-w // f), dtype=np.float32)[None, :] - np.float32(e[0])
+            ys = np.arange(-(-h // f), dtype=np.float32)[:, None] - np.float32(e[1])
+            self._axes[f] = (down[0] * xs + down[1] * ys, np.abs(down[1] * xs - down[0] * ys))
+        return self._axes[f]
 
     def xy(self, source: np.ndarray, r0: int = 0, r1: int = -1, c0: int = 0, c1: int = -1) -> np.ndarray:
         """source: (478, 2+) float32 pixels of the image to sample -> the map of rect rows [r0, r1) and columns
@@ -429,7 +460,7 @@ class _MeshMaps:
         # one coarse row / column beyond the box each side: the linear upsampling never clamps inside it
         g0, g1 = max(r0 // k - 1, 0), min(-(-r1 // k) + 1, gh)
         q0, q1 = max(c0 // k - 1, 0), min(-(-c1 // k) + 1, gw)
-        coarse = W.coarse_map(self._tri, self.affines(source), self.grid, (g0, g1), (q0, q1))
+        coarse = W.coarse_map(self.tri, self.affines(source), self.grid, (g0, g1), (q0, q1))
         return W.upsample_xy(coarse, k)[r0 - g0 * k : r1 - g0 * k, c0 - q0 * k : c1 - q0 * k]
 
     def __call__(self, source: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -481,8 +512,15 @@ def _live_layer(frame: np.ndarray, maps: _MeshMaps, live: np.ndarray, rect: tupl
         # ends, below the hairline) not at all: a texture step across the forehead; the shifted pixels get back
         # their fine texture
         u = int(rows[-1]) + 1
-        fx, fy = mx[:u] - np.floor(mx[:u]), my[:u] - np.floor(my[:u])
-        amt = (fx * (1.0 - fx) + fy * (1.0 - fy)) * np.float32(2.0 * cfg.resample_sharpen)
+        fx, fy = np.floor(mx[:u]), np.floor(my[:u])  # the fractions, in place: fx (1 - fx) + fy (1 - fy)
+        np.subtract(mx[:u], fx, out=fx)
+        np.subtract(my[:u], fy, out=fy)
+        amt = np.subtract(np.float32(1.0), fx)
+        amt *= fx
+        fx = np.subtract(np.float32(1.0), fy, out=fx)
+        fx *= fy
+        amt += fx
+        amt *= np.float32(2.0 * cfg.resample_sharpen)
         amt *= masks.outside_eyes[:u]  # the eyes as they were
         band = out[:u]
         fine = cv2.subtract(band, cv2.GaussianBlur(band, (0, 0), cfg.resample_sigma))
@@ -537,6 +575,16 @@ def _teeth(img: np.ndarray, lm: np.ndarray, cfg: RenderConfig) -> float:
     return float(white[opening].mean())
 
 
+def _bank_teeth(bank: EmotionBank, j: int, cfg: RenderConfig) -> float:
+    """:func:`_teeth` of the bank's frame j, computed once per bank, frame and config (a bank's crops and their
+    landmarks never change after enrolment): kept on the bank object itself, so it goes with the bank."""
+    cache = vars(bank).setdefault("_teeth_cache", {})
+    key = (j, cfg.teeth_v, cfg.teeth_s)
+    if key not in cache:
+        cache[key] = _teeth(bank.crops[j], bank.crop_landmarks[j], cfg)
+    return cache[key]
+
+
 def _inside_share(frame: np.ndarray, live: np.ndarray, bank: EmotionBank, choice: Sequence[tuple[int, float]],
                   mouth_choice: Optional[int], mouth: float, cfg: RenderConfig) -> float:  # fmt: skip
     """How much of the opening between the inner lips stays the live one under the bank mouth (``mouth_choice``,
@@ -548,10 +596,24 @@ def _inside_share(frame: np.ndarray, live: np.ndarray, bank: EmotionBank, choice
         return min(share, 1.0)
     mj = choice[0][0] if mouth_choice is None else mouth_choice
     live_teeth = _teeth(frame, live, cfg)
-    lack = 1.0 - _teeth(bank.crops[mj], bank.crop_landmarks[mj], cfg) / max(live_teeth, 1e-3)
+    lack = 1.0 - _bank_teeth(bank, mj, cfg) / max(live_teeth, 1e-3)
     w = _smooth_ramp(np.float32([live_teeth - cfg.teeth_from]), cfg.teeth_ramp)[0]
     w *= _smooth_ramp(np.float32([lack - cfg.lack_from]), cfg.lack_ramp)[0]
     return min(share, 1.0) * float(w)
+
+
+def _mouth_box(maps: _MeshMaps, cfg: RenderConfig) -> tuple[int, int, int, int]:
+    """A box (r0, r1, c0, c1) of the render rect holding every pixel where :func:`bank_weight`'s ``keep`` is below
+    1 (the outer lips' box grown by its ramp's reach at half resolution, doubled, and a margin): a search box."""
+    t = maps.target
+    face_w = float(np.linalg.norm(t[234, :2] - t[454, :2]))
+    # half-resolution pixels, as bank_weight builds it
+    reach = (cfg.mouth_margin + cfg.mouth_feather) * face_w / 2
+    pad = 2 * (int(np.ceil(reach / 0.95)) + 4) + 8
+    lips = t[list(LIPS_OUTER), :2] - np.array([maps.grid.x0, maps.grid.y0], np.float32)
+    (c0, r0), (c1, r1) = np.floor(lips.min(0)).astype(int) - pad, np.ceil(lips.max(0)).astype(int) + pad + 1
+    h, w = maps.size
+    return max(int(r0), 0), min(int(r1), h), max(int(c0), 0), min(int(c1), w)
 
 
 def _bank_image(bank: EmotionBank, maps: _MeshMaps, choice: Sequence[tuple[int, float]], mouth: float,
@@ -566,9 +628,10 @@ def _bank_image(bank: EmotionBank, maps: _MeshMaps, choice: Sequence[tuple[int, 
         bank_img = img if bank_img is None else bank_img + img
     mj = choice[0][0] if mouth_choice is None else mouth_choice
     if mouth > 0 and (len(choice) > 1 or mj != choice[0][0]):  # the mouth from one frame only
-        inside = keep < 1.0  # the mouth frame only over the box where it shows
+        b0, b1, a0, a1 = _mouth_box(maps, cfg)
+        inside = keep[b0:b1, a0:a1] < 1.0  # the mouth frame only over the box where it shows
         rows, cols = np.flatnonzero(inside.any(1)), np.flatnonzero(inside.any(0))
-        r0, r1, c0, c1 = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+        r0, r1, c0, c1 = b0 + int(rows[0]), b0 + int(rows[-1]) + 1, a0 + int(cols[0]), a0 + int(cols[-1]) + 1
         xy = maps.xy(bank.crop_landmarks[mj], r0, r1)[:, c0:c1]
         img = W.remap(bank.crops[mj], xy, cfg.cubic_bank).astype(np.float32)
         sub = bank_img[r0:r1, c0:c1]
@@ -600,7 +663,9 @@ def _sharpen_bank(bank_img: np.ndarray, maps: _MeshMaps, source: np.ndarray, kee
         d = y - cv2.GaussianBlur(y, (k, k), cfg.bank_sharpen_sigma)
         d *= lower[r0:]
         d *= np.float32(gain)
-        if cfg.mouth_sharpen < 1:
+        if cfg.mouth_sharpen <= 0:
+            d *= keep[r0:]
+        elif cfg.mouth_sharpen < 1:
             d *= keep[r0:] * np.float32(1.0 - cfg.mouth_sharpen) + np.float32(cfg.mouth_sharpen)
         cv2.add(b, cv2.merge([d, d, d]), dst=b)
     return bank_img
@@ -614,19 +679,12 @@ def _face_ramp(maps: _MeshMaps, below: float, width: float, column: Optional[tup
     over ``feather``. A smooth ramp: evaluated at a quarter of the size, upsampled."""
     import cv2
 
-    t, g = maps.target, maps.grid
     f = 4
-    fw = max(float(np.linalg.norm(t[454, :2] - t[234, :2])), 1.0)
-    ax = (t[263, :2] - t[33, :2]) / max(float(np.linalg.norm(t[263, :2] - t[33, :2])), 1e-6)
-    down = np.array([-ax[1], ax[0]], np.float32) * np.float32(f / fw)
-    e = (t[[145, 374], :2].mean(0) - np.array([g.x0, g.y0], np.float32) + 0.5) / f - 0.5
+    along, across = maps.face_axes(f)
     h, w = maps.size
-    sh, sw = -(-h // f), -(-w // f)
-    xs = np.arange(sw, dtype=np.float32)[None, :] - np.float32(e[0])
-    ys = np.arange(sh, dtype=np.float32)[:, None] - np.float32(e[1])
-    r = _smooth_ramp(down[0] * xs + down[1] * ys - np.float32(below), width)
+    sh, sw = along.shape
+    r = _smooth_ramp(along - np.float32(below), width)
     if column is not None:
-        across = np.abs(down[1] * xs - down[0] * ys)  # face widths from the eyes' middle, along the eye line
         r *= _smooth_ramp(np.float32(column[0] + column[1]) - across, column[1])
     return cv2.resize(r, (sw * f, sh * f), interpolation=cv2.INTER_LINEAR)[:h, :w]
 
@@ -639,11 +697,13 @@ def _bank_where(maps: _MeshMaps, source: np.ndarray, masks: _Masks, mouth: float
 
     g = maps.grid
     h, w = maps.size
-    sw = stretch_weight(maps.target, source, cfg, maps.affines(source))[np.maximum(maps.idx, 0)]
+    sw = stretch_weight(maps.target, source, cfg, maps.affines(source))[maps.tri]
     sw = cv2.GaussianBlur(sw, (0, 0), 1.5)
     sw = cv2.resize(sw, (g.w, g.h), interpolation=cv2.INTER_LINEAR)[:h, :w]
     if mouth > 0:
-        sw += (1.0 - masks.keep) * (1.0 - sw)  # the mouth frame fits (it was chosen for it)
+        fit = np.subtract(np.float32(1.0), masks.keep)  # the mouth frame fits (it was chosen for it)
+        fit *= np.subtract(np.float32(1.0), sw)
+        sw += fit
     return masks.bank * sw
 
 
@@ -654,7 +714,7 @@ def _fine_energy(img: np.ndarray, face_w: float, cfg: RenderConfig) -> tuple[np.
     import cv2
 
     s = max(cfg.match_sigma * face_w, 0.6)
-    y = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY).astype(np.float32)
+    y = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY).astype(np.float32, copy=False)  # a float32 img: no copy
     y -= cv2.GaussianBlur(y, (0, 0), s)
     h, w = y.shape
     f = 4
@@ -684,7 +744,7 @@ def _match_fine(d: np.ndarray, bank_img: np.ndarray, out: np.ndarray, wb: np.nda
     g = _fine_energy(out[r0:r1], face_w, cfg)[1]
     g /= eb
     g -= np.float32(1.0)
-    np.clip(g, 0.0, cfg.match_max - 1.0, out=g)
+    _clamp(g, cfg.match_max - 1.0)
     g *= masks.keep[r0:r1]
     if where is not None:
         g *= where[r0:r1]
@@ -715,9 +775,10 @@ def _fine_switch(d: np.ndarray, wb: np.ndarray, masks: _Masks, face_w: float, k:
     wf *= masks.keep[r0:r1]
     edge = masks.taper[r0:r1] - np.float32(0.95)
     edge *= np.float32(20.0)
-    np.clip(edge, 0.0, 1.0, out=edge)
+    _clamp(edge, 1.0)
     wf *= edge
-    wf *= np.float32(k)
+    if k != 1.0:
+        wf *= np.float32(k)
     if where is not None:
         wf *= where[r0:r1]
     f = cv2.cvtColor(d[r0:r1], cv2.COLOR_BGR2GRAY)
@@ -739,17 +800,18 @@ def _bank_detail(bank_img: np.ndarray, out: np.ndarray, wb: np.ndarray, masks: _
         _match_fine(d, bank_img, out, wb, masks, face_w, cfg, match)
     region = (wb > 1e-3).astype(np.float32)
     low = _low(d, region, cfg.light_sigma * face_w)
-    inner = _smooth_ramp(cv2.distanceTransform((wb > 0.5).astype(np.uint8), cv2.DIST_L2, 3),
-                         cfg.light_band * face_w)  # fmt: skip
+    core = cv2.compare(wb, 0.5, cv2.CMP_GT)  # uint8 255 where wb > 0.5 (one pass; any nonzero is "inside")
+    inner = _smooth_ramp(cv2.distanceTransform(core, cv2.DIST_L2, 3), cfg.light_band * face_w)
     inner *= masks.lower  # the upper face keeps the live light (the bank forehead's shading varies)
-    _times(low, 1.0 - inner, out=low)
+    _times(low, np.subtract(np.float32(1.0), inner, out=inner), out=low)
     d -= low
     fh = np.flatnonzero(masks.forehead.max(1) > 0)
     if cfg.live_fine > 0 and len(fh):
         # the forehead in three bands: live light, the bank's folds and creases, live pores
         u = int(fh[-1]) + 1
         fine = d[:u] - cv2.GaussianBlur(d[:u], (0, 0), cfg.fine_sigma * face_w)
-        _times(fine, np.float32(cfg.live_fine) * masks.forehead[:u], out=fine)
+        share = masks.forehead[:u] if cfg.live_fine == 1.0 else np.float32(cfg.live_fine) * masks.forehead[:u]
+        _times(fine, share, out=fine)
         d[:u] -= fine
     return d
 
@@ -797,7 +859,7 @@ def render(frame: np.ndarray, live: np.ndarray, target: np.ndarray, pose: Pose, 
             np.maximum(match, bridge, out=match)
         d = _bank_detail(bank_img, out, wb, masks, face_w, cfg, match)
         sw = _fine_switch(d, wb, masks, face_w, k, cfg, match) if cfg.fine_steep > 1 else (0, None)
-        wb = wb * np.float32(k)
+        wb *= np.float32(k)  # a new array of _bank_where's, read by nothing else from here on
         inside = _inside_share(frame, live, bank, choice, mouth_choice, mouth, cfg)
         if inside > 0:
             _live_inside(wb, target, rect, face_w, min(inside, 1.0), cfg)
@@ -808,8 +870,7 @@ def render(frame: np.ndarray, live: np.ndarray, target: np.ndarray, pose: Pose, 
     if k > 0 and eye_choice:
         out = _wide_eyes(out, frame, rect, live, target, bank, eye_choice, maps, face_w, k, cfg)
     out += 0.5
-    np.minimum(out, np.float32(255.0), out=out)  # clip (numpy's clip is slower)
-    np.maximum(out, np.float32(0.0), out=out)
+    _clamp(out, 255.0)
     x0, y0, x1, y1 = rect
     res = frame.copy()
     np.copyto(res[y0:y1, x0:x1], out, casting="unsafe")
