@@ -33,6 +33,11 @@ class PersonalTranslator(Translator):
     # and whites come from the bank (a wide-eyed face asked for a calmer emotion: squeezing its lids leaves a
     # stare); above the second, live again
     narrow_eyes = (0.88, 0.93)
+    # while the live eyes are that wide, the bank's forehead and brows stay off (the live upper face, warped to the
+    # emotion's brows): measured per frame on W009 happy driven by surprised, the target keeps the live gaze (0.976
+    # with the driving clip) and the rendering lost it (0.83), mostly to the bank's brow and lid-crease texture
+    # (0.90 without it; p(happy) 0.60 -> 0.54); a neutral-driven face never narrows, so its rows are unchanged
+    wide_live_upper = True
     # the upper face's reference starts as a running mean (True) or as the first frame (False: a first frame with
     # raised brows leaves the brows lower for seconds; measured on W009, that accident makes angry and sad read
     # stronger, so it stays off until the emotions' own upper faces are strong enough without it)
@@ -205,12 +210,14 @@ class PersonalTranslator(Translator):
         if ret is None:
             ret = self._retrievers[emotion] = Retriever(self.banks[emotion], self.retrieval_cfg)
         ret.live_angles = head_angles(pose.R)
-        eyes = ret.choose_upper(tn) if emotion in WIDE_EYES or self._narrow.get(emotion) else None
+        narrow = bool(self._narrow.get(emotion))
+        eyes = ret.choose_upper(tn) if emotion in WIDE_EYES or narrow else None
+        upper = emotion in UPPER_FACE and not (narrow and self.wide_live_upper)
         # the bank mouth is chosen by the tracker's smoothed lips (the led ones, chosen by, switch more: flicker)
         key = tn if lm is face.landmarks else tn - (pose.to_norm(lm) - pose.to_norm(face.landmarks))
         mouth, cheeks = ret.choose(key)
         # hysteresis, no fade: two different mouths are never blended (that is a ghost)
         lo, hi = self.mouth_fit
         self._mouth = 1.0 if ret.gap < lo else 0.0 if ret.gap > hi else self._mouth
-        return render(frame, lm, tp, pose, self.banks[emotion], cheeks, emotion in UPPER_FACE, k,
+        return render(frame, lm, tp, pose, self.banks[emotion], cheeks, upper, k,
                       self.render_cfg, eye_choice=eyes, mouth=self._mouth, mouth_choice=mouth)  # fmt: skip
