@@ -33,6 +33,13 @@ class PersonalTranslator(Translator):
     # and whites come from the bank (a wide-eyed face asked for a calmer emotion: squeezing its lids leaves a
     # stare); above the second, live again
     narrow_eyes = (0.88, 0.93)
+    # the same ratio, lower: below the first the bank's forehead and brows stay off (the live upper face, warped to
+    # the emotion's brows) until it rises above the second. Measured per frame on W009 happy driven by surprised
+    # (ratio 0.79-0.84), the target keeps the live gaze (0.976 with the driving clip) and the rendering lost it
+    # (0.83), mostly to the bank's brow and lid-crease texture (0.90 without it; p(happy) 0.55 -> 0.54); driven by
+    # fear (0.83-0.85) it gains less (0.85 -> 0.87) and costs p(happy) 0.62 -> 0.42, so it stays on there.
+    # A neutral-driven face never narrows: its rows are unchanged.
+    live_upper = (0.82, 0.84)
     # the upper face's reference starts as a running mean (True) or as the first frame (False: a first frame with
     # raised brows leaves the brows lower for seconds; measured on W009, that accident makes angry and sad read
     # stronger, so it stays off until the emotions' own upper faces are strong enough without it)
@@ -80,6 +87,7 @@ class PersonalTranslator(Translator):
         self._mouth = 0.0
         self._lips: Optional[np.ndarray] = None
         self._narrow: dict[str, bool] = {}
+        self._live_upper: dict[str, bool] = {}
         for r in self._retrievers.values():
             r.reset()
 
@@ -166,6 +174,8 @@ class PersonalTranslator(Translator):
         lo, hi = self.narrow_eyes
         r = float((calm / live_ap).mean())
         self._narrow[emotion] = r < lo or (r < hi and self._narrow.get(emotion, False))
+        lo, hi = self.live_upper
+        self._live_upper[emotion] = r < lo or (r < hi and self._live_upper.get(emotion, False))
         if self.lower_rate > 0 and emotion != "neutral":
             settle = min(1.0, st["n"] / max(self.lower_ramp, 1))  # the young reference is noisy: fade in
             off = G.undo_live_expression(off, st["mean"], st["lower"], st["slope"], st["mean_open"] - st["open"],
@@ -206,11 +216,12 @@ class PersonalTranslator(Translator):
             ret = self._retrievers[emotion] = Retriever(self.banks[emotion], self.retrieval_cfg)
         ret.live_angles = head_angles(pose.R)
         eyes = ret.choose_upper(tn) if emotion in WIDE_EYES or self._narrow.get(emotion) else None
+        upper = emotion in UPPER_FACE and not self._live_upper.get(emotion, False)
         # the bank mouth is chosen by the tracker's smoothed lips (the led ones, chosen by, switch more: flicker)
         key = tn if lm is face.landmarks else tn - (pose.to_norm(lm) - pose.to_norm(face.landmarks))
         mouth, cheeks = ret.choose(key)
         # hysteresis, no fade: two different mouths are never blended (that is a ghost)
         lo, hi = self.mouth_fit
         self._mouth = 1.0 if ret.gap < lo else 0.0 if ret.gap > hi else self._mouth
-        return render(frame, lm, tp, pose, self.banks[emotion], cheeks, emotion in UPPER_FACE, k,
+        return render(frame, lm, tp, pose, self.banks[emotion], cheeks, upper, k,
                       self.render_cfg, eye_choice=eyes, mouth=self._mouth, mouth_choice=mouth)  # fmt: skip
