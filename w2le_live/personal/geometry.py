@@ -96,10 +96,22 @@ def normalise(frames: np.ndarray, template: np.ndarray) -> np.ndarray:
     return np.stack([pose_of(f, template).to_norm(f) for f in frames])
 
 
+_PAIR_INDEX: dict = {}
+
+
+def _pair_index(pairs) -> tuple[np.ndarray, np.ndarray]:
+    """The pairs' first and second points as (P,) intp arrays, made once per tuple of pairs."""
+    key = tuple(pairs)
+    if key not in _PAIR_INDEX:
+        _PAIR_INDEX[key] = (np.array([p[0] for p in key], np.intp), np.array([p[1] for p in key], np.intp))
+    return _PAIR_INDEX[key]
+
+
 def _pair_gap(norm: np.ndarray, pairs) -> np.ndarray:
-    a = norm[..., [p[0] for p in pairs], :2]
-    b = norm[..., [p[1] for p in pairs], :2]
-    return np.linalg.norm(a - b, axis=-1).mean(-1)
+    ia, ib = _pair_index(pairs)
+    d = norm[..., ia, :2] - norm[..., ib, :2]
+    # as np.linalg.norm(d, axis=-1).mean(-1), bit for bit (few pairs: a plain sequential sum either way)
+    return np.add.reduce(np.sqrt(np.add.reduce(d * d, axis=-1)), axis=-1) / len(ia)
 
 
 def features(norm: np.ndarray) -> np.ndarray:
@@ -231,14 +243,15 @@ def apply_offset(live: np.ndarray, offset: np.ndarray, k: float, upper_shift: np
     move = offset.astype(np.float32).copy()
     if upper_shift is not None and upper_w is not None:
         move += upper_w[:, None] * (upper_shift - move)
-    for a, b in INNER_LIP_PAIRS:
-        move[a] = move[b] = 0.5 * (move[a] + move[b])
+    # every pair below has its own two points (no point in two pairs), so a pair at a time or all at once agree
+    a, b = _pair_index(INNER_LIP_PAIRS)
+    move[a] = move[b] = 0.5 * (move[a] + move[b])
     _eyes_live(live, move)
     out = live + np.float32(k) * move
     ratio = np.ones(2, np.float32) if lid_ratio is None else np.clip(lid_ratio, 0.5, 2.0) ** np.float32(k)
-    for eye, pairs in enumerate((LEFT_LID_PAIRS, RIGHT_LID_PAIRS)):
-        for a, b in pairs:
-            mid = 0.5 * (live[a] + live[b]) + np.float32(k) * 0.5 * (move[a] + move[b])
-            half = 0.5 * (live[b] - live[a]) * ratio[eye]
-            out[a], out[b] = mid - half, mid + half
+    a, b = _pair_index(LEFT_LID_PAIRS + RIGHT_LID_PAIRS)
+    per_pair = np.repeat(ratio, (len(LEFT_LID_PAIRS), len(RIGHT_LID_PAIRS)))[:, None]
+    mid = 0.5 * (live[a] + live[b]) + np.float32(k) * 0.5 * (move[a] + move[b])
+    half = 0.5 * (live[b] - live[a]) * per_pair
+    out[a], out[b] = mid - half, mid + half
     return out.astype(np.float32)
