@@ -22,6 +22,7 @@ from w2le_live.personal.mesh import (
 # Points that do not move with expression or speech: forehead, nose bridge, temples, inner eye corners, face sides.
 RIGID = (10, 151, 9, 8, 168, 6, 197, 195, 5, 4, 127, 356, 162, 389, 21, 251, 133, 362, 234, 454)
 LIP_FEATURE = tuple(i for pair in INNER_LIP_PAIRS for i in pair) + (78, 308)
+_RIGID = np.array(RIGID, np.intp)
 N_FEATURES = 3  # mouth opening, left and right eye aperture
 
 
@@ -60,8 +61,7 @@ def fit_similarity(src: np.ndarray, dst: np.ndarray) -> Pose:
 def pose_of(landmarks: np.ndarray, template: np.ndarray) -> Pose:
     """The pose mapping the template's rigid points onto a face. landmarks: (478, 3) float32 frame pixels;
     template: (478, 3) float32 normalised."""
-    idx = list(RIGID)
-    return fit_similarity(template[idx], landmarks[idx])
+    return fit_similarity(template[_RIGID], landmarks[_RIGID])
 
 
 def build_template(frames: np.ndarray, iterations: int = 3) -> np.ndarray:
@@ -111,7 +111,7 @@ def _pair_gap(norm: np.ndarray, pairs) -> np.ndarray:
     ia, ib = _pair_index(pairs)
     d = norm[..., ia, :2] - norm[..., ib, :2]
     # as np.linalg.norm(d, axis=-1).mean(-1), bit for bit (few pairs: a plain sequential sum either way)
-    return np.add.reduce(np.sqrt(np.add.reduce(d * d, axis=-1)), axis=-1) / len(ia)
+    return np.add.reduce(np.sqrt(np.add.reduce(d * d, axis=-1)), axis=-1) / np.float32(len(ia))
 
 
 def features(norm: np.ndarray) -> np.ndarray:
@@ -123,6 +123,11 @@ def features(norm: np.ndarray) -> np.ndarray:
         [_pair_gap(norm, INNER_LIP_PAIRS[2:7]), _pair_gap(norm, LEFT_LID_PAIRS[2:5]),
          _pair_gap(norm, RIGHT_LID_PAIRS[2:5])], axis=-1,
     ).astype(np.float32)  # fmt: skip
+
+
+def mouth_opening(norm: np.ndarray) -> np.float32:
+    """The inner-lip opening alone, as ``features(norm)[0]``. norm: (478, 3) float32 normalised."""
+    return np.float32(_pair_gap(norm, INNER_LIP_PAIRS[2:7]))
 
 
 def expression_offset(emotion: np.ndarray, reference: np.ndarray) -> np.ndarray:
