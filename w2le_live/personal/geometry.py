@@ -23,6 +23,7 @@ from w2le_live.personal.mesh import (
 RIGID = (10, 151, 9, 8, 168, 6, 197, 195, 5, 4, 127, 356, 162, 389, 21, 251, 133, 362, 234, 454)
 LIP_FEATURE = tuple(i for pair in INNER_LIP_PAIRS for i in pair) + (78, 308)
 _RIGID = np.array(RIGID, np.intp)
+_LIP_FEATURE = np.array(LIP_FEATURE, np.intp)
 N_FEATURES = 3  # mouth opening, left and right eye aperture
 
 
@@ -130,6 +131,17 @@ def mouth_opening(norm: np.ndarray) -> np.float32:
     return np.float32(_pair_gap(norm, INNER_LIP_PAIRS[2:7]))
 
 
+def eye_apertures(norm: np.ndarray) -> np.ndarray:
+    """The eye apertures alone, as ``features(norm)[1:]``. norm: (478, 3) float32 normalised -> (2,) float32."""
+    return np.array([_pair_gap(norm, LEFT_LID_PAIRS[2:5]), _pair_gap(norm, RIGHT_LID_PAIRS[2:5])], np.float32)
+
+
+def mean_along(x: np.ndarray, axis: int) -> np.ndarray:
+    """``x.mean(axis)`` bit for bit (the same sum, divided by the same count), without its per-call overhead.
+    x: float array."""
+    return np.add.reduce(x, axis=axis) / x.shape[axis]
+
+
 def expression_offset(emotion: np.ndarray, reference: np.ndarray) -> np.ndarray:
     """The emotion's landmark offset with mouth opening and eye apertures regressed out.
 
@@ -185,14 +197,13 @@ def undo_live_expression(offset: np.ndarray, emotion_mean: np.ndarray, live_mean
 
 def lip_vector(norm: np.ndarray) -> np.ndarray:
     """Retrieval key: inner-lip shape relative to the template origin. norm: (..., 478, 3) -> (..., 40) float32."""
-    return norm[..., list(LIP_FEATURE), :2].reshape(*norm.shape[:-2], -1).astype(np.float32)
+    return norm[..., _LIP_FEATURE, :2].reshape(*norm.shape[:-2], -1).astype(np.float32)
 
 
 def pair_gaps(norm: np.ndarray) -> np.ndarray:
     """Signed vertical inner-lip gaps per upper/lower pair. norm: (..., 478, 3) -> (..., 9) float32."""
-    a = norm[..., [p[0] for p in INNER_LIP_PAIRS], 1]
-    b = norm[..., [p[1] for p in INNER_LIP_PAIRS], 1]
-    return (b - a).astype(np.float32)
+    ia, ib = _pair_index(INNER_LIP_PAIRS)
+    return (norm[..., ib, 1] - norm[..., ia, 1]).astype(np.float32)
 
 
 def lid_apertures(norm: np.ndarray) -> np.ndarray:
