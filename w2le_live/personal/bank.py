@@ -196,7 +196,7 @@ class Retriever:
         c = self._cost(target_norm, gaps)
         mouth = self._lower_h.step(c)[0][0]
         g = self._gaps[mouth] - gaps
-        self.gap = float(np.sqrt((g * g).mean()))
+        self.gap = float(np.sqrt(mean_along(g * g, 0)))
         return mouth, self._cheek_h.step(self.face_cost(target_norm))
 
     def choose_upper(self, target_norm: np.ndarray) -> list[tuple[int, float]]:

@@ -48,7 +48,7 @@ def fit_similarity(src: np.ndarray, dst: np.ndarray) -> Pose:
     """Least-squares s, R, t with dst ~ s * src @ R.T + t (Umeyama). src, dst: (K, 3) float, K >= 3."""
     src = np.asarray(src, np.float64)
     dst = np.asarray(dst, np.float64)
-    ms, md = src.mean(0), dst.mean(0)
+    ms, md = mean_along(src, 0), mean_along(dst, 0)
     a, b = src - ms, dst - md
     u, sig, vt = np.linalg.svd(b.T @ a)
     d = np.ones(3)
@@ -139,7 +139,8 @@ def eye_apertures(norm: np.ndarray) -> np.ndarray:
 def mean_along(x: np.ndarray, axis: int) -> np.ndarray:
     """``x.mean(axis)`` bit for bit (the same sum, divided by the same count), without its per-call overhead.
     x: float array."""
-    return np.add.reduce(x, axis=axis) / x.shape[axis]
+    total = np.add.reduce(x, axis=axis)
+    return total / total.dtype.type(x.shape[axis])  # a float32 sum of a whole 1-D array stays float32
 
 
 def expression_offset(emotion: np.ndarray, reference: np.ndarray) -> np.ndarray:

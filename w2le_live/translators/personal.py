@@ -177,7 +177,7 @@ class PersonalTranslator(Translator):
             st["calm"], st["calm_off"] = np.maximum(st["ap"], G.lid_apertures(st["mean"] - off)), off
         calm = st["calm"]
         lo, hi = self.narrow_eyes
-        r = float((calm / live_ap).mean())
+        r = float(G.mean_along(calm / live_ap, 0))
         self._narrow[emotion] = r < lo or (r < hi and self._narrow.get(emotion, False))
         lo, hi = self.live_upper
         self._live_upper[emotion] = r < lo or (r < hi and self._live_upper.get(emotion, False))
@@ -192,11 +192,13 @@ class PersonalTranslator(Translator):
         """lm (478, 3) float32 live landmarks with the lips' motion about their centre, along the face's own vertical
         axis, extrapolated ``lip_lead`` frames ahead: the tracker's smoothing lag undone on the opening, no jitter
         added to the mouth's place or width. A new array when changed."""
+        from w2le_live.personal.geometry import mean_along
+
         if self.lip_lead <= 0:
             return lm
         idx = _LIP_INDEX
         pts = lm[idx, :2]
-        rel = pts - pts.mean(0)
+        rel = pts - mean_along(pts, 0)
         prev, self._lips = self._lips, rel
         if prev is None or prev.shape != rel.shape:
             return lm
