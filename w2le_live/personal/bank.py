@@ -7,7 +7,7 @@ from typing import Optional
 
 import numpy as np
 
-from w2le_live.personal.geometry import features, lip_vector, pair_gaps
+from w2le_live.personal.geometry import eye_apertures, features, lip_vector, mean_along, pair_gaps
 
 
 @dataclass
@@ -63,6 +63,7 @@ class RetrievalConfig:
 
 UPPER_POINTS = (70, 63, 105, 66, 107, 55, 65, 52, 53, 46, 300, 293, 334, 296, 336, 285, 295, 282, 283, 276,
                 159, 145, 386, 374, 33, 133, 263, 362)  # fmt: skip
+_UPPER_INDEX = np.array(UPPER_POINTS, np.intp)
 
 
 def gaze(norm: np.ndarray) -> np.ndarray:
@@ -134,6 +135,8 @@ class Retriever:
         self._angles = bank.angles  # (B, 2) or None
         self.live_angles: Optional[np.ndarray] = None  # (2,) set by the caller per frame
         self.gap = float("inf")
+        self._pose_for: Optional[np.ndarray] = None  # the live_angles the cached pose cost was made for
+        self._pose_c: np.ndarray | float = 0.0
         self._lower_h = _Hysteresis(cfg.switch_cost, 0)
         self._cheek_h = _Hysteresis(cfg.cheek_switch_cost, cfg.cheek_fade_frames)
         self._upper_h = _Hysteresis(cfg.upper_switch_cost, 0)
@@ -149,40 +152,51 @@ class Retriever:
 
     def cost(self, target_norm: np.ndarray) -> np.ndarray:
         """target_norm: (478, 3) float32 normalised target geometry -> (B,) float32 RMS distances (face widths)."""
+        return self._cost(target_norm, pair_gaps(target_norm))
+
+    def _cost(self, target_norm: np.ndarray, gaps: np.ndarray) -> np.ndarray:
+        """``cost`` with the target's pair gaps (9,) float32 already taken."""
         d = self._lips - lip_vector(target_norm)[None]
-        lip = np.sqrt((d * d).mean(1))
-        g = self._gaps - pair_gaps(target_norm)[None]
-        gap = np.sqrt((g * g).mean(1))
-        e = self._eyes - features(target_norm)[1:][None]
-        eye = np.sqrt((e * e).mean(1))
+        lip = np.sqrt(mean_along(d * d, 1))
+        g = self._gaps - gaps[None]
+        gap = np.sqrt(mean_along(g * g, 1))
+        e = self._eyes - eye_apertures(target_norm)[None]
+        eye = np.sqrt(mean_along(e * e, 1))
         c = self.cfg.gap_weight * gap + self.cfg.shape_weight * lip + self.cfg.eye_weight * eye
         return c + self._pose_cost()
 
     def _pose_cost(self) -> np.ndarray | float:
         if self._angles is None or self.live_angles is None or self.cfg.pose_weight <= 0:
             return 0.0
-        d = self._angles - self.live_angles[None]
-        return self.cfg.pose_weight * np.sqrt((d * d).sum(1))
+        if self._pose_for is not self.live_angles:  # once per frame (the caller sets a new array each frame)
+            d = self._angles - self.live_angles[None]
+            self._pose_c, self._pose_for = self.cfg.pose_weight * np.sqrt((d * d).sum(1)), self.live_angles
+        return self._pose_c
 
     def face_cost(self, target_norm: np.ndarray) -> np.ndarray:
         """(B,) float32 RMS distance of the face mesh away from the mouth (face widths): the cheeks' frame, chosen
         by the expression and not by speech."""
         d = self._face - target_norm[self._face_pts, :2].reshape(1, -1)
-        return np.sqrt((d * d).mean(1)) + self._pose_cost()
+        return np.sqrt(mean_along(d * d, 1)) + self._pose_cost()
 
     def upper_cost(self, target_norm: np.ndarray) -> np.ndarray:
         """(B,) float32 RMS distance of brows, lids and eye corners (face widths), plus the gaze difference."""
-        d = self._upper - target_norm[list(UPPER_POINTS), :2].reshape(1, -1)
+        d = self._upper - target_norm[_UPPER_INDEX, :2].reshape(1, -1)
         g = self._gaze - gaze(target_norm)[None]
-        return np.sqrt((d * d).mean(1)) + self.cfg.gaze_weight * np.abs(g).mean(1) + self._pose_cost()
+        return (
+            np.sqrt(mean_along(d * d, 1))
+            + self.cfg.gaze_weight * mean_along(np.abs(g), 1)
+            + self._pose_cost()
+        )
 
     def choose(self, target_norm: np.ndarray) -> tuple[int, list[tuple[int, float]]]:
         """The mouth's bank frame (one index) and the cheeks' frame(s) [(index, weight)] for the target geometry
         (478, 3) float32; ``gap`` is then the mouth frame's RMS inner-lip gap misfit (face widths)."""
-        c = self.cost(target_norm)
+        gaps = pair_gaps(target_norm)
+        c = self._cost(target_norm, gaps)
         mouth = self._lower_h.step(c)[0][0]
-        g = self._gaps[mouth] - pair_gaps(target_norm)
-        self.gap = float(np.sqrt((g * g).mean()))
+        g = self._gaps[mouth] - gaps
+        self.gap = float(np.sqrt(mean_along(g * g, 0)))
         return mouth, self._cheek_h.step(self.face_cost(target_norm))
 
     def choose_upper(self, target_norm: np.ndarray) -> list[tuple[int, float]]:

@@ -22,6 +22,8 @@ from w2le_live.personal.mesh import (
 # Points that do not move with expression or speech: forehead, nose bridge, temples, inner eye corners, face sides.
 RIGID = (10, 151, 9, 8, 168, 6, 197, 195, 5, 4, 127, 356, 162, 389, 21, 251, 133, 362, 234, 454)
 LIP_FEATURE = tuple(i for pair in INNER_LIP_PAIRS for i in pair) + (78, 308)
+_RIGID = np.array(RIGID, np.intp)
+_LIP_FEATURE = np.array(LIP_FEATURE, np.intp)
 N_FEATURES = 3  # mouth opening, left and right eye aperture
 
 
@@ -46,7 +48,7 @@ def fit_similarity(src: np.ndarray, dst: np.ndarray) -> Pose:
     """Least-squares s, R, t with dst ~ s * src @ R.T + t (Umeyama). src, dst: (K, 3) float, K >= 3."""
     src = np.asarray(src, np.float64)
     dst = np.asarray(dst, np.float64)
-    ms, md = src.mean(0), dst.mean(0)
+    ms, md = mean_along(src, 0), mean_along(dst, 0)
     a, b = src - ms, dst - md
     u, sig, vt = np.linalg.svd(b.T @ a)
     d = np.ones(3)
@@ -60,8 +62,7 @@ def fit_similarity(src: np.ndarray, dst: np.ndarray) -> Pose:
 def pose_of(landmarks: np.ndarray, template: np.ndarray) -> Pose:
     """The pose mapping the template's rigid points onto a face. landmarks: (478, 3) float32 frame pixels;
     template: (478, 3) float32 normalised."""
-    idx = list(RIGID)
-    return fit_similarity(template[idx], landmarks[idx])
+    return fit_similarity(template[_RIGID], landmarks[_RIGID])
 
 
 def build_template(frames: np.ndarray, iterations: int = 3) -> np.ndarray:
@@ -96,10 +97,22 @@ def normalise(frames: np.ndarray, template: np.ndarray) -> np.ndarray:
     return np.stack([pose_of(f, template).to_norm(f) for f in frames])
 
 
+_PAIR_INDEX: dict = {}
+
+
+def _pair_index(pairs) -> tuple[np.ndarray, np.ndarray]:
+    """The pairs' first and second points as (P,) intp arrays, made once per tuple of pairs."""
+    key = tuple(pairs)
+    if key not in _PAIR_INDEX:
+        _PAIR_INDEX[key] = (np.array([p[0] for p in key], np.intp), np.array([p[1] for p in key], np.intp))
+    return _PAIR_INDEX[key]
+
+
 def _pair_gap(norm: np.ndarray, pairs) -> np.ndarray:
-    a = norm[..., [p[0] for p in pairs], :2]
-    b = norm[..., [p[1] for p in pairs], :2]
-    return np.linalg.norm(a - b, axis=-1).mean(-1)
+    ia, ib = _pair_index(pairs)
+    d = norm[..., ia, :2] - norm[..., ib, :2]
+    # as np.linalg.norm(d, axis=-1).mean(-1), bit for bit (few pairs: a plain sequential sum either way)
+    return np.add.reduce(np.sqrt(np.add.reduce(d * d, axis=-1)), axis=-1) / np.float32(len(ia))
 
 
 def features(norm: np.ndarray) -> np.ndarray:
@@ -111,6 +124,23 @@ def features(norm: np.ndarray) -> np.ndarray:
         [_pair_gap(norm, INNER_LIP_PAIRS[2:7]), _pair_gap(norm, LEFT_LID_PAIRS[2:5]),
          _pair_gap(norm, RIGHT_LID_PAIRS[2:5])], axis=-1,
     ).astype(np.float32)  # fmt: skip
+
+
+def mouth_opening(norm: np.ndarray) -> np.float32:
+    """The inner-lip opening alone, as ``features(norm)[0]``. norm: (478, 3) float32 normalised."""
+    return np.float32(_pair_gap(norm, INNER_LIP_PAIRS[2:7]))
+
+
+def eye_apertures(norm: np.ndarray) -> np.ndarray:
+    """The eye apertures alone, as ``features(norm)[1:]``. norm: (478, 3) float32 normalised -> (2,) float32."""
+    return np.array([_pair_gap(norm, LEFT_LID_PAIRS[2:5]), _pair_gap(norm, RIGHT_LID_PAIRS[2:5])], np.float32)
+
+
+def mean_along(x: np.ndarray, axis: int) -> np.ndarray:
+    """``x.mean(axis)`` bit for bit (the same sum, divided by the same count), without its per-call overhead.
+    x: float array."""
+    total = np.add.reduce(x, axis=axis)
+    return total / total.dtype.type(x.shape[axis])  # a float32 sum of a whole 1-D array stays float32
 
 
 def expression_offset(emotion: np.ndarray, reference: np.ndarray) -> np.ndarray:
@@ -168,14 +198,13 @@ def undo_live_expression(offset: np.ndarray, emotion_mean: np.ndarray, live_mean
 
 def lip_vector(norm: np.ndarray) -> np.ndarray:
     """Retrieval key: inner-lip shape relative to the template origin. norm: (..., 478, 3) -> (..., 40) float32."""
-    return norm[..., list(LIP_FEATURE), :2].reshape(*norm.shape[:-2], -1).astype(np.float32)
+    return norm[..., _LIP_FEATURE, :2].reshape(*norm.shape[:-2], -1).astype(np.float32)
 
 
 def pair_gaps(norm: np.ndarray) -> np.ndarray:
     """Signed vertical inner-lip gaps per upper/lower pair. norm: (..., 478, 3) -> (..., 9) float32."""
-    a = norm[..., [p[0] for p in INNER_LIP_PAIRS], 1]
-    b = norm[..., [p[1] for p in INNER_LIP_PAIRS], 1]
-    return (b - a).astype(np.float32)
+    ia, ib = _pair_index(INNER_LIP_PAIRS)
+    return (norm[..., ib, 1] - norm[..., ia, 1]).astype(np.float32)
 
 
 def lid_apertures(norm: np.ndarray) -> np.ndarray:
@@ -231,14 +260,15 @@ def apply_offset(live: np.ndarray, offset: np.ndarray, k: float, upper_shift: np
     move = offset.astype(np.float32).copy()
     if upper_shift is not None and upper_w is not None:
         move += upper_w[:, None] * (upper_shift - move)
-    for a, b in INNER_LIP_PAIRS:
-        move[a] = move[b] = 0.5 * (move[a] + move[b])
+    # every pair below has its own two points (no point in two pairs), so a pair at a time or all at once agree
+    a, b = _pair_index(INNER_LIP_PAIRS)
+    move[a] = move[b] = 0.5 * (move[a] + move[b])
     _eyes_live(live, move)
     out = live + np.float32(k) * move
     ratio = np.ones(2, np.float32) if lid_ratio is None else np.clip(lid_ratio, 0.5, 2.0) ** np.float32(k)
-    for eye, pairs in enumerate((LEFT_LID_PAIRS, RIGHT_LID_PAIRS)):
-        for a, b in pairs:
-            mid = 0.5 * (live[a] + live[b]) + np.float32(k) * 0.5 * (move[a] + move[b])
-            half = 0.5 * (live[b] - live[a]) * ratio[eye]
-            out[a], out[b] = mid - half, mid + half
+    a, b = _pair_index(LEFT_LID_PAIRS + RIGHT_LID_PAIRS)
+    per_pair = np.repeat(ratio, (len(LEFT_LID_PAIRS), len(RIGHT_LID_PAIRS)))[:, None]
+    mid = 0.5 * (live[a] + live[b]) + np.float32(k) * 0.5 * (move[a] + move[b])
+    half = 0.5 * (live[b] - live[a]) * per_pair
+    out[a], out[b] = mid - half, mid + half
     return out.astype(np.float32)

@@ -12,6 +12,7 @@ from w2le_live.translators.base import Controls, Translator
 
 # MediaPipe's lip landmarks (outer and inner contours)
 LIP_POINTS = tuple(sorted(set(LIPS_OUTER) | set(LIPS_INNER)))
+_LIP_INDEX = np.array(LIP_POINTS, np.intp)
 
 
 class PersonalTranslator(Translator):
@@ -86,6 +87,7 @@ class PersonalTranslator(Translator):
         self._upper: dict = {}
         self._mouth = 0.0
         self._lips: Optional[np.ndarray] = None
+        self._ln: Optional[np.ndarray] = None  # the latest live landmarks normalised (target_geometry)
         self._narrow: dict[str, bool] = {}
         self._live_upper: dict[str, bool] = {}
         for r in self._retrievers.values():
@@ -150,7 +152,8 @@ class PersonalTranslator(Translator):
         bank = self.banks[emotion]
         pose = G.pose_of(lm, bank.template)
         ln = pose.to_norm(lm)
-        opening = float(G.features(ln)[0])
+        self._ln = ln  # the live landmarks normalised, for _render
+        opening = float(G.mouth_opening(ln))
         st = self._upper.get(emotion)
         if st is None:
             mean = bank.tracked.mean(0)
@@ -170,9 +173,11 @@ class PersonalTranslator(Translator):
         off = self.offset(emotion)
         # wide-eyed: the live eyes far wider than both the emotion's and the person's neutral ones (an emotion
         # with narrower eyes than neutral, e.g. angry, keeps the live eyes with the lids moved)
-        calm = np.maximum(st["ap"], G.lid_apertures(st["mean"] - off))
+        if st.get("calm_off") is not off:  # the same offset (kept once final): the same calm apertures
+            st["calm"], st["calm_off"] = np.maximum(st["ap"], G.lid_apertures(st["mean"] - off)), off
+        calm = st["calm"]
         lo, hi = self.narrow_eyes
-        r = float((calm / live_ap).mean())
+        r = float(G.mean_along(calm / live_ap, 0))
         self._narrow[emotion] = r < lo or (r < hi and self._narrow.get(emotion, False))
         lo, hi = self.live_upper
         self._live_upper[emotion] = r < lo or (r < hi and self._live_upper.get(emotion, False))
@@ -187,10 +192,13 @@ class PersonalTranslator(Translator):
         """lm (478, 3) float32 live landmarks with the lips' motion about their centre, along the face's own vertical
         axis, extrapolated ``lip_lead`` frames ahead: the tracker's smoothing lag undone on the opening, no jitter
         added to the mouth's place or width. A new array when changed."""
+        from w2le_live.personal.geometry import mean_along
+
         if self.lip_lead <= 0:
             return lm
-        idx = list(LIP_POINTS)
-        rel = lm[idx, :2] - lm[idx, :2].mean(0)
+        idx = _LIP_INDEX
+        pts = lm[idx, :2]
+        rel = pts - mean_along(pts, 0)
         prev, self._lips = self._lips, rel
         if prev is None or prev.shape != rel.shape:
             return lm
@@ -218,7 +226,7 @@ class PersonalTranslator(Translator):
         eyes = ret.choose_upper(tn) if emotion in WIDE_EYES or self._narrow.get(emotion) else None
         upper = emotion in UPPER_FACE and not self._live_upper.get(emotion, False)
         # the bank mouth is chosen by the tracker's smoothed lips (the led ones, chosen by, switch more: flicker)
-        key = tn if lm is face.landmarks else tn - (pose.to_norm(lm) - pose.to_norm(face.landmarks))
+        key = tn if lm is face.landmarks else tn - (self._ln - pose.to_norm(face.landmarks))
         mouth, cheeks = ret.choose(key)
         # hysteresis, no fade: two different mouths are never blended (that is a ghost)
         lo, hi = self.mouth_fit
