@@ -126,6 +126,11 @@ def keep_freed_memory() -> bool:
     return bool(mallopt(m_mmap_threshold, 16 << 20)) and bool(mallopt(m_trim_threshold, 64 << 20))
 
 
+def _face_width(pts: np.ndarray) -> float:
+    """The face's width in px, cheek to cheek (234-454), of landmarks pts (478, 2+) float32 frame pixels."""
+    return float(np.linalg.norm(pts[234, :2] - pts[454, :2]))
+
+
 def _hull_mask(shape: tuple[int, int], pts: np.ndarray) -> np.ndarray:
     """(h, w) uint8 {0, 1}: the convex hull of pts (K, 2) float32 local pixels."""
     import cv2
@@ -348,7 +353,7 @@ def _eyeball_weight(live: np.ndarray, target: np.ndarray, centre: int, contour: 
 
 
 def _eyeballs(mx: np.ndarray, my: np.ndarray, live: np.ndarray, target: np.ndarray, rect: tuple[int, ...],
-              cfg: RenderConfig) -> None:  # fmt: skip
+              face_w: float, cfg: RenderConfig) -> None:  # fmt: skip
     """The live layer's map (mx, my: (h, w) float32 frame coordinates over rect (x0, y0, x1, y1), changed in place)
     made a translation inside each eye opening: the eyeball (iris and whites) moves as one from the live eye to the
     target one, the lids (the mesh) slide over it. live, target: (478, 2+) float32 frame pixels.
@@ -363,7 +368,7 @@ def _eyeballs(mx: np.ndarray, my: np.ndarray, live: np.ndarray, target: np.ndarr
     in) hold the pixel, fading over ``eyeball_edge`` face widths inside them."""
     x0, y0 = rect[0], rect[1]
     h, w = mx.shape
-    edge = cfg.eyeball_edge * float(np.linalg.norm(target[234, :2] - target[454, :2]))
+    edge = cfg.eyeball_edge * face_w
     for centre, contour in ((468, LEFT_EYE), (473, RIGHT_EYE)):
         pt = target[list(contour), :2]
         lo = np.floor(pt.min(0)).astype(int) - 1
@@ -415,6 +420,7 @@ class _MeshMaps:
 
     def __init__(self, target: np.ndarray, rect: tuple[int, int, int, int], step: int):
         self.target = target
+        self.face_w = _face_width(target)
         self.grid = W.make_grid(rect, step)
         self.size = (rect[3] - rect[1], rect[2] - rect[0])
         self.idx = W.triangle_index(target, self.grid)
@@ -438,7 +444,7 @@ class _MeshMaps:
         :func:`_face_ramp`, computed once per frame and step)."""
         if f not in self._axes:
             t, g = self.target, self.grid
-            fw = max(float(np.linalg.norm(t[454, :2] - t[234, :2])), 1.0)
+            fw = max(self.face_w, 1.0)
             ax = (t[263, :2] - t[33, :2]) / max(float(np.linalg.norm(t[263, :2] - t[33, :2])), 1e-6)
             down = np.array([-ax[1], ax[0]], np.float32) * np.float32(f / fw)
             e = (t[[145, 374], :2].mean(0) - np.array([g.x0, g.y0], np.float32) + 0.5) / f - 0.5
@@ -503,7 +509,7 @@ def _live_layer(frame: np.ndarray, maps: _MeshMaps, live: np.ndarray, rect: tupl
     my *= taper
     my += iy
     if cfg.eyeball:
-        _eyeballs(mx, my, live, maps.target, rect, cfg)
+        _eyeballs(mx, my, live, maps.target, rect, maps.face_w, cfg)
     out = W.remap(frame, (mx, my)).astype(np.float32)
     # the upper face: live texture (the bank adds its folds)
     rows = np.flatnonzero(masks.lower.min(1) < 0.999)
@@ -606,9 +612,8 @@ def _mouth_box(maps: _MeshMaps, cfg: RenderConfig) -> tuple[int, int, int, int]:
     """A box (r0, r1, c0, c1) of the render rect holding every pixel where :func:`bank_weight`'s ``keep`` is below
     1 (the outer lips' box grown by its ramp's reach at half resolution, doubled, and a margin): a search box."""
     t = maps.target
-    face_w = float(np.linalg.norm(t[234, :2] - t[454, :2]))
     # half-resolution pixels, as bank_weight builds it
-    reach = (cfg.mouth_margin + cfg.mouth_feather) * face_w / 2
+    reach = (cfg.mouth_margin + cfg.mouth_feather) * maps.face_w / 2
     pad = 2 * (int(np.ceil(reach / 0.95)) + 4) + 8
     lips = t[list(LIPS_OUTER), :2] - np.array([maps.grid.x0, maps.grid.y0], np.float32)
     (c0, r0), (c1, r1) = np.floor(lips.min(0)).astype(int) - pad, np.ceil(lips.max(0)).astype(int) + pad + 1
@@ -648,8 +653,7 @@ def _sharpen_bank(bank_img: np.ndarray, maps: _MeshMaps, source: np.ndarray, kee
     every few frames, and sharpened they flicker. The upper face keeps the live pores (see :func:`_bank_detail`)."""
     import cv2
 
-    t = maps.target
-    mag = float(np.linalg.norm(t[234, :2] - t[454, :2]) / max(np.linalg.norm(source[234] - source[454]), 1.0))
+    mag = float(np.float32(maps.face_w) / max(np.linalg.norm(source[234] - source[454]), 1.0))
     gain = cfg.bank_sharpen * max(1.0 + cfg.sharpen_mag * (mag * mag - 1.0), 0.0)
     if gain <= 0:
         return bank_img
@@ -707,15 +711,23 @@ def _bank_where(maps: _MeshMaps, source: np.ndarray, masks: _Masks, mouth: float
     return masks.bank * sw
 
 
-def _fine_energy(img: np.ndarray, face_w: float, cfg: RenderConfig) -> tuple[np.ndarray, np.ndarray]:
-    """(fine texture, its local energy) of img (h, w, 3) float32 or uint8: the grey image less its Gaussian blur
-    at ``match_sigma``, and that band's absolute value blurred over ``match_window`` plus ``match_floor`` (a
-    smooth map: blurred at a quarter of the size, upsampled); each (h, w) float32."""
+def _fine_band(img: np.ndarray, face_w: float, cfg: RenderConfig) -> np.ndarray:
+    """The finest texture of img (h, w, 3) float32 or uint8: its grey image less that image's Gaussian blur at
+    ``match_sigma`` face widths (face_w px; at least 0.6 px). Returns (h, w) float32."""
     import cv2
 
-    s = max(cfg.match_sigma * face_w, 0.6)
     y = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY).astype(np.float32, copy=False)  # a float32 img: no copy
-    y -= cv2.GaussianBlur(y, (0, 0), s)
+    y -= cv2.GaussianBlur(y, (0, 0), max(cfg.match_sigma * face_w, 0.6))
+    return y
+
+
+def _fine_energy(img: np.ndarray, face_w: float, cfg: RenderConfig) -> tuple[np.ndarray, np.ndarray]:
+    """(fine texture, its local energy) of img (h, w, 3) float32 or uint8: :func:`_fine_band`, and that band's
+    absolute value blurred over ``match_window`` plus ``match_floor`` (a smooth map: blurred at a quarter of the
+    size, upsampled); each (h, w) float32."""
+    import cv2
+
+    y = _fine_band(img, face_w, cfg)
     h, w = y.shape
     f = 4
     small = cv2.resize(np.abs(y), (max(w // f, 1), max(h // f, 1)), interpolation=cv2.INTER_AREA)
@@ -763,8 +775,6 @@ def _fine_switch(d: np.ndarray, wb: np.ndarray, masks: _Masks, face_w: float, k:
     band of softer skin. So light and folds keep the wide feather and the finest texture switches over a narrow
     one (a two-band blend); not around the mouth (the bank's mouth switches: flicker) nor at the face border
     (the displacement tapers there)."""
-    import cv2
-
     rows = np.flatnonzero(((wb > 0.02) & (wb < 0.98)).any(1))
     if not len(rows):
         return 0, np.zeros((0, wb.shape[1]), np.float32)
@@ -781,8 +791,7 @@ def _fine_switch(d: np.ndarray, wb: np.ndarray, masks: _Masks, face_w: float, k:
         wf *= np.float32(k)
     if where is not None:
         wf *= where[r0:r1]
-    f = cv2.cvtColor(d[r0:r1], cv2.COLOR_BGR2GRAY)
-    f -= cv2.GaussianBlur(f, (0, 0), max(cfg.match_sigma * face_w, 0.6))
+    f = _fine_band(d[r0:r1], face_w, cfg)
     f *= wf
     return r0, f
 
@@ -837,7 +846,7 @@ def render(frame: np.ndarray, live: np.ndarray, target: np.ndarray, pose: Pose, 
     rect = _render_rect(frame.shape, target, live)
     if rect is None:
         return frame
-    face_w = float(np.linalg.norm(target[234, :2] - target[454, :2]))
+    face_w = _face_width(target)
     masks = _Masks(*bank_weight(rect, target, pose, upper, face_w, cfg, mouth))
     if not masks.taper.any():
         return frame
