@@ -8,6 +8,7 @@ normalised q to frame p = s * q @ R.T + t.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 
@@ -97,15 +98,12 @@ def normalise(frames: np.ndarray, template: np.ndarray) -> np.ndarray:
     return np.stack([pose_of(f, template).to_norm(f) for f in frames])
 
 
-_PAIR_INDEX: dict = {}
-
-
-def _pair_index(pairs) -> tuple[np.ndarray, np.ndarray]:
-    """The pairs' first and second points as (P,) intp arrays, made once per tuple of pairs."""
-    key = tuple(pairs)
-    if key not in _PAIR_INDEX:
-        _PAIR_INDEX[key] = (np.array([p[0] for p in key], np.intp), np.array([p[1] for p in key], np.intp))
-    return _PAIR_INDEX[key]
+@cache
+def _pair_index(pairs: tuple[tuple[int, int], ...]) -> tuple[np.ndarray, np.ndarray]:
+    """The pairs' first and second points as (P,) intp arrays, made once per tuple of pairs (read-only)."""
+    a, b = np.array([p[0] for p in pairs], np.intp), np.array([p[1] for p in pairs], np.intp)
+    a.flags.writeable = b.flags.writeable = False
+    return a, b
 
 
 def _pair_gap(norm: np.ndarray, pairs) -> np.ndarray:

@@ -87,7 +87,6 @@ class PersonalTranslator(Translator):
         self._upper: dict = {}
         self._mouth = 0.0
         self._lips: Optional[np.ndarray] = None
-        self._ln: Optional[np.ndarray] = None  # the latest live landmarks normalised (target_geometry)
         self._narrow: dict[str, bool] = {}
         self._live_upper: dict[str, bool] = {}
         for r in self._retrievers.values():
@@ -134,6 +133,13 @@ class PersonalTranslator(Translator):
     # -- per frame -------------------------------------------------------------------------------------
     def target_geometry(self, lm: np.ndarray, emotion: str, intensity: float):
         """(pose, target normalised (478, 3) float32, target frame px (478, 3) float32) for live lm (478, 3).
+        See :meth:`_geometry`."""
+        pose, _, tn, tp = self._geometry(lm, emotion, intensity)
+        return pose, tn, tp
+
+    def _geometry(self, lm: np.ndarray, emotion: str, intensity: float):
+        """:meth:`target_geometry` plus the live landmarks normalised, (478, 3) float32: (pose, live, target
+        normalised, target frame px).
 
         The live face's recent mean is its current expression: an exponential mean, ``upper_rate`` per frame for
         the upper face (from the first frame, see ``upper_running_start``), the slower ``lower_ref_rate`` for the
@@ -152,7 +158,6 @@ class PersonalTranslator(Translator):
         bank = self.banks[emotion]
         pose = G.pose_of(lm, bank.template)
         ln = pose.to_norm(lm)
-        self._ln = ln  # the live landmarks normalised, for _render
         opening = float(G.mouth_opening(ln))
         st = self._upper.get(emotion)
         if st is None:
@@ -186,7 +191,7 @@ class PersonalTranslator(Translator):
             off = G.undo_live_expression(off, st["mean"], st["lower"], st["slope"], st["mean_open"] - st["open"],
                                          self.lower_rate * settle, self.lower_dead / settle)  # fmt: skip
         tn = G.apply_offset(ln, off, intensity, st["mean"] - st["ema"], st["w"], ratio)
-        return pose, tn, pose.to_frame(tn)
+        return pose, ln, tn, pose.to_frame(tn)
 
     def _lead_lips(self, lm: np.ndarray) -> np.ndarray:
         """lm (478, 3) float32 live landmarks with the lips' motion about their centre, along the face's own vertical
@@ -218,7 +223,7 @@ class PersonalTranslator(Translator):
         lm = self._lead_lips(face.landmarks)
         k = float(min(controls.intensity, 1.5))
         emotion = controls.target
-        pose, tn, tp = self.target_geometry(lm, emotion, k)
+        pose, ln, tn, tp = self._geometry(lm, emotion, k)
         ret = self._retrievers.get(emotion)
         if ret is None:
             ret = self._retrievers[emotion] = Retriever(self.banks[emotion], self.retrieval_cfg)
@@ -226,7 +231,7 @@ class PersonalTranslator(Translator):
         eyes = ret.choose_upper(tn) if emotion in WIDE_EYES or self._narrow.get(emotion) else None
         upper = emotion in UPPER_FACE and not self._live_upper.get(emotion, False)
         # the bank mouth is chosen by the tracker's smoothed lips (the led ones, chosen by, switch more: flicker)
-        key = tn if lm is face.landmarks else tn - (self._ln - pose.to_norm(face.landmarks))
+        key = tn if lm is face.landmarks else tn - (ln - pose.to_norm(face.landmarks))
         mouth, cheeks = ret.choose(key)
         # hysteresis, no fade: two different mouths are never blended (that is a ghost)
         lo, hi = self.mouth_fit
