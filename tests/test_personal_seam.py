@@ -100,11 +100,49 @@ def test_sad_bank_meets_the_live_face_without_a_texture_step(sad):
 
 def test_neutral_bank_skin_keeps_the_live_texture_energy(neutral_from_sad):
     """Where the neutral bank's smooth skin replaces the sad folds, its finest texture is raised to the live
-    face's energy: the largest row step, 0.99 px on these frames before, 0.90 after (1.31 -> 0.97 on the whole
-    clip). The rest is content, not blur: the sad folds at the nose bridge and the mouth corners are gone from
-    the output (``docs/personal/seam_measure.md``), so the bar is not the seam bar."""
+    face's energy: the largest row step, 0.99 px on these frames before the matching, 0.86 with one pass of it,
+    0.76 with two (``RenderConfig.match_passes``; 1.31 -> 0.96 -> 0.83 on the whole clip). The rest is content,
+    not blur: the sad folds at the mouth corners are gone from the output (``docs/personal/seam_measure.md``),
+    so the bar is not the seam bar."""
     from w2le_live.personal import metrics as M
 
     frames, lm, out, lmo = neutral_from_sad
     score = M.seam_score(M.seam_map(frames[::2], out[::2], lm[::2], lmo[::2]))["score"]
-    assert score <= 0.95, score
+    assert score <= 0.80, score
+
+
+def test_matched_bank_texture_reaches_the_live_energy(shared_data):
+    """A W009 frame as the live layer and a copy of it blurred by 0.7 px as the bank (71 % of the live finest
+    texture over the face): the bank's finest band raised by :func:`render._match_fine` reaches 0.90 of the live
+    one's. One pass reached 0.83: the band of a Gaussian high-pass plus g times itself is not 1 + g times it, so
+    the gain measured once falls short where it is large (the soft nose bridge of W009's sad bank)."""
+    import cv2
+
+    from w2le_live.face.landmarks import FACE_OVAL
+    from w2le_live.face.tracker import FaceTracker
+    from w2le_live.io.video import iter_frames
+    from w2le_live.personal import render as R
+
+    path = _clip(shared_data, "neutral")
+    if not path.is_file():
+        pytest.skip("the W009 MEAD clips are not in ../shared/data/mead")
+    frame = next(iter(iter_frames(str(path))))[2]
+    with FaceTracker() as ft:
+        face = ft.process(frame, 0.0)
+    assert face is not None
+    cfg = R.RenderConfig()
+    fw = R._face_width(face.landmarks)
+    live = frame.astype(np.float32)
+    bank = cv2.GaussianBlur(live, (0, 0), 0.7)
+    d = bank - live
+    one = np.ones(live.shape[:2], np.float32)
+    R._match_fine(d, bank, live, one, R._Masks(one, one, one, one, one, one), fw, cfg)
+    inside = np.zeros(live.shape[:2], np.uint8)
+    cv2.fillPoly(inside, [np.round(face.landmarks[list(FACE_OVAL), :2]).astype(np.int32)], 1)
+    inside = cv2.erode(inside, np.ones((9, 9), np.uint8)) > 0
+
+    def energy(img):
+        return float(np.abs(R._fine_band(img, fw, cfg))[inside].mean())
+
+    assert energy(bank) < 0.75 * energy(live)  # the bank really is softer
+    assert energy(live + d) >= 0.87 * energy(live), energy(live + d) / energy(live)

@@ -35,6 +35,7 @@ LIVE_INSIDE = frozenset({"surprised", "angry"})
 BROWS = (70, 63, 105, 66, 107, 300, 293, 334, 296, 336)
 LEFT_EYE = (33, 246, 161, 160, 159, 158, 157, 173, 133, 155, 154, 153, 145, 144, 163, 7)
 RIGHT_EYE = (263, 466, 388, 387, 386, 385, 384, 398, 362, 382, 381, 380, 374, 373, 390, 249)
+LOWER_NOSE = (4, 48, 64, 98, 97, 2, 326, 327, 294, 278)  # the nose tip, the alae and the nostrils
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,14 @@ class RenderConfig:
     bridge_from: float = -0.12  # and from this far, only within ``bridge_half`` of the nose bridge's middle
     bridge_half: float = 0.06
     bridge_wide: float = 0.5  # its share when the eyes are the bank's (wide eyes)
+    # the gain measured and applied this many times: the finest band of the bank plus g times that band is not
+    # (1 + g) times it (the band's lower edge is a soft Gaussian one), so one pass left the bank softer than the
+    # live skin where the gain was large (W009 sad nose bridge, neutral-from-sad cheeks)
+    match_passes: int = 2
+    # the later passes not over the lower nose (the hull of LOWER_NOSE grown by ``nose_margin``, fading in over
+    # ``nose_feather``): the nostril edges are where the bank's frames differ most, raised more they flicker
+    nose_margin: float = 0.01
+    nose_feather: float = 0.03
     fine_steep: float = 3.0  # the finest texture switches this much faster than the bank weight
     # the opening between the inner lips (teeth, tongue, the dark inside) stays the live one under a bank mouth
     # (emotions in LIVE_INSIDE), this share of it, grown by ``inside_margin``, fading out over ``inside_feather``
@@ -712,17 +721,20 @@ def _bank_where(maps: _MeshMaps, source: np.ndarray, masks: _Masks, mouth: float
 
 
 def _fine_band(img: np.ndarray, face_w: float, cfg: RenderConfig) -> np.ndarray:
-    """The finest texture of img (h, w, 3) float32 or uint8: its grey image less that image's Gaussian blur at
+    """The finest texture of img (h, w, 3) float32 or uint8, or its grey (h, w): that grey image less its blur at
     ``match_sigma`` face widths (face_w px; at least 0.6 px). Returns (h, w) float32."""
     import cv2
 
-    y = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY).astype(np.float32, copy=False)  # a float32 img: no copy
+    if img.ndim == 2:  # already grey
+        y = img.astype(np.float32)
+    else:
+        y = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY).astype(np.float32, copy=False)  # a float32 img: no copy
     y -= cv2.GaussianBlur(y, (0, 0), max(cfg.match_sigma * face_w, 0.6))
     return y
 
 
 def _fine_energy(img: np.ndarray, face_w: float, cfg: RenderConfig) -> tuple[np.ndarray, np.ndarray]:
-    """(fine texture, its local energy) of img (h, w, 3) float32 or uint8: :func:`_fine_band`, and that band's
+    """(fine texture, its local energy) of img (h, w, 3) or (h, w) float32 or uint8: :func:`_fine_band`, and its
     absolute value blurred over ``match_window`` plus ``match_floor`` (a smooth map: blurred at a quarter of the
     size, upsampled); each (h, w) float32."""
     import cv2
@@ -738,31 +750,57 @@ def _fine_energy(img: np.ndarray, face_w: float, cfg: RenderConfig) -> tuple[np.
 
 
 def _match_fine(d: np.ndarray, bank_img: np.ndarray, out: np.ndarray, wb: np.ndarray, masks: _Masks,
-                face_w: float, cfg: RenderConfig, where: Optional[np.ndarray] = None) -> np.ndarray:  # fmt: skip
+                face_w: float, cfg: RenderConfig, where: Optional[np.ndarray] = None,
+                refine: Optional[np.ndarray] = None) -> np.ndarray:  # fmt: skip
     """d (h, w, 3) float32 plus the bank's finest texture (bank_img, (h, w, 3) float32) times the gain in
     [0, match_max - 1] that brings its local energy up to the live layer's (out, same shape), where the bank
     shows (wb (h, w) float32 > 0), outside the mouth (its bank mouth switches: sharpened, it flickers) and times
     ``where`` ((h, w) float32 in [0, 1]) when given. The bank frames are softer than the live face where they
     were resampled at sub-pixel offsets or magnified (an enrolment face smaller than the live one); a constant
-    sharpening (:func:`_sharpen_bank`) leaves them softer in some places and sharper in others. Changed in
-    place."""
+    sharpening (:func:`_sharpen_bank`) leaves them softer in some places and sharper in others. In
+    ``match_passes`` passes, each measuring the band it raised (a Gaussian band plus g times itself is not
+    1 + g times it); the passes after the first times ``refine`` ((h, w) float32 in [0, 1]) instead of ``where``
+    when given. Changed in place."""
     import cv2
 
     rows = np.flatnonzero(wb.max(1) > 1e-3)
     if not len(rows):
         return d
     r0, r1 = int(rows[0]), int(rows[-1]) + 1
-    fb, eb = _fine_energy(bank_img[r0:r1], face_w, cfg)
-    g = _fine_energy(out[r0:r1], face_w, cfg)[1]
-    g /= eb
-    g -= np.float32(1.0)
-    _clamp(g, cfg.match_max - 1.0)
-    g *= masks.keep[r0:r1]
-    if where is not None:
-        g *= where[r0:r1]
-    fb *= g
-    cv2.add(d[r0:r1], cv2.merge([fb, fb, fb]), dst=d[r0:r1])
+    el = _fine_energy(out[r0:r1], face_w, cfg)[1]
+    y = cv2.cvtColor(bank_img[r0:r1], cv2.COLOR_BGR2GRAY)  # the bank's grey, its band raised pass by pass
+    added = total = None
+    for k in range(max(cfg.match_passes, 1)):
+        fb, g = _fine_energy(y, face_w, cfg)
+        np.divide(el, g, out=g)
+        g -= np.float32(1.0)
+        if total is not None:  # every pass's gain together at most match_max: (1 + g1) (1 + g2) <= match_max
+            np.minimum(g, np.float32(cfg.match_max) / total - np.float32(1.0), out=g)
+        _clamp(g, cfg.match_max - 1.0)
+        g *= masks.keep[r0:r1]
+        w = where if k == 0 or refine is None else refine
+        if w is not None:
+            g *= w[r0:r1]
+        total = g + np.float32(1.0) if total is None else total * (g + np.float32(1.0))
+        fb *= g
+        if k + 1 < cfg.match_passes:
+            y += fb
+        added = fb if added is None else cv2.add(added, fb, dst=added)
+    cv2.add(d[r0:r1], cv2.merge([added, added, added]), dst=d[r0:r1])
     return d
+
+
+def _no_nose(match: np.ndarray, target: np.ndarray, rect: tuple[int, ...], face_w: float,
+             cfg: RenderConfig) -> np.ndarray:  # fmt: skip
+    """match (h, w) float32 over the render rect times 0 on the target's lower nose (the hull of LOWER_NOSE,
+    target: (478, 2+) float32 frame pixels) grown by ``nose_margin``, rising to 1 over ``nose_feather`` face widths
+    (face_w px): the second and later passes of :func:`_match_fine`. Changed in place, returned."""
+    x0, y0 = rect[0], rect[1]
+    hull = _hull_mask(match.shape, target[list(LOWER_NOSE), :2] - np.array([x0, y0], np.float32))
+    ramp, (r0, r1, c0, c1) = _ramp_box(hull, cfg.nose_margin * face_w, cfg.nose_feather * face_w)
+    if r1 > r0 and c1 > c0:
+        match[r0:r1, c0:c1] *= ramp
+    return match
 
 
 def _fine_switch(d: np.ndarray, wb: np.ndarray, masks: _Masks, face_w: float, k: float, cfg: RenderConfig,
@@ -797,7 +835,8 @@ def _fine_switch(d: np.ndarray, wb: np.ndarray, masks: _Masks, face_w: float, k:
 
 
 def _bank_detail(bank_img: np.ndarray, out: np.ndarray, wb: np.ndarray, masks: _Masks, face_w: float,
-                 cfg: RenderConfig, match: Optional[np.ndarray] = None) -> np.ndarray:  # fmt: skip
+                 cfg: RenderConfig, match: Optional[np.ndarray] = None,
+                 refine: Optional[np.ndarray] = None) -> np.ndarray:  # fmt: skip
     """What the bank adds to the live layer: bank_img - out (both (h, w, 3) float32) with its finest texture
     matched to the live one's energy (:func:`_match_fine`, weighted by ``match``, (h, w) float32 in [0, 1]), less
     its light near the region's edges (wb (h, w) float32 in [0, 1]) and on the upper face, less its finest texture
@@ -806,7 +845,7 @@ def _bank_detail(bank_img: np.ndarray, out: np.ndarray, wb: np.ndarray, masks: _
 
     d = bank_img - out
     if cfg.match_max > 1:
-        _match_fine(d, bank_img, out, wb, masks, face_w, cfg, match)
+        _match_fine(d, bank_img, out, wb, masks, face_w, cfg, match, refine)
     region = (wb > 1e-3).astype(np.float32)
     low = _low(d, region, cfg.light_sigma * face_w)
     core = cv2.compare(wb, 0.5, cv2.CMP_GT)  # uint8 255 where wb > 0.5 (one pass; any nonzero is "inside")
@@ -866,7 +905,8 @@ def render(frame: np.ndarray, live: np.ndarray, target: np.ndarray, pose: Pose, 
             if eye_choice:
                 bridge *= np.float32(cfg.bridge_wide)
             np.maximum(match, bridge, out=match)
-        d = _bank_detail(bank_img, out, wb, masks, face_w, cfg, match)
+        refine = _no_nose(match.copy(), target, rect, face_w, cfg) if cfg.match_passes > 1 else match
+        d = _bank_detail(bank_img, out, wb, masks, face_w, cfg, match, refine)
         sw = _fine_switch(d, wb, masks, face_w, k, cfg, match) if cfg.fine_steep > 1 else (0, None)
         wb *= np.float32(k)  # a new array of _bank_where's, read by nothing else from here on
         inside = _inside_share(frame, live, bank, choice, mouth_choice, mouth, cfg)
