@@ -896,6 +896,8 @@ def render(frame: np.ndarray, live: np.ndarray, target: np.ndarray, pose: Pose, 
         bank_img = _bank_image(bank, maps, choice, mouth, mouth_choice, masks.keep, cfg)
         wb = _bank_where(maps, bank.crop_landmarks[choice[0][0]], masks, mouth, cfg)
         match = _face_ramp(maps, cfg.match_from, cfg.match_feather)
+        # the later passes: not on the bridge between the bank's wide eyes (W009 p(surprised) fell 0.009)
+        refine = match.copy() if eye_choice and cfg.match_passes > 1 else None
         if cfg.bridge_from < cfg.match_from:
             # the nose bridge (between the bank's wide eyes its smooth, stretched skin is part of the expression:
             # matched in full there too, W009 p(surprised) fell 0.02; so only ``bridge_wide`` of it)
@@ -905,7 +907,8 @@ def render(frame: np.ndarray, live: np.ndarray, target: np.ndarray, pose: Pose, 
             if eye_choice:
                 bridge *= np.float32(cfg.bridge_wide)
             np.maximum(match, bridge, out=match)
-        refine = _no_nose(match.copy(), target, rect, face_w, cfg) if cfg.match_passes > 1 else match
+        if cfg.match_passes > 1:
+            refine = _no_nose(match.copy() if refine is None else refine, target, rect, face_w, cfg)
         d = _bank_detail(bank_img, out, wb, masks, face_w, cfg, match, refine)
         sw = _fine_switch(d, wb, masks, face_w, k, cfg, match) if cfg.fine_steep > 1 else (0, None)
         wb *= np.float32(k)  # a new array of _bank_where's, read by nothing else from here on
