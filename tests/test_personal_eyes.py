@@ -149,4 +149,4 @@ def test_bank_lids_over_wide_eyes_keep_the_live_eyeball_and_blinks(happy_from_fe
     both = np.isfinite(eo_in) & np.isfinite(eo_out)
     corr, size = M.correlation(eo_in, eo_out), np.std(eo_out[both]) / np.std(eo_in[both])
     assert corr >= 0.72 and size >= 0.7, (corr, size)
-    assert M.correlation(M.gaze(lm_in), M.gaze(lm_out)) >= 0.82
+    assert M.correlation(M.gaze(lm_in), M.gaze(lm_out)) >= 0.8  # 0.85 (a run moves by +-0.02)
