@@ -646,9 +646,9 @@ def _inside_share(frame: np.ndarray, live: np.ndarray, bank: EmotionBank, choice
     w = _smooth_ramp(np.float32([live_teeth - cfg.teeth_from]), cfg.teeth_ramp)[0]
     w *= _smooth_ramp(np.float32([lack - cfg.lack_from]), cfg.lack_ramp)[0]
     # teeth squeezed shut (or a closed mouth stretched open) and an "O" shown as teeth: the live inside there
-    ends = bank.crop_landmarks[mj]
     eps = np.float32(cfg.squash_eps)
-    ratio = (np.float32(_opening(live if target is None else target)) + eps) / (np.float32(_opening(ends)) + eps)
+    to = np.float32(_opening(live if target is None else target))
+    ratio = (to + eps) / (np.float32(_opening(bank.crop_landmarks[mj])) + eps)
     w = max(w, _smooth_ramp(np.float32([abs(np.log(ratio)) - np.log(cfg.squash)]), cfg.squash_ramp)[0])
     o = _smooth_ramp(np.float32([live_dark - cfg.dark_from]), cfg.dark_ramp)[0]
     o *= _smooth_ramp(np.float32([bank_teeth - live_teeth - cfg.excess_from]), cfg.excess_ramp)[0]
