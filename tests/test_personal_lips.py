@@ -1,7 +1,8 @@
 """Lip sync of the personal translator (issue 18): the inner-lip opening of its output, re-tracked by a fresh
 unsmoothed tracker, follows the driving clip's (correlation >= 0.95) on W009 surprised (a bank mouth in every frame)
 and neutral driven by the sad clip (a reshaped mouth), where it was 0.93 and 0.94 before the lips were led by the
-tracker's lag and the surprised mouth kept its live inside."""
+tracker's lag and the surprised mouth kept its live inside; and happy driven by the surprised clip (0.943 while bank
+mouths with teeth were warped shut, or onto a dark "O", and a fresh tracker read their teeth as an open mouth)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from w2le_live.personal import metrics as M
 from w2le_live.translators.base import Controls
 
 ACTOR = "W009"
-CASES = (("surprised", "neutral"), ("neutral", "sad"))  # (target, driving clip)
+CASES = (("surprised", "neutral"), ("neutral", "sad"), ("happy", "surprised"))  # (target, driving clip)
 
 
 def _clip(root, emotion):
@@ -92,3 +93,43 @@ def test_live_teeth_are_not_covered_by_a_dark_bank_opening(shared_data, target, 
     own = [_inside_share(bank.crops[j], bank.crop_landmarks[j], bank, [(j, 1.0)], None, 1.0, RenderConfig())
            for j in range(0, len(bank), 7)]  # fmt: skip
     assert max(own) < 0.05, own
+
+
+def _dark_inside(frame, lm):
+    """The share of the opening between the inner lips (lm (478, 2+) frame pixels) darker than 0.5 x the lips'
+    median grey: the dark inside of an open mouth (0 where the mouth is closed)."""
+    import cv2
+
+    from w2le_live.face.landmarks import LIPS_INNER, LIPS_OUTER
+
+    if not np.isfinite(lm).all():
+        return 0.0
+    inner, outer = np.zeros(frame.shape[:2], np.uint8), np.zeros(frame.shape[:2], np.uint8)
+    cv2.fillPoly(inner, [np.round(lm[list(LIPS_INNER), :2]).astype(np.int32)], 1)
+    cv2.fillPoly(outer, [np.round(lm[list(LIPS_OUTER), :2]).astype(np.int32)], 1)
+    grey, lips = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY), (outer > 0) & (inner == 0)
+    if inner.sum() < 10 or not lips.any():
+        return 0.0
+    return float((grey[inner > 0] < 0.5 * np.median(grey[lips])).mean())
+
+
+def test_a_dark_open_mouth_is_not_shown_as_bank_teeth(shared_data):
+    """W009 happy driven by her surprised clip: where the speaker's open mouth is dark inside ("oh", no teeth), the
+    output shows no teeth there either (a happy bank frame's teeth warped into the round opening read as a closed
+    mouth: 2 such frames of 11 before the live inside was kept under bank teeth the live mouth lacks)."""
+    from mead_clips import track_clip
+
+    from w2le_live.personal.enroll import enroll_file
+    from w2le_live.translators.personal import PersonalTranslator
+
+    drive = track_clip(_clip(shared_data, "surprised"))
+    bank = enroll_file("happy", str(_clip(shared_data, "happy")), neutral=str(_clip(shared_data, "neutral")))
+    pt = PersonalTranslator({"happy": bank})
+    out = [pt.translate(f, o, None, Controls("happy", 1.0)) for f, o in drive]
+    frames = [f for f, _ in drive]
+    lm_in, lm_out = M.track_landmarks(frames), M.track_landmarks(out)
+    dark = [i for i in range(len(frames))
+            if _dark_inside(frames[i], lm_in[i]) >= 0.6 and _bright_inside(frames[i], lm_in[i]) < 0.05]  # fmt: skip
+    teeth = [i for i in dark if _bright_inside(out[i], lm_out[i]) >= 0.2]
+    assert len(dark) >= 5, dark  # the speaker says "oh" in this clip
+    assert not teeth, (teeth, len(dark))

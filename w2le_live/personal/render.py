@@ -118,6 +118,20 @@ class RenderConfig:
     lack_ramp: float = 0.3
     teeth_v: float = 0.8
     teeth_s: float = 0.7
+    # and where the bank frame's inside contradicts the live one (_inside_share): its opening squeezed or stretched
+    # past ``squash`` times the live one (its opening and the target's, each plus ``squash_eps`` face widths; fully
+    # over ``squash_ramp`` of the log ratio): teeth warped shut read as an open mouth (W009 happy driven by surprised,
+    # frame 63: opening 0.006, output 0.056 -> 0.020); or a dark live opening (a share from ``dark_from``, fully from
+    # ``dark_from + dark_ramp``, darker than ``inside_dark`` of the lips' median) under bank teeth the live mouth
+    # lacks (teeth share over the live one's by ``excess_from``, fully by ``excess_from + excess_ramp``): an "O"
+    squash: float = 2.0
+    squash_eps: float = 0.01
+    squash_ramp: float = 0.3
+    inside_dark: float = 0.5
+    dark_from: float = 0.5
+    dark_ramp: float = 0.2
+    excess_from: float = 0.15
+    excess_ramp: float = 0.15
 
 
 @lru_cache(maxsize=1)
@@ -636,6 +650,13 @@ def _teeth(img: np.ndarray, lm: np.ndarray, cfg: RenderConfig) -> float:
     """The share in [0, 1] of the opening between the inner lips (lm: (478, 2+) float32 pixels of img, (H, W, 3)
     uint8 BGR) that shows teeth: brighter than ``teeth_v`` and less saturated than ``teeth_s`` of the lips' median
     (so under any light); 0 where the mouth is closed."""
+    return _mouth_look(img, lm, cfg)[0]
+
+
+def _mouth_look(img: np.ndarray, lm: np.ndarray, cfg: RenderConfig) -> tuple[float, float]:
+    """What the opening between the inner lips (lm: (478, 2+) float32 pixels of img, (H, W, 3) uint8 BGR) shows,
+    as shares in [0, 1] of it: teeth (see :func:`_teeth`) and the dark inside (darker than ``inside_dark`` of the
+    lips' median brightness); (0, 0) where the mouth is closed."""
     import cv2
 
     outer = lm[list(LIPS_OUTER), :2]
@@ -643,7 +664,7 @@ def _teeth(img: np.ndarray, lm: np.ndarray, cfg: RenderConfig) -> float:
     x1, y1 = np.ceil(outer.max(0)).astype(int) + 2
     sub = img[y0:y1, x0:x1]
     if sub.shape[0] < 2 or sub.shape[1] < 2:
-        return 0.0
+        return 0.0, 0.0
     off = np.array([x0, y0], np.float32)
     inner = np.zeros(sub.shape[:2], np.uint8)
     cv2.fillPoly(inner, [np.round((lm[list(LIPS_INNER), :2] - off) * 16).astype(np.int32)], 1, cv2.LINE_8, 4)
@@ -651,11 +672,12 @@ def _teeth(img: np.ndarray, lm: np.ndarray, cfg: RenderConfig) -> float:
     cv2.fillPoly(lips, [np.round((outer - off) * 16).astype(np.int32)], 1, cv2.LINE_8, 4)
     opening, lips = inner > 0, (lips > 0) & (inner == 0)
     if not opening.any() or not lips.any():
-        return 0.0
+        return 0.0, 0.0
     hsv = cv2.cvtColor(sub, cv2.COLOR_BGR2HSV)
-    v, s = hsv[..., 2], hsv[..., 1]
-    white = (v > cfg.teeth_v * np.median(v[lips])) & (s < cfg.teeth_s * np.median(s[lips]))
-    return float(white[opening].mean())
+    v, s = hsv[..., 2][opening], hsv[..., 1][opening]
+    lv, ls = np.median(hsv[..., 2][lips]), np.median(hsv[..., 1][lips])
+    white = (v > cfg.teeth_v * lv) & (s < cfg.teeth_s * ls)
+    return float(white.mean()), float((v < cfg.inside_dark * lv).mean())
 
 
 def _bank_teeth(bank: EmotionBank, j: int, cfg: RenderConfig) -> float:
@@ -668,21 +690,46 @@ def _bank_teeth(bank: EmotionBank, j: int, cfg: RenderConfig) -> float:
     return cache[key]
 
 
+def _opening(lm: np.ndarray) -> float:
+    """The mean gap of the inner lips' upper/lower pairs over the face width (cheek to cheek), for lm (478, 2+)
+    float32 pixels: the opening the mouth's mesh is warped between."""
+    a, b = _inner_pairs()
+    return float(np.linalg.norm(lm[b, :2] - lm[a, :2], axis=1).mean() / max(_face_width(lm), 1e-6))
+
+
+@lru_cache(maxsize=1)
+def _inner_pairs() -> tuple[list[int], list[int]]:
+    from w2le_live.personal.mesh import INNER_LIP_PAIRS
+
+    return [a for a, _ in INNER_LIP_PAIRS], [b for _, b in INNER_LIP_PAIRS]
+
+
 def _inside_share(frame: np.ndarray, live: np.ndarray, bank: EmotionBank, choice: Sequence[tuple[int, float]],
-                  mouth_choice: Optional[int], mouth: float, cfg: RenderConfig) -> float:  # fmt: skip
+                  mouth_choice: Optional[int], mouth: float, cfg: RenderConfig,
+                  target: Optional[np.ndarray] = None) -> float:  # fmt: skip
     """How much of the opening between the inner lips stays the live one under the bank mouth (``mouth_choice``,
     else the cheeks' first frame; see :func:`render`), in [0, 1], times ``mouth``: all of it for emotions in
     LIVE_INSIDE; for the others, as far as the live mouth (frame (H, W, 3) uint8, live (478, 2+) float32 frame
-    pixels) shows teeth (:func:`_teeth`) the bank frame's lacks: a bank mouth whose teeth match keeps its own."""
+    pixels) shows teeth (:func:`_teeth`) the bank frame's lacks (a bank mouth whose teeth match keeps its own), or
+    the bank frame's inside contradicts the live one: its opening squeezed or stretched far onto the target's
+    (target: (478, 2+) float32 frame pixels, default live), or bank teeth over a dark live opening."""
     share = mouth * cfg.live_inside
     if share <= 0 or bank.emotion in LIVE_INSIDE:
         return min(share, 1.0)
     mj = choice[0][0] if mouth_choice is None else mouth_choice
-    live_teeth = _teeth(frame, live, cfg)
-    lack = 1.0 - _bank_teeth(bank, mj, cfg) / max(live_teeth, 1e-3)
+    live_teeth, live_dark = _mouth_look(frame, live, cfg)
+    bank_teeth = _bank_teeth(bank, mj, cfg)
+    lack = 1.0 - bank_teeth / max(live_teeth, 1e-3)
     w = _smooth_ramp(np.float32([live_teeth - cfg.teeth_from]), cfg.teeth_ramp)[0]
     w *= _smooth_ramp(np.float32([lack - cfg.lack_from]), cfg.lack_ramp)[0]
-    return min(share, 1.0) * float(w)
+    # teeth squeezed shut (or a closed mouth stretched open) and an "O" shown as teeth: the live inside there
+    eps = np.float32(cfg.squash_eps)
+    to = np.float32(_opening(live if target is None else target))
+    ratio = (to + eps) / (np.float32(_opening(bank.crop_landmarks[mj])) + eps)
+    w = max(w, _smooth_ramp(np.float32([abs(np.log(ratio)) - np.log(cfg.squash)]), cfg.squash_ramp)[0])
+    o = _smooth_ramp(np.float32([live_dark - cfg.dark_from]), cfg.dark_ramp)[0]
+    o *= _smooth_ramp(np.float32([bank_teeth - live_teeth - cfg.excess_from]), cfg.excess_ramp)[0]
+    return min(share, 1.0) * float(max(w, o))
 
 
 def _mouth_box(maps: _MeshMaps, cfg: RenderConfig) -> tuple[int, int, int, int]:
@@ -980,7 +1027,7 @@ def render(frame: np.ndarray, live: np.ndarray, target: np.ndarray, pose: Pose, 
         d = _bank_detail(bank_img, out, wb, masks, face_w, cfg, match, refine)
         sw = _fine_switch(d, wb, masks, face_w, k, cfg, match) if cfg.fine_steep > 1 else (0, None)
         wb *= np.float32(k)  # a new array of _bank_where's, read by nothing else from here on
-        inside = _inside_share(frame, live, bank, choice, mouth_choice, mouth, cfg)
+        inside = _inside_share(frame, live, bank, choice, mouth_choice, mouth, cfg, target)
         if inside > 0:
             _live_inside(wb, target, rect, face_w, min(inside, 1.0), cfg)
         cv2.add(out, _times(d, wb, out=d), dst=out)
