@@ -19,8 +19,11 @@ from w2le_live.personal.mesh import triangles
 
 SHIFT = 4  # fixed-point bits for cv2.fillConvexPoly
 MAX_GAIN = 4.0  # a triangle's affine magnifying more than this (Frobenius norm of its 2x2) is a sliver
-# True: :func:`triangle_index` is :func:`exact_index` (the face's triangles rasterised exactly, all at once: half
-# the time, no neighbour's affine at a triangle's edge); False: every triangle drawn by cv2.fillConvexPoly
+# True: :func:`triangle_index` is :func:`exact_index` (the face's triangles rasterised exactly, all at once: about
+# half its time, ~5 % of a frame; no neighbour's affine at a triangle's edge: whole nostrils where the outlines cut a
+# bright line through them). Off: on W009 (static, bench_personal.py) it moved happy's seam 0.43 -> 0.47 (bar 0.5),
+# sharpness 1.08 -> 1.06 and facex 0.78 -> 0.74, surprised unchanged; and test_personal.py's W009 p(surprised)
+# 0.492 -> 0.477 (bar 0.482), though that judge is no finer: the target moved by 0.05 px reads 0.478 (-0.05 px: 0.486)
 EXACT_INDEX = False
 
 
