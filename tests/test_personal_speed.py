@@ -176,9 +176,12 @@ def test_coarse_map_is_each_points_own_affine(drive):
 
 
 def test_exact_index_is_each_points_covering_triangle(drive, monkeypatch):
-    """``exact_index`` gives every covered coarse grid point a triangle containing it (edges included, vertices
-    in the same fixed point), the mouth and eye openings over the rest, the later triangle where two contain it
-    (a brute-force test of every point against every triangle); ``EXACT_INDEX`` switches ``triangle_index`` to it."""
+    """``exact_index`` gives every covered coarse grid point a face triangle containing it (edges included,
+    vertices in the same fixed point), the later triangle where two contain it (a brute-force test of every point
+    against every triangle), then the mouth and eye openings over them as OpenCV draws them (every point they
+    cover, and those their outlines touch); ``EXACT_INDEX`` switches ``triangle_index`` to it."""
+    import cv2
+
     from w2le_live.personal import render as R
     from w2le_live.personal import warp as W
     from w2le_live.personal.mesh import triangles
@@ -202,12 +205,14 @@ def test_exact_index_is_each_points_covering_triangle(drive, monkeypatch):
             side.append(ex * (py - v[:, a, 1][:, None, None]) - ey * (px - v[:, a, 0][:, None, None]))
         side = np.stack(side)  # (3, T, gh, gw)
         covers = (side >= 0).all(0) | (side <= 0).all(0)  # (T, gh, gw)
-        rank = np.where(opening, len(tris), 0) + np.arange(len(tris))  # openings last, then mesh order
-        best = np.where(covers, rank[:, None, None], -1).max(0)
-        ref = np.where(best >= 0, (best % len(tris)), -1).astype(np.int32)
+        face = covers & ~opening[:, None, None]
+        best = np.where(face, np.arange(len(tris))[:, None, None], -1).max(0)  # the later face triangle
+        ref = best.astype(np.int32)
+        for j in np.flatnonzero(opening):
+            cv2.fillConvexPoly(ref, v[j].astype(np.int32), int(j), cv2.LINE_8, W.SHIFT)
         got = W.exact_index(target, grid)
-        assert np.array_equal(got[best >= 0], ref[best >= 0])  # the covered points
-        assert np.array_equal(got, W.fill_holes(ref))  # and the holes: the nearest covered point's
+        assert np.array_equal(got, W.fill_holes(ref))
+        assert opening[got[covers[opening].any(0)]].all()  # a point an opening covers is an opening's
         assert (best >= 0).mean() > 0.6 and covers[opening].any()  # a real mesh, openings drawn
         monkeypatch.setattr(W, "EXACT_INDEX", True)
         assert np.array_equal(W.triangle_index(target, grid), got)
