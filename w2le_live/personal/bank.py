@@ -74,11 +74,25 @@ def gaze(norm: np.ndarray) -> np.ndarray:
                      (x[..., 473] - x[..., 263]) / (x[..., 362] - x[..., 263])], -1).astype(np.float32)  # fmt: skip
 
 
-def head_angles(r: np.ndarray) -> np.ndarray:
+def head_angles(r: np.ndarray, roll: float = 0.0) -> np.ndarray:
     """Yaw and pitch (radians) of a pose rotation r (3, 3) (see geometry.Pose): where the face's own depth axis
-    points in the frame. Returns (2,) float32."""
+    points in the frame, turned by ``roll`` (radians, the in-plane tilt to undo; see :func:`eye_roll`). Returns
+    (2,) float32.
+
+    The template's depth axis leans ~0.45 rad from the camera's even for a frontal face (its y axis runs forehead
+    to nose tip), so in the frame's own axes a head tilted 15 degrees in the image plane reads as turned 0.12 rad:
+    the live reading undoes its tilt beyond the bank's (``Retriever.roll``)."""
     z = r[:, 2]
-    return np.array([np.arcsin(np.clip(z[0], -1, 1)), np.arcsin(np.clip(z[1], -1, 1))], np.float32)
+    c, s = np.cos(roll), np.sin(roll)
+    zx, zy = c * z[0] + s * z[1], c * z[1] - s * z[0]
+    return np.array([np.arcsin(np.clip(zx, -1, 1)), np.arcsin(np.clip(zy, -1, 1))], np.float32)
+
+
+def eye_roll(lm: np.ndarray) -> np.ndarray:
+    """The in-plane tilt (radians, image y down) of the line between the outer eye corners (33 -> 263) of
+    landmarks lm (..., 478, 2+) float32 pixels. Returns (...) float32."""
+    d = lm[..., 263, :2] - lm[..., 33, :2]
+    return np.arctan2(d[..., 1], d[..., 0]).astype(np.float32)
 
 
 class _Hysteresis:
@@ -133,6 +147,8 @@ class Retriever:
         self._face_pts = np.flatnonzero(far)
         self._face = bank.norm[:, self._face_pts, :2].reshape(len(bank.norm), -1)
         self._angles = bank.angles  # (B, 2) or None
+        # the enrolment's typical in-plane tilt: a live tilt beyond it is undone before reading yaw and pitch
+        self.roll = float(np.median(eye_roll(bank.crop_landmarks)))
         self.live_angles: Optional[np.ndarray] = None  # (2,) set by the caller per frame
         self.gap = float("inf")
         self._pose_for: Optional[np.ndarray] = None  # a copy of the live_angles the cached pose cost was made for
