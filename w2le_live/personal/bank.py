@@ -59,6 +59,10 @@ class RetrievalConfig:
     cheek_fade_frames: int = 3  # aligned cross-fade of the cheeks after a switch
     upper_switch_cost: float = 0.003
     gaze_weight: float = 0.5  # per unit of gaze: the bank eyes' iris must lie under the live one
+    # radians: a live in-plane tilt within this of the enrolment's median one is read as it is (a seated person's
+    # few degrees: undoing them too moved W009's static choices, p(surprised) 0.53 -> 0.34 and its blinks' size
+    # 0.75 -> 0.68); beyond it, undone before the pose cost reads yaw and pitch (see head_angles)
+    roll_free: float = 0.09
 
 
 UPPER_POINTS = (70, 63, 105, 66, 107, 55, 65, 52, 53, 46, 300, 293, 334, 296, 336, 285, 295, 282, 283, 276,
@@ -81,7 +85,7 @@ def head_angles(r: np.ndarray, roll: float = 0.0) -> np.ndarray:
 
     The template's depth axis leans ~0.45 rad from the camera's even for a frontal face (its y axis runs forehead
     to nose tip), so in the frame's own axes a head tilted 15 degrees in the image plane reads as turned 0.12 rad:
-    the live reading undoes its tilt beyond the bank's (``Retriever.roll``)."""
+    the live reading undoes its tilt beyond the enrolment's (``Retriever.undo_roll``)."""
     z = r[:, 2]
     c, s = np.cos(roll), np.sin(roll)
     zx, zy = c * z[0] + s * z[1], c * z[1] - s * z[0]
@@ -147,7 +151,8 @@ class Retriever:
         self._face_pts = np.flatnonzero(far)
         self._face = bank.norm[:, self._face_pts, :2].reshape(len(bank.norm), -1)
         self._angles = bank.angles  # (B, 2) or None
-        # the enrolment's typical in-plane tilt: a live tilt beyond it is undone before reading yaw and pitch
+        # the enrolment's median in-plane tilt: a live tilt farther from it than roll_free is undone beyond that
+        # before reading yaw and pitch (see head_angles, :meth:`undo_roll`)
         self.roll = float(np.median(eye_roll(bank.crop_landmarks)))
         self.live_angles: Optional[np.ndarray] = None  # (2,) set by the caller per frame
         self.gap = float("inf")
@@ -156,6 +161,12 @@ class Retriever:
         self._lower_h = _Hysteresis(cfg.switch_cost, 0)
         self._cheek_h = _Hysteresis(cfg.cheek_switch_cost, cfg.cheek_fade_frames)
         self._upper_h = _Hysteresis(cfg.upper_switch_cost, 0)
+
+    def undo_roll(self, roll: float) -> float:
+        """The share (radians) of a live in-plane tilt ``roll`` (radians, :func:`eye_roll`) that
+        :func:`head_angles` undoes: its distance from the enrolment's median tilt beyond ``roll_free``."""
+        d = roll - self.roll
+        return float(np.sign(d)) * max(abs(d) - self.cfg.roll_free, 0.0)
 
     def reset(self) -> None:
         self._lower_h.reset()

@@ -228,7 +228,7 @@ class PersonalTranslator(Translator):
         if ret is None:
             ret = self._retrievers[emotion] = Retriever(self.banks[emotion], self.retrieval_cfg)
         # an in-plane tilt (beyond the enrolment's) is not a turn
-        ret.live_angles = head_angles(pose.R, float(eye_roll(lm)) - ret.roll)
+        ret.live_angles = head_angles(pose.R, ret.undo_roll(float(eye_roll(lm))))
         eyes = ret.choose_upper(tn) if emotion in WIDE_EYES or self._narrow.get(emotion) else None
         upper = emotion in UPPER_FACE and not self._live_upper.get(emotion, False)
         # the bank mouth is chosen by the tracker's smoothed lips (the led ones, chosen by, switch more: flicker)
