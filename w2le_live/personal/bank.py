@@ -59,6 +59,10 @@ class RetrievalConfig:
     cheek_fade_frames: int = 3  # aligned cross-fade of the cheeks after a switch
     upper_switch_cost: float = 0.003
     gaze_weight: float = 0.5  # per unit of gaze: the bank eyes' iris must lie under the live one
+    # radians: a live in-plane tilt within this of the enrolment's median one is read as it is (a seated person's
+    # few degrees: undoing them too moved W009's static choices, p(surprised) 0.53 -> 0.34 and its blinks' size
+    # 0.75 -> 0.68); beyond it, undone before the pose cost reads yaw and pitch (see head_angles)
+    roll_free: float = 0.09
 
 
 UPPER_POINTS = (70, 63, 105, 66, 107, 55, 65, 52, 53, 46, 300, 293, 334, 296, 336, 285, 295, 282, 283, 276,
@@ -74,11 +78,25 @@ def gaze(norm: np.ndarray) -> np.ndarray:
                      (x[..., 473] - x[..., 263]) / (x[..., 362] - x[..., 263])], -1).astype(np.float32)  # fmt: skip
 
 
-def head_angles(r: np.ndarray) -> np.ndarray:
+def head_angles(r: np.ndarray, roll: float = 0.0) -> np.ndarray:
     """Yaw and pitch (radians) of a pose rotation r (3, 3) (see geometry.Pose): where the face's own depth axis
-    points in the frame. Returns (2,) float32."""
+    points in the frame, turned by ``roll`` (radians, the in-plane tilt to undo; see :func:`eye_roll`). Returns
+    (2,) float32.
+
+    The template's depth axis leans ~0.45 rad from the camera's even for a frontal face (its y axis runs forehead
+    to nose tip), so in the frame's own axes a head tilted 15 degrees in the image plane reads as turned 0.12 rad:
+    the live reading undoes its tilt beyond the enrolment's (``Retriever.undo_roll``)."""
     z = r[:, 2]
-    return np.array([np.arcsin(np.clip(z[0], -1, 1)), np.arcsin(np.clip(z[1], -1, 1))], np.float32)
+    c, s = np.cos(roll), np.sin(roll)
+    zx, zy = c * z[0] + s * z[1], c * z[1] - s * z[0]
+    return np.array([np.arcsin(np.clip(zx, -1, 1)), np.arcsin(np.clip(zy, -1, 1))], np.float32)
+
+
+def eye_roll(lm: np.ndarray) -> np.ndarray:
+    """The in-plane tilt (radians, image y down) of the line between the outer eye corners (33 -> 263) of
+    landmarks lm (..., 478, 2+) float32 pixels. Returns (...) float32."""
+    d = lm[..., 263, :2] - lm[..., 33, :2]
+    return np.arctan2(d[..., 1], d[..., 0]).astype(np.float32)
 
 
 class _Hysteresis:
@@ -133,6 +151,9 @@ class Retriever:
         self._face_pts = np.flatnonzero(far)
         self._face = bank.norm[:, self._face_pts, :2].reshape(len(bank.norm), -1)
         self._angles = bank.angles  # (B, 2) or None
+        # the enrolment's median in-plane tilt: a live tilt farther from it than roll_free is undone beyond that
+        # before reading yaw and pitch (see head_angles, :meth:`undo_roll`)
+        self.roll = float(np.median(eye_roll(bank.crop_landmarks)))
         self.live_angles: Optional[np.ndarray] = None  # (2,) set by the caller per frame
         self.gap = float("inf")
         self._pose_for: Optional[np.ndarray] = None  # a copy of the live_angles the cached pose cost was made for
@@ -140,6 +161,12 @@ class Retriever:
         self._lower_h = _Hysteresis(cfg.switch_cost, 0)
         self._cheek_h = _Hysteresis(cfg.cheek_switch_cost, cfg.cheek_fade_frames)
         self._upper_h = _Hysteresis(cfg.upper_switch_cost, 0)
+
+    def undo_roll(self, roll: float) -> float:
+        """The share (radians) of a live in-plane tilt ``roll`` (radians, :func:`eye_roll`) that
+        :func:`head_angles` undoes: its distance from the enrolment's median tilt beyond ``roll_free``."""
+        d = roll - self.roll
+        return float(np.sign(d)) * max(abs(d) - self.cfg.roll_free, 0.0)
 
     def reset(self) -> None:
         self._lower_h.reset()

@@ -479,9 +479,13 @@ def _eyeballs(mx: np.ndarray, my: np.ndarray, live: np.ndarray, target: np.ndarr
 def stretch_weight(target: np.ndarray, source: np.ndarray, cfg: RenderConfig,
                    aff: Optional[np.ndarray] = None) -> np.ndarray:  # fmt: skip
     """(T,) float32 in [0, 1] per mesh triangle: 1 where the source triangle maps onto the target one with little
-    stretch, 0 where it would be stretched or squeezed by more than ``stretch_max`` (|log| of the singular values).
+    stretch, 0 where it would be stretched or squeezed by more than ``stretch_max`` (|log| of the singular values
+    over the faces' size ratio: a bank face merely larger or smaller than the live one is not stretched; counted
+    in absolute terms, a live face 1.125 x the enrolment one, W009 angry, lost the bank's snarl and brows on the
+    cheeks and facex read p(angry) 0.03 against 0.38 for the same render scaled afterwards).
     target, source: (478, 2+) float32 pixels; aff: their :func:`W.affines` when already computed."""
     a = (W.affines(target, source) if aff is None else aff)[:, :, :2].astype(np.float64)  # target -> source
+    a = a * (_face_width(target) / max(_face_width(source), 1e-6))  # the overall scale taken out
     ss = (a * a).sum((1, 2))  # singular values of each 2x2 in closed form: s1^2 + s2^2 and s1 * s2
     det = np.abs(a[:, 0, 0] * a[:, 1, 1] - a[:, 0, 1] * a[:, 1, 0])
     root = np.sqrt(np.maximum(ss * ss - 4.0 * det * det, 0.0))

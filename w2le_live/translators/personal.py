@@ -217,7 +217,7 @@ class PersonalTranslator(Translator):
                 controls: Controls) -> np.ndarray:  # fmt: skip
         """frame: (H, W, 3) uint8 BGR; mel is ignored (the lips follow the live landmarks). The face/bypass
         guard and ``_observe`` run in ``Translator.translate``."""
-        from w2le_live.personal.bank import Retriever, head_angles
+        from w2le_live.personal.bank import Retriever, eye_roll, head_angles
         from w2le_live.personal.render import UPPER_FACE, WIDE_EYES, render
 
         lm = self._lead_lips(face.landmarks)
@@ -227,7 +227,8 @@ class PersonalTranslator(Translator):
         ret = self._retrievers.get(emotion)
         if ret is None:
             ret = self._retrievers[emotion] = Retriever(self.banks[emotion], self.retrieval_cfg)
-        ret.live_angles = head_angles(pose.R)
+        # an in-plane tilt (beyond the enrolment's) is not a turn
+        ret.live_angles = head_angles(pose.R, ret.undo_roll(float(eye_roll(lm))))
         eyes = ret.choose_upper(tn) if emotion in WIDE_EYES or self._narrow.get(emotion) else None
         upper = emotion in UPPER_FACE and not self._live_upper.get(emotion, False)
         # the bank mouth is chosen by the tracker's smoothed lips (the led ones, chosen by, switch more: flicker)
