@@ -68,7 +68,10 @@ def test_doctor_reports_hidden_modules_and_exits_1(tmp_path):
     assert "warn  ONNX Runtime    not installed" in out and "fix: pip install 'w2le-live[cpu]'" in out
     assert "FAIL  cache dir" in out and "fix: fix its permissions or set W2LE_CACHE_DIR" in out
     assert f"ok    data dir        {tmp_path / 'data'} (writable)" in out
-    assert out.rstrip().splitlines()[-1] == "main job (translate a video file on the CPU): NOT ready; fix: core modules, cache dir"
+    assert (
+        out.rstrip().splitlines()[-1]
+        == "main job (translate a video file on the CPU): NOT ready; fix: core modules, cache dir"
+    )
 
 
 def test_doctor_names_the_portaudio_package_when_the_library_is_not_found():
@@ -152,7 +155,12 @@ def test_prepare_qt_drops_a_cv2_plugin_path_inherited_from_a_parent_and_keeps_th
     cv2_plugins = os.path.join(os.path.dirname(cv2.__file__), "qt", "plugins")
     code = ("import os\nfrom w2le_live.qt_env import prepare_qt\nprepare_qt()\n"
             "print(os.environ.get('QT_QPA_PLATFORM_PLUGIN_PATH'), os.environ.get('QT_QPA_FONTDIR'))\n")  # fmt: skip
-    env = dict(os.environ, PYTHONPATH=str(REPO), QT_QPA_PLATFORM_PLUGIN_PATH=cv2_plugins, QT_QPA_FONTDIR=str(tmp_path))
+    env = dict(
+        os.environ,
+        PYTHONPATH=str(REPO),
+        QT_QPA_PLATFORM_PLUGIN_PATH=cv2_plugins,
+        QT_QPA_FONTDIR=str(tmp_path),
+    )
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=env)
     assert r.returncode == 0, r.stderr
     assert r.stdout.split() == ["None", str(tmp_path)]

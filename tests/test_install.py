@@ -27,7 +27,9 @@ pytestmark = pytest.mark.slow
 def _pip(py: Path, *args: str, timeout: float = 1200) -> subprocess.CompletedProcess:
     env = dict(os.environ, PIP_DISABLE_PIP_VERSION_CHECK="1")
     env.pop("PYTHONPATH", None)
-    return subprocess.run([str(py), "-m", "pip", *args], capture_output=True, text=True, timeout=timeout, env=env)
+    return subprocess.run(
+        [str(py), "-m", "pip", *args], capture_output=True, text=True, timeout=timeout, env=env
+    )
 
 
 def _opencv(names) -> list[str]:
@@ -75,7 +77,9 @@ def test_install_all_extras_one_opencv_and_the_tray_starts_under_xvfb(fresh_venv
     if shutil.which("Xvfb") is None or shutil.which("trayer") is None:
         pytest.skip("Xvfb or trayer is not installed (Debian packages xvfb, trayer); the OpenCV check passed")
     num = 70 + os.getpid() % 9
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "QT_QPA_PLATFORM", "WAYLAND_DISPLAY")}
+    env = {
+        k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "QT_QPA_PLATFORM", "WAYLAND_DISPLAY")
+    }
     env.update(DISPLAY=f":{num}", XDG_RUNTIME_DIR=str(tmp_path), HOME=str(tmp_path))
     procs = [subprocess.Popen(["Xvfb", f":{num}", "-screen", "0", "800x600x24", "-nolisten", "tcp"],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]  # fmt: skip
@@ -100,7 +104,9 @@ def test_install_all_extras_one_opencv_and_the_tray_starts_under_xvfb(fresh_venv
             "while time.monotonic() < end: app.processEvents(); time.sleep(0.01)\n"
             "print('TRAY', app.platformName(), QSystemTrayIcon.isSystemTrayAvailable(), icon.isVisible())\n"
         )
-        r = subprocess.run([str(fresh_venv), "-c", code], capture_output=True, text=True, timeout=120, env=env)
+        r = subprocess.run(
+            [str(fresh_venv), "-c", code], capture_output=True, text=True, timeout=120, env=env
+        )
         assert r.returncode == 0, r.stderr[-3000:]
         assert "TRAY xcb True True" in r.stdout
         # the real console script: the tray with the bundled demo clip, alive after 8 s
@@ -117,7 +123,9 @@ def test_install_all_extras_one_opencv_and_the_tray_starts_under_xvfb(fresh_venv
         r = subprocess.run([str(fresh_venv.parent / "w2le-live"), "doctor"], capture_output=True, text=True,
                            timeout=120, env=env)  # fmt: skip
         assert r.returncode == 0, r.stdout + r.stderr
-        assert "ok    OpenCV          opencv-contrib-python 4." in r.stdout and "(one distribution)" in r.stdout
+        assert (
+            "ok    OpenCV          opencv-contrib-python 4." in r.stdout and "(one distribution)" in r.stdout
+        )
         assert "ok    tray host       system tray available (Qt platform xcb)" in r.stdout, r.stdout
     finally:
         for p in reversed(procs):

@@ -110,5 +110,7 @@ def test_layers_point_one_way():
 
 
 def test_shipped_code_never_reaches_for_the_shared_test_data():
-    hits = [str(p.relative_to(REPO)) for p in (REPO / "w2le_live").rglob("*.py") if '"shared"' in p.read_text()]
+    hits = [
+        str(p.relative_to(REPO)) for p in (REPO / "w2le_live").rglob("*.py") if '"shared"' in p.read_text()
+    ]
     assert hits == []

@@ -140,7 +140,9 @@ def test_cli_process_prints_no_traceback(tmp_path: Path):
     assert "Traceback" not in r.stderr and r.stderr.strip().startswith("error:")
 
 
-def test_original_wav2lip_checkpoint_translates_without_a_target(shared_data, tmp_path: Path, capsys, monkeypatch):
+def test_original_wav2lip_checkpoint_translates_without_a_target(
+    shared_data, tmp_path: Path, capsys, monkeypatch
+):
     """An original Wav2Lip .pth makes lip sync, not an emotion: with no --target the job runs and says so."""
     import torch
 
@@ -151,7 +153,17 @@ def test_original_wav2lip_checkpoint_translates_without_a_target(shared_data, tm
     torch.save({"state_dict": {f"module.{k}": v for k, v in Wav2LipGenerator().state_dict().items()}}, ck)
     src = shared_data / "talking" / "lrs3" / "00002.mp4"
     out = tmp_path / "sync.mp4"
-    assert main(["translate", str(src), "-o", str(out), "--model", str(ck), "--backend", "torch", "--no-progress"]) == 0
+    assert (
+        main(
+            ["translate", str(src), "-o", str(out), "--model", str(ck), "--backend", "torch", "--no-progress"]
+        )
+        == 0
+    )
     assert "lip-sync re-render" in capsys.readouterr().err
-    assert main(["translate", str(src), "-o", str(out), "--model", str(ck), "--target", "happy", "--no-progress"]) == 2
+    assert (
+        main(
+            ["translate", str(src), "-o", str(out), "--model", str(ck), "--target", "happy", "--no-progress"]
+        )
+        == 2
+    )
     assert "cannot produce 'happy'" in _err_line(capsys)

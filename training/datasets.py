@@ -46,7 +46,9 @@ class PairDataset:
         if alignment not in ALIGNMENTS:
             from w2le_live.errors import UserError
 
-            raise UserError(f"alignment={alignment} is not one of {', '.join(ALIGNMENTS)}; pick one of those.")
+            raise UserError(
+                f"alignment={alignment} is not one of {', '.join(ALIGNMENTS)}; pick one of those."
+            )
         self.store = ClipStore(data)
         self.mask, self.T, self.alignment = mask, frames, alignment
         dst = source if strategy == "emotion" else target

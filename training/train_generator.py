@@ -87,7 +87,14 @@ def train(cfg: TrainConfig, resume: bool = False, max_steps: Optional[int] = Non
     manifest = read_manifest(cfg.data)
     actors = _split_actors(cfg)
     ds = PairDataset(
-        cfg.data, manifest, cfg.source_emotion, cfg.target_emotion, cfg.mask, cfg.strategy, cfg.frames, actors,
+        cfg.data,
+        manifest,
+        cfg.source_emotion,
+        cfg.target_emotion,
+        cfg.mask,
+        cfg.strategy,
+        cfg.frames,
+        actors,
         alignment=cfg.alignment,
     )
     s_r, s_w, s_g, s_e = cfg.weights()

@@ -27,7 +27,9 @@ def add_translator_args(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--profile", default=None, help="personal-emotion profile (see: w2le-live enroll)")
     p.add_argument(
-        "--target", default=None, help="target emotion (default: happy, or the emotion the --model checkpoint makes)"
+        "--target",
+        default=None,
+        help="target emotion (default: happy, or the emotion the --model checkpoint makes)",
     )
     p.add_argument(
         "--intensity", type=validation.intensity, default=1.0, help="0 = untouched .. 1 = full (up to 1.5)"

@@ -25,9 +25,7 @@ CORE_MODULES = (("numpy", "numpy"), ("torch", "torch"), ("cv2", "opencv-contrib-
                 ("mediapipe", "mediapipe"), ("av", "av"), ("platformdirs", "platformdirs"))  # fmt: skip
 REPORTED_DISTS = ("w2le-live", "torch", "numpy", "mediapipe", "av", "onnxruntime", "openvino", "PyQt5",
                   "sounddevice", "pyvirtualcam", "tensorrt")  # fmt: skip
-V4L2LOOPBACK_FIX = (
-    'sudo apt install v4l2loopback-dkms && sudo modprobe v4l2loopback devices=1 exclusive_caps=1 card_label="W2LE Live"'
-)
+V4L2LOOPBACK_FIX = 'sudo apt install v4l2loopback-dkms && sudo modprobe v4l2loopback devices=1 exclusive_caps=1 card_label="W2LE Live"'
 
 
 @dataclass(frozen=True)
@@ -105,7 +103,9 @@ def check_opencv() -> Check:
     if len(dists) == 1:
         return Check("OpenCV", True, f"{dists[0]} (one distribution)")
     if not dists:
-        return Check("OpenCV", False, "no OpenCV distribution installed", "pip install opencv-contrib-python", True)
+        return Check(
+            "OpenCV", False, "no OpenCV distribution installed", "pip install opencv-contrib-python", True
+        )
     names = [d.split()[0] for d in dists]
     others = [n for n in names if n != "opencv-contrib-python"]
     return Check("OpenCV", False, f"{len(dists)} distributions write the same cv2/ folder: {', '.join(dists)}",
@@ -128,7 +128,9 @@ def v4l2_querycap(path: str) -> Optional[tuple[str, str]]:
         return None
     finally:
         os.close(fd)
-    return buf[:16].split(b"\0")[0].decode(errors="replace"), buf[16:48].split(b"\0")[0].decode(errors="replace")
+    return buf[:16].split(b"\0")[0].decode(errors="replace"), buf[16:48].split(b"\0")[0].decode(
+        errors="replace"
+    )
 
 
 def _video_nodes() -> list[str]:
@@ -157,7 +159,9 @@ def check_cameras() -> Check:
                     opened.append(node)
                 cap.release()
         except Exception as exc:  # noqa: BLE001
-            return Check("cameras", False, f"{', '.join(nodes)} present but OpenCV failed ({_first_line(exc)})", fix)
+            return Check(
+                "cameras", False, f"{', '.join(nodes)} present but OpenCV failed ({_first_line(exc)})", fix
+            )
         if not opened:
             return Check("cameras", False, f"{', '.join(nodes)} present but none opens (in use, or no permission)",
                          "close other apps using the camera; add yourself to the video group: "
@@ -223,7 +227,11 @@ def check_virtual_camera() -> Check:
         if loaded and loops:
             cards = [f"{n} ({c[1]})" if (c := v4l2_querycap(n)) else n for n in loops]
             return Check(name, True, "v4l2loopback: " + ", ".join(cards))
-        detail = "v4l2loopback module loaded but no loopback device" if loaded else "v4l2loopback module not loaded"
+        detail = (
+            "v4l2loopback module loaded but no loopback device"
+            if loaded
+            else "v4l2loopback module not loaded"
+        )
         return Check(name, False, detail, V4L2LOOPBACK_FIX)
     return _probe_pyvirtualcam(name)
 
@@ -272,7 +280,11 @@ def check_qt() -> list[Check]:
         plugin = pyqt5_xcb_plugin()
         missing = xcb_missing_libs(plugin) if plugin else None
         if plugin is None:
-            out.append(Check("Qt xcb plugin", False, "PyQt5 has no libqxcb.so", "pip install --force-reinstall PyQt5"))
+            out.append(
+                Check(
+                    "Qt xcb plugin", False, "PyQt5 has no libqxcb.so", "pip install --force-reinstall PyQt5"
+                )
+            )
         elif missing is not None and missing.sonames:
             out.append(Check("Qt xcb plugin", False, "libqxcb.so cannot load: missing " + ", ".join(missing.sonames),
                              missing.fix()))  # fmt: skip
@@ -287,9 +299,13 @@ def check_qt() -> list[Check]:
     prepare_qt()  # this process imported cv2: do not hand its Qt plugin path to the probe
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([_package_root(), os.environ.get("PYTHONPATH", "")]))
     try:
-        r = subprocess.run([sys.executable, "-c", QT_PROBE], capture_output=True, text=True, timeout=20, env=env)
+        r = subprocess.run(
+            [sys.executable, "-c", QT_PROBE], capture_output=True, text=True, timeout=20, env=env
+        )
     except subprocess.TimeoutExpired:
-        out.append(Check("tray host", False, "starting a QApplication timed out", "check your desktop session"))
+        out.append(
+            Check("tray host", False, "starting a QApplication timed out", "check your desktop session")
+        )
         return out
     line = next((s for s in r.stdout.splitlines() if s.startswith("PLATFORM ")), None)
     if r.returncode != 0 or line is None:
@@ -315,7 +331,9 @@ def check_accelerators() -> list[Check]:
             out.append(Check("CUDA", True, f"{torch.cuda.get_device_name(0)} (torch {torch.version.cuda})"))
         else:
             cuda = getattr(torch.version, "cuda", None)
-            out.append(Check("CUDA", None, "no NVIDIA GPU" if cuda else f"torch {torch.__version__} is a CPU build"))
+            out.append(
+                Check("CUDA", None, "no NVIDIA GPU" if cuda else f"torch {torch.__version__} is a CPU build")
+            )
     except Exception as exc:  # noqa: BLE001
         out.append(Check("CUDA", None, f"not checked ({_first_line(exc)})"))
     if _importable("tensorrt"):
@@ -326,15 +344,25 @@ def check_accelerators() -> list[Check]:
         except Exception as exc:  # noqa: BLE001
             out.append(Check("TensorRT", False, _first_line(exc), "pip install --force-reinstall tensorrt"))
     else:
-        out.append(Check("TensorRT", None, "not installed (NVIDIA only: pip install 'w2le-live[gpu-cu12]' or '[gpu-cu13]')"))
-    out.append(_module_check("OpenVINO", "openvino", lambda m: ", ".join(m.Core().available_devices) or "no devices"))
+        out.append(
+            Check(
+                "TensorRT",
+                None,
+                "not installed (NVIDIA only: pip install 'w2le-live[gpu-cu12]' or '[gpu-cu13]')",
+            )
+        )
+    out.append(
+        _module_check("OpenVINO", "openvino", lambda m: ", ".join(m.Core().available_devices) or "no devices")
+    )
     out.append(_module_check("ONNX Runtime", "onnxruntime", lambda m: ", ".join(m.get_available_providers())))
     return out
 
 
 def _module_check(name: str, module: str, describe: Callable) -> Check:
     if not _importable(module):
-        return Check(name, False, "not installed (a faster CPU backend than torch)", "pip install 'w2le-live[cpu]'")
+        return Check(
+            name, False, "not installed (a faster CPU backend than torch)", "pip install 'w2le-live[cpu]'"
+        )
     try:
         return Check(name, True, describe(importlib.import_module(module)))
     except Exception as exc:  # noqa: BLE001

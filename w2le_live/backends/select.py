@@ -111,7 +111,9 @@ def open_backend(
     if name == "onnxruntime":
         from w2le_live.backends.onnxruntime_backend import OnnxRuntimeBackend
 
-        return _loaded(OnnxRuntimeBackend(str(path), batch=batch, device=device, precision=onnx_precision(path)))
+        return _loaded(
+            OnnxRuntimeBackend(str(path), batch=batch, device=device, precision=onnx_precision(path))
+        )
     from w2le_live.backends.openvino_backend import OpenVinoBackend
 
     return _loaded(OpenVinoBackend(str(path), batch=batch, device=device, precision=onnx_precision(path)))

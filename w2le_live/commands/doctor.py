@@ -10,7 +10,9 @@ MARK = {True: "ok  ", False: "FAIL", None: " -  "}
 
 
 def add_parser(sub, name: str, help_text: str) -> None:
-    p = sub.add_parser(name, help=help_text, description=help_text + " Exit 0 when translating a file can run.")
+    p = sub.add_parser(
+        name, help=help_text, description=help_text + " Exit 0 when translating a file can run."
+    )
     p.set_defaults(func=run)
 
 

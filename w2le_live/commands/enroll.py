@@ -40,7 +40,9 @@ def camera_frames(device: str, seconds: float, countdown: int, emotion: str, ope
         for k in range(countdown, 0, -1):
             print(f"show your {emotion} face and read aloud, starting in {k}...", file=sys.stderr)
             time.sleep(1.0)
-        print("recording: " + " ".join(SENTENCES) + " (turn your head a little as you speak)", file=sys.stderr)
+        print(
+            "recording: " + " ".join(SENTENCES) + " (turn your head a little as you speak)", file=sys.stderr
+        )
         got = 0
         for frame in record_frames(cam, seconds):  # the recorder the tray's "Teach my ..." uses too
             got += 1

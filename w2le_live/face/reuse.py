@@ -39,7 +39,11 @@ class FacePatch:
 
     @classmethod
     def cut(
-        cls, source: np.ndarray, translated: np.ndarray, face: FaceObservation, blend: BlendConfig = BlendConfig()
+        cls,
+        source: np.ndarray,
+        translated: np.ndarray,
+        face: FaceObservation,
+        blend: BlendConfig = BlendConfig(),
     ) -> Optional[FacePatch]:
         """source, translated: (H, W, 3) uint8 BGR, the camera frame and what the translator made of it."""
         from w2le_live.face.blend import face_region_alpha
