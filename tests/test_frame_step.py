@@ -62,9 +62,8 @@ def test_file_translation_and_calibration_use_the_same_windows(talking, tmp_path
     for k, (faces, mel) in enumerate(cal):
         assert faces.shape == (1, 6, 96, 96) and faces.flags.c_contiguous and mel.flags.c_contiguous
         np.testing.assert_array_equal(mel[0, 0], want[k])
-        assert (
-            np.all(faces[0, :3, 48:] == 0) and faces[0, 3:, 48:].std() > 0.01
-        )  # half prior hidden, ref whole
+        # half prior hidden, ref whole
+        assert np.all(faces[0, :3, 48:] == 0) and faces[0, 3:, 48:].std() > 0.01
 
 
 def test_generator_input_contract_is_shared_by_training():

@@ -23,9 +23,8 @@ class TrainConfig:
     source_emotion: str = "neutral"
     target_emotion: str = "happy"
     mask: str = "half"  # half | full
-    alignment: str = (
-        "wav2lip"  # audio window vs frame: wav2lip (future 200 ms) | centered | causal (live, no wait)
-    )
+    # audio window vs frame: wav2lip (future 200 ms) | centered | causal (live, no wait)
+    alignment: str = "wav2lip"
     strategy: str = "l1+emotion"  # l1 | emotion | l1+emotion
     width: float = 1.0
     syncnet_width: float = 1.0

@@ -125,9 +125,8 @@ def run(args: argparse.Namespace) -> int:
     from w2le_live.io.sinks import PreviewSink
     from w2le_live.personal.first_run import print_hint
 
-    print_hint(
-        args
-    )  # no profile: one line on teaching your own face, once the stream runs (never before an error)
+    # no profile: one line on teaching your own face, once the stream runs (never before an error)
+    print_hint(args)
 
     if isinstance(pipe.sink, PreviewSink):
         return _run_preview(session, duration)

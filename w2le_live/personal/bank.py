@@ -156,9 +156,8 @@ class Retriever:
         self.roll = float(np.median(eye_roll(bank.crop_landmarks)))
         self.live_angles: Optional[np.ndarray] = None  # (2,) set by the caller per frame
         self.gap = float("inf")
-        self._pose_for: Optional[np.ndarray] = (
-            None  # a copy of the live_angles the cached pose cost was made for
-        )
+        # a copy of the live_angles the cached pose cost was made for
+        self._pose_for: Optional[np.ndarray] = None
         self._pose_c: np.ndarray | float = 0.0
         self._lower_h = _Hysteresis(cfg.switch_cost, 0)
         self._cheek_h = _Hysteresis(cfg.cheek_switch_cost, cfg.cheek_fade_frames)
@@ -197,9 +196,8 @@ class Retriever:
     def _pose_cost(self) -> np.ndarray | float:
         if self._angles is None or self.live_angles is None or self.cfg.pose_weight <= 0:
             return 0.0
-        if self._pose_for is None or not np.array_equal(
-            self._pose_for, self.live_angles
-        ):  # once per new pose
+        # once per new pose
+        if self._pose_for is None or not np.array_equal(self._pose_for, self.live_angles):
             d = self._angles - self.live_angles[None]
             self._pose_c = self.cfg.pose_weight * np.sqrt((d * d).sum(1))
             self._pose_for = np.array(self.live_angles, copy=True)
