@@ -129,6 +129,12 @@ def mouth_opening(norm: np.ndarray) -> np.float32:
     return np.float32(_pair_gap(norm, INNER_LIP_PAIRS[2:7]))
 
 
+def inner_lip_gap(lm: np.ndarray) -> np.float32:
+    """The mean gap of every upper/lower inner-lip pair (INNER_LIP_PAIRS) of lm (478, 2+) float32, in lm's units
+    (``mouth_opening`` takes the middle pairs of normalised landmarks)."""
+    return np.float32(_pair_gap(lm, INNER_LIP_PAIRS))
+
+
 def eye_apertures(norm: np.ndarray) -> np.ndarray:
     """The eye apertures alone, as ``features(norm)[1:]``. norm: (478, 3) float32 normalised -> (2,) float32."""
     return np.array([_pair_gap(norm, LEFT_LID_PAIRS[2:5]), _pair_gap(norm, RIGHT_LID_PAIRS[2:5])], np.float32)

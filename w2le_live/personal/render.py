@@ -35,6 +35,7 @@ LIVE_INSIDE = frozenset({"surprised", "angry"})
 BROWS = (70, 63, 105, 66, 107, 300, 293, 334, 296, 336)
 LEFT_EYE = (33, 246, 161, 160, 159, 158, 157, 173, 133, 155, 154, 153, 145, 144, 163, 7)
 RIGHT_EYE = (263, 466, 388, 387, 386, 385, 384, 398, 362, 382, 381, 380, 374, 373, 390, 249)
+IRIS_RINGS = {468: (469, 470, 471, 472), 473: (474, 475, 476, 477)}  # each iris centre: its four ring points
 LOWER_NOSE = (4, 48, 64, 98, 97, 2, 326, 327, 294, 278)  # the nose tip, the alae and the nostrils
 
 
@@ -338,11 +339,8 @@ def _wide_eyes(out: np.ndarray, frame: np.ndarray, rect: tuple[int, int, int, in
     d -= _low(d, (we > 1e-3).astype(np.float32), cfg.light_sigma * face_w)
     band += _times(d, we * k)
     # the live irises, translated to the target iris centres, seen only through the target eye openings
-    for centre, ring, contour in (
-        (468, (469, 470, 471, 472), LEFT_EYE),
-        (473, (474, 475, 476, 477), RIGHT_EYE),
-    ):
-        r = float(np.linalg.norm(live[list(ring), :2] - live[centre, :2], axis=1).mean()) * cfg.iris_grow
+    for centre, contour in ((468, LEFT_EYE), (473, RIGHT_EYE)):
+        r = _iris_radius(live, centre) * cfg.iris_grow
         cx, cy = local[centre]
         a0, a1 = max(int(cx - r - 2), 0), min(int(np.ceil(cx + r + 3)), shape[1])
         b0, b1 = max(int(cy - r - 2), 0), min(int(np.ceil(cy + r + 3)), shape[0])
@@ -401,17 +399,14 @@ def _live_eyeballs(band: np.ndarray, frame: np.ndarray, live: np.ndarray, target
     h, w = band.shape[:2]
     edge = cfg.eyeball_edge * face_w
     for centre, contour in ((468, LEFT_EYE), (473, RIGHT_EYE)):
-        pt = target[list(contour), :2] - org
-        lo = np.floor(pt.min(0)).astype(int) - 1
-        hi = np.ceil(pt.max(0)).astype(int) + 2
-        a0, b0, a1, b1 = max(lo[0], 0), max(lo[1], 0), min(hi[0], w), min(hi[1], h)
-        if a1 - a0 < 3 or b1 - b0 < 3:
+        box = _eye_box(target[list(contour), :2] - org, (h, w))
+        if box is None:
             continue
+        a0, b0, a1, b1 = box
         corner = org + np.array([a0, b0], np.float32)
         wgt, d = _eyeball_weight(live, target, centre, contour, corner, (b1 - b0, a1 - a0), edge)
         if cfg.eyeball_reach > 0:  # only around the iris: the bank's darker, narrowed whites beyond
-            ring = {468: (469, 470, 471, 472), 473: (474, 475, 476, 477)}[centre]
-            r = float(np.linalg.norm(live[list(ring), :2] - live[centre, :2], axis=1).mean())
+            r = _iris_radius(live, centre)
             cx, cy = target[centre, :2] - corner
             dist = np.sqrt((np.arange(a1 - a0, dtype=np.float32)[None, :] - np.float32(cx)) ** 2
                            + (np.arange(b1 - b0, dtype=np.float32)[:, None] - np.float32(cy)) ** 2)  # fmt: skip
@@ -423,6 +418,21 @@ def _live_eyeballs(band: np.ndarray, frame: np.ndarray, live: np.ndarray, target
         ball = W.remap(frame, (np.ascontiguousarray(mx), np.ascontiguousarray(my))).astype(np.float32)
         sub = band[b0:b1, a0:a1]
         sub += (ball - sub) * wgt[..., None]
+
+
+def _iris_radius(lm: np.ndarray, centre: int) -> float:
+    """The iris radius around ``centre`` (468 or 473): its ring points' mean distance, lm (478, 2+) float32 px."""
+    ring = list(IRIS_RINGS[centre])
+    return float(np.linalg.norm(lm[ring, :2] - lm[centre, :2], axis=1).mean())
+
+
+def _eye_box(pt: np.ndarray, shape: tuple[int, int]) -> Optional[tuple[int, int, int, int]]:
+    """(a0, b0, a1, b1): the columns and rows of an array of ``shape`` (rows, cols) around an eye contour pt (N, 2)
+    float32 in its pixels, a pixel beyond each side; None when under 3 x 3 of it is inside."""
+    lo = np.floor(pt.min(0)).astype(int) - 1
+    hi = np.ceil(pt.max(0)).astype(int) + 2
+    a0, b0, a1, b1 = max(lo[0], 0), max(lo[1], 0), min(hi[0], shape[1]), min(hi[1], shape[0])
+    return None if a1 - a0 < 3 or b1 - b0 < 3 else (a0, b0, a1, b1)
 
 
 def _eyeball_weight(live: np.ndarray, target: np.ndarray, centre: int, contour: Sequence[int],
@@ -461,12 +471,10 @@ def _eyeballs(mx: np.ndarray, my: np.ndarray, live: np.ndarray, target: np.ndarr
     h, w = mx.shape
     edge = cfg.eyeball_edge * face_w
     for centre, contour in ((468, LEFT_EYE), (473, RIGHT_EYE)):
-        pt = target[list(contour), :2]
-        lo = np.floor(pt.min(0)).astype(int) - 1
-        hi = np.ceil(pt.max(0)).astype(int) + 2
-        a0, b0, a1, b1 = max(lo[0] - x0, 0), max(lo[1] - y0, 0), min(hi[0] - x0, w), min(hi[1] - y0, h)
-        if a1 - a0 < 3 or b1 - b0 < 3:
+        box = _eye_box(target[list(contour), :2] - np.array([x0, y0], np.float32), (h, w))
+        if box is None:
             continue
+        a0, b0, a1, b1 = box
         org = np.array([x0 + a0, y0 + b0], np.float32)
         wgt, d = _eyeball_weight(live, target, centre, contour, org, (b1 - b0, a1 - a0), edge)
         ix = np.arange(x0 + a0, x0 + a1, dtype=np.float32)[None, :] + d[0]
@@ -697,15 +705,9 @@ def _bank_teeth(bank: EmotionBank, j: int, cfg: RenderConfig) -> float:
 def _opening(lm: np.ndarray) -> float:
     """The mean gap of the inner lips' upper/lower pairs over the face width (cheek to cheek), for lm (478, 2+)
     float32 pixels: the opening the mouth's mesh is warped between."""
-    a, b = _inner_pairs()
-    return float(np.linalg.norm(lm[b, :2] - lm[a, :2], axis=1).mean() / max(_face_width(lm), 1e-6))
+    from w2le_live.personal.geometry import inner_lip_gap
 
-
-@lru_cache(maxsize=1)
-def _inner_pairs() -> tuple[list[int], list[int]]:
-    from w2le_live.personal.mesh import INNER_LIP_PAIRS
-
-    return [a for a, _ in INNER_LIP_PAIRS], [b for _, b in INNER_LIP_PAIRS]
+    return float(inner_lip_gap(lm) / max(_face_width(lm), 1e-6))
 
 
 def _inside_share(frame: np.ndarray, live: np.ndarray, bank: EmotionBank, choice: Sequence[tuple[int, float]],
