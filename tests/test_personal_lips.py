@@ -50,22 +50,29 @@ def test_output_lips_follow_the_driving_clip(shared_data, target, driving):
 TEETH_CASES = (("sad", "neutral", 75), ("happy", "angry", 107))  # (target, driving clip, frames)
 
 
-def _bright_inside(frame, lm):
-    """The share of the opening between the inner lips (lm (478, 2+) frame pixels) brighter than 1.15 x the lips'
-    median grey: the teeth (0 where the mouth is closed)."""
+def _inside_grey(frame, lm):
+    """The grey levels of the opening between the inner lips (lm (478, 2+) frame pixels) and the lips' median grey;
+    None where the mouth is closed (or no face)."""
     import cv2
 
     from w2le_live.face.landmarks import LIPS_INNER, LIPS_OUTER
 
     if not np.isfinite(lm).all():
-        return 0.0
+        return None
     inner, outer = np.zeros(frame.shape[:2], np.uint8), np.zeros(frame.shape[:2], np.uint8)
     cv2.fillPoly(inner, [np.round(lm[list(LIPS_INNER), :2]).astype(np.int32)], 1)
     cv2.fillPoly(outer, [np.round(lm[list(LIPS_OUTER), :2]).astype(np.int32)], 1)
     grey, lips = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY), (outer > 0) & (inner == 0)
     if inner.sum() < 10 or not lips.any():
-        return 0.0
-    return float((grey[inner > 0] > 1.15 * np.median(grey[lips])).mean())
+        return None
+    return grey[inner > 0], np.median(grey[lips])
+
+
+def _bright_inside(frame, lm):
+    """The share of the opening between the inner lips brighter than 1.15 x the lips' median grey: the teeth (0
+    where the mouth is closed)."""
+    got = _inside_grey(frame, lm)
+    return 0.0 if got is None else float((got[0] > 1.15 * got[1]).mean())
 
 
 @pytest.mark.parametrize("target,driving,n", TEETH_CASES)
@@ -96,21 +103,10 @@ def test_live_teeth_are_not_covered_by_a_dark_bank_opening(shared_data, target, 
 
 
 def _dark_inside(frame, lm):
-    """The share of the opening between the inner lips (lm (478, 2+) frame pixels) darker than 0.5 x the lips'
-    median grey: the dark inside of an open mouth (0 where the mouth is closed)."""
-    import cv2
-
-    from w2le_live.face.landmarks import LIPS_INNER, LIPS_OUTER
-
-    if not np.isfinite(lm).all():
-        return 0.0
-    inner, outer = np.zeros(frame.shape[:2], np.uint8), np.zeros(frame.shape[:2], np.uint8)
-    cv2.fillPoly(inner, [np.round(lm[list(LIPS_INNER), :2]).astype(np.int32)], 1)
-    cv2.fillPoly(outer, [np.round(lm[list(LIPS_OUTER), :2]).astype(np.int32)], 1)
-    grey, lips = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY), (outer > 0) & (inner == 0)
-    if inner.sum() < 10 or not lips.any():
-        return 0.0
-    return float((grey[inner > 0] < 0.5 * np.median(grey[lips])).mean())
+    """The share of the opening between the inner lips darker than 0.5 x the lips' median grey: the dark inside of
+    an open mouth (0 where the mouth is closed)."""
+    got = _inside_grey(frame, lm)
+    return 0.0 if got is None else float((got[0] < 0.5 * got[1]).mean())
 
 
 def test_a_dark_open_mouth_is_not_shown_as_bank_teeth(shared_data):
