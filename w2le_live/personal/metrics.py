@@ -286,25 +286,17 @@ def _tiles(x: np.ndarray, cfg: SeamConfig) -> np.ndarray:
     return m[half::half, half::half]
 
 
-def blur_map(driving: np.ndarray, output: np.ndarray, lm_driving: np.ndarray, lm_output: Optional[np.ndarray],
-             cfg: SeamConfig = SeamConfig()) -> np.ndarray:  # fmt: skip
-    """One frame's equivalent blur of the output per tile of the upright face frame (see :class:`SeamConfig`).
-
-    driving, output: (H, W, 3) uint8 BGR; lm_driving, lm_output: (478, 2+) float32 frame px (lm_output may be
-    None or NaN: only the driving lips are left out). Returns (Ty, Tx) float64 px >= 0, NaN: no signal there.
-    """
+def _face_mask(lm_driving: np.ndarray, lm_output: Optional[np.ndarray], m: np.ndarray, shape: tuple,
+               cfg: SeamConfig) -> np.ndarray:  # fmt: skip
+    """The measured pixels of the upright face frame (``shape`` (h, w), frame ``m`` from :func:`face_frame`): the
+    driving face oval (and the output's, less the band where the outline moved), eroded by the border margin, the
+    lips, brows and eyes of both faces left out. lm_*: (478, 2+) float32 frame px (lm_output may be None or NaN).
+    Returns (h, w) uint8 in {0, 1}."""
     import cv2
 
     from w2le_live.face.landmarks import FACE_OVAL, LIPS_OUTER
 
-    m = face_frame(lm_driving, cfg)
-    w, h = cfg.face_px, int(round((cfg.bottom - cfg.top) * cfg.face_px))
-    gd, go = (
-        cv2.warpAffine(cv2.cvtColor(f, cv2.COLOR_BGR2GRAY), m, (w, h), flags=cv2.INTER_LINEAR).astype(
-            np.float32
-        )
-        for f in (driving, output)
-    )
+    h, w = shape
     mask = np.zeros((h, w), np.uint8)
     oval = lm_driving[list(FACE_OVAL), :2] @ m[:2, :2].T + m[:, 2]
     cv2.fillPoly(mask, [np.round(oval).astype(np.int32)], 1)
@@ -329,39 +321,119 @@ def blur_map(driving: np.ndarray, output: np.ndarray, lm_driving: np.ndarray, lm
             hole = np.zeros_like(mask)
             cv2.fillConvexPoly(hole, cv2.convexHull(np.round(pts).astype(np.int32)), 1)
             mask[cv2.dilate(hole, np.ones((grow, grow), np.uint8)) > 0] = 0
-    mf = mask.astype(np.float32)
+    return mask
 
-    def energy(g: np.ndarray) -> np.ndarray:
-        return np.log(_tiles(np.abs(g - cv2.GaussianBlur(g, (0, 0), cfg.hf_sigma)) * mf, cfg) + cfg.floor)
 
-    ladder = np.stack([energy(cv2.GaussianBlur(gd, (0, 0), s) if s > 0 else gd) for s in cfg.sigmas])
-    ladder = np.minimum.accumulate(ladder, axis=0)  # (S, Ty, Tx) non-increasing with blur
-    out = energy(go)
-    inside = _tiles(mf, cfg) >= cfg.min_face
-    ok = inside & (ladder[0] - ladder[-1] >= np.log(cfg.min_contrast))
+def _upright_grey(frame: np.ndarray, m: np.ndarray, cfg: SeamConfig) -> np.ndarray:
+    """frame (H, W, 3) uint8 BGR in the upright face frame ``m``: (h, face_px) float32 grey 0..255."""
+    import cv2
+
+    w, h = cfg.face_px, int(round((cfg.bottom - cfg.top) * cfg.face_px))
+    return cv2.warpAffine(cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY), m, (w, h), flags=cv2.INTER_LINEAR).astype(
+        np.float32
+    )
+
+
+def _texture_ladder(
+    g: np.ndarray, mf: np.ndarray, cfg: SeamConfig, sigmas: Optional[tuple] = None
+) -> np.ndarray:
+    """Fine-texture energy sum(|I - blur(I)| * mf) / tile area of g (h, w) float32 blurred by each of
+    ``sigmas`` (default ``cfg.sigmas``), per tile: (S, Ty, Tx) float32 >= 0 (linear, not yet floored or logged).
+    mf: (h, w) float32 0/1, the measured pixels."""
+    import cv2
+
+    def band(x: np.ndarray) -> np.ndarray:
+        return _tiles(np.abs(x - cv2.GaussianBlur(x, (0, 0), cfg.hf_sigma)) * mf, cfg)
+
+    return np.stack([band(cv2.GaussianBlur(g, (0, 0), s) if s > 0 else g) for s in sigmas or cfg.sigmas])
+
+
+def _equivalent_blur(ladder: np.ndarray, out: np.ndarray, cfg: SeamConfig) -> np.ndarray:
+    """Per tile, the blur (px) at which a non-increasing log-energy ladder (S, Ty, Tx) falls to the output's log
+    energy out (Ty, Tx): a piecewise-linear inverse, 0 where the output is as textured as the unblurred rung or
+    more, the last sigma where it is less textured than the last rung. Returns (Ty, Tx) float64."""
     sig = np.asarray(cfg.sigmas, np.float64)
-    # piecewise-linear inverse of each tile's ladder at the output's energy (a vectorised np.interp)
     i = (ladder > out[None]).sum(0)  # rungs still more textured than the output: it lies between i - 1 and i
     ic = np.clip(i, 1, len(sig) - 1)
     hi, lo = np.take_along_axis(ladder, ic[None] - 1, 0)[0], np.take_along_axis(ladder, ic[None], 0)[0]
     t = np.clip((hi - out) / np.maximum(hi - lo, 1e-9), 0.0, 1.0)
     blur = sig[ic - 1] + t * (sig[ic] - sig[ic - 1])
-    blur = np.where(i == 0, 0.0, np.where(i >= len(sig), sig[-1], blur))
+    return np.where(i == 0, 0.0, np.where(i >= len(sig), sig[-1], blur))
+
+
+def reference_texture(
+    frames: Sequence[np.ndarray], lm: np.ndarray, cfg: SeamConfig = SeamConfig()
+) -> np.ndarray:
+    """How textured the person really is per tile of the upright face when showing the target emotion: each
+    frame of the person's own real target clip in ITS face's upright frame (its lips, brows, eyes and border left
+    out as in :func:`blur_map`), the fine-texture energy per measured pixel for each rung of the blur ladder, the
+    median over frames. frames: (H, W, 3) uint8 BGR each; lm: (F, 478, 2+) float32 (NaN rows: no face). Returns
+    (S, Ty, Tx) float64 >= 0, non-increasing along S, NaN where fewer than half the frames measure the tile."""
+    h = int(round((cfg.bottom - cfg.top) * cfg.face_px))
+    per = []
+    for f, p in zip(frames, lm):
+        if not np.isfinite(p).all():
+            continue
+        m = face_frame(p, cfg)
+        mf = _face_mask(p, None, m, (h, cfg.face_px), cfg).astype(np.float32)
+        frac = _tiles(mf, cfg)
+        e = _texture_ladder(_upright_grey(f, m, cfg), mf, cfg) / np.maximum(frac, 1e-6)[None]
+        per.append(np.where(frac[None] >= cfg.min_face, e, np.nan))
+    if not per:
+        return np.full((len(cfg.sigmas), 1, 1), np.nan)
+    stack = np.stack(per)
+    ok = np.isfinite(stack[:, 0]).sum(0) >= max(3, len(per) // 2)
+    res = np.full(stack.shape[1:], np.nan)
+    if ok.any():
+        res[:, ok] = np.nanmedian(stack[:, :, ok], axis=0)
+    return np.fmin.accumulate(res, axis=0)
+
+
+def blur_map(driving: np.ndarray, output: np.ndarray, lm_driving: np.ndarray, lm_output: Optional[np.ndarray],
+             cfg: SeamConfig = SeamConfig(), reference: Optional[np.ndarray] = None) -> np.ndarray:  # fmt: skip
+    """One frame's equivalent blur of the output per tile of the upright face frame (see :class:`SeamConfig`).
+
+    driving, output: (H, W, 3) uint8 BGR; lm_driving, lm_output: (478, 2+) float32 frame px (lm_output may be
+    None or NaN: only the driving lips are left out). reference: None (the output against the driving frame), or
+    :func:`reference_texture` of the person's real target clip (S, Ty, Tx): then each tile's blur is the smaller
+    of the blur against the driving frame and against that reference, i.e. the output counts as blurred only
+    where it is less textured than both the person now and the person really showing the target emotion (the
+    tiles measured stay those of the driving frame). Returns (Ty, Tx) float64 px >= 0, NaN: no signal there.
+    """
+    m = face_frame(lm_driving, cfg)
+    gd, go = _upright_grey(driving, m, cfg), _upright_grey(output, m, cfg)
+    mf = _face_mask(lm_driving, lm_output, m, gd.shape, cfg).astype(np.float32)
+    ladder = np.log(_texture_ladder(gd, mf, cfg) + cfg.floor)
+    ladder = np.minimum.accumulate(ladder, axis=0)  # (S, Ty, Tx) non-increasing with blur
+    out = np.log(_texture_ladder(go, mf, cfg, (0.0,))[0] + cfg.floor)
+    frac = _tiles(mf, cfg)
+    inside = frac >= cfg.min_face
+    ok = inside & (ladder[0] - ladder[-1] >= np.log(cfg.min_contrast))
+    blur = _equivalent_blur(ladder, out, cfg)
+    if reference is not None:
+        # the reference per measured pixel, over this tile's measured share, on the same log scale
+        ref = np.log(reference * frac[None] + cfg.floor)
+        blur = np.fmin(
+            blur, np.where(np.isfinite(ref[0]), _equivalent_blur(np.nan_to_num(ref), out, cfg), np.nan)
+        )
     return np.where(ok, blur, np.nan)
 
 
 def seam_map(driving: Sequence[np.ndarray], output: Sequence[np.ndarray], lm_driving: np.ndarray,
-             lm_output: Optional[np.ndarray] = None, cfg: SeamConfig = SeamConfig()) -> np.ndarray:  # fmt: skip
+             lm_output: Optional[np.ndarray] = None, cfg: SeamConfig = SeamConfig(),
+             reference: Optional[np.ndarray] = None) -> np.ndarray:  # fmt: skip
     """Median over frames of :func:`blur_map`: the output's equivalent blur per tile of the face, px.
 
-    driving, output: (H, W, 3) uint8 BGR each; lm_driving, lm_output: (F, 478, 3) float32 (NaN rows: no face).
+    driving, output: (H, W, 3) uint8 BGR each; lm_driving, lm_output: (F, 478, 3) float32 (NaN rows: no face);
+    reference: None or :func:`reference_texture` of the person's real target clip (see :func:`blur_map`).
     Returns (Ty, Tx) float64 >= 0 (NaN outside the face or without texture).
     """
     maps = []
     for k, (d, o) in enumerate(zip(driving, output)):
         if not np.isfinite(lm_driving[k]).all():
             continue
-        maps.append(blur_map(d, o, lm_driving[k], None if lm_output is None else lm_output[k], cfg))
+        lo = None if lm_output is None else lm_output[k]
+        maps.append(blur_map(d, o, lm_driving[k], lo, cfg, reference))
     if not maps:
         return np.full((1, 1), np.nan)
     stack = np.stack(maps)
