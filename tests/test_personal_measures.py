@@ -1,5 +1,6 @@
 """The issue-18 measures themselves, on real MEAD clips: a blurred copy scores low mouth sharpness, a seam pasted
-under the eyes is flagged, a uniformly blurred face is not a seam, and a clip against itself passes everything."""
+under the eyes is flagged (also against the second reference, the actor's real happy clip), a uniformly blurred face
+is not a seam, and a clip against itself passes everything."""
 
 from __future__ import annotations
 
@@ -11,16 +12,22 @@ from w2le_live.personal import metrics as M
 N = 30  # frames per clip: enough for medians and correlations, quick on a loaded machine
 
 
-def _frames(root, actor):
+def _frames(root, actor, emotion="neutral"):
     from w2le_live.io.video import iter_frames
 
-    path = root / "mead" / f"{actor}_front_neutral_level1_001.mp4"
+    level = 1 if emotion == "neutral" else 3
+    path = root / "mead" / f"{actor}_front_{emotion}_level{level}_001.mp4"
     return [f for _, _, f in iter_frames(path)][:N]
 
 
 @pytest.fixture(scope="module", params=["M030", "W009"])
-def clip(request, shared_data):
-    frames = _frames(shared_data, request.param)
+def actor(request):
+    return request.param
+
+
+@pytest.fixture(scope="module")
+def clip(actor, shared_data):
+    frames = _frames(shared_data, actor)
     lm = M.track_landmarks(frames)
     assert np.isfinite(lm[:, 0, 0]).all(), "the fresh tracker must find the face in every frame"
     return frames, lm
@@ -83,4 +90,22 @@ def test_seam_measure_flags_a_pasted_seam_and_passes_the_clip_itself(clip):
     # the same blur over the whole face is soft, but it is not a seam
     soft = _blur(frames, 1.2)
     uniform = M.seam_score(M.seam_map(frames, soft, lm, M.track_landmarks(soft)))
+    assert not uniform["seam"], uniform
+
+
+def test_real_target_reference_still_flags_a_pasted_seam(clip, actor, shared_data):
+    """The seam against the less textured of the driving frame and the actor's own real happy clip
+    (``reference=``, ``docs/personal/seam_measure.md``): the clip against itself is still 0, the lower face blurred
+    from just below the eyes is still a seam there, the whole face blurred is still not one."""
+    frames, lm = clip
+    real = _frames(shared_data, actor, "happy")
+    ref = M.reference_texture(real, M.track_landmarks(real))
+    assert ref.shape[0] == len(M.SeamConfig().sigmas) and np.isfinite(ref).any()
+    itself = M.seam_score(M.seam_map(frames, frames, lm, lm, reference=ref))
+    assert itself["score"] == 0.0, itself
+    seamed = _seam_below_eyes(frames, lm, 1.2)
+    res = M.seam_score(M.seam_map(frames, seamed, lm, M.track_landmarks(seamed), reference=ref))
+    assert res["seam"] and 0.0 <= res["row"] <= 0.25, res
+    soft = _blur(frames, 1.2)
+    uniform = M.seam_score(M.seam_map(frames, soft, lm, M.track_landmarks(soft), reference=ref))
     assert not uniform["seam"], uniform
