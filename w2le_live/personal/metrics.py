@@ -235,7 +235,10 @@ class SeamConfig:
     2nd frame): a clip against itself 0; the whole face blurred (sigma 1.2) <= 0.29; the landmark translator (one
     bilinear remap; happy, surprised, sad, angry) <= 0.48; the lower face blurred from just below the eyes (sigma
     0.8) >= 0.54; the personal translator of main at 2026-11-30, happy: 0.67-0.68 with the step at 0.14 face widths
-    below the eye line, the seam a viewer sees (``docs/personal/seam_measure.md``).
+    below the eye line, the seam a viewer sees (``docs/personal/seam_measure.md``). With a second reference
+    (:func:`reference_texture` of the actor's real target clip, ``reference=``) a tile is blurred only where the
+    output is less textured than both the driving frame and that clip: content the emotion removes (a sad fold
+    in a neutral output) is not blur.
     """
 
     face_px: int = 128
