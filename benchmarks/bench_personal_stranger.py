@@ -43,10 +43,11 @@ SOURCES = {
     ("M026", "disgusted"): ("M026_level_3_disgusted_018.mp4", 0, 59),
     ("M026", "disgusted_rest"): ("M026_level_3_disgusted_018.mp4", 59, None),
 }
-# (actor, target, driving clip key, kind): kind "from_any" (bar 0.6 x own clip) or "self" (another part of the
-# same take; the static bars)
+# (actor, target, driving clip key, kind): kind "from_any" (bar 0.6 x own clip), "self" (another part of the
+# same take; the static bars) or "self-render" (the bank driven by its own enrolment clip: sharpness >= 0.95)
 CASES = (
     ("M003", "happy", "disgusted", "from_any"),
+    ("M003", "happy", "happy", "self-render"),
     ("M003", "disgusted", "happy", "from_any"),
     ("M024", "surprised", "surprised_rest", "self"),
     ("W023", "surprised", "surprised_rest", "self"),
@@ -133,6 +134,9 @@ class StrangerCtx(B.Ctx):
         return PersonalTranslator.from_profile(f"{actor}-{target}"), self._profiles[key]
 
 
+_KIND = {"from_any": "from_any", "self": "static", "self-render": "self"}  # bench_personal.checks' kinds
+
+
 def line(r: dict, kind: str) -> str:
     """One markdown table row: personal (landmark) measures, facex input / personal / landmark / own clip."""
     p, f = r["personal"], B._f
@@ -143,7 +147,7 @@ def line(r: dict, kind: str) -> str:
             f"{f(p['lip_corr'], 3)} ({f(lm['lip_corr'], 3)}) | {f(p['seam'])} ({f(lm['seam'])}) @{p['seam_row']} | "
             f"{f(r['facex_input'])} / **{f(r['facex_personal'])}** / {f(r.get('facex_landmark'))} / {f(r['facex_real'])} | "
             f"{f(r['fer_input'])} / {f(r['fer_personal'])} / {f(r.get('fer_landmark'))} / {f(r['fer_real'])} | "
-            f"{', '.join(B.checks(r, 'from_any' if kind == 'from_any' else 'static')) or 'none'} |")  # fmt: skip
+            f"{', '.join(B.checks(r, _KIND[kind])) or 'none'} |")  # fmt: skip
 
 
 HEAD = ("| actor | target <- driving | sharp median / <0.5 p (l) | gaze p (l) | blink corr / std ratio | "
@@ -236,7 +240,8 @@ def main() -> None:
             rows.append(row)
             lines.append(line(row, kind))
             print(lines[-1], flush=True)
-            cases.append((f"{target}<-{driving}", c, B._sharp(c)))
+            if kind != "self-render":  # its picture is its input
+                cases.append((f"{target}<-{driving}", c, B._sharp(c)))
             if args.save:
                 save(Path(args.save), f"{actor}_{target}_from_{driving}", c)
         if cases:
