@@ -104,6 +104,41 @@ def test_refuses_small_and_dark_faces():
         check(Tracked(**{**ok, "multi_face": 30}, luma=100.0, face_px=150.0), "x")
 
 
+def test_exposure_follows_the_light_not_the_skin_tone(shared_data):
+    """A well-lit dark-skinned face (MEAD W023, mean grey ~40, under the old mean-grey bar of 40) is accepted
+    without a dim line; the light-skinned M030 in a dim room (x 0.3) is kept with one; almost black (x 0.06)
+    is refused in one sentence."""
+    from w2le_live.io.video import iter_frames
+    from w2le_live.personal.enroll import exposure_line, track
+
+    def frames(path, gain=1.0, n=60):
+        out = []
+        for _, _, f in iter_frames(str(path), 25.0):
+            out.append(np.clip(f.astype(np.float32) * gain, 0, 255).astype(np.uint8))
+            if len(out) == n:
+                return out
+        return out
+
+    w023 = shared_data / "mead" / "W023_level_2_surprised_010.mp4"
+    if not w023.exists():
+        pytest.skip(f"{w023.name} is not in ../shared/data")
+    cfg = EnrollConfig()
+    dark_skin = track(frames(w023), cfg)
+    check(dark_skin, "W023")
+    assert dark_skin.luma >= cfg.dim_luma and exposure_line({"luma": dark_skin.luma}) is None
+    m030 = shared_data / NEUTRAL
+    dim = track(frames(m030, 0.3), cfg)
+    check(dim, "dim M030")
+    assert "dim" in exposure_line({"luma": dim.luma})
+    black = track(frames(m030, 0.06), cfg)
+    assert len(black.landmarks) >= 50, (
+        "the tracker should still find the face for the exposure check to matter"
+    )
+    with pytest.raises(EnrollmentError, match="too dark") as e:
+        check(black, "the take")
+    _one_sentence(str(e.value))
+
+
 def test_bank_is_compact_and_consistent(bank):
     cfg = EnrollConfig()
     assert 80 <= len(bank) <= cfg.max_bank

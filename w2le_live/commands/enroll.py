@@ -113,6 +113,10 @@ def run(args: argparse.Namespace) -> int:
     from w2le_live.personal.coverage import summary_line
 
     print(summary_line(i.get("coverage")), file=sys.stderr)  # which shapes will look weaker
+    from w2le_live.personal.enroll import exposure_line
+
+    if dim := exposure_line(i):
+        print(dim, file=sys.stderr)
     print(f"saved in {folder}", file=sys.stderr)
     return 0
 

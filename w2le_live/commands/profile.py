@@ -48,6 +48,10 @@ def run(args: argparse.Namespace) -> int:
             from w2le_live.personal.coverage import summary_line
 
             print(f"    {summary_line(i.get('coverage'))}")
+            from w2le_live.personal.enroll import exposure_line
+
+            if dim := exposure_line(i):
+                print(f"    {dim}")
         return 0
     delete_profile(args.name, args.emotion)
     print(f"deleted {'the ' + args.emotion + ' of ' if args.emotion else ''}profile '{args.name}'")

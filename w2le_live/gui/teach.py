@@ -107,10 +107,13 @@ class Teacher:
             folder = save_bank(self.profile, bank)
             translator = self.session.use_profile(self.profile, self.emotion)
             from w2le_live.personal.coverage import summary_line
+            from w2le_live.personal.enroll import exposure_line
 
             cov = summary_line(bank.info.get("coverage"))
+            dim = exposure_line(bank.info)
             self.on_done(
-                f"learned your {self.emotion} face (profile '{self.profile}', saved in {folder}); {cov}.",
+                f"learned your {self.emotion} face (profile '{self.profile}', saved in {folder}); {cov}."
+                + (f" {dim}" if dim else ""),
                 translator,
             )
         except UserError as exc:
