@@ -199,3 +199,40 @@ def test_bank_eyes_draw_their_own_iris_under_the_live_one(happy_from_fear, monke
         tr.translate(f, o, None, Controls("happy", 1.0))
     assert len(errors) >= 2 * 40, len(errors)  # the bank's lids went over most frames
     assert max(errors) < 0.1, max(errors)
+
+
+def test_upper_face_follows_the_camera_when_another_emotion_drives(happy_from_fear, w009, monkeypatch):
+    """The tracker's smoothing lags the camera by about half a frame. Driven by another emotion (fear asked for
+    happy: live eyes far from the emotion's calm ones), the upper face's points go to the renderer led by
+    ``PersonalTranslator.upper_lead`` frames, target and live alike (the offsets stay), so the bank's lids and
+    brows sit on the live eyes the camera shows (re-tracked W009 gaze from fear 0.85 -> 0.87, neutral from sad
+    0.90 -> 0.91); a face already wearing the emotion's eyes (happy from neutral) takes no lead and none of the
+    tracker's jitter it would bring (flicker)."""
+    from w2le_live.personal import render as R
+    from w2le_live.translators.personal import PersonalTranslator
+
+    _, _, bank, pairs = happy_from_fear
+    banks, drives = w009
+    seen: list = []
+    real = R.render
+
+    def spy(frame, live, target, *a, **k):
+        seen.append(live)
+        return frame
+
+    monkeypatch.setattr(R, "render", spy)
+    moved = {}
+    for name, drive in (("fear", pairs), ("neutral", drives["neutral"])):
+        seen.clear()
+        tr = PersonalTranslator({"happy": bank})
+        for f, o in drive[:60]:
+            tr.translate(f, o, None, Controls("happy", 1.0))
+        tracked = np.stack([o.landmarks for _, o in drive[:60]])
+        live = np.stack(seen)
+        lead = (live - tracked)[30:, 159, :2]  # an upper lid point, once the live face's reference settled
+        want = tr.upper_lead * (tracked[30:, 159, :2] - tracked[29:-1, 159, :2])
+        moved[name] = (np.abs(lead).max(), np.abs(lead - want).max(), np.abs(want).max())
+    monkeypatch.setattr(R, "render", real)
+    lead, off, motion = moved["fear"]
+    assert motion > 0.05 and off < 1e-3, moved  # led by the tracker's own motion
+    assert moved["neutral"][0] < 1e-6, moved  # happy from neutral: untouched
