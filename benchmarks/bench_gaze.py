@@ -9,6 +9,8 @@ enrolled as ``bench_personal.py`` does):
 - ``retracked``: that correlation, and its mean over ``--shifts`` copies of the output, every frame shifted by
   a random sub-pixel amount (a single run moves by about +-0.02 with such a shift);
 - ``floor``: the same for the UNCHANGED driving clip shifted so: what a perfect renderer would score;
+- per gaze landmark, the fresh tracker's reading of the output against the place the renderer designed (mean,
+  std, px per unit of gaze, and the correlation with only that landmark re-tracked): which landmark it misreads;
 - ``pixels``: the gaze of the output's pixels, without the tracker: at each of the six gaze landmarks (33, 133, 468,
   362, 263, 473) the output patch's shift (phase correlation, 12 px) from the driving patch moved by the renderer's
   designed shift (target minus live landmark), added to the driving clip's re-tracked landmarks; and that shift's
@@ -77,6 +79,28 @@ def pixel_shifts(drive: list, out: list, lm_drive: np.ndarray, designed: np.ndar
     return res
 
 
+def retrack_errors(lm_drive: np.ndarray, lm_out: np.ndarray, designed: np.ndarray) -> dict:
+    """Per gaze landmark: where a fresh tracker reads it in the output against where the renderer put it (the
+    driving clip's re-tracked x plus the designed shift): {landmark: (mean, std, slope per unit of the driving
+    gaze, the gaze correlation with the driving clip when only this landmark is the output's)}. lm_drive, lm_out:
+    (F, 478, 3) float32 re-tracked; designed: (F, 478, 2) float32 target minus live (frame px). A landmark whose
+    error follows the gaze (slope) damps the read gaze; one with a large std adds noise."""
+    from w2le_live.personal import metrics as M
+
+    g = M.gaze(lm_drive)
+    want = lm_drive[..., :2] + designed
+    out = {}
+    for c in GAZE_POINTS:
+        e = lm_out[:, c, 0] - want[:, c, 0]
+        ok = np.isfinite(e) & np.isfinite(g)
+        one = np.zeros_like(lm_drive)
+        one[..., :2] = want
+        one[:, c, 0] = lm_out[:, c, 0]
+        slope = float(np.polyfit(g[ok], e[ok], 1)[0]) if ok.sum() > 2 else float("nan")
+        out[c] = (float(np.mean(e[ok])), float(np.std(e[ok])), slope, M.correlation(g, M.gaze(one)))
+    return out
+
+
 def main() -> None:
     import bench_personal as B
 
@@ -125,6 +149,11 @@ def main() -> None:
     g_pix = (px[468] - px[33]) / (px[133] - px[33]) + (px[473] - px[362]) / (px[263] - px[362])
     print(f"{args.actor} {args.target} <- {driving}: retracked {one:.3f} (shifted {mean:.3f}), "
           f"floor {floor:.3f}, pixels {M.correlation(M.gaze(lm_drive), g_pix):.3f}")  # fmt: skip
+    lm_out = M.track_landmarks(out)
+    err = retrack_errors(lm_drive, lm_out, d)
+    for c in GAZE_POINTS:
+        print(f"  landmark {c}: re-tracked x minus the designed place {err[c][0]:+.2f} (std {err[c][1]:.2f}, "
+              f"{err[c][2]:+.1f} px per unit of gaze), gaze correlation with only it re-tracked {err[c][3]:.3f}")  # fmt: skip
     for e, c in enumerate(GAZE_POINTS):
         print(f"  landmark {c}: pixel shift beyond the designed one x {np.nanmean(res[:, e, 0]):+.2f} "
               f"(std {np.nanstd(res[:, e, 0]):.2f}) px, y {np.nanmean(res[:, e, 1]):+.2f} "

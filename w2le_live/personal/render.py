@@ -67,8 +67,9 @@ class RenderConfig:
     reach_feather: float = 0.3  # iris radii
     corner_live: float = 0.03  # and the live eye corners within this (face widths) of the target ones
     corner_feather: float = 0.03
-    # the bank's lids over wider live eyes: the bank frame's eyeball moved as one so its own iris lies under the
-    # target one (its gaze rarely matches the live one: its iris edge showed beside the live iris, _bank_eyeballs)
+    # the bank's lids over wider live eyes (an emotion not in WIDE_EYES): the bank frame's eyeball moved as one so
+    # its own iris lies under the target one (its gaze rarely matches the live one: its iris edge showed beside the
+    # live iris, _bank_eyeballs)
     bank_iris_align: bool = True
     resample_sharpen: float = 0.6  # upper face: fine texture given back where the live remap shifted
     resample_sigma: float = 1.0  # px: the scale of that texture
@@ -334,7 +335,7 @@ def _wide_eyes(out: np.ndarray, frame: np.ndarray, rect: tuple[int, int, int, in
         bank_img = None
         for j, wt in choice:
             m = mesh_map.xy(bank.crop_landmarks[j], r0, r1, c0, c1)
-            if cfg.bank_iris_align:
+            if cfg.bank_iris_align and bank.emotion not in WIDE_EYES:
                 _bank_eyeballs(m, bank.crop_landmarks[j], local - np.array([c0, 0], np.float32), face_w, cfg)
             img = W.remap(bank.crops[j], m).astype(np.float32)
             img = img if wt == 1.0 else img * wt
