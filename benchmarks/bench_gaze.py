@@ -9,6 +9,8 @@ enrolled as ``bench_personal.py`` does):
 - ``retracked``: that correlation, and its mean over ``--shifts`` copies of the output, every frame shifted by
   a random sub-pixel amount (a single run moves by about +-0.02 with such a shift);
 - ``floor``: the same for the UNCHANGED driving clip shifted so: what a perfect renderer would score;
+- per gaze landmark, the fresh tracker's reading of the output against the place the renderer designed (mean,
+  std, px per unit of gaze, and the correlation with only that landmark re-tracked): which landmark it misreads;
 - ``pixels``: the gaze of the output's pixels, without the tracker: at each of the six gaze landmarks (33, 133, 468,
   362, 263, 473) the output patch's shift (phase correlation, 12 px) from the driving patch moved by the renderer's
   designed shift (target minus live landmark), added to the driving clip's re-tracked landmarks; and that shift's
@@ -17,6 +19,10 @@ enrolled as ``bench_personal.py`` does):
 
 W009 (about 15 s each on the shared 2-core machine): neutral from sad retracked 0.898 (shifted 0.890), floor 0.937,
 pixels 0.948 (residual shifts 0.15-0.29 px std, means within 0.27 px x); happy from fear 0.854 (0.862), 0.929, 0.961.
+Since the bank-iris alignment and the upper-face lead: happy from fear 0.868 (0.869), 0.929, 0.960; its worst
+landmark is the right inner corner 362: its pixels within 0.16 px of the designed place, but re-tracked 1.0 px
+towards the nose with a spread of 0.67 px, following the gaze (+5.9 px per unit): the tracker reads the corner of the
+narrowed bank opening off the white beside the iris.
 """
 
 from __future__ import annotations
@@ -77,6 +83,28 @@ def pixel_shifts(drive: list, out: list, lm_drive: np.ndarray, designed: np.ndar
     return res
 
 
+def retrack_errors(lm_drive: np.ndarray, lm_out: np.ndarray, designed: np.ndarray) -> dict:
+    """Per gaze landmark: where a fresh tracker reads it in the output against where the renderer put it (the
+    driving clip's re-tracked x plus the designed shift): {landmark: (mean, std, slope per unit of the driving
+    gaze, the gaze correlation with the driving clip when only this landmark is the output's)}. lm_drive, lm_out:
+    (F, 478, 3) float32 re-tracked; designed: (F, 478, 2) float32 target minus live (frame px). A landmark whose
+    error follows the gaze (slope) damps the read gaze; one with a large std adds noise."""
+    from w2le_live.personal import metrics as M
+
+    g = M.gaze(lm_drive)
+    want = lm_drive[..., :2] + designed
+    out = {}
+    for c in GAZE_POINTS:
+        e = lm_out[:, c, 0] - want[:, c, 0]
+        ok = np.isfinite(e) & np.isfinite(g)
+        one = np.zeros_like(lm_drive)
+        one[..., :2] = want
+        one[:, c, 0] = lm_out[:, c, 0]
+        slope = float(np.polyfit(g[ok], e[ok], 1)[0]) if ok.sum() > 2 else float("nan")
+        out[c] = (float(np.mean(e[ok])), float(np.std(e[ok])), slope, M.correlation(g, M.gaze(one)))
+    return out
+
+
 def main() -> None:
     import bench_personal as B
 
@@ -125,6 +153,11 @@ def main() -> None:
     g_pix = (px[468] - px[33]) / (px[133] - px[33]) + (px[473] - px[362]) / (px[263] - px[362])
     print(f"{args.actor} {args.target} <- {driving}: retracked {one:.3f} (shifted {mean:.3f}), "
           f"floor {floor:.3f}, pixels {M.correlation(M.gaze(lm_drive), g_pix):.3f}")  # fmt: skip
+    lm_out = M.track_landmarks(out)
+    err = retrack_errors(lm_drive, lm_out, d)
+    for c in GAZE_POINTS:
+        print(f"  landmark {c}: re-tracked x minus the designed place {err[c][0]:+.2f} (std {err[c][1]:.2f}, "
+              f"{err[c][2]:+.1f} px per unit of gaze), gaze correlation with only it re-tracked {err[c][3]:.3f}")  # fmt: skip
     for e, c in enumerate(GAZE_POINTS):
         print(f"  landmark {c}: pixel shift beyond the designed one x {np.nanmean(res[:, e, 0]):+.2f} "
               f"(std {np.nanstd(res[:, e, 0]):.2f}) px, y {np.nanmean(res[:, e, 1]):+.2f} "

@@ -67,6 +67,10 @@ class RenderConfig:
     reach_feather: float = 0.3  # iris radii
     corner_live: float = 0.03  # and the live eye corners within this (face widths) of the target ones
     corner_feather: float = 0.03
+    # the bank's lids over wider live eyes (an emotion not in WIDE_EYES): the bank frame's eyeball moved as one so
+    # its own iris lies under the target one (its gaze rarely matches the live one: its iris edge showed beside the
+    # live iris, _bank_eyeballs)
+    bank_iris_align: bool = True
     resample_sharpen: float = 0.6  # upper face: fine texture given back where the live remap shifted
     resample_sigma: float = 1.0  # px: the scale of that texture
     fine_sigma: float = 0.008  # upper face: the finest texture (pores, freckles) stays the live face's
@@ -304,8 +308,9 @@ def bank_weight(rect: tuple[int, int, int, int], target: np.ndarray, pose: Pose,
 def _wide_eyes(out: np.ndarray, frame: np.ndarray, rect: tuple[int, int, int, int], live: np.ndarray,
                target: np.ndarray, bank: EmotionBank, choice: Sequence[tuple[int, float]], mesh_map, face_w: float,
                k: float, cfg: RenderConfig) -> np.ndarray:  # fmt: skip
-    """The bank's eyes (lids, whites) over ``out`` (h, w, 3) float32, then the live irises moved (not stretched)
-    to their target place inside the target eye openings (and, for an emotion not in WIDE_EYES, asked of wider live
+    """The bank's eyes (lids, whites; its eyeball moved under the target iris, :func:`_bank_eyeballs`) over
+    ``out`` (h, w, 3) float32, then the live irises moved (not stretched) to their target place inside the target
+    eye openings (and, for an emotion not in WIDE_EYES, asked of wider live
     eyes, the live eyeball around them and the live eye corners: :func:`_live_eyeballs`, :func:`_corner_keep`).
     Returns ``out``, changed in place (only the eye band)."""
     import cv2
@@ -329,9 +334,10 @@ def _wide_eyes(out: np.ndarray, frame: np.ndarray, rect: tuple[int, int, int, in
         c0, c1 = int(cols[0]), int(cols[-1]) + 1
         bank_img = None
         for j, wt in choice:
-            img = W.remap(bank.crops[j], mesh_map.xy(bank.crop_landmarks[j], r0, r1, c0, c1)).astype(
-                np.float32
-            )
+            m = mesh_map.xy(bank.crop_landmarks[j], r0, r1, c0, c1)
+            if cfg.bank_iris_align and bank.emotion not in WIDE_EYES:
+                _bank_eyeballs(m, bank.crop_landmarks[j], local - np.array([c0, 0], np.float32), face_w, cfg)
+            img = W.remap(bank.crops[j], m).astype(np.float32)
             img = img if wt == 1.0 else img * wt
             bank_img = img if bank_img is None else bank_img + img
         d[:, c0:c1] = bank_img - band[:, c0:c1]
@@ -365,6 +371,46 @@ def _wide_eyes(out: np.ndarray, frame: np.ndarray, rect: tuple[int, int, int, in
     if cfg.narrow_eyeball and bank.emotion not in WIDE_EYES:
         _live_eyeballs(band, frame, live, target, np.array([x0, y0 + r0], np.float32), face_w, k, cfg)
     return out
+
+
+def _bank_eyeballs(
+    m: np.ndarray, src: np.ndarray, local: np.ndarray, face_w: float, cfg: RenderConfig
+) -> None:
+    """m (h, w, 2) float32: a bank frame's map (its crop pixels) over a band whose pixel (0, 0) is local's origin;
+    changed in place so that inside each target eye opening the bank's eyeball moves as one, its iris centre
+    (src: (478, 2+) float32 crop pixels) onto the target's (local: (478, 2+) float32 band pixels), where the
+    live iris is pasted over it. The bank frame is chosen for its lids and brows; left where the mesh put it, its
+    iris lay up to 1.4 px (W009 happy from fear) beside the live one, and its edge showed past the live eyeball
+    as a second ring. Only where the moved sample stays inside the bank's own opening too (no bank lid pulled
+    in), fading over ``eyeball_edge`` face widths."""
+    import cv2
+
+    h, w = m.shape[:2]
+    edge = cfg.eyeball_edge * face_w
+    for centre, contour in ((468, LEFT_EYE), (473, RIGHT_EYE)):
+        box = _eye_box(local[list(contour), :2], (h, w))
+        if box is None:
+            continue
+        a0, b0, a1, b1 = box
+        cx, cy = local[centre, :2]
+        if not (0 <= cx < w - 1 and 0 <= cy < h - 1):
+            continue
+        i, j = int(cy), int(cx)
+        fy, fx = np.float32(cy - i), np.float32(cx - j)
+        q = m[i : i + 2, j : j + 2]
+        at = (q[0, 0] * (1 - fx) + q[0, 1] * fx) * (1 - fy) + (q[1, 0] * (1 - fx) + q[1, 1] * fx) * fy
+        d = (src[centre, :2] - at).astype(np.float32)
+        # only where the shifted sample stays inside the bank's opening too (the mesh maps it onto the target's:
+        # the target opening moved back by the shift, in band pixels)
+        back = d * np.float32(_face_width(local) / max(_face_width(src), 1e-6))
+        wgt = None
+        for shift in (np.zeros(2, np.float32), back):
+            mk = np.zeros((b1 - b0, a1 - a0), np.uint8)
+            pts = local[list(contour), :2] - np.array([a0, b0], np.float32) - shift
+            cv2.fillPoly(mk, [np.round(pts * 16).astype(np.int32)], 1, cv2.LINE_8, 4)
+            ramp = _smooth_ramp(cv2.distanceTransform(mk, cv2.DIST_L2, 3) - np.float32(0.5), edge)
+            wgt = ramp if wgt is None else wgt * ramp
+        m[b0:b1, a0:a1] += wgt[..., None] * d[None, None, :]
 
 
 def _corner_keep(local: np.ndarray, shape: tuple[int, int], face_w: float, cfg: RenderConfig) -> np.ndarray:
