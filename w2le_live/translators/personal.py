@@ -63,7 +63,7 @@ class PersonalTranslator(Translator):
     # from fear 0.832 -> 0.845, its blinks 0.745 -> 0.788). A face already wearing the emotion's eyes (happy from
     # neutral) shows no such seam and would only take the tracker's jitter, extrapolated (flicker 1.18 -> 1.21)
     upper_lead = 0.5
-    lead_from, lead_ramp = 0.06, 0.02  # W009: from neutral |log| <= 0.055, from sad 0.09-0.17, from fear 0.17
+    lead_from, lead_ramp = 0.05, 0.03
 
     def __init__(self, banks: Mapping[str, object], calib_frames: int = 25, profile_name: str = "",
                  render_cfg=None, retrieval_cfg=None):  # fmt: skip
