@@ -53,17 +53,6 @@ class PersonalTranslator(Translator):
     # the smoothed inner-lip opening trails the mouth's (correlation 0.973 with a fresh re-track on W009; 0.999
     # led by 0.5 frame), and the output's lips follow it (W009 neutral<-sad 0.942 -> 0.963); 0.7 adds flicker
     lip_lead = 0.5
-    # the same for the upper face (the points at and above the lower lids: brows, lids, eyes), by ``upper_lead``
-    # frames, added to the live and the target points alike (the offsets stay, their place follows the camera),
-    # where the live eyes differ from the emotion's calm ones (|log| of the ratio ``narrow_eyes`` reads over
-    # ``lead_from``, fully over ``lead_from + lead_ramp``: another emotion drives) and the eyes are not the bank's
-    # (not WIDE_EYES). The bank's lids and brows are drawn where the smoothed landmarks put them, the live eyes
-    # where the camera shows them; half a frame apart, a fresh re-tracker read the gaze off that seam (W009, means
-    # over six sub-pixel shifts of the output: neutral from sad 0.889 -> 0.901, happy from sad 0.897 -> 0.906,
-    # from fear 0.832 -> 0.845, its blinks 0.745 -> 0.788). A face already wearing the emotion's eyes (happy from
-    # neutral) shows no such seam and would only take the tracker's jitter, extrapolated (flicker 1.18 -> 1.21)
-    upper_lead = 0.5
-    lead_from, lead_ramp = 0.05, 0.03
 
     def __init__(self, banks: Mapping[str, object], calib_frames: int = 25, profile_name: str = "",
                  render_cfg=None, retrieval_cfg=None):  # fmt: skip
@@ -80,7 +69,6 @@ class PersonalTranslator(Translator):
         self.render_cfg = render_cfg or RenderConfig()
         self.retrieval_cfg = retrieval_cfg or RetrievalConfig()
         self._retrievers: dict = {}
-        self._upper_index: dict = {}  # emotion -> the upper face's point indices (its template's)
         self.reset()
 
     @classmethod
@@ -99,9 +87,7 @@ class PersonalTranslator(Translator):
         self._upper: dict = {}
         self._mouth = 0.0
         self._lips: Optional[np.ndarray] = None
-        self._prev_upper: Optional[np.ndarray] = None
         self._narrow: dict[str, bool] = {}
-        self._eye_ratio: dict[str, float] = {}
         self._live_upper: dict[str, bool] = {}
         for r in self._retrievers.values():
             r.reset()
@@ -198,7 +184,6 @@ class PersonalTranslator(Translator):
         lo, hi = self.narrow_eyes
         r = float(G.mean_along(calm / live_ap, 0))
         self._narrow[emotion] = r < lo or (r < hi and self._narrow.get(emotion, False))
-        self._eye_ratio[emotion] = r
         lo, hi = self.live_upper
         self._live_upper[emotion] = r < lo or (r < hi and self._live_upper.get(emotion, False))
         if self.lower_rate > 0 and emotion != "neutral":
@@ -228,33 +213,6 @@ class PersonalTranslator(Translator):
         out[idx, :2] += (np.float32(self.lip_lead) * ((rel - prev) @ down))[:, None] * down[None]
         return out
 
-    def _lead_upper(self, tracked: np.ndarray, emotion: str) -> Optional[np.ndarray]:
-        """(478, 3) float32: the upper face's points (``G.upper_weight`` of the emotion's template over one half)
-        moved ``upper_lead`` frames ahead along the tracker's own motion, zero elsewhere; None when nothing moves.
-        tracked: (478, 3) float32, this frame's smoothed landmarks."""
-        from w2le_live.personal.geometry import upper_weight
-        from w2le_live.personal.render import WIDE_EYES
-
-        prev, self._prev_upper = self._prev_upper, tracked
-        if self.upper_lead <= 0 or emotion in WIDE_EYES or prev is None or prev.shape != tracked.shape:
-            return None
-        a = (abs(np.log(max(self._eye_ratio.get(emotion, 1.0), 1e-6))) - self.lead_from) / max(
-            self.lead_ramp, 1e-6
-        )
-        a = min(max(a, 0.0), 1.0)
-        if a <= 0:
-            return None
-        idx = self._upper_index.get(emotion)
-        if idx is None:
-            idx = self._upper_index[emotion] = np.flatnonzero(
-                upper_weight(self.banks[emotion].template) > 0.5
-            )
-        lead = np.zeros(tracked.shape, np.float32)
-        lead[idx, :2] = np.float32(self.upper_lead * a * a * (3.0 - 2.0 * a)) * (
-            tracked[idx, :2] - prev[idx, :2]
-        )
-        return lead
-
     def _render(self, frame: np.ndarray, face: FaceObservation, mel: Optional[np.ndarray],
                 controls: Controls) -> np.ndarray:  # fmt: skip
         """frame: (H, W, 3) uint8 BGR; mel is ignored (the lips follow the live landmarks). The face/bypass
@@ -279,8 +237,5 @@ class PersonalTranslator(Translator):
         # hysteresis, no fade: two different mouths are never blended (that is a ghost)
         lo, hi = self.mouth_fit
         self._mouth = 1.0 if ret.gap < lo else 0.0 if ret.gap > hi else self._mouth
-        lead = self._lead_upper(face.landmarks, emotion)
-        if lead is not None:  # the same move for both: the offsets stay, their place follows the camera's
-            lm, tp = lm + lead, tp + lead
         return render(frame, lm, tp, pose, self.banks[emotion], cheeks, upper, k,
                       self.render_cfg, eye_choice=eyes, mouth=self._mouth, mouth_choice=mouth)  # fmt: skip
