@@ -19,7 +19,7 @@ enrolled as ``bench_personal.py`` does):
 
 W009 (about 15 s each on the shared 2-core machine): neutral from sad retracked 0.898 (shifted 0.890), floor 0.937,
 pixels 0.948 (residual shifts 0.15-0.29 px std, means within 0.27 px x); happy from fear 0.854 (0.862), 0.929, 0.961.
-Since the bank-iris alignment and the upper-face lead: happy from fear 0.868 (0.869), 0.929, 0.960; its worst
+With the bank-iris alignment and an upper-face lead (since left out): happy from fear 0.868 (0.869), 0.929, 0.960; its worst
 landmark is the right inner corner 362: its pixels within 0.16 px of the designed place, but re-tracked 1.0 px
 towards the nose with a spread of 0.67 px, following the gaze (+5.9 px per unit): the tracker reads the corner of the
 narrowed bank opening off the white beside the iris.
