@@ -70,6 +70,7 @@ class RetrievalConfig:
     # (r ~0.5 on M003) and pay alike, so they compete among themselves; 0.08 began to cost lip fit. 0: off.
     blur_weight: float = 0.05
     blur_knee: float = 0.85
+    blur_floor: float = 0.5  # no more cost below this r: a frame that alone has the shape asked for keeps it
     blur_neighbours: int = 8
 
 
@@ -130,10 +131,10 @@ def mouth_texture(crops: np.ndarray, crop_landmarks: np.ndarray) -> np.ndarray:
 
 
 def blur_cost(
-    texture: np.ndarray, mouth: np.ndarray, weight: float, knee: float, neighbours: int
+    texture: np.ndarray, mouth: np.ndarray, weight: float, knee: float, floor: float, neighbours: int
 ) -> np.ndarray:
-    """(B,) float32 cost (face widths) of mouth frames softer than the bank: weight x (knee - r) where r < knee, r
-    the larger of the frame's texture over the bank's median and over the median of its ``neighbours`` nearest
+    """(B,) float32 cost (face widths) of mouth frames softer than the bank: weight x (knee - max(r, floor)) where
+    r < knee, r the larger of the frame's texture over the bank's median and over the median of its ``neighbours`` nearest
     frames in mouth shape. A closed or rounded mouth shows no teeth and is soft for the bank (MEAD M003 ~0.5) but not
     for its own shape, so it pays nothing and the mouth shape keeps deciding; a speech-blurred frame is soft for
     both. texture: (B,) float32 (NaN: unknown, see :func:`mouth_texture`); mouth: (B, D) float32 mouth-shape
@@ -153,7 +154,7 @@ def blur_cost(
         d[i] = np.inf  # a frame is not its own reference
         local[i] = np.median(t[np.argpartition(d, k - 1)[:k]])
     r = np.maximum(t / med, t / np.maximum(local, 1e-6))
-    out[ok] = weight * np.maximum(knee - r, 0.0)
+    out[ok] = weight * (knee - np.clip(r, floor, knee))
     return out
 
 
@@ -218,7 +219,9 @@ class Retriever:
             mouth = np.hstack(
                 [cfg.gap_weight * self._gaps / np.sqrt(g), cfg.shape_weight * self._lips / np.sqrt(n)]
             )
-            self._blur_c = blur_cost(self.texture, mouth, cfg.blur_weight, cfg.blur_knee, cfg.blur_neighbours)
+            self._blur_c = blur_cost(
+                self.texture, mouth, cfg.blur_weight, cfg.blur_knee, cfg.blur_floor, cfg.blur_neighbours
+            )
         # the enrolment's median in-plane tilt: a live tilt farther from it than roll_free is undone beyond that
         # before reading yaw and pitch (see head_angles, :meth:`undo_roll`)
         self.roll = float(np.median(eye_roll(bank.crop_landmarks)))
