@@ -63,14 +63,15 @@ class RetrievalConfig:
     # few degrees: undoing them too moved W009's static choices, p(surprised) 0.53 -> 0.34 and its blinks' size
     # 0.75 -> 0.68); beyond it, undone before the pose cost reads yaw and pitch (see head_angles)
     roll_free: float = 0.09
-    # face widths: the mouth frame's cost grows by blur_weight x (blur_knee - r) where r, the frame's mouth-box
-    # texture over the bank's median (see mouth_texture), is below blur_knee. A near-tie then goes to the sharper
-    # mouth (MEAD M003 disgusted: speech-blurred frames 10, 11, 36 at r 0.71, 0.68, 0.76 lost to 53, 16, 52 at
-    # 0.9-1.0), while a frame that alone has the needed mouth shape is still chosen. Closed mouths show no teeth
-    # (r ~0.5 on M003) and pay alike, so they compete among themselves; 0.08 began to cost lip fit. 0: off.
-    blur_weight: float = 0.05
-    blur_knee: float = 0.85
-    blur_floor: float = 0.5  # no more cost below this r: a frame that alone has the shape asked for keeps it
+    # face widths: a speech-blurred mouth frame pays blur_weight x (blur_knee - max(r, blur_floor)) where r < knee,
+    # r its mouth-box texture over both the bank's median and its blur_neighbours nearest mouth shapes' (see
+    # blur_cost), so a near-tie goes to the sharp mouth (MEAD M003 disgusted 10, 11: r 0.71, 0.68 lost to 53, 16),
+    # while a frame that alone has the shape asked for keeps it (at most 0.02). Against the bank's median alone,
+    # closed and rounded mouths (no teeth: ~0.5) paid too: W009 p(surprised) 0.53 -> 0.47. Knee 0.85 x 0.05 made
+    # W009 happy flicker 1.24 x the driving clip (bar 1.2; 1.19 without the cost); 0.75 x 0.1: 1.18. 0: off.
+    blur_weight: float = 0.1
+    blur_knee: float = 0.75
+    blur_floor: float = 0.55
     blur_neighbours: int = 8
 
 
