@@ -68,11 +68,12 @@ class RetrievalConfig:
     # blur_cost), so a near-tie goes to the sharp mouth (MEAD M003 disgusted 10, 11: r 0.71, 0.68 lost to 53, 16),
     # while a frame that alone has the shape asked for keeps it (at most 0.02). Against the bank's median alone,
     # closed and rounded mouths (no teeth: ~0.5) paid too: W009 p(surprised) 0.53 -> 0.47. Knee 0.85 x 0.05 made
-    # W009 happy flicker 1.24 x the driving clip (bar 1.2; 1.19 without the cost); 0.75 x 0.1: 1.18. 0: off.
+    # W009 happy flicker 1.24 x the driving clip (bar 1.2; 1.19 without the cost); 0.75 x 0.1: 1.18. 8 neighbours
+    # moved 10 W009 surprised mouths and its re-tracked blinks' size 0.708 -> 0.697 (bar 0.7); 4 move none. 0: off.
     blur_weight: float = 0.1
     blur_knee: float = 0.75
     blur_floor: float = 0.55
-    blur_neighbours: int = 8
+    blur_neighbours: int = 4
 
 
 UPPER_POINTS = (70, 63, 105, 66, 107, 55, 65, 52, 53, 46, 300, 293, 334, 296, 336, 285, 295, 282, 283, 276,
