@@ -63,6 +63,17 @@ class RetrievalConfig:
     # few degrees: undoing them too moved W009's static choices, p(surprised) 0.53 -> 0.34 and its blinks' size
     # 0.75 -> 0.68); beyond it, undone before the pose cost reads yaw and pitch (see head_angles)
     roll_free: float = 0.09
+    # face widths: a speech-blurred mouth frame pays blur_weight x (blur_knee - max(r, blur_floor)) where r < knee,
+    # r its mouth-box texture over both the bank's median and its blur_neighbours nearest mouth shapes' (see
+    # blur_cost), so a near-tie goes to the sharp mouth (MEAD M003 disgusted 10, 11: r 0.71, 0.68 lost to 53, 16),
+    # while a frame that alone has the shape asked for keeps it (at most 0.02). Against the bank's median alone,
+    # closed and rounded mouths (no teeth: ~0.5) paid too: W009 p(surprised) 0.53 -> 0.47. Knee 0.85 x 0.05 made
+    # W009 happy flicker 1.24 x the driving clip (bar 1.2; 1.19 without the cost); 0.75 x 0.1: 1.18. 8 neighbours
+    # moved 10 W009 surprised mouths and its re-tracked blinks' size 0.708 -> 0.697 (bar 0.7); 4 move none. 0: off.
+    blur_weight: float = 0.1
+    blur_knee: float = 0.75
+    blur_floor: float = 0.55
+    blur_neighbours: int = 4
 
 
 UPPER_POINTS = (70, 63, 105, 66, 107, 55, 65, 52, 53, 46, 300, 293, 334, 296, 336, 285, 295, 282, 283, 276,
@@ -97,6 +108,56 @@ def eye_roll(lm: np.ndarray) -> np.ndarray:
     landmarks lm (..., 478, 2+) float32 pixels. Returns (...) float32."""
     d = lm[..., 263, :2] - lm[..., 33, :2]
     return np.arctan2(d[..., 1], d[..., 0]).astype(np.float32)
+
+
+def mouth_texture(crops: np.ndarray, crop_landmarks: np.ndarray) -> np.ndarray:
+    """Per bank frame, the variance of the Laplacian of the grey mouth box downscaled by 2 (INTER_AREA): x from the
+    lip corners (61, 291) +- 0.12 face width (234-454), y from the nose tip (4) to the chin (152). crops: (B, S, S, 3)
+    uint8 BGR; crop_landmarks: (B, 478, 2+) float32 crop pixels. Returns (B,) float32, NaN where no box fits."""
+    import cv2
+
+    out = np.full(len(crops), np.nan, np.float32)
+    for i, (img, lm) in enumerate(zip(crops, crop_landmarks)):
+        if not np.isfinite(lm[:, :2]).all():
+            continue
+        fw = float(np.linalg.norm(lm[234, :2] - lm[454, :2]))
+        x0 = max(int(min(lm[61, 0], lm[291, 0]) - 0.12 * fw), 0)
+        x1 = min(int(max(lm[61, 0], lm[291, 0]) + 0.12 * fw), img.shape[1])
+        y0, y1 = max(int(lm[4, 1]), 0), min(int(lm[152, 1]), img.shape[0])
+        if x1 - x0 < 8 or y1 - y0 < 8:
+            continue
+        g = cv2.cvtColor(np.ascontiguousarray(img[y0:y1, x0:x1]), cv2.COLOR_BGR2GRAY)
+        g = cv2.resize(g, ((x1 - x0) // 2, (y1 - y0) // 2), interpolation=cv2.INTER_AREA)
+        out[i] = cv2.Laplacian(g, cv2.CV_64F).var()
+    return out
+
+
+def blur_cost(
+    texture: np.ndarray, mouth: np.ndarray, weight: float, knee: float, floor: float, neighbours: int
+) -> np.ndarray:
+    """(B,) float32 cost (face widths) of mouth frames softer than the bank: weight x (knee - max(r, floor)) where
+    r < knee, r the larger of the frame's texture over the bank's median and over the median of its ``neighbours`` nearest
+    frames in mouth shape. A closed or rounded mouth shows no teeth and is soft for the bank (MEAD M003 ~0.5) but not
+    for its own shape, so it pays nothing and the mouth shape keeps deciding; a speech-blurred frame is soft for
+    both. texture: (B,) float32 (NaN: unknown, see :func:`mouth_texture`); mouth: (B, D) float32 mouth-shape
+    features (Euclidean distance = shape difference)."""
+    out = np.zeros(len(texture), np.float32)
+    ok = np.flatnonzero(np.isfinite(texture))
+    if weight <= 0 or len(ok) < 3:
+        return out
+    t, m = texture[ok], mouth[ok]
+    med = float(np.median(t))
+    if med <= 0:
+        return out
+    k = min(neighbours, len(ok) - 1)
+    local = np.empty(len(ok), np.float32)
+    for i in range(len(ok)):
+        d = ((m - m[i]) ** 2).sum(1)
+        d[i] = np.inf  # a frame is not its own reference
+        local[i] = np.median(t[np.argpartition(d, k - 1)[:k]])
+    r = np.maximum(t / med, t / np.maximum(local, 1e-6))
+    out[ok] = weight * (knee - np.clip(r, floor, knee))
+    return out
 
 
 class _Hysteresis:
@@ -151,6 +212,18 @@ class Retriever:
         self._face_pts = np.flatnonzero(far)
         self._face = bank.norm[:, self._face_pts, :2].reshape(len(bank.norm), -1)
         self._angles = bank.angles  # (B, 2) or None
+        # the mouth frames' motion blur, measured on the crops (nothing stored in the profile)
+        self.texture = mouth_texture(bank.crops, bank.crop_landmarks) if cfg.blur_weight > 0 else None
+        self._blur_c: np.ndarray | float = 0.0
+        if self.texture is not None:
+            # the mouth cost's own terms, so that a frame's neighbours are the frames it competes with
+            g, n = self._gaps.shape[1], self._lips.shape[1]
+            mouth = np.hstack(
+                [cfg.gap_weight * self._gaps / np.sqrt(g), cfg.shape_weight * self._lips / np.sqrt(n)]
+            )
+            self._blur_c = blur_cost(
+                self.texture, mouth, cfg.blur_weight, cfg.blur_knee, cfg.blur_floor, cfg.blur_neighbours
+            )
         # the enrolment's median in-plane tilt: a live tilt farther from it than roll_free is undone beyond that
         # before reading yaw and pitch (see head_angles, :meth:`undo_roll`)
         self.roll = float(np.median(eye_roll(bank.crop_landmarks)))
@@ -179,7 +252,8 @@ class Retriever:
         return self._lower_h.switches
 
     def cost(self, target_norm: np.ndarray) -> np.ndarray:
-        """target_norm: (478, 3) float32 normalised target geometry -> (B,) float32 RMS distances (face widths)."""
+        """target_norm: (478, 3) float32 normalised target geometry -> (B,) float32 RMS distances (face widths),
+        plus the head-pose and motion-blur costs."""
         return self._cost(target_norm, pair_gaps(target_norm))
 
     def _cost(self, target_norm: np.ndarray, gaps: np.ndarray) -> np.ndarray:
@@ -191,7 +265,7 @@ class Retriever:
         e = self._eyes - eye_apertures(target_norm)[None]
         eye = np.sqrt(mean_along(e * e, 1))
         c = self.cfg.gap_weight * gap + self.cfg.shape_weight * lip + self.cfg.eye_weight * eye
-        return c + self._pose_cost()
+        return c + self._pose_cost() + self._blur_c
 
     def _pose_cost(self) -> np.ndarray | float:
         if self._angles is None or self.live_angles is None or self.cfg.pose_weight <= 0:
