@@ -111,24 +111,17 @@ def eye_roll(lm: np.ndarray) -> np.ndarray:
 
 
 def mouth_texture(crops: np.ndarray, crop_landmarks: np.ndarray) -> np.ndarray:
-    """Per bank frame, the variance of the Laplacian of the grey mouth box downscaled by 2 (INTER_AREA): x from the
-    lip corners (61, 291) +- 0.12 face width (234-454), y from the nose tip (4) to the chin (152). crops: (B, S, S, 3)
-    uint8 BGR; crop_landmarks: (B, 478, 2+) float32 crop pixels. Returns (B,) float32, NaN where no box fits."""
-    import cv2
+    """Per bank frame, the mouth sharpness of issue 18's measure (``metrics.mouth_box``, ``metrics.laplacian_
+    sharpness``: the variance of the Laplacian of the grey mouth box downscaled by 2). crops: (B, S, S, 3) uint8 BGR;
+    crop_landmarks: (B, 478, 2+) float32 crop pixels. Returns (B,) float32, NaN where no box fits."""
+    from w2le_live.personal.metrics import laplacian_sharpness, mouth_box
 
     out = np.full(len(crops), np.nan, np.float32)
     for i, (img, lm) in enumerate(zip(crops, crop_landmarks)):
-        if not np.isfinite(lm[:, :2]).all():
-            continue
-        fw = float(np.linalg.norm(lm[234, :2] - lm[454, :2]))
-        x0 = max(int(min(lm[61, 0], lm[291, 0]) - 0.12 * fw), 0)
-        x1 = min(int(max(lm[61, 0], lm[291, 0]) + 0.12 * fw), img.shape[1])
-        y0, y1 = max(int(lm[4, 1]), 0), min(int(lm[152, 1]), img.shape[0])
-        if x1 - x0 < 8 or y1 - y0 < 8:
-            continue
-        g = cv2.cvtColor(np.ascontiguousarray(img[y0:y1, x0:x1]), cv2.COLOR_BGR2GRAY)
-        g = cv2.resize(g, ((x1 - x0) // 2, (y1 - y0) // 2), interpolation=cv2.INTER_AREA)
-        out[i] = cv2.Laplacian(g, cv2.CV_64F).var()
+        box = mouth_box(lm[:, :2], img.shape)
+        if box is not None:
+            x0, y0, x1, y1 = box
+            out[i] = laplacian_sharpness(img[y0:y1, x0:x1])
     return out
 
 

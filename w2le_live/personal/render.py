@@ -383,7 +383,6 @@ def _bank_eyeballs(
     iris lay up to 1.4 px (W009 happy from fear) beside the live one, and its edge showed past the live eyeball
     as a second ring. Only where the moved sample stays inside the bank's own opening too (no bank lid pulled
     in), fading over ``eyeball_edge`` face widths."""
-    import cv2
 
     h, w = m.shape[:2]
     edge = cfg.eyeball_edge * face_w
@@ -403,13 +402,8 @@ def _bank_eyeballs(
         # only where the shifted sample stays inside the bank's opening too (the mesh maps it onto the target's:
         # the target opening moved back by the shift, in band pixels)
         back = d * np.float32(_face_width(local) / max(_face_width(src), 1e-6))
-        wgt = None
-        for shift in (np.zeros(2, np.float32), back):
-            mk = np.zeros((b1 - b0, a1 - a0), np.uint8)
-            pts = local[list(contour), :2] - np.array([a0, b0], np.float32) - shift
-            cv2.fillPoly(mk, [np.round(pts * 16).astype(np.int32)], 1, cv2.LINE_8, 4)
-            ramp = _smooth_ramp(cv2.distanceTransform(mk, cv2.DIST_L2, 3) - np.float32(0.5), edge)
-            wgt = ramp if wgt is None else wgt * ramp
+        pts = local[list(contour), :2] - np.array([a0, b0], np.float32)
+        wgt = _inside_all((pts, pts - back), (b1 - b0, a1 - a0), edge)
         m[b0:b1, a0:a1] += wgt[..., None] * d[None, None, :]
 
 
@@ -487,16 +481,24 @@ def _eyeball_weight(live: np.ndarray, target: np.ndarray, centre: int, contour: 
     target opening and the live one moved by -d, fading over ``edge`` px inside them. live, target: (478, 2+)
     float32 frame pixels; org: (2,) float32 frame position of the box's corner; shape: its (rows, cols).
     Returns ((rows, cols) float32 in [0, 1], d)."""
+    d = (live[centre, :2] - target[centre, :2]).astype(np.float32)
+    polys = (target[list(contour), :2] - org, (live[list(contour), :2] - d) - org)
+    return _inside_all(polys, shape, edge), d
+
+
+def _inside_all(polys: Sequence[np.ndarray], shape: tuple[int, int], edge: float) -> np.ndarray:
+    """(rows, cols) float32 in [0, 1]: inside every polygon of ``polys`` (each (N, 2) float32 in the box's own
+    pixels, drawn at 1/16 px), fading in over ``edge`` px from each one's border: an eye opening both the eyeball's
+    source and its destination agree on."""
     import cv2
 
-    d = (live[centre, :2] - target[centre, :2]).astype(np.float32)
     wgt = None
-    for poly in (target[list(contour), :2], live[list(contour), :2] - d):
+    for poly in polys:
         m = np.zeros(shape, np.uint8)
-        cv2.fillPoly(m, [np.round((poly - org) * 16).astype(np.int32)], 1, cv2.LINE_8, 4)
+        cv2.fillPoly(m, [np.round(poly * 16).astype(np.int32)], 1, cv2.LINE_8, 4)
         ramp = _smooth_ramp(cv2.distanceTransform(m, cv2.DIST_L2, 3) - np.float32(0.5), edge)
         wgt = ramp if wgt is None else wgt * ramp
-    return wgt, d
+    return wgt
 
 
 def _eyeballs(mx: np.ndarray, my: np.ndarray, live: np.ndarray, target: np.ndarray, rect: tuple[int, ...],
