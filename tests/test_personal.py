@@ -116,3 +116,26 @@ def test_offset_regression_removes_speech(runs):
     kept = apply_offset(bank.template, off, 1.0) - bank.template
     assert abs(features(bank.template + kept)[0] - features(bank.template)[0]) < 1e-4
     assert kept[61, 1] < -0.01 and kept[291, 1] < -0.01
+
+
+def test_switching_emotion_builds_nothing_on_the_frame_path(runs, monkeypatch):
+    """Every emotion's retriever (its bank's mouth textures: ~14 ms per 100 bank frames) is built with the
+    translator, so the tray's first switch to an emotion costs the live loop no stalled frame."""
+    from w2le_live.personal import bank as bank_mod
+    from w2le_live.translators.personal import PersonalTranslator
+
+    banks = {e: runs["W009", e]["translator"].banks[e] for e in EMOTIONS}
+    tr = PersonalTranslator(banks)
+    built = []
+    real_init = bank_mod.Retriever.__init__
+
+    def counting(self, *a, **kw):
+        built.append(1)
+        real_init(self, *a, **kw)
+
+    monkeypatch.setattr(bank_mod.Retriever, "__init__", counting)
+    frame, face = runs["W009", "happy"]["drive"][0]
+    for emo in EMOTIONS + EMOTIONS:
+        out = tr.translate(frame, face, None, Controls(emo, 1.0))
+        assert out.shape == frame.shape and not np.array_equal(out, frame)
+    assert built == []

@@ -68,7 +68,11 @@ class PersonalTranslator(Translator):
         self.calib_frames = calib_frames
         self.render_cfg = render_cfg or RenderConfig()
         self.retrieval_cfg = retrieval_cfg or RetrievalConfig()
-        self._retrievers: dict = {}
+        from w2le_live.personal.bank import Retriever
+
+        # built now, not on an emotion's first frame: a bank's mouth textures take ~14 ms per 100 frames (W009's
+        # 108-frame bank; a 20-s enrolment ~65 ms), a stall of one or two frames the first time the tray switches
+        self._retrievers: dict = {e: Retriever(b, self.retrieval_cfg) for e, b in self.banks.items()}
         self.reset()
 
     @classmethod
