@@ -110,13 +110,10 @@ def run(args: argparse.Namespace) -> int:
           f"{i['tracked']} tracked ({i['seconds']} s), neutral reference: "
           f"{'yes' if i['has_neutral'] else 'the live face at start-up'}; "
           f"{time.perf_counter() - t0:.1f} s", file=sys.stderr)  # fmt: skip
-    from w2le_live.personal.coverage import summary_line
+    from w2le_live.personal.enroll import take_lines
 
-    print(summary_line(i.get("coverage")), file=sys.stderr)  # which shapes will look weaker
-    from w2le_live.personal.enroll import exposure_line
-
-    if dim := exposure_line(i):
-        print(dim, file=sys.stderr)
+    for line in take_lines(i):  # which shapes will look weaker; a dim take
+        print(line, file=sys.stderr)
     print(f"saved in {folder}", file=sys.stderr)
     return 0
 

@@ -45,13 +45,10 @@ def run(args: argparse.Namespace) -> int:
             when = time.strftime("%Y-%m-%d %H:%M", time.localtime(m.get("created", 0)))
             print(f"  {e}: {m.get('frames', '?')} bank frames from {i.get('seconds', '?')} s, neutral reference "
                   f"{'enrolled' if i.get('has_neutral') else 'from the live face'}, enrolled {when}")  # fmt: skip
-            from w2le_live.personal.coverage import summary_line
+            from w2le_live.personal.enroll import take_lines
 
-            print(f"    {summary_line(i.get('coverage'))}")
-            from w2le_live.personal.enroll import exposure_line
-
-            if dim := exposure_line(i):
-                print(f"    {dim}")
+            for line in take_lines(i):
+                print(f"    {line}")
         return 0
     delete_profile(args.name, args.emotion)
     print(f"deleted {'the ' + args.emotion + ' of ' if args.emotion else ''}profile '{args.name}'")

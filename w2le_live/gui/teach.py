@@ -106,14 +106,12 @@ class Teacher:
             bank = enroll_frames(self.emotion, self.frames, "the camera recording", None, self.seconds)
             folder = save_bank(self.profile, bank)
             translator = self.session.use_profile(self.profile, self.emotion)
-            from w2le_live.personal.coverage import summary_line
-            from w2le_live.personal.enroll import exposure_line
+            from w2le_live.personal.enroll import take_lines
 
-            cov = summary_line(bank.info.get("coverage"))
-            dim = exposure_line(bank.info)
+            cov, *dim = take_lines(bank.info)
             self.on_done(
                 f"learned your {self.emotion} face (profile '{self.profile}', saved in {folder}); {cov}."
-                + (f" {dim}" if dim else ""),
+                + "".join(f" {d}" for d in dim),
                 translator,
             )
         except UserError as exc:

@@ -178,12 +178,23 @@ def _face_luma(frame: np.ndarray, box: tuple[int, int, int, int]) -> float:
 
 
 def exposure_line(info: dict, cfg: EnrollConfig = EnrollConfig()) -> Optional[str]:
-    """One line when a kept take was dim (its ``info["luma"]`` under ``cfg.dim_luma``), else None."""
-    luma = info.get("luma")
+    """One line when a kept take was dim (its ``info["luma_p90"]``, the face's 90th-percentile grey, under
+    ``cfg.dim_luma``), else None. Takes enrolled before that was recorded (their ``"luma"`` is a mean grey, which
+    reads a well-lit dark face as dim) get none."""
+    luma = info.get("luma_p90")
     if luma is None or luma >= cfg.dim_luma:
         return None
     return ("light: the take was dim, so its skin texture is noisy and the emotion will look softer; a light "
             "facing you and a new take will look better.")  # fmt: skip
+
+
+def take_lines(info: dict) -> list[str]:
+    """What a user is told about a kept take (``enroll``'s summary, ``profile show``, the tray's "Teach my ..."):
+    its coverage line, then the exposure line when it was dim. info: a bank's ``info`` (as stored)."""
+    from w2le_live.personal.coverage import summary_line
+
+    dim = exposure_line(info)
+    return [summary_line(info.get("coverage"))] + ([dim] if dim else [])
 
 
 def track(frames: Iterable[np.ndarray], cfg: EnrollConfig = EnrollConfig(), seconds: Optional[float] = None,
@@ -356,7 +367,7 @@ def build_bank(emotion: str, tr: Tracked, what: str, neutral: Optional[Tracked] 
         offset = G.expression_offset(norm, G.normalise(neutral.landmarks, template))
     info = {"frames": int(tr.frames), "tracked": len(norm), "kept": len(keep),
             "seconds": round(tr.frames / cfg.fps, 2), "has_neutral": neutral is not None,
-            "face_px": round(tr.face_px, 1), "luma": round(tr.luma, 1),
+            "face_px": round(tr.face_px, 1), "luma_p90": round(tr.luma, 1),
             "mouth_range": round(float(hi - lo), 4), "build_s": 0.0}  # fmt: skip
     angles = np.stack([head_angles(G.pose_of(tr.landmarks[i], template).R) for i in keep])
     bank = EmotionBank(emotion, template, tr.crops[keep], tr.crop_landmarks[keep], norm[keep], norm, offset, info,
