@@ -9,8 +9,10 @@ from triangle edges, sub-pixel near them) and applied with ``remap``.
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import repeat
 from typing import Optional
 
 import numpy as np
@@ -89,9 +91,9 @@ def triangle_index(target: np.ndarray, grid: Grid) -> np.ndarray:
     lo, hi = np.minimum(np.minimum(a, b), c), np.maximum(np.maximum(a, b), c)
     inside = (hi[:, 0] >= 0) & (hi[:, 1] >= 0) & (lo[:, 0] < (gw << SHIFT)) & (lo[:, 1] < (gh << SHIFT))
     order = np.concatenate([np.flatnonzero(inside & ~opening), np.flatnonzero(inside & opening)])
-    fill = cv2.fillConvexPoly
-    for tri, i in zip(list(pts[order]), order.tolist()):
-        fill(out, tri, i, cv2.LINE_8, SHIFT)
+    n = len(order)  # one C-level loop (map) over the triangles: no Python bytecode per triangle
+    deque(map(cv2.fillConvexPoly, repeat(out, n), list(pts[order]), order.tolist(), repeat(cv2.LINE_8, n),
+              repeat(SHIFT, n)), maxlen=0)  # fmt: skip
     return fill_holes(out)
 
 
