@@ -108,10 +108,14 @@ class RenderConfig:
     nose_feather: float = 0.03
     fine_steep: float = 3.0  # the finest texture switches this much faster than the bank weight
     # the opening between the inner lips (teeth, tongue, the dark inside) stays the live one under a bank mouth
-    # (emotions in LIVE_INSIDE), this share of it, grown by ``inside_margin``, fading out over ``inside_feather``
+    # (emotions in LIVE_INSIDE), this share of it, grown by ``inside_margin``, fading out over ``inside_feather``:
+    # the live lips' inner edges come with the live inside (cut at the opening itself, a bank lip edge met the live
+    # teeth, a seam a fresh tracker read as another lip line: W009 neutral<-sad on the moving head, frame 34, 0.064
+    # for the driving clip's 0.097). W009 lip corr, static / moving: surprised 0.959 -> 0.965 / 0.952 -> 0.955,
+    # angry 0.967 -> 0.976 / 0.955 -> 0.960, neutral<-sad 0.956 -> 0.957 / 0.941 -> 0.950 (docs/personal/lips.md)
     live_inside: float = 1.0
-    inside_margin: float = 0.0
-    inside_feather: float = 0.005
+    inside_margin: float = 0.01
+    inside_feather: float = 0.015
     # other emotions keep it where the live mouth shows teeth (from ``teeth_from`` of the opening, fully from
     # ``teeth_from + teeth_ramp``) that the bank frame's lacks (1 - its teeth / the live teeth: from ``lack_from``,
     # fully from ``lack_from + lack_ramp``); teeth: brighter than ``teeth_v`` and less saturated than ``teeth_s`` of
