@@ -644,15 +644,15 @@ def _render_rect(
 def _live_layer(frame: np.ndarray, maps: _MeshMaps, live: np.ndarray, rect: tuple[int, ...], masks: _Masks,
                 cfg: RenderConfig, eyes: Optional[np.ndarray] = None) -> np.ndarray:  # fmt: skip
     """The camera frame (H, W, 3) uint8 warped from the live landmarks (478, 2+) float32 onto the target, the
-    displacement (not the image) tapering to zero at the face border: one resampling, no ghost; the eyeballs
-    sampled at ``eyes`` ((478, 2+) float32, default live: see :func:`render`). Returns the rect as (h, w, 3)
-    float32 in [0, 255]."""
+    displacement (not the image) tapering to zero at the face border: one resampling, no ghost; the eyes (lids
+    and eyeballs) sampled at ``eyes`` ((478, 2+) float32 frame pixels, default live: see :func:`render`).
+    Returns the rect as (h, w, 3) float32 in [0, 255]."""
     import cv2
 
     x0, y0, x1, y1 = rect
     ix = np.arange(x0, x1, dtype=np.float32)[None, :]
     iy = np.arange(y0, y1, dtype=np.float32)[:, None]
-    m = maps.xy(live)
+    m = maps.xy(live if eyes is None else eyes)
     taper = masks.taper
     mx = np.subtract(m[..., 0], ix)
     mx *= taper
@@ -1049,9 +1049,10 @@ def render(frame: np.ndarray, live: np.ndarray, target: np.ndarray, pose: Pose, 
     pasted in (None: the eyes are the live ones, warped). mouth: 0..1, how much of the lips and mouth interior
     come from the bank frame (its mouth fits the live one; else the live mouth, warped). intensity: 0..1 scales
     the bank texture (the caller scaled the offset). live_eyes: (478, 2+) float32 frame pixels, where the frame
-    shows the eyes (default live): the eyeballs and irises are sampled there (the tracker's smoothed landmarks
-    trail the pixels, while the bank's brows and creases sit at the target: an eyeball sampled at the smoothed
-    place carries the head's lag into the gaze a viewer or a re-tracker reads; ``geometry.lead_eyes``).
+    shows the eyes (default live; ``geometry.lead_eyes``): the lids, eyeballs and irises are sampled there. The
+    tracker's smoothed landmarks trail the camera's pixels while the bank's brows and creases sit at the target,
+    so live eyes sampled at the smoothed place sat beside the bank's by the head's lag, which a re-tracker reads as
+    gaze (W009 neutral from sad: re-tracked gaze 0.90, 0.95 sampled where the camera shows them).
     Returns a new (H, W, 3) uint8 frame; pixels outside the target face oval are the input's.
     """
     import cv2

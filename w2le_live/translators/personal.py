@@ -242,7 +242,7 @@ class PersonalTranslator(Translator):
         prev, self._eyes_prev = self._eyes_prev, face.landmarks
         lead = None
         if prev is not None and self.eye_lead > 0:  # where the camera shows the eyes (the tracker trails it)
-            lead = G.lead_eyes(face.landmarks, prev, self.eye_lead)
+            lead = G.lead_eyes(lm, prev, self.eye_lead)
         # hysteresis, no fade: two different mouths are never blended (that is a ghost)
         lo, hi = self.mouth_fit
         self._mouth = 1.0 if ret.gap < lo else 0.0 if ret.gap > hi else self._mouth
