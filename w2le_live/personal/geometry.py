@@ -7,6 +7,7 @@ normalised q to frame p = s * q @ R.T + t.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import cache
 
@@ -250,10 +251,10 @@ def _eyes_live(live: np.ndarray, move: np.ndarray) -> None:
 
 # each eye's points moved by :func:`lead_eyes`: its contour (as render.LEFT_EYE / RIGHT_EYE) and its iris
 _EYE_POINTS = (
-    (LEFT_EYE_ENDS, (33, 246, 161, 160, 159, 158, 157, 173, 133, 155, 154, 153, 145, 144, 163, 7, 468, 469, 470,
-                     471, 472)),
-    (RIGHT_EYE_ENDS, (263, 466, 388, 387, 386, 385, 384, 398, 362, 382, 381, 380, 374, 373, 390, 249, 473, 474,
-                      475, 476, 477)),
+    (LEFT_EYE_ENDS, np.array((33, 246, 161, 160, 159, 158, 157, 173, 133, 155, 154, 153, 145, 144, 163, 7, 468,
+                              469, 470, 471, 472), np.intp)),
+    (RIGHT_EYE_ENDS, np.array((263, 466, 388, 387, 386, 385, 384, 398, 362, 382, 381, 380, 374, 373, 390, 249, 473,
+                               474, 475, 476, 477), np.intp)),
 )  # fmt: skip
 
 
@@ -270,13 +271,15 @@ def lead_eyes(lm: np.ndarray, prev: np.ndarray, lead: float) -> np.ndarray:
     """
     out = lm.copy()
     # a face lost and found again is not a motion
-    cap = 0.05 * float(np.linalg.norm(lm[234, :2] - lm[454, :2]))
-    for ends, pts in _EYE_POINTS:
-        step = (lm[list(ends), :2] - prev[list(ends), :2]).mean(0) * np.float32(lead)
-        n = float(np.linalg.norm(step))
+    cap = 0.05 * math.hypot(*(lm[234, :2] - lm[454, :2]))
+    for (c0, c1), pts in _EYE_POINTS:
+        sx = 0.5 * lead * float(lm[c0, 0] - prev[c0, 0] + lm[c1, 0] - prev[c1, 0])
+        sy = 0.5 * lead * float(lm[c0, 1] - prev[c0, 1] + lm[c1, 1] - prev[c1, 1])
+        n = math.hypot(sx, sy)
         if n > cap:
-            step *= np.float32(cap / n)
-        out[list(pts), :2] += step.astype(lm.dtype)
+            sx, sy = sx * cap / n, sy * cap / n
+        out[pts, 0] += sx
+        out[pts, 1] += sy
     return out
 
 
