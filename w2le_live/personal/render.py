@@ -656,16 +656,17 @@ def _render_rect(
 
 
 def _live_layer(frame: np.ndarray, maps: _MeshMaps, live: np.ndarray, rect: tuple[int, ...], masks: _Masks,
-                cfg: RenderConfig) -> np.ndarray:  # fmt: skip
+                cfg: RenderConfig, eyes: Optional[np.ndarray] = None) -> np.ndarray:  # fmt: skip
     """The camera frame (H, W, 3) uint8 warped from the live landmarks (478, 2+) float32 onto the target, the
-    displacement (not the image) tapering to zero at the face border: one resampling, no ghost. Returns the
-    rect as (h, w, 3) float32 in [0, 255]."""
+    displacement (not the image) tapering to zero at the face border: one resampling, no ghost; the eyes (lids
+    and eyeballs) sampled at ``eyes`` ((478, 2+) float32 frame pixels, default live: see :func:`render`).
+    Returns the rect as (h, w, 3) float32 in [0, 255]."""
     import cv2
 
     x0, y0, x1, y1 = rect
     ix = np.arange(x0, x1, dtype=np.float32)[None, :]
     iy = np.arange(y0, y1, dtype=np.float32)[:, None]
-    m = maps.xy(live)
+    m = maps.xy(live if eyes is None else eyes)
     taper = masks.taper
     mx = np.subtract(m[..., 0], ix)
     mx *= taper
@@ -674,7 +675,7 @@ def _live_layer(frame: np.ndarray, maps: _MeshMaps, live: np.ndarray, rect: tupl
     my *= taper
     my += iy
     if cfg.eyeball:
-        _eyeballs(mx, my, live, maps.target, rect, maps.face_w, cfg)
+        _eyeballs(mx, my, live if eyes is None else eyes, maps.target, rect, maps.face_w, cfg)
     out = W.remap(frame, (mx, my)).astype(np.float32)
     # the upper face: live texture (the bank adds its folds)
     rows = np.flatnonzero(masks.lower.min(1) < 0.999)
@@ -1048,7 +1049,8 @@ def _bank_detail(bank_img: np.ndarray, out: np.ndarray, wb: np.ndarray, masks: _
 def render(frame: np.ndarray, live: np.ndarray, target: np.ndarray, pose: Pose, bank: EmotionBank,
            choice: Sequence[tuple[int, float]], upper: bool, intensity: float,
            cfg: RenderConfig = RenderConfig(), eye_choice: Optional[Sequence[tuple[int, float]]] = None,
-           mouth: float = 0.0, mouth_choice: Optional[int] = None) -> np.ndarray:  # fmt: skip
+           mouth: float = 0.0, mouth_choice: Optional[int] = None,
+           live_eyes: Optional[np.ndarray] = None) -> np.ndarray:  # fmt: skip
     """The translated frame.
 
     frame: (H, W, 3) uint8 BGR. live: (478, 2+) float32 live landmarks, frame pixels. target: (478, 2+) float32
@@ -1058,8 +1060,12 @@ def render(frame: np.ndarray, live: np.ndarray, target: np.ndarray, pose: Pose, 
     upper: the bank's forehead and brows too. eye_choice: wide eyes, from these bank frame(s), with the live iris
     pasted in (None: the eyes are the live ones, warped). mouth: 0..1, how much of the lips and mouth interior
     come from the bank frame (its mouth fits the live one; else the live mouth, warped). intensity: 0..1 scales
-    the bank texture (the caller scaled the offset). Returns a new (H, W, 3) uint8 frame; pixels outside the
-    target face oval are the input's.
+    the bank texture (the caller scaled the offset). live_eyes: (478, 2+) float32 frame pixels, where the frame
+    shows the eyes (default live; ``geometry.lead_eyes``): the lids, eyeballs and irises are sampled there. The
+    tracker's smoothed landmarks trail the camera's pixels while the bank's brows and creases sit at the target,
+    so live eyes sampled at the smoothed place sat beside the bank's by the head's lag, which a re-tracker reads as
+    gaze (W009 neutral from sad: re-tracked gaze 0.90, 0.95 sampled where the camera shows them).
+    Returns a new (H, W, 3) uint8 frame; pixels outside the target face oval are the input's.
     """
     import cv2
 
@@ -1071,7 +1077,7 @@ def render(frame: np.ndarray, live: np.ndarray, target: np.ndarray, pose: Pose, 
     if not masks.taper.any():
         return frame
     maps = _MeshMaps(target, rect, cfg.step)
-    out = _live_layer(frame, maps, live, rect, masks, cfg)
+    out = _live_layer(frame, maps, live, rect, masks, cfg, live_eyes)
     k = float(min(max(intensity, 0.0), 1.0))
     if k > 0 and masks.bank.max() > 1e-3:
         bank_img = _bank_image(bank, maps, choice, mouth, mouth_choice, masks.keep, cfg)
@@ -1101,7 +1107,8 @@ def render(frame: np.ndarray, live: np.ndarray, target: np.ndarray, pose: Pose, 
             band = out[sw[0] : sw[0] + len(sw[1])]
             cv2.add(band, cv2.merge([sw[1]] * 3), dst=band)
     if k > 0 and eye_choice:
-        out = _wide_eyes(out, frame, rect, live, target, bank, eye_choice, maps, face_w, k, cfg)
+        eyes = live if live_eyes is None else live_eyes
+        out = _wide_eyes(out, frame, rect, eyes, target, bank, eye_choice, maps, face_w, k, cfg)
     out += 0.5
     _clamp(out, 255.0)
     x0, y0, x1, y1 = rect
