@@ -93,6 +93,13 @@ def test_rendered_gaze_and_blinks_follow_the_driving_clip(w009, emotion, driving
     eo_in, eo_out = M.eye_opening(lm_in), M.eye_opening(lm_out)
     assert M.correlation(eo_in, eo_out) >= 0.85
     assert np.nanstd(eo_out) >= 0.7 * np.nanstd(eo_in)
+    # each blink closes the output's eyes about as far as the person's (before: surprised kept the bank's open
+    # eyes squeezed to a slit, 0.58 of the live blink's depth; ``RenderConfig.blink_from``)
+    blink = eo_in < 0.6 * np.nanmedian(eo_in)
+    assert blink.sum() >= 2  # the clip does blink
+    depth_in = np.nanmedian(eo_in) - np.nanmean(eo_in[blink])
+    depth_out = np.nanmedian(eo_out) - np.nanmean(eo_out[blink])
+    assert depth_out >= 0.8 * depth_in, (depth_out, depth_in)
 
 
 def test_rendered_iris_sits_where_the_live_gaze_puts_it(w009):

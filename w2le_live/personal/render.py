@@ -59,6 +59,10 @@ class RenderConfig:
     stretch_max: float = 0.6  # and beyond which it is not (the live skin, warped, shows there instead)
     cubic_bank: bool = True  # bicubic resampling of the bank frames too (the live face always is)
     iris_grow: float = 1.15  # wide eyes: the live iris disk pasted, in iris radii
+    # wide eyes: a bank eye squeezed below ``blink_from`` of its own opening (lid gap / eye width) by the target's
+    # fades out by ``blink_to`` (a blink: the live lid, warped, closes instead of an open eye squeezed to a slit)
+    blink_from: float = 0.85
+    blink_to: float = 0.55
     eyeball: bool = True  # the eyeball moved as one to its target place, the lids over it (see _eyeballs)
     eyeball_edge: float = 0.01  # its fade inside the eye openings
     # the bank's lids over wider live eyes (happy from fear): the live eyeball around the iris (_live_eyeballs)
@@ -342,6 +346,14 @@ def _wide_eyes(out: np.ndarray, frame: np.ndarray, rect: tuple[int, int, int, in
     we = 1.0 - _outside_ramp(eyes, cfg.eye_margin * face_w, cfg.eye_feather * face_w)
     if cfg.narrow_eyeball and bank.emotion not in WIDE_EYES and cfg.corner_live > 0:
         we *= _corner_keep(local, shape, face_w, cfg)
+    # a blink: where the target squeezes the chosen bank eyes to a slit, the live lid (warped) shows instead
+    open_t = _eye_open(target)
+    open_b = sum(wt * _eye_open(bank.crop_landmarks[j]) for j, wt in choice)
+    fade = _ramp01(open_t / np.maximum(open_b, 1e-6), cfg.blink_to, cfg.blink_from)  # (left, right)
+    split = int(round(float(local[[133, 362], 0].mean())))  # the column between the eyes
+    if fade.min() < 1.0:
+        we[:, : max(split, 0)] *= np.float32(fade[0])
+        we[:, max(split, 0) :] *= np.float32(fade[1])
     cols = np.flatnonzero((we > 0).any(0))  # the bank eyes only over the columns where they show
     d = np.zeros_like(band)  # no weight outside those columns
     if len(cols):
@@ -359,7 +371,9 @@ def _wide_eyes(out: np.ndarray, frame: np.ndarray, rect: tuple[int, int, int, in
     d -= _low(d, (we > 1e-3).astype(np.float32), cfg.light_sigma * face_w)
     band += _times(d, we * k)
     # the live irises, translated to the target iris centres, seen only through the target eye openings
-    for centre, contour in ((468, LEFT_EYE), (473, RIGHT_EYE)):
+    for centre, contour, f in ((468, LEFT_EYE, fade[0]), (473, RIGHT_EYE, fade[1])):
+        if f <= 0:
+            continue  # a blink: the live lid over it
         r = _iris_radius(live, centre) * cfg.iris_grow
         cx, cy = local[centre]
         a0, a1 = max(int(cx - r - 2), 0), min(int(np.ceil(cx + r + 3)), shape[1])
@@ -372,7 +386,7 @@ def _wide_eyes(out: np.ndarray, frame: np.ndarray, rect: tuple[int, int, int, in
         opening = np.zeros((b1 - b0, a1 - a0), np.uint8)
         pts = local[list(contour)] - np.array([a0, b0], np.float32)
         cv2.fillConvexPoly(opening, cv2.convexHull(np.round(pts * 16).astype(np.int32)), 1, cv2.LINE_8, 4)
-        a = disk * cv2.GaussianBlur(opening.astype(np.float32), (0, 0), 0.7) * np.float32(k)
+        a = disk * cv2.GaussianBlur(opening.astype(np.float32), (0, 0), 0.7) * np.float32(k * f)
         if a.max() <= 0:
             continue
         dx = np.float32(live[centre, 0] - target[centre, 0] + x0)
@@ -385,6 +399,20 @@ def _wide_eyes(out: np.ndarray, frame: np.ndarray, rect: tuple[int, int, int, in
     if cfg.narrow_eyeball and bank.emotion not in WIDE_EYES:
         _live_eyeballs(band, frame, live, target, np.array([x0, y0 + r0], np.float32), face_w, k, cfg)
     return out
+
+
+def _eye_open(lm: np.ndarray) -> np.ndarray:
+    """Each eye's lid gap over its width (left, right). lm: (478, 2+) float32 pixels. Returns (2,) float32 >= 0."""
+    p = lm[:, :2]
+    gap = np.linalg.norm(p[[159, 386]] - p[[145, 374]], axis=1)
+    width = np.linalg.norm(p[[33, 263]] - p[[133, 362]], axis=1)
+    return (gap / np.maximum(width, 1e-6)).astype(np.float32)
+
+
+def _ramp01(x: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    """Smoothstep of x (any shape, float) from 0 at ``lo`` to 1 at ``hi``; same shape, float64 in [0, 1]."""
+    t = np.clip((np.asarray(x, np.float64) - lo) / max(hi - lo, 1e-9), 0.0, 1.0)
+    return t * t * (3 - 2 * t)
 
 
 def _bank_eyeballs(
