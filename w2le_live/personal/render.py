@@ -57,6 +57,8 @@ class RenderConfig:
     light_band: float = 0.15  # bank light only farther than this inside its region; live light at edges
     stretch_ok: float = 0.25  # |log| of a triangle's stretch (bank -> target) up to which the bank is used
     stretch_max: float = 0.6  # and beyond which it is not (the live skin, warped, shows there instead)
+    # the bank is magnified 1.05-1.27x on the benchmarks: bilinear saves 1-4 % (moving head) and costs W009 mouth
+    # sharpness 0.12-0.17 and seam up to +0.11 (docs/personal/speed_options.md)
     cubic_bank: bool = True  # bicubic resampling of the bank frames too (the live face always is)
     iris_grow: float = 1.15  # wide eyes: the live iris disk pasted, in iris radii
     # wide eyes: a bank eye squeezed below ``blink_from`` of its own opening (lid gap / eye width) by the target's
@@ -104,7 +106,8 @@ class RenderConfig:
     bridge_wide: float = 0.5  # its share when the eyes are the bank's (wide eyes)
     # the gain measured and applied this many times: the finest band of the bank plus g times that band is not
     # (1 + g) times it (the band's lower edge is a soft Gaussian one), so one pass left the bank softer than the
-    # live skin where the gain was large (W009 sad nose bridge, neutral-from-sad cheeks)
+    # live skin where the gain was large (W009 sad nose bridge, neutral-from-sad cheeks). One pass: 0.92-0.95x the
+    # time (moving head), W009 neutral<-sad seam 0.825 -> 0.958 (docs/personal/speed_options.md)
     match_passes: int = 2
     # the later passes not over the lower nose (the hull of LOWER_NOSE grown by ``nose_margin``, fading in over
     # ``nose_feather``): the nostril edges are where the bank's frames differ most, raised more they flicker
