@@ -15,8 +15,10 @@ import numpy as np
 
 from w2le_live.personal.mesh import (
     INNER_LIP_PAIRS,
+    LEFT_EYE,
     LEFT_EYE_ENDS,
     LEFT_LID_PAIRS,
+    RIGHT_EYE,
     RIGHT_EYE_ENDS,
     RIGHT_LID_PAIRS,
 )
@@ -249,13 +251,11 @@ def _eyes_live(live: np.ndarray, move: np.ndarray) -> None:
         move[list(iris), 0] = (1.0 - g) * move[c0, 0] + g * move[c1, 0]
 
 
-# each eye's points moved by :func:`lead_eyes`: its contour (as render.LEFT_EYE / RIGHT_EYE) and its iris
+# each eye's points moved by :func:`lead_eyes`: its contour and its iris
 _EYE_POINTS = (
-    (LEFT_EYE_ENDS, np.array((33, 246, 161, 160, 159, 158, 157, 173, 133, 155, 154, 153, 145, 144, 163, 7, 468,
-                              469, 470, 471, 472), np.intp)),
-    (RIGHT_EYE_ENDS, np.array((263, 466, 388, 387, 386, 385, 384, 398, 362, 382, 381, 380, 374, 373, 390, 249, 473,
-                               474, 475, 476, 477), np.intp)),
-)  # fmt: skip
+    (LEFT_EYE_ENDS, np.array(LEFT_EYE + tuple(range(468, 473)), np.intp)),
+    (RIGHT_EYE_ENDS, np.array(RIGHT_EYE + tuple(range(473, 478)), np.intp)),
+)
 
 
 def lead_eyes(lm: np.ndarray, prev: np.ndarray, lead: float) -> np.ndarray:

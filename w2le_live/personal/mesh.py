@@ -15,6 +15,9 @@ LEFT_LID_PAIRS = ((246, 7), (161, 163), (160, 144), (159, 145), (158, 153), (157
 LEFT_EYE_ENDS = (33, 133)
 RIGHT_LID_PAIRS = ((466, 249), (388, 390), (387, 373), (386, 374), (385, 380), (384, 381), (398, 382))
 RIGHT_EYE_ENDS = (263, 362)
+# each eye's contour (the opening's outline, corner to corner over the upper lid and back under the lower)
+LEFT_EYE = (33, 246, 161, 160, 159, 158, 157, 173, 133, 155, 154, 153, 145, 144, 163, 7)
+RIGHT_EYE = (263, 466, 388, 387, 386, 385, 384, 398, 362, 382, 381, 380, 374, 373, 390, 249)
 IRIS = tuple(range(468, 478))
 
 

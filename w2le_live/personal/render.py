@@ -20,7 +20,8 @@ import numpy as np
 from w2le_live.face.landmarks import FACE_OVAL, LIPS_INNER, LIPS_OUTER
 from w2le_live.personal import warp as W
 from w2le_live.personal.bank import EmotionBank
-from w2le_live.personal.geometry import Pose
+from w2le_live.personal.geometry import Pose, lid_apertures
+from w2le_live.personal.mesh import LEFT_EYE, LEFT_EYE_ENDS, RIGHT_EYE, RIGHT_EYE_ENDS
 
 # Emotions whose forehead and brows take the bank's texture as well.
 UPPER_FACE = frozenset({"surprised", "angry", "sad", "fear", "disgusted", "neutral", "happy"})
@@ -33,8 +34,6 @@ WIDE_EYES = frozenset({"surprised", "fear"})
 # keep it only where the live mouth shows teeth the bank frame's lacks (RenderConfig.teeth_from ..., _inside_share).
 LIVE_INSIDE = frozenset({"surprised", "angry"})
 BROWS = (70, 63, 105, 66, 107, 300, 293, 334, 296, 336)
-LEFT_EYE = (33, 246, 161, 160, 159, 158, 157, 173, 133, 155, 154, 153, 145, 144, 163, 7)
-RIGHT_EYE = (263, 466, 388, 387, 386, 385, 384, 398, 362, 382, 381, 380, 374, 373, 390, 249)
 IRIS_RINGS = {468: (469, 470, 471, 472), 473: (474, 475, 476, 477)}  # each iris centre: its four ring points
 LOWER_NOSE = (4, 48, 64, 98, 97, 2, 326, 327, 294, 278)  # the nose tip, the alae and the nostrils
 
@@ -352,7 +351,8 @@ def _wide_eyes(out: np.ndarray, frame: np.ndarray, rect: tuple[int, int, int, in
     # a blink: where the target squeezes the chosen bank eyes to a slit, the live lid (warped) shows instead
     open_t = _eye_open(target)
     open_b = sum(wt * _eye_open(bank.crop_landmarks[j]) for j, wt in choice)
-    fade = _ramp01(open_t / np.maximum(open_b, 1e-6), cfg.blink_to, cfg.blink_from)  # (left, right)
+    squeeze = open_t / np.maximum(open_b, np.float32(1e-6))
+    fade = _smooth_ramp(squeeze - np.float32(cfg.blink_to), cfg.blink_from - cfg.blink_to)  # (left, right)
     split = int(round(float(local[[133, 362], 0].mean())))  # the column between the eyes
     if fade.min() < 1.0:
         we[:, : max(split, 0)] *= np.float32(fade[0])
@@ -405,17 +405,13 @@ def _wide_eyes(out: np.ndarray, frame: np.ndarray, rect: tuple[int, int, int, in
 
 
 def _eye_open(lm: np.ndarray) -> np.ndarray:
-    """Each eye's lid gap over its width (left, right). lm: (478, 2+) float32 pixels. Returns (2,) float32 >= 0."""
-    p = lm[:, :2]
-    gap = np.linalg.norm(p[[159, 386]] - p[[145, 374]], axis=1)
-    width = np.linalg.norm(p[[33, 263]] - p[[133, 362]], axis=1)
-    return (gap / np.maximum(width, 1e-6)).astype(np.float32)
-
-
-def _ramp01(x: np.ndarray, lo: float, hi: float) -> np.ndarray:
-    """Smoothstep of x (any shape, float) from 0 at ``lo`` to 1 at ``hi``; same shape, float64 in [0, 1]."""
-    t = np.clip((np.asarray(x, np.float64) - lo) / max(hi - lo, 1e-9), 0.0, 1.0)
-    return t * t * (3 - 2 * t)
+    """Each eye's lid gap (``geometry.lid_apertures``) over its width (left, right). lm: (478, 2+) float32
+    pixels. Returns (2,) float32 >= 0."""
+    p = lm[:, :2].astype(np.float32, copy=False)
+    width = np.linalg.norm(
+        p[[LEFT_EYE_ENDS[0], RIGHT_EYE_ENDS[0]]] - p[[LEFT_EYE_ENDS[1], RIGHT_EYE_ENDS[1]]], axis=1
+    )
+    return lid_apertures(p) / np.maximum(width, np.float32(1e-6))
 
 
 def _bank_eyeballs(
@@ -687,17 +683,16 @@ def _render_rect(
 
 
 def _live_layer(frame: np.ndarray, maps: _MeshMaps, live: np.ndarray, rect: tuple[int, ...], masks: _Masks,
-                cfg: RenderConfig, eyes: Optional[np.ndarray] = None) -> np.ndarray:  # fmt: skip
+                cfg: RenderConfig) -> np.ndarray:  # fmt: skip
     """The camera frame (H, W, 3) uint8 warped from the live landmarks (478, 2+) float32 onto the target, the
-    displacement (not the image) tapering to zero at the face border: one resampling, no ghost; the eyes (lids
-    and eyeballs) sampled at ``eyes`` ((478, 2+) float32 frame pixels, default live: see :func:`render`).
-    Returns the rect as (h, w, 3) float32 in [0, 255]."""
+    displacement (not the image) tapering to zero at the face border: one resampling, no ghost (``live`` with its
+    eyes where the frame shows them: see :func:`render`). Returns the rect as (h, w, 3) float32 in [0, 255]."""
     import cv2
 
     x0, y0, x1, y1 = rect
     ix = np.arange(x0, x1, dtype=np.float32)[None, :]
     iy = np.arange(y0, y1, dtype=np.float32)[:, None]
-    m = maps.xy(live if eyes is None else eyes)
+    m = maps.xy(live)
     taper = masks.taper
     mx = np.subtract(m[..., 0], ix)
     mx *= taper
@@ -706,7 +701,7 @@ def _live_layer(frame: np.ndarray, maps: _MeshMaps, live: np.ndarray, rect: tupl
     my *= taper
     my += iy
     if cfg.eyeball:
-        _eyeballs(mx, my, live if eyes is None else eyes, maps.target, rect, maps.face_w, cfg)
+        _eyeballs(mx, my, live, maps.target, rect, maps.face_w, cfg)
     out = W.remap(frame, (mx, my)).astype(np.float32)
     # the upper face: live texture (the bank adds its folds)
     rows = np.flatnonzero(masks.lower.min(1) < 0.999)
@@ -1108,7 +1103,8 @@ def render(frame: np.ndarray, live: np.ndarray, target: np.ndarray, pose: Pose, 
     if not masks.taper.any():
         return frame
     maps = _MeshMaps(target, rect, cfg.step)
-    out = _live_layer(frame, maps, live, rect, masks, cfg, live_eyes)
+    eyes = live if live_eyes is None else live_eyes  # the live landmarks, the eyes where the frame shows them
+    out = _live_layer(frame, maps, eyes, rect, masks, cfg)
     k = float(min(max(intensity, 0.0), 1.0))
     if k > 0 and masks.bank.max() > 1e-3:
         bank_img = _bank_image(bank, maps, choice, mouth, mouth_choice, masks.keep, cfg)
@@ -1138,7 +1134,6 @@ def render(frame: np.ndarray, live: np.ndarray, target: np.ndarray, pose: Pose, 
             band = out[sw[0] : sw[0] + len(sw[1])]
             cv2.add(band, cv2.merge([sw[1]] * 3), dst=band)
     if k > 0 and eye_choice:
-        eyes = live if live_eyes is None else live_eyes
         out = _wide_eyes(out, frame, rect, eyes, target, bank, eye_choice, maps, face_w, k, cfg)
     out += 0.5
     _clamp(out, 255.0)

@@ -230,16 +230,14 @@ class PersonalTranslator(Translator):
         """frame: (H, W, 3) uint8 BGR; mel is ignored (the lips follow the live landmarks). The face/bypass
         guard and ``_observe`` run in ``Translator.translate``."""
         from w2le_live.personal import geometry as G
-        from w2le_live.personal.bank import Retriever, eye_roll, head_angles
+        from w2le_live.personal.bank import eye_roll, head_angles
         from w2le_live.personal.render import UPPER_FACE, WIDE_EYES, render
 
         lm = self._lead_lips(face.landmarks)
         k = float(min(controls.intensity, 1.5))
         emotion = controls.target
         pose, ln, tn, tp = self._geometry(lm, emotion, k)
-        ret = self._retrievers.get(emotion)
-        if ret is None:
-            ret = self._retrievers[emotion] = Retriever(self.banks[emotion], self.retrieval_cfg)
+        ret = self._retrievers[emotion]  # every enrolled emotion's, built with the translator
         # an in-plane tilt (beyond the enrolment's) is not a turn
         ret.live_angles = head_angles(pose.R, ret.undo_roll(float(eye_roll(lm))))
         eyes = ret.choose_upper(tn) if emotion in WIDE_EYES or self._narrow.get(emotion) else None
