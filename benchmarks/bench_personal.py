@@ -364,23 +364,37 @@ def speed(ctx: Ctx, actor: str, frames: int, targets: tuple) -> dict:
 
 
 def live(ctx: Ctx, actor: str, seconds: float) -> dict:
-    """The live loop (file source as a 640x480 25 fps camera, null sink) with the personal translator (happy)."""
+    """The live loop (null sink) with the personal translator (happy), on two file sources played as a 25 fps
+    640x480 camera: ``live_*`` the 256-px clip stretched to fill the frame (a ~380x280-px face, a harsh case) and
+    ``live_cam_*`` the moving-head clip (the speed figure's ~135-px face, as a webcam at arm's length)."""
+    import cv2
+
     from w2le_live.io.sinks import NullSink
     from w2le_live.io.sources import FileSource
     from w2le_live.pipeline import Pipeline
     from w2le_live.translators.base import Controls
 
     pt, _ = ctx.translator(actor, "happy")
-    pipe = Pipeline(FileSource(str(clip(actor, "neutral")), loop=True, size=(640, 480)), NullSink(), pt,
-                    controls=Controls("happy", 1.0))  # fmt: skip
-    pipe.start()
-    try:
-        time.sleep(seconds)
-        st = pipe.stats()
-    finally:
-        pipe.stop()
-    return {"live_fps_out": round(st.fps_out, 2), "live_latency_p50_ms": round(st.latency_ms_p50, 1),
-            "live_latency_p95_ms": round(st.latency_ms_p95, 1), "live_dropped": st.dropped}  # fmt: skip
+    res: dict = {}
+    with tempfile.TemporaryDirectory(prefix="w2le-live-") as tmp:
+        cam = Path(tmp) / "moving.mp4"
+        vw = cv2.VideoWriter(str(cam), cv2.VideoWriter_fourcc(*"mp4v"), 25.0, (640, 480))
+        for f in ctx.clip(actor, "neutral", moving=True)[0]:
+            vw.write(f)
+        vw.release()
+        for key, path, size in (("live", clip(actor, "neutral"), (640, 480)), ("live_cam", cam, None)):
+            pipe = Pipeline(FileSource(str(path), loop=True, size=size), NullSink(), pt,
+                            controls=Controls("happy", 1.0))  # fmt: skip
+            pipe.start()
+            try:
+                time.sleep(seconds)
+                st = pipe.stats()
+            finally:
+                pipe.stop()
+            res.update({f"{key}_fps_out": round(st.fps_out, 2), f"{key}_latency_p50_ms": round(st.latency_ms_p50, 1),
+                        f"{key}_latency_p95_ms": round(st.latency_ms_p95, 1), f"{key}_dropped": st.dropped,
+                        f"{key}_translate_ms": round(st.stage_ms["translate"][0], 1)})  # fmt: skip
+    return res
 
 
 # -- report --------------------------------------------------------------------------------------------------
