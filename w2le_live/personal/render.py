@@ -424,9 +424,8 @@ def _eye_surround(d: np.ndarray, wb: np.ndarray, target: np.ndarray, rect: tuple
     right inner corner 362: +6.6 px per unit of gaze, 0.70 px spread about its drawn place; the re-tracked gaze
     damped to 0.78 of the driving clip's). With the live face's shading there (it is warped onto the same target
     geometry, so the lids and brows still sit where the emotion puts them), W009 happy from fear: gaze 0.867 ->
-    0.890, over six sub-pixel shifts of the output 0.858 -> 0.880; facex p(happy) rises (0.55 -> 0.63): the stare
-    the judge read came from that mixed shading. Only this case: happy from angry (live eyes) loses 0.01 with it.
-    At W009's face size (142 px) ``surround_sigma`` is the quarter-size low-pass's floor, 2 px."""
+    0.888, over six sub-pixel shifts of the output 0.858 -> 0.876; facex p(happy) rises (0.55 -> 0.63). Only this
+    case: happy from angry (live eyes) lost 0.01 with it (``docs/personal/gaze.md``). At W009's face size (142 px) ``surround_sigma`` is the quarter-size low-pass's floor, 2 px."""
     import cv2
 
     x0, y0 = rect[0], rect[1]
