@@ -425,7 +425,8 @@ def _eye_surround(d: np.ndarray, wb: np.ndarray, target: np.ndarray, rect: tuple
     damped to 0.78 of the driving clip's). With the live face's shading there (it is warped onto the same target
     geometry, so the lids and brows still sit where the emotion puts them), W009 happy from fear: gaze 0.867 ->
     0.888, over six sub-pixel shifts of the output 0.858 -> 0.876; facex p(happy) rises (0.55 -> 0.63). Only this
-    case: happy from angry (live eyes) lost 0.01 with it (``docs/personal/gaze.md``). At W009's face size (142 px) ``surround_sigma`` is the quarter-size low-pass's floor, 2 px."""
+    case: happy from angry (live eyes) lost 0.01 with it (``docs/personal/gaze.md``). At W009's face size (142 px)
+    ``surround_sigma`` is the quarter-size low-pass's floor, 2 px."""
     import cv2
 
     x0, y0 = rect[0], rect[1]
