@@ -60,6 +60,13 @@ class RenderConfig:
     # sharpness 0.12-0.17 and seam up to +0.11 (docs/personal/speed_options.md)
     cubic_bank: bool = True  # bicubic resampling of the bank frames too (the live face always is)
     iris_grow: float = 1.15  # wide eyes: the live iris disk pasted, in iris radii
+    # the bank's lids over wider live eyes (an emotion not in WIDE_EYES): within ``surround_reach`` face widths of
+    # the target eye openings (fading out over ``surround_feather``) the bank adds only its texture finer than
+    # ``surround_sigma`` (brow and lash hairs, pores); its shading above that scale (lid creases, sockets, the
+    # shadow under the brows) yields to the live face's, warped (:func:`_eye_surround`)
+    surround_sigma: float = 0.01
+    surround_reach: float = 0.3
+    surround_feather: float = 0.05
     # wide eyes: a bank eye squeezed below ``blink_from`` of its own opening (lid gap / eye width) by the target's
     # fades out by ``blink_to`` (a blink: the live lid, warped, closes instead of an open eye squeezed to a slit)
     blink_from: float = 0.85
@@ -402,6 +409,36 @@ def _wide_eyes(out: np.ndarray, frame: np.ndarray, rect: tuple[int, int, int, in
     if cfg.narrow_eyeball and bank.emotion not in WIDE_EYES:
         _live_eyeballs(band, frame, live, target, np.array([x0, y0 + r0], np.float32), face_w, k, cfg)
     return out
+
+
+def _eye_surround(d: np.ndarray, wb: np.ndarray, target: np.ndarray, rect: tuple[int, ...], face_w: float,
+                  cfg: RenderConfig) -> None:  # fmt: skip
+    """d (h, w, 3) float32, what the bank adds over the render rect (x0, y0, ...), less its shading above
+    ``surround_sigma`` within ``surround_reach`` face widths (face_w px) of the target eye openings (target:
+    (478, 2+) float32 frame pixels), fading out over ``surround_feather``; changed in place. The low-pass is
+    weighted by where the bank shows (wb (h, w) float32 in [0, 1]).
+
+    For the bank's lids over wider live eyes (W009 happy from fear). The bank frames' sockets, creases and the
+    shade under their brows belong to their own, narrower eyes, chosen anew every few frames, around a live eyeball
+    and corners: a fresh tracker read each eye's corners partly off that shading, pulled along with the iris (the
+    right inner corner 362: +6.6 px per unit of gaze, 0.70 px spread about its drawn place; the re-tracked gaze
+    damped to 0.78 of the driving clip's). With the live face's shading there (it is warped onto the same target
+    geometry, so the lids and brows still sit where the emotion puts them), W009 happy from fear: gaze 0.867 ->
+    0.888, over six sub-pixel shifts of the output 0.858 -> 0.876; facex p(happy) rises (0.55 -> 0.63). Only this
+    case: happy from angry (live eyes) lost 0.01 with it (``docs/personal/gaze.md``). At W009's face size (142 px)
+    ``surround_sigma`` is the quarter-size low-pass's floor, 2 px."""
+    import cv2
+
+    x0, y0 = rect[0], rect[1]
+    local = target[:, :2] - np.array([x0, y0], np.float32)
+    eyes = _hull_mask(wb.shape, local[list(LEFT_EYE)]) | _hull_mask(wb.shape, local[list(RIGHT_EYE)])
+    far, (r0, r1, c0, c1) = _ramp_box(eyes, cfg.surround_reach * face_w, cfg.surround_feather * face_w)
+    if r1 - r0 < 2 or c1 - c0 < 2:
+        return
+    near = np.subtract(np.float32(1.0), far, out=far)
+    sub = d[r0:r1, c0:c1]
+    region = cv2.threshold(wb[r0:r1, c0:c1], 1e-3, 1.0, cv2.THRESH_BINARY)[1]
+    sub -= _times(_low(sub, region, cfg.surround_sigma * face_w), near)
 
 
 def _eye_open(lm: np.ndarray) -> np.ndarray:
@@ -1124,6 +1161,8 @@ def render(frame: np.ndarray, live: np.ndarray, target: np.ndarray, pose: Pose, 
         if cfg.match_passes > 1:
             refine = _no_nose(match.copy() if refine is None else refine, target, rect, face_w, cfg)
         d = _bank_detail(bank_img, out, wb, masks, face_w, cfg, match, refine)
+        if eye_choice and bank.emotion not in WIDE_EYES and cfg.surround_reach > 0:
+            _eye_surround(d, wb, target, rect, face_w, cfg)  # the live shading around the bank's lids
         sw = _fine_switch(d, wb, masks, face_w, k, cfg, match) if cfg.fine_steep > 1 else (0, None)
         wb *= np.float32(k)  # a new array of _bank_where's, read by nothing else from here on
         inside = _inside_share(frame, live, bank, choice, mouth_choice, mouth, cfg, target)
