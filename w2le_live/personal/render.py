@@ -73,6 +73,11 @@ class RenderConfig:
     blink_to: float = 0.55
     eyeball: bool = True  # the eyeball moved as one to its target place, the lids over it (see _eyeballs)
     eyeball_edge: float = 0.01  # its fade inside the eye openings
+    # the live layer's eyeball (_eyeballs) fades in this far inside them: the lids' dark inner margin (lashes, their
+    # shadow on the eyeball) lies inside the landmark contour, and an eyeball moved as one up to 0.01 of it kept
+    # that margin at the live place, so a re-tracker read the live aperture: W009 neutral<-sad's lids opened 1.15x
+    # by the target, 1.04x re-tracked (1.07x at 0.03; angry 0.77x -> 0.82x, 0.79x at 0.03)
+    eyeball_lid_edge: float = 0.03
     # the bank's lids over wider live eyes (happy from fear): the live eyeball around the iris (_live_eyeballs)
     narrow_eyeball: bool = True
     eyeball_reach: float = 1.25  # iris radii from the target iris centre (0: the whole opening)
@@ -592,10 +597,11 @@ def _eyeballs(mx: np.ndarray, my: np.ndarray, live: np.ndarray, target: np.ndarr
     re-tracked gaze's frame-to-frame error comes from the tracker reading the iris against reshaped lids and brows
     (held exactly live inside the eye and changed only around it, or the reverse, each costs the same), not from
     where the iris is drawn. Applied where both the target opening and the live one (so no live lid is pulled
-    in) hold the pixel, fading over ``eyeball_edge`` face widths inside them."""
+    in) hold the pixel, fading over ``eyeball_lid_edge`` face widths inside them (the lids' inner margin moves
+    with the mesh: it is where a re-tracker reads the lids)."""
     x0, y0 = rect[0], rect[1]
     h, w = mx.shape
-    edge = cfg.eyeball_edge * face_w
+    edge = cfg.eyeball_lid_edge * face_w
     for centre, contour in ((468, LEFT_EYE), (473, RIGHT_EYE)):
         box = _eye_box(target[list(contour), :2] - np.array([x0, y0], np.float32), (h, w))
         if box is None:

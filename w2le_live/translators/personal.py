@@ -45,6 +45,10 @@ class PersonalTranslator(Translator):
     # raised brows leaves the brows lower for seconds; measured on W009, that accident makes angry and sad read
     # stronger, so it stays off until the emotions' own upper faces are strong enough without it)
     upper_running_start = False
+    # the live eye aperture the lids are scaled against (the emotion's over it) starts as a running mean all the
+    # same: from the first frame it kept a first, wider-eyed frame for seconds (W009 sad clip: first frame 0.068
+    # face widths, its mean 0.058), and neutral asked of sad eyes opened them 1.07x, not the 1.19x between the clips
+    lid_running_start = True
     lower_ref_rate = 0.005  # the same for the lower face's reference (slower: speech averages out)
     # the share of the live face's own lower-face expression undone, the face widths below which a point's
     # difference is left alone (a neutral face keeps the plain offset), and the frames over which it fades in
@@ -177,16 +181,18 @@ class PersonalTranslator(Translator):
             slope, mean_open = G.opening_slope(bank.tracked)
             st = self._upper[emotion] = dict(mean=mean, ema=ln.copy(), w=G.upper_weight(bank.template),
                                               ap=G.lid_apertures(mean), n=1, slope=slope, mean_open=mean_open,
-                                              lower=ln.copy(), open=opening)  # fmt: skip
+                                              lower=ln.copy(), open=opening, lid=G.lid_apertures(ln))  # fmt: skip
         else:
             st["n"] += 1
             rate = max(self.upper_rate, 1.0 / st["n"]) if self.upper_running_start else self.upper_rate
             st["ema"] += rate * (ln - st["ema"])
+            rate = max(self.upper_rate, 1.0 / st["n"]) if self.lid_running_start else self.upper_rate
+            st["lid"] += rate * (G.lid_apertures(ln) - st["lid"])
             rate = max(self.lower_ref_rate, 1.0 / st["n"])
             st["lower"] += rate * (ln - st["lower"])
             st["open"] += rate * (opening - st["open"])
         live_ap = np.maximum(G.lid_apertures(st["ema"]), 1e-3)
-        ratio = st["ap"] / live_ap
+        ratio = st["ap"] / np.maximum(st["lid"], 1e-3)
         off = self.offset(emotion)
         # wide-eyed: the live eyes far wider than both the emotion's and the person's neutral ones (an emotion
         # with narrower eyes than neutral, e.g. angry, keeps the live eyes with the lids moved)
