@@ -151,6 +151,38 @@ def test_eyes_are_sampled_where_the_camera_shows_them(w009):
     assert M.correlation(M.gaze(raw), M.gaze(lm_out)) >= 0.93
 
 
+def _opening(lm: np.ndarray) -> float:
+    """Median over frames of the eye opening: the 159-145 and 386-374 vertical lid gaps over the face width
+    (234-454). lm: (F, 478, 2+) float32 re-tracked, NaN where no face."""
+    gap = 0.5 * ((lm[:, 145, 1] - lm[:, 159, 1]) + (lm[:, 374, 1] - lm[:, 386, 1]))
+    return float(np.nanmedian(gap / np.linalg.norm(lm[:, 454, :2] - lm[:, 234, :2], axis=-1)))
+
+
+def test_rendered_lids_open_to_the_target_emotion(w009):
+    """Neutral asked of sad, half-closed eyes opens them: a fresh tracker reads the output's eye opening at least a
+    quarter of the way from the driving clip's (0.0645 face widths) to the actor's own neutral clip's (0.0772).
+    Before: 0.0657, a tenth of the way (tired, sad eyes on a neutral face): the live aperture the lids are scaled
+    against kept the sad clip's wider first frame for seconds (the target opened the lids 1.07x, not 1.15x), and
+    the live eyeball, moved as one up to 0.01 face widths inside the openings, kept the lids' dark inner margin
+    where the live lids were (re-tracked 1.02x of the driving clip's; now 0.069, 1.07x)."""
+    from w2le_live.personal import metrics as M
+    from w2le_live.translators.personal import PersonalTranslator
+
+    banks, drives = w009
+    tr = PersonalTranslator({"neutral": banks["neutral"]})
+    frames = [f for f, _ in drives["sad"]]
+    out = [tr.translate(f, face, None, Controls("neutral", 1.0)) for f, face in drives["sad"]]
+    lm_out = M.track_landmarks(out)
+    assert np.isfinite(lm_out[:, 0, 0]).mean() > 0.95
+    sad, neutral = (
+        _opening(M.track_landmarks(frames)),
+        _opening(M.track_landmarks([f for f, _ in drives["neutral"]])),
+    )
+    assert neutral > 1.1 * sad  # the actor's sad eyes are narrower
+    way = (_opening(lm_out) - sad) / (neutral - sad)
+    assert way >= 0.25, (way, _opening(lm_out), sad, neutral)
+
+
 @pytest.fixture(scope="module")
 def happy_from_fear(shared_data):
     """(driving frames, happy outputs, the bank, the tracked driving pairs) of W009's happy bank (own happy clip,
