@@ -73,11 +73,14 @@ class RenderConfig:
     blink_to: float = 0.55
     eyeball: bool = True  # the eyeball moved as one to its target place, the lids over it (see _eyeballs)
     eyeball_edge: float = 0.01  # its fade inside the eye openings
-    # the live layer's eyeball (_eyeballs) fades in this far inside them: the lids' dark inner margin (lashes, their
-    # shadow on the eyeball) lies inside the landmark contour, and an eyeball moved as one up to 0.01 of it kept
-    # that margin at the live place, so a re-tracker read the live aperture: W009 neutral<-sad's lids opened 1.15x
-    # by the target, 1.04x re-tracked (1.07x at 0.03; angry 0.77x -> 0.82x, 0.79x at 0.03)
-    eyeball_lid_edge: float = 0.03
+    # where the target opens an eye's lids past the live ones (lid gap ratio from ``eyeball_open_from``, fully from
+    # ``eyeball_open_from + eyeball_open_ramp``) the live layer's eyeball moves as one only sideways (_eyeballs), up
+    # and down it follows the mesh: the lids' dark inner margin (lashes, their shadow on the eyeball) lies inside
+    # the landmark contour, and the eyeball moved as one kept it at the live place, so a re-tracker read the live
+    # aperture (W009 neutral<-sad: the target opened the lids 1.15x, re-tracked 1.04x; now 1.07x). Not where the
+    # lids close (angry: re-tracked 0.82x -> 0.79x of the live opening with it, but facex p(angry) 0.43 -> 0.40)
+    eyeball_open_from: float = 1.0
+    eyeball_open_ramp: float = 0.1
     # the bank's lids over wider live eyes (happy from fear): the live eyeball around the iris (_live_eyeballs)
     narrow_eyeball: bool = True
     eyeball_reach: float = 1.25  # iris radii from the target iris centre (0: the whole opening)
@@ -597,23 +600,27 @@ def _eyeballs(mx: np.ndarray, my: np.ndarray, live: np.ndarray, target: np.ndarr
     re-tracked gaze's frame-to-frame error comes from the tracker reading the iris against reshaped lids and brows
     (held exactly live inside the eye and changed only around it, or the reverse, each costs the same), not from
     where the iris is drawn. Applied where both the target opening and the live one (so no live lid is pulled
-    in) hold the pixel, fading over ``eyeball_lid_edge`` face widths inside them (the lids' inner margin moves
-    with the mesh: it is where a re-tracker reads the lids)."""
+    in) hold the pixel, fading over ``eyeball_edge`` face widths inside them; where the target opens the lids
+    (``eyeball_open_from``), only its sideways move (the lids' inner margin moves with the mesh: it is where a
+    re-tracker reads the lids)."""
     x0, y0 = rect[0], rect[1]
     h, w = mx.shape
-    edge = cfg.eyeball_lid_edge * face_w
-    for centre, contour in ((468, LEFT_EYE), (473, RIGHT_EYE)):
+    edge = cfg.eyeball_edge * face_w
+    opens = lid_apertures(target[:, :2]) / np.maximum(lid_apertures(live[:, :2]), np.float32(1e-6))
+    mesh_y = _smooth_ramp(opens - np.float32(cfg.eyeball_open_from), cfg.eyeball_open_ramp)  # (left, right)
+    for centre, contour, m in ((468, LEFT_EYE, mesh_y[0]), (473, RIGHT_EYE, mesh_y[1])):
         box = _eye_box(target[list(contour), :2] - np.array([x0, y0], np.float32), (h, w))
         if box is None:
             continue
         a0, b0, a1, b1 = box
         org = np.array([x0 + a0, y0 + b0], np.float32)
         wgt, d = _eyeball_weight(live, target, centre, contour, org, (b1 - b0, a1 - a0), edge)
+        wy = wgt if m <= 0 else wgt * np.float32(1.0 - m)
         ix = np.arange(x0 + a0, x0 + a1, dtype=np.float32)[None, :] + d[0]
         iy = np.arange(y0 + b0, y0 + b1, dtype=np.float32)[:, None] + d[1]
         sx, sy = mx[b0:b1, a0:a1], my[b0:b1, a0:a1]
         sx += wgt * (ix - sx)
-        sy += wgt * (iy - sy)
+        sy += wy * (iy - sy)
 
 
 def stretch_weight(target: np.ndarray, source: np.ndarray, cfg: RenderConfig,
