@@ -163,8 +163,8 @@ def test_rendered_lids_open_to_the_target_emotion(w009):
     quarter of the way from the driving clip's (0.0645 face widths) to the actor's own neutral clip's (0.0772).
     Before: 0.0657, a tenth of the way (tired, sad eyes on a neutral face): the live aperture the lids are scaled
     against kept the sad clip's wider first frame for seconds (the target opened the lids 1.07x, not 1.15x), and
-    the live eyeball, moved as one up to 0.01 face widths inside the openings, kept the lids' dark inner margin
-    where the live lids were (re-tracked 1.02x of the driving clip's; now 0.069, 1.07x)."""
+    the live eyeball, moved as one up and down too, kept the lids' dark inner margin where the live lids were
+    (re-tracked 1.02x of the driving clip's; now 0.069, 1.07x, a third of the way)."""
     from w2le_live.personal import metrics as M
     from w2le_live.translators.personal import PersonalTranslator
 
