@@ -741,12 +741,13 @@ def _live_layer(frame: np.ndarray, maps: _MeshMaps, live: np.ndarray, rect: tupl
         _eyeballs(mx, my, live, maps.target, rect, maps.face_w, cfg)
     out = W.remap(frame, (mx, my)).astype(np.float32)
     # the upper face: live texture (the bank adds its folds)
-    rows = np.flatnonzero(masks.lower.min(1) < 0.999)
-    if cfg.resample_sharpen > 0 and len(rows):
+    # the rows down to the last one holding lower < 0.999 (one compare and a bounding box: a row-wise min's time)
+    _, top, _, n = cv2.boundingRect(cv2.compare(masks.lower, 0.999, cv2.CMP_LT))
+    if cfg.resample_sharpen > 0 and n > 0:
         # a sub-pixel shift softens texture by f (1 - f) of its fraction f, an unshifted pixel (where the taper
         # ends, below the hairline) not at all: a texture step across the forehead; the shifted pixels get back
         # their fine texture
-        u = int(rows[-1]) + 1
+        u = top + n
         fx, fy = np.floor(mx[:u]), np.floor(my[:u])  # the fractions, in place: fx (1 - fx) + fy (1 - fy)
         np.subtract(mx[:u], fx, out=fx)
         np.subtract(my[:u], fy, out=fy)
@@ -960,9 +961,13 @@ def _bank_where(maps: _MeshMaps, source: np.ndarray, masks: _Masks, mouth: float
     sw = cv2.GaussianBlur(sw, (0, 0), 1.5)
     sw = cv2.resize(sw, (g.w, g.h), interpolation=cv2.INTER_LINEAR)[:h, :w]
     if mouth > 0:
-        fit = np.subtract(np.float32(1.0), masks.keep)  # the mouth frame fits (it was chosen for it)
-        fit *= np.subtract(np.float32(1.0), sw)
-        sw += fit
+        # the mouth frame fits (it was chosen for it): only inside the box where keep is below 1 (the share is 0
+        # elsewhere; three full-rect passes saved)
+        b0, b1, a0, a1 = _mouth_box(maps, cfg)
+        fit = np.subtract(np.float32(1.0), masks.keep[b0:b1, a0:a1])
+        sub = sw[b0:b1, a0:a1]
+        fit *= np.subtract(np.float32(1.0), sub)
+        sub += fit
     return masks.bank * sw
 
 
@@ -1059,10 +1064,16 @@ def _fine_switch(d: np.ndarray, wb: np.ndarray, masks: _Masks, face_w: float, k:
     band of softer skin. So light and folds keep the wide feather and the finest texture switches over a narrow
     one (a two-band blend); not around the mouth (the bank's mouth switches: flicker) nor at the face border
     (the displacement tapers there)."""
-    rows = np.flatnonzero(((wb > 0.02) & (wb < 0.98)).any(1))
-    if not len(rows):
+    import cv2
+
+    # the rows holding 0.02 < wb < 0.98: two compares and one bounding box (numpy's three passes and a row-wise
+    # any: twice the time; the same float32 comparisons)
+    _, r0, _, n = cv2.boundingRect(
+        cv2.bitwise_and(cv2.compare(wb, 0.02, cv2.CMP_GT), cv2.compare(wb, 0.98, cv2.CMP_LT))
+    )
+    if n == 0:
         return 0, np.zeros((0, wb.shape[1]), np.float32)
-    r0, r1 = int(rows[0]), int(rows[-1]) + 1
+    r1 = r0 + n
     w = wb[r0:r1]
     wf = _smooth_ramp(w - np.float32(0.5 - 0.5 / cfg.fine_steep), 1.0 / cfg.fine_steep)
     wf -= w
@@ -1137,13 +1148,13 @@ def render(frame: np.ndarray, live: np.ndarray, target: np.ndarray, pose: Pose, 
         return frame
     face_w = _face_width(target)
     masks = _Masks(*bank_weight(rect, target, pose, upper, face_w, cfg, mouth))
-    if not masks.taper.any():
+    if not cv2.countNonZero(masks.taper):  # taper.any(), in a third of the time
         return frame
     maps = _MeshMaps(target, rect, cfg.step)
     eyes = live if live_eyes is None else live_eyes  # the live landmarks, the eyes where the frame shows them
     out = _live_layer(frame, maps, eyes, rect, masks, cfg)
     k = float(min(max(intensity, 0.0), 1.0))
-    if k > 0 and masks.bank.max() > 1e-3:
+    if k > 0 and cv2.minMaxLoc(masks.bank)[1] > 1e-3:  # masks.bank.max()
         bank_img = _bank_image(bank, maps, choice, mouth, mouth_choice, masks.keep, cfg)
         wb = _bank_where(maps, bank.crop_landmarks[choice[0][0]], masks, mouth, cfg)
         match = _face_ramp(maps, cfg.match_from, cfg.match_feather)
