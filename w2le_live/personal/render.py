@@ -888,6 +888,8 @@ def _bank_image(bank: EmotionBank, maps: _MeshMaps, choice: Sequence[tuple[int, 
     """The cheeks' bank frame(s) warped onto the target and cross-faded, the lips and mouth from one frame only
     (``mouth_choice``) inside the mouth region (1 - keep, (h, w) float32), sharpened (:func:`_sharpen_bank`).
     Returns (h, w, 3) float32."""
+    import cv2
+
     bank_img = None
     for j, wt in choice:
         img = W.remap(bank.crops[j], maps.xy(bank.crop_landmarks[j]), cfg.cubic_bank).astype(np.float32)
@@ -896,13 +898,14 @@ def _bank_image(bank: EmotionBank, maps: _MeshMaps, choice: Sequence[tuple[int, 
     mj = choice[0][0] if mouth_choice is None else mouth_choice
     if mouth > 0 and (len(choice) > 1 or mj != choice[0][0]):  # the mouth from one frame only
         b0, b1, a0, a1 = _mouth_box(maps, cfg)
-        inside = keep[b0:b1, a0:a1] < 1.0  # the mouth frame only over the box where it shows
-        rows, cols = np.flatnonzero(inside.any(1)), np.flatnonzero(inside.any(0))
-        r0, r1, c0, c1 = b0 + int(rows[0]), b0 + int(rows[-1]) + 1, a0 + int(cols[0]), a0 + int(cols[-1]) + 1
-        xy = maps.xy(bank.crop_landmarks[mj], r0, r1)[:, c0:c1]
-        img = W.remap(bank.crops[mj], xy, cfg.cubic_bank).astype(np.float32)
-        sub = bank_img[r0:r1, c0:c1]
-        sub += _times(img - sub, 1.0 - keep[r0:r1, c0:c1])
+        # the mouth frame only over the box where it shows (keep < 1): one compare and its bounding box
+        x, y, bw, bh = cv2.boundingRect(cv2.compare(keep[b0:b1, a0:a1], 1.0, cv2.CMP_LT))
+        if bw > 0:  # (the lips inside the rect)
+            r0, r1, c0, c1 = b0 + y, b0 + y + bh, a0 + x, a0 + x + bw
+            xy = maps.xy(bank.crop_landmarks[mj], r0, r1)[:, c0:c1]
+            img = W.remap(bank.crops[mj], xy, cfg.cubic_bank).astype(np.float32)
+            sub = bank_img[r0:r1, c0:c1]
+            sub += _times(img - sub, 1.0 - keep[r0:r1, c0:c1])
     return _sharpen_bank(bank_img, maps, bank.crop_landmarks[choice[0][0]], keep, cfg)
 
 
