@@ -674,6 +674,19 @@ class _MeshMaps:
             self._aff[key] = (source, W.affines(self.target, source, self._frame))
         return self._aff[key][1]
 
+    def prefetch(self, sources: Sequence[np.ndarray]) -> None:
+        """:meth:`affines` of every source ((478, 2+) float32 pixels each) not yet cached, in one
+        :func:`W.affines_many` call (the same numbers as one at a time, with a fourth of the numpy calls)."""
+        todo: dict = {}
+        for source in sources:
+            key = (source.__array_interface__["data"][0], source.shape, source.strides)
+            if key not in self._aff:
+                todo.setdefault(key, source)
+        if len(todo) > 1:
+            many = W.affines_many(self.target, np.stack([src[:, :2] for src in todo.values()]), self._frame)
+            for (key, source), aff in zip(todo.items(), many):
+                self._aff[key] = (source, aff)
+
     def face_axes(self, f: int) -> tuple[np.ndarray, np.ndarray]:
         """At every ``f``-th pixel of the rect, (ceil(h / f), ceil(w / f)) float32 each: face widths down from the
         target's lower eyelids along the face's vertical axis, and |across it| from the eyes' middle (for
@@ -1162,6 +1175,10 @@ def render(frame: np.ndarray, live: np.ndarray, target: np.ndarray, pose: Pose, 
         return frame
     maps = _MeshMaps(target, rect, cfg.step)
     eyes = live if live_eyes is None else live_eyes  # the live landmarks, the eyes where the frame shows them
+    if intensity > 0:  # the affines of every source the frame may warp, at once
+        picks = [j for j, _ in choice] + [j for j, _ in eye_choice or ()]
+        picks += [mouth_choice] if mouth_choice is not None else []
+        maps.prefetch([eyes] + [bank.crop_landmarks[j] for j in picks])
     out = _live_layer(frame, maps, eyes, rect, masks, cfg)
     k = float(min(max(intensity, 0.0), 1.0))
     if k > 0 and cv2.minMaxLoc(masks.bank)[1] > 1e-3:  # masks.bank.max()

@@ -229,13 +229,22 @@ def affines(
     Returns (T, 2, 3) float32; degenerate target triangles and slivers (magnifying by more than ``MAX_GAIN``) get
     the translation by their vertices' mean move.
     """
+    return affines_many(target, source[None, :, :2], frame)[0]
+
+
+def affines_many(
+    target: np.ndarray, sources: np.ndarray, frame: Optional[tuple[np.ndarray, ...]] = None
+) -> np.ndarray:
+    """:func:`affines` of one target to S sources at once: sources (S, 478, 2+) float32 pixels -> (S, T, 2, 3)
+    float32, each source's the same float32 operations element by element as alone (a frame's four sources in one
+    call: its numpy calls' overhead once, not four times)."""
     tris = triangles()[0].T
     p0x, p0y, e1x, e1y, e2x, e2y, inv, bad = target_frame(target) if frame is None else frame
-    qx = source[:, 0].astype(np.float32, copy=False)[tris]  # (3, T), one component at a time: no small axes
-    qy = source[:, 1].astype(np.float32, copy=False)[tris]
-    f1x, f1y, f2x, f2y = qx[1] - qx[0], qy[1] - qy[0], qx[2] - qx[0], qy[2] - qy[0]
+    qx = sources[:, :, 0].astype(np.float32, copy=False)[:, tris]  # (S, 3, T), one component at a time
+    qy = sources[:, :, 1].astype(np.float32, copy=False)[:, tris]
+    f1x, f1y, f2x, f2y = qx[:, 1] - qx[:, 0], qy[:, 1] - qy[:, 0], qx[:, 2] - qx[:, 0], qy[:, 2] - qy[:, 0]
     # M = [f1 f2] @ inv([e1 e2]) with inv([e1 e2]) = [[e2y, -e2x], [-e1y, e1x]] / det
-    a = np.empty((len(inv), 2, 3), np.float32)
+    a = np.empty((len(sources), len(inv), 2, 3), np.float32)
     m00 = f1x * e2y
     m00 -= f2x * e1y
     m00 *= inv
@@ -248,21 +257,22 @@ def affines(
     m11 = f2y * e1x
     m11 -= f1y * e2x
     m11 *= inv
-    a[:, 0, 0], a[:, 1, 0], a[:, 0, 1], a[:, 1, 1] = m00, m10, m01, m11
-    a[:, 0, 2] = qx[0] - m00 * p0x - m01 * p0y
-    a[:, 1, 2] = qy[0] - m10 * p0x - m11 * p0y
+    a[:, :, 0, 0], a[:, :, 1, 0], a[:, :, 0, 1], a[:, :, 1, 1] = m00, m10, m01, m11
+    a[:, :, 0, 2] = qx[:, 0] - m00 * p0x - m01 * p0y
+    a[:, :, 1, 2] = qy[:, 0] - m10 * p0x - m11 * p0y
     gain = m00 * m00
     gain += m01 * m01
     gain += m10 * m10
     gain += m11 * m11
-    wild = np.flatnonzero(bad | (gain > MAX_GAIN**2))
-    if len(wild):
-        # a sliver (a face-side triangle seen edge-on) magnifies by up to ~800: a grid point just inside it would
-        # sample far away (a dark speck at the face edge); it moves with its vertices' mean instead
-        a[wild, :, :2] = np.eye(2, dtype=np.float32)
-        for c, q, p0, e1, e2 in ((0, qx, p0x, e1x, e2x), (1, qy, p0y, e1y, e2y)):
-            w = q[:, wild]
-            a[wild, c, 2] = (w[0] + w[1] + w[2]) / 3 - (p0[wild] + (e1[wild] + e2[wild]) / 3.0)
+    for k, big in enumerate(gain > MAX_GAIN**2):
+        wild = np.flatnonzero(bad | big)
+        if len(wild):
+            # a sliver (a face-side triangle seen edge-on) magnifies by up to ~800: a grid point just inside it
+            # would sample far away (a dark speck at the face edge); it moves with its vertices' mean instead
+            a[k, wild, :, :2] = np.eye(2, dtype=np.float32)
+            for c, q, p0, e1, e2 in ((0, qx[k], p0x, e1x, e2x), (1, qy[k], p0y, e1y, e2y)):
+                w = q[:, wild]
+                a[k, wild, c, 2] = (w[0] + w[1] + w[2]) / 3 - (p0[wild] + (e1[wild] + e2[wild]) / 3.0)
     return a
 
 
