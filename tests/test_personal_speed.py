@@ -266,3 +266,43 @@ def test_bank_teeth_and_mouth_box_equal_the_plain_forms(drive):
         assert r0 <= rows[0] and rows[-1] < r1 and c0 <= cols[0] and cols[-1] < c1
         checked += 1
     assert checked == 3
+
+
+def test_triangle_index_reuses_its_polygons_across_orders(drive):
+    """``triangle_index`` keeps one polygon buffer per draw order (its views handed to OpenCV frame after frame):
+    grids that cut triangles off (another order) and back draw exactly what a fresh polygon per triangle draws."""
+    import cv2
+
+    from w2le_live.personal import render as R
+    from w2le_live.personal import warp as W
+    from w2le_live.personal.mesh import triangles
+
+    frames, faces, _ = drive
+    tris, is_mouth, is_eye = triangles()
+    opening = is_mouth | is_eye
+
+    def fresh(target, grid):
+        local = (target[:, :2] - np.array([grid.x0, grid.y0], np.float32) + 0.5) / grid.step - 0.5
+        pts = np.round(local[tris] * (1 << W.SHIFT)).astype(np.int32)
+        gh, gw = grid.shape
+        lo, hi = pts.min(1), pts.max(1)
+        inside = (hi[:, 0] >= 0) & (hi[:, 1] >= 0) & (lo[:, 0] < gw << W.SHIFT) & (lo[:, 1] < gh << W.SHIFT)
+        out = np.full(grid.shape, -1, np.int32)
+        for j in [*np.flatnonzero(inside & ~opening), *np.flatnonzero(inside & opening)]:
+            cv2.fillConvexPoly(out, pts[j].copy(), int(j), cv2.LINE_8, W.SHIFT)
+        return W.fill_holes(out)
+
+    drawn = set()
+    for i in (3, 8):
+        target = faces[i].landmarks.astype(np.float32)
+        x0, y0, x1, y1 = R._render_rect(frames[i].shape, target, target)
+        for rect in (
+            (x0, y0, x1, y1),
+            (x0, y0, (x0 + x1) // 2, y1),
+            (x0, (y0 + y1) // 2, x1, y1),
+            (x0, y0, x1, y1),
+        ):
+            grid = W.make_grid(rect, 3)
+            assert np.array_equal(W.triangle_index(target, grid), fresh(target, grid))
+            drawn.add(len(W._DRAW.last[0]))
+    assert len(drawn) >= 3  # the order changed (whole face, left half, lower half)

@@ -274,7 +274,7 @@ class Retriever:
         """(B,) float32 RMS distance of the face mesh away from the mouth (face widths): the cheeks' frame, chosen
         by the expression and not by speech."""
         d = self._face - target_norm[self._face_pts, :2].reshape(1, -1)
-        return np.sqrt(mean_along(d * d, 1)) + self._pose_cost()
+        return np.sqrt(mean_along(np.multiply(d, d, out=d), 1)) + self._pose_cost()  # squared in place
 
     def upper_cost(self, target_norm: np.ndarray) -> np.ndarray:
         """(B,) float32 RMS distance of brows, lids and eye corners (face widths), plus the gaze difference."""

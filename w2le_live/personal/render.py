@@ -289,7 +289,9 @@ def _low(x: np.ndarray, wgt: np.ndarray, sigma: float) -> np.ndarray:
     xs = cv2.resize(_times(x, wgt), (sw, sh), interpolation=cv2.INTER_AREA)
     ws = cv2.resize(wgt, (sw, sh), interpolation=cv2.INTER_AREA)
     s = max(sigma / f, 0.5)
-    lo = cv2.GaussianBlur(xs, (0, 0), s) / np.maximum(cv2.GaussianBlur(ws, (0, 0), s), 1e-3)[..., None]
+    den = np.maximum(cv2.GaussianBlur(ws, (0, 0), s), 1e-3)
+    # the division per channel as cv2's (IEEE a / b, as numpy's; its broadcast over 3 channels is 3x slower)
+    lo = cv2.divide(cv2.GaussianBlur(xs, (0, 0), s), cv2.merge((den, den, den)))
     return cv2.resize(lo, (w, h), interpolation=cv2.INTER_LINEAR)
 
 
@@ -633,7 +635,12 @@ def stretch_weight(target: np.ndarray, source: np.ndarray, cfg: RenderConfig,
     target, source: (478, 2+) float32 pixels; aff: their :func:`W.affines` when already computed."""
     a = (W.affines(target, source) if aff is None else aff)[:, :, :2].astype(np.float64)  # target -> source
     a = a * (_face_width(target) / max(_face_width(source), 1e-6))  # the overall scale taken out
-    ss = (a * a).sum((1, 2))  # singular values of each 2x2 in closed form: s1^2 + s2^2 and s1 * s2
+    # singular values of each 2x2 in closed form: s1^2 + s2^2 and s1 * s2 (the squares summed in the order
+    # ``.sum((1, 2))`` takes them, element by element: numpy's reduction over the two small axes is 3x slower)
+    sq = a * a
+    ss = sq[:, 0, 0] + sq[:, 0, 1]
+    ss += sq[:, 1, 0]
+    ss += sq[:, 1, 1]
     det = np.abs(a[:, 0, 0] * a[:, 1, 1] - a[:, 0, 1] * a[:, 1, 0])
     root = np.sqrt(np.maximum(ss * ss - 4.0 * det * det, 0.0))
     s1, s2 = np.sqrt(0.5 * (ss + root)), np.sqrt(np.maximum(0.5 * (ss - root), 0.0))
@@ -679,6 +686,19 @@ class _MeshMaps:
         if key not in self._aff:
             self._aff[key] = (source, W.affines(self.target, source, self._frame))
         return self._aff[key][1]
+
+    def prefetch(self, sources: Sequence[np.ndarray]) -> None:
+        """:meth:`affines` of every source ((478, 2+) float32 pixels each) not yet cached, in one
+        :func:`W.affines_many` call (the same numbers as one at a time, with a fourth of the numpy calls)."""
+        todo: dict = {}
+        for source in sources:
+            key = (source.__array_interface__["data"][0], source.shape, source.strides)
+            if key not in self._aff:
+                todo.setdefault(key, source)
+        if len(todo) > 1:
+            many = W.affines_many(self.target, np.stack([src[:, :2] for src in todo.values()]), self._frame)
+            for (key, source), aff in zip(todo.items(), many):
+                self._aff[key] = (source, aff)
 
     def face_axes(self, f: int) -> tuple[np.ndarray, np.ndarray]:
         """At every ``f``-th pixel of the rect, (ceil(h / f), ceil(w / f)) float32 each: face widths down from the
@@ -754,12 +774,13 @@ def _live_layer(frame: np.ndarray, maps: _MeshMaps, live: np.ndarray, rect: tupl
         _eyeballs(mx, my, live, maps.target, rect, maps.face_w, cfg)
     out = W.remap(frame, (mx, my)).astype(np.float32)
     # the upper face: live texture (the bank adds its folds)
-    rows = np.flatnonzero(masks.lower.min(1) < 0.999)
-    if cfg.resample_sharpen > 0 and len(rows):
+    # the rows down to the last one holding lower < 0.999 (one compare and a bounding box: a row-wise min's time)
+    _, top, _, n = cv2.boundingRect(cv2.compare(masks.lower, 0.999, cv2.CMP_LT))
+    if cfg.resample_sharpen > 0 and n > 0:
         # a sub-pixel shift softens texture by f (1 - f) of its fraction f, an unshifted pixel (where the taper
         # ends, below the hairline) not at all: a texture step across the forehead; the shifted pixels get back
         # their fine texture
-        u = int(rows[-1]) + 1
+        u = top + n
         fx, fy = np.floor(mx[:u]), np.floor(my[:u])  # the fractions, in place: fx (1 - fx) + fy (1 - fy)
         np.subtract(mx[:u], fx, out=fx)
         np.subtract(my[:u], fy, out=fy)
@@ -895,6 +916,8 @@ def _bank_image(bank: EmotionBank, maps: _MeshMaps, choice: Sequence[tuple[int, 
     """The cheeks' bank frame(s) warped onto the target and cross-faded, the lips and mouth from one frame only
     (``mouth_choice``) inside the mouth region (1 - keep, (h, w) float32), sharpened (:func:`_sharpen_bank`).
     Returns (h, w, 3) float32."""
+    import cv2
+
     bank_img = None
     for j, wt in choice:
         img = W.remap(bank.crops[j], maps.xy(bank.crop_landmarks[j]), cfg.cubic_bank).astype(np.float32)
@@ -903,13 +926,14 @@ def _bank_image(bank: EmotionBank, maps: _MeshMaps, choice: Sequence[tuple[int, 
     mj = choice[0][0] if mouth_choice is None else mouth_choice
     if mouth > 0 and (len(choice) > 1 or mj != choice[0][0]):  # the mouth from one frame only
         b0, b1, a0, a1 = _mouth_box(maps, cfg)
-        inside = keep[b0:b1, a0:a1] < 1.0  # the mouth frame only over the box where it shows
-        rows, cols = np.flatnonzero(inside.any(1)), np.flatnonzero(inside.any(0))
-        r0, r1, c0, c1 = b0 + int(rows[0]), b0 + int(rows[-1]) + 1, a0 + int(cols[0]), a0 + int(cols[-1]) + 1
-        xy = maps.xy(bank.crop_landmarks[mj], r0, r1)[:, c0:c1]
-        img = W.remap(bank.crops[mj], xy, cfg.cubic_bank).astype(np.float32)
-        sub = bank_img[r0:r1, c0:c1]
-        sub += _times(img - sub, 1.0 - keep[r0:r1, c0:c1])
+        # the mouth frame only over the box where it shows (keep < 1): one compare and its bounding box
+        x, y, bw, bh = cv2.boundingRect(cv2.compare(keep[b0:b1, a0:a1], 1.0, cv2.CMP_LT))
+        if bw > 0:  # (the lips inside the rect)
+            r0, r1, c0, c1 = b0 + y, b0 + y + bh, a0 + x, a0 + x + bw
+            xy = maps.xy(bank.crop_landmarks[mj], r0, r1)[:, c0:c1]
+            img = W.remap(bank.crops[mj], xy, cfg.cubic_bank).astype(np.float32)
+            sub = bank_img[r0:r1, c0:c1]
+            sub += _times(img - sub, 1.0 - keep[r0:r1, c0:c1])
     return _sharpen_bank(bank_img, maps, bank.crop_landmarks[choice[0][0]], keep, cfg)
 
 
@@ -973,9 +997,13 @@ def _bank_where(maps: _MeshMaps, source: np.ndarray, masks: _Masks, mouth: float
     sw = cv2.GaussianBlur(sw, (0, 0), 1.5)
     sw = cv2.resize(sw, (g.w, g.h), interpolation=cv2.INTER_LINEAR)[:h, :w]
     if mouth > 0:
-        fit = np.subtract(np.float32(1.0), masks.keep)  # the mouth frame fits (it was chosen for it)
-        fit *= np.subtract(np.float32(1.0), sw)
-        sw += fit
+        # the mouth frame fits (it was chosen for it): only inside the box where keep is below 1 (the share is 0
+        # elsewhere; three full-rect passes saved)
+        b0, b1, a0, a1 = _mouth_box(maps, cfg)
+        fit = np.subtract(np.float32(1.0), masks.keep[b0:b1, a0:a1])
+        sub = sw[b0:b1, a0:a1]
+        fit *= np.subtract(np.float32(1.0), sub)
+        sub += fit
     return masks.bank * sw
 
 
@@ -1072,10 +1100,16 @@ def _fine_switch(d: np.ndarray, wb: np.ndarray, masks: _Masks, face_w: float, k:
     band of softer skin. So light and folds keep the wide feather and the finest texture switches over a narrow
     one (a two-band blend); not around the mouth (the bank's mouth switches: flicker) nor at the face border
     (the displacement tapers there)."""
-    rows = np.flatnonzero(((wb > 0.02) & (wb < 0.98)).any(1))
-    if not len(rows):
+    import cv2
+
+    # the rows holding 0.02 < wb < 0.98: two compares and one bounding box (numpy's three passes and a row-wise
+    # any: twice the time; the same float32 comparisons)
+    _, r0, _, n = cv2.boundingRect(
+        cv2.bitwise_and(cv2.compare(wb, 0.02, cv2.CMP_GT), cv2.compare(wb, 0.98, cv2.CMP_LT))
+    )
+    if n == 0:
         return 0, np.zeros((0, wb.shape[1]), np.float32)
-    r0, r1 = int(rows[0]), int(rows[-1]) + 1
+    r1 = r0 + n
     w = wb[r0:r1]
     wf = _smooth_ramp(w - np.float32(0.5 - 0.5 / cfg.fine_steep), 1.0 / cfg.fine_steep)
     wf -= w
@@ -1150,13 +1184,17 @@ def render(frame: np.ndarray, live: np.ndarray, target: np.ndarray, pose: Pose, 
         return frame
     face_w = _face_width(target)
     masks = _Masks(*bank_weight(rect, target, pose, upper, face_w, cfg, mouth))
-    if not masks.taper.any():
+    if not cv2.countNonZero(masks.taper):  # taper.any(), in a third of the time
         return frame
     maps = _MeshMaps(target, rect, cfg.step)
     eyes = live if live_eyes is None else live_eyes  # the live landmarks, the eyes where the frame shows them
+    if intensity > 0:  # the affines of every source the frame may warp, at once
+        picks = [j for j, _ in choice] + [j for j, _ in eye_choice or ()]
+        picks += [mouth_choice] if mouth_choice is not None else []
+        maps.prefetch([eyes] + [bank.crop_landmarks[j] for j in picks])
     out = _live_layer(frame, maps, eyes, rect, masks, cfg)
     k = float(min(max(intensity, 0.0), 1.0))
-    if k > 0 and masks.bank.max() > 1e-3:
+    if k > 0 and cv2.minMaxLoc(masks.bank)[1] > 1e-3:  # masks.bank.max()
         bank_img = _bank_image(bank, maps, choice, mouth, mouth_choice, masks.keep, cfg)
         wb = _bank_where(maps, bank.crop_landmarks[choice[0][0]], masks, mouth, cfg)
         match = _face_ramp(maps, cfg.match_from, cfg.match_feather)

@@ -9,6 +9,7 @@ from triangle edges, sub-pixel near them) and applied with ``remap``.
 
 from __future__ import annotations
 
+import threading
 from collections import deque
 from dataclasses import dataclass
 from functools import lru_cache
@@ -92,9 +93,27 @@ def triangle_index(target: np.ndarray, grid: Grid) -> np.ndarray:
     inside = (hi[:, 0] >= 0) & (hi[:, 1] >= 0) & (lo[:, 0] < (gw << SHIFT)) & (lo[:, 1] < (gh << SHIFT))
     order = np.concatenate([np.flatnonzero(inside & ~opening), np.flatnonzero(inside & opening)])
     n = len(order)  # one C-level loop (map) over the triangles: no Python bytecode per triangle
-    deque(map(cv2.fillConvexPoly, repeat(out, n), list(pts[order]), order.tolist(), repeat(cv2.LINE_8, n),
-              repeat(SHIFT, n)), maxlen=0)  # fmt: skip
+    buf, polys, colours = _draw_rows(order)
+    np.take(pts, order, axis=0, out=buf)  # the polygons' points, in draw order, where ``polys`` look
+    deque(map(cv2.fillConvexPoly, repeat(out, n), polys, colours, repeat(cv2.LINE_8, n), repeat(SHIFT, n)),
+          maxlen=0)  # fmt: skip
     return fill_holes(out)
+
+
+_DRAW = threading.local()  # per thread: :func:`_draw_rows`'s last buffer (a frame's are never another's)
+
+
+def _draw_rows(order: np.ndarray) -> tuple[np.ndarray, list, list]:
+    """For :func:`triangle_index`, the triangles ``order`` ((n,) intp, draw order): an (n, 3, 2) int32 buffer for
+    their fixed-point vertices, a list of its n (3, 2) row views (the polygons handed to ``cv2.fillConvexPoly``)
+    and ``order`` as a list (their colours). Made once per order and thread, then reused: building the n views
+    and the list anew took ~8 % of the index's time; the order is the same frame after frame (all triangles
+    inside the grid)."""
+    last = getattr(_DRAW, "last", None)
+    if last is None or not np.array_equal(last[0], order):
+        buf = np.empty((len(order), 3, 2), np.int32)
+        last = _DRAW.last = (order.copy(), buf, list(buf), order.tolist())
+    return last[1], last[2], last[3]
 
 
 def exact_index(target: np.ndarray, grid: Grid) -> np.ndarray:
@@ -210,13 +229,22 @@ def affines(
     Returns (T, 2, 3) float32; degenerate target triangles and slivers (magnifying by more than ``MAX_GAIN``) get
     the translation by their vertices' mean move.
     """
+    return affines_many(target, source[None, :, :2], frame)[0]
+
+
+def affines_many(
+    target: np.ndarray, sources: np.ndarray, frame: Optional[tuple[np.ndarray, ...]] = None
+) -> np.ndarray:
+    """:func:`affines` of one target to S sources at once: sources (S, 478, 2+) float32 pixels -> (S, T, 2, 3)
+    float32, each source's the same float32 operations element by element as alone (a frame's four sources in one
+    call: its numpy calls' overhead once, not four times)."""
     tris = triangles()[0].T
     p0x, p0y, e1x, e1y, e2x, e2y, inv, bad = target_frame(target) if frame is None else frame
-    qx = source[:, 0].astype(np.float32, copy=False)[tris]  # (3, T), one component at a time: no small axes
-    qy = source[:, 1].astype(np.float32, copy=False)[tris]
-    f1x, f1y, f2x, f2y = qx[1] - qx[0], qy[1] - qy[0], qx[2] - qx[0], qy[2] - qy[0]
+    qx = sources[:, :, 0].astype(np.float32, copy=False)[:, tris]  # (S, 3, T), one component at a time
+    qy = sources[:, :, 1].astype(np.float32, copy=False)[:, tris]
+    f1x, f1y, f2x, f2y = qx[:, 1] - qx[:, 0], qy[:, 1] - qy[:, 0], qx[:, 2] - qx[:, 0], qy[:, 2] - qy[:, 0]
     # M = [f1 f2] @ inv([e1 e2]) with inv([e1 e2]) = [[e2y, -e2x], [-e1y, e1x]] / det
-    a = np.empty((len(inv), 2, 3), np.float32)
+    a = np.empty((len(sources), len(inv), 2, 3), np.float32)
     m00 = f1x * e2y
     m00 -= f2x * e1y
     m00 *= inv
@@ -229,21 +257,22 @@ def affines(
     m11 = f2y * e1x
     m11 -= f1y * e2x
     m11 *= inv
-    a[:, 0, 0], a[:, 1, 0], a[:, 0, 1], a[:, 1, 1] = m00, m10, m01, m11
-    a[:, 0, 2] = qx[0] - m00 * p0x - m01 * p0y
-    a[:, 1, 2] = qy[0] - m10 * p0x - m11 * p0y
+    a[:, :, 0, 0], a[:, :, 1, 0], a[:, :, 0, 1], a[:, :, 1, 1] = m00, m10, m01, m11
+    a[:, :, 0, 2] = qx[:, 0] - m00 * p0x - m01 * p0y
+    a[:, :, 1, 2] = qy[:, 0] - m10 * p0x - m11 * p0y
     gain = m00 * m00
     gain += m01 * m01
     gain += m10 * m10
     gain += m11 * m11
-    wild = np.flatnonzero(bad | (gain > MAX_GAIN**2))
-    if len(wild):
-        # a sliver (a face-side triangle seen edge-on) magnifies by up to ~800: a grid point just inside it would
-        # sample far away (a dark speck at the face edge); it moves with its vertices' mean instead
-        a[wild, :, :2] = np.eye(2, dtype=np.float32)
-        for c, q, p0, e1, e2 in ((0, qx, p0x, e1x, e2x), (1, qy, p0y, e1y, e2y)):
-            w = q[:, wild]
-            a[wild, c, 2] = (w[0] + w[1] + w[2]) / 3 - (p0[wild] + (e1[wild] + e2[wild]) / 3.0)
+    for k, big in enumerate(gain > MAX_GAIN**2):
+        wild = np.flatnonzero(bad | big)
+        if len(wild):
+            # a sliver (a face-side triangle seen edge-on) magnifies by up to ~800: a grid point just inside it
+            # would sample far away (a dark speck at the face edge); it moves with its vertices' mean instead
+            a[k, wild, :, :2] = np.eye(2, dtype=np.float32)
+            for c, q, p0, e1, e2 in ((0, qx[k], p0x, e1x, e2x), (1, qy[k], p0y, e1y, e2y)):
+                w = q[:, wild]
+                a[k, wild, c, 2] = (w[0] + w[1] + w[2]) / 3 - (p0[wild] + (e1[wild] + e2[wild]) / 3.0)
     return a
 
 
@@ -252,24 +281,24 @@ def coarse_map(index: np.ndarray, aff: np.ndarray, grid: Grid, rows: tuple[int, 
     """Source coordinates at the coarse grid. index: (gh, gw) int32 from :func:`triangle_index` (every entry a
     valid triangle, e.g. clipped at 0); aff: (T, 2, 3) float32 from :func:`affines`; rows, cols: the coarse rows
     [g0, g1) and columns [q0, q1) to evaluate (-1: to the end). Returns (g1 - g0, q1 - q0, 2) float32."""
-    import cv2
-
     x, y = grid.coords()
     g0, g1 = rows
     q0, q1 = cols
     g1 = grid.shape[0] if g1 < 0 else g1
     q1 = grid.shape[1] if q1 < 0 else q1
     sub = index[g0:g1, q0:q1]
-    # (6, g, q): each point's affine (np.take on the flat index: twice as fast as fancy indexing)
-    c = np.take(aff.reshape(-1, 6).T, sub.ravel(), axis=1).reshape(6, *sub.shape)
+    # (g, q, 6): each point's affine, its six numbers together (np.take of whole rows: half the time of taking
+    # each number's row of the transposed affines)
+    c = np.take(aff.reshape(-1, 6), sub, axis=0)
     x, y = x[:, q0:q1], y[g0:g1]
-    mx = c[0] * x
-    mx += c[1] * y
-    mx += c[2]
-    my = c[3] * x
-    my += c[4] * y
-    my += c[5]
-    return cv2.merge([mx, my])
+    out = np.empty((*sub.shape, 2), np.float32)  # x, y interleaved as written: no merge
+    mx = np.multiply(c[..., 0], x)
+    mx += c[..., 1] * y
+    np.add(mx, c[..., 2], out=out[..., 0])
+    my = np.multiply(c[..., 3], x)
+    my += c[..., 4] * y
+    np.add(my, c[..., 5], out=out[..., 1])
+    return out
 
 
 def upsample_xy(coarse: np.ndarray, step: int) -> np.ndarray:
