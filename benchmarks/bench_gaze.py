@@ -36,19 +36,6 @@ import numpy as np
 GAZE_POINTS = (33, 133, 468, 362, 263, 473)
 
 
-def shifted(frames: list, seed: int) -> list:
-    """Each (H, W, 3) uint8 frame moved by its own random shift in [-1, 1) px on both axes (bicubic)."""
-    import cv2
-
-    rng = np.random.default_rng(seed)
-    out = []
-    for f in frames:
-        m = np.float32([[1, 0, rng.uniform(-1, 1)], [0, 1, rng.uniform(-1, 1)]])
-        out.append(cv2.warpAffine(f, m, (f.shape[1], f.shape[0]), flags=cv2.INTER_CUBIC,
-                                  borderMode=cv2.BORDER_REPLICATE))  # fmt: skip
-    return out
-
-
 def retracked(frames: list, lm_drive: np.ndarray, shifts: int) -> tuple[float, float]:
     """(gaze correlation of frames re-tracked with the driving landmarks (F, 478, 3) float32, its mean over
     ``shifts`` randomly shifted copies of the frames; NaN without shifts)."""
@@ -56,7 +43,7 @@ def retracked(frames: list, lm_drive: np.ndarray, shifts: int) -> tuple[float, f
 
     g = M.gaze(lm_drive)
     one = M.correlation(g, M.gaze(M.track_landmarks(frames)))
-    c = [M.correlation(g, M.gaze(M.track_landmarks(shifted(frames, s)))) for s in range(shifts)]
+    c = [M.correlation(g, M.gaze(M.track_landmarks(M.shifted(frames, s)))) for s in range(shifts)]
     return one, float(np.mean(c)) if c else float("nan")
 
 

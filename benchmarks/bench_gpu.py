@@ -259,14 +259,8 @@ def live_run(clip: Path, seconds: float, ckpt: Path) -> dict:
 
     translator = NeuralTranslator(str(ckpt), backend="torch")
     ring = AudioRing(capacity_s=10)
-    pipe = Pipeline(FileSource(str(clip), audio_ring=ring, loop=True, size=(640, 480)), NullSink(), translator,
-                    audio_ring=ring)  # fmt: skip
-    pipe.start()
-    try:
-        time.sleep(seconds)
-        st = pipe.stats()
-    finally:
-        pipe.stop()
+    st = Pipeline(FileSource(str(clip), audio_ring=ring, loop=True, size=(640, 480)), NullSink(), translator,
+                  audio_ring=ring).run_for(seconds)  # fmt: skip
     return {"clip": str(clip), "seconds": seconds, "translator": translator.describe(), "fps_out": st.fps_out,
             "latency_ms_p50": st.latency_ms_p50, "latency_ms_p95": st.latency_ms_p95,
             "stage_ms": {k: list(v) for k, v in st.stage_ms.items()}, "frames_in": st.frames_in,

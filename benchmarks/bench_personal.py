@@ -383,14 +383,8 @@ def live(ctx: Ctx, actor: str, seconds: float) -> dict:
             vw.write(f)
         vw.release()
         for key, path, size in (("live", clip(actor, "neutral"), (640, 480)), ("live_cam", cam, None)):
-            pipe = Pipeline(FileSource(str(path), loop=True, size=size), NullSink(), pt,
-                            controls=Controls("happy", 1.0))  # fmt: skip
-            pipe.start()
-            try:
-                time.sleep(seconds)
-                st = pipe.stats()
-            finally:
-                pipe.stop()
+            st = Pipeline(FileSource(str(path), loop=True, size=size), NullSink(), pt,
+                          controls=Controls("happy", 1.0)).run_for(seconds)  # fmt: skip
             res.update({f"{key}_fps_out": round(st.fps_out, 2), f"{key}_latency_p50_ms": round(st.latency_ms_p50, 1),
                         f"{key}_latency_p95_ms": round(st.latency_ms_p95, 1), f"{key}_dropped": st.dropped,
                         f"{key}_translate_ms": round(st.stage_ms["translate"][0], 1)})  # fmt: skip

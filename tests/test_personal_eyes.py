@@ -269,19 +269,6 @@ def test_bank_eyes_draw_their_own_iris_under_the_live_one(happy_from_fear, monke
     assert max(errors) < 0.1, max(errors)
 
 
-def _shifted(frames: list, seed: int) -> list:
-    """Each (H, W, 3) uint8 frame moved by its own random sub-pixel shift in [-1, 1) px on both axes (bicubic)."""
-    import cv2
-
-    rng = np.random.default_rng(seed)
-    out = []
-    for f in frames:
-        m = np.float32([[1, 0, rng.uniform(-1, 1)], [0, 1, rng.uniform(-1, 1)]])
-        out.append(cv2.warpAffine(f, m, (f.shape[1], f.shape[0]), flags=cv2.INTER_CUBIC,
-                                  borderMode=cv2.BORDER_REPLICATE))  # fmt: skip
-    return out
-
-
 def test_live_shading_around_bank_lids_keeps_the_gaze_and_the_smile(happy_from_fear, shared_data):
     """Happy asked of a fearful face: around the bank's narrower lids the live face's shading, not the bank frames'
     (``render._eye_surround``). Their sockets and creases belong to narrower eyes and switch with the bank frame,
@@ -298,7 +285,7 @@ def test_live_shading_around_bank_lids_keeps_the_gaze_and_the_smile(happy_from_f
     lm_out = M.track_landmarks(out)
     assert np.isfinite(lm_out[:, 0, 0]).mean() > 0.95
     reads = [M.correlation(g_in, M.gaze(lm_out))]
-    reads += [M.correlation(g_in, M.gaze(M.track_landmarks(_shifted(out, s)))) for s in range(3)]
+    reads += [M.correlation(g_in, M.gaze(M.track_landmarks(M.shifted(out, s)))) for s in range(3)]
     assert np.mean(reads) >= 0.876, reads
     judge = FacexJudge(shared_data / "models" / "facex" / "model_optimized.tflite")
     crops = [crop_face(f, o.box, 200)[0] for f, (_, o) in zip(out[::2], pairs[::2]) if o is not None]

@@ -144,6 +144,20 @@ def track_landmarks(frames: Sequence[np.ndarray], fps: float = 25.0) -> np.ndarr
     return np.stack(out).astype(np.float32) if out else np.zeros((0, 478, 3), np.float32)
 
 
+def shifted(frames: Sequence[np.ndarray], seed: int) -> list:
+    """Each (H, W, 3) uint8 frame moved by its own random shift in [-1, 1) px on both axes (bicubic, edges
+    replicated): copies that tell a re-tracked measure's noise from the renderer's effect."""
+    import cv2
+
+    rng = np.random.default_rng(seed)
+    out = []
+    for f in frames:
+        m = np.float32([[1, 0, rng.uniform(-1, 1)], [0, 1, rng.uniform(-1, 1)]])
+        out.append(cv2.warpAffine(f, m, (f.shape[1], f.shape[0]), flags=cv2.INTER_CUBIC,
+                                  borderMode=cv2.BORDER_REPLICATE))  # fmt: skip
+    return out
+
+
 def face_width(lm: np.ndarray) -> float:
     """Cheek-to-cheek distance (234-454) in pixels. lm: (478, 2+) float32 frame pixels."""
     return float(np.linalg.norm(lm[234, :2] - lm[454, :2]))
