@@ -174,3 +174,48 @@ def test_matched_bank_texture_reaches_the_live_energy(shared_data):
 
     assert energy(bank) < 0.75 * energy(live)  # the bank really is softer
     assert energy(live + d) >= 0.87 * energy(live), energy(live + d) / energy(live)
+
+
+def test_happy_from_sad_forehead_is_as_textured_as_her_real_happy_face(shared_data):
+    """W009's sad clip driving her happy bank (the upper face replaced too) reads a step just above the brows
+    (0.52 px at -0.29 face widths on the whole clip): her sad face's creases over the raised inner brows and the
+    frown folds between them are gone, and her happy bank's forehead (as textured as her real happy clip) is
+    there. Not a soft band: on every tile 0.2-0.4 face widths above the eye line where her real happy clip is
+    measured, the output is at least as textured as the less textured of the driving frame and that clip (mean
+    equivalent blur 0.01 on these frames, 36 tiles), and the same outputs blurred by 1 px read 0.62
+    (``docs/personal/seam_measure.md``, brow13)."""
+    import cv2
+
+    from w2le_live.face.tracker import FaceTracker
+    from w2le_live.io.video import iter_frames
+    from w2le_live.personal import metrics as M
+    from w2le_live.personal.enroll import enroll_file
+    from w2le_live.translators.personal import PersonalTranslator
+
+    if not _clip(shared_data, "sad").is_file():
+        pytest.skip("the W009 MEAD clips are not in ../shared/data/mead")
+    bank = enroll_file("happy", str(_clip(shared_data, "happy")), str(_clip(shared_data, "neutral")))
+    frames = [f for _, _, f in iter_frames(str(_clip(shared_data, "sad")))][:N]
+    tr = PersonalTranslator({"happy": bank})
+    with FaceTracker() as ft:
+        out = [
+            tr.translate(f, ft.process(f, i / 25.0), None, Controls("happy", 1.0))
+            for i, f in enumerate(frames)
+        ]
+    real = [f for _, _, f in iter_frames(str(_clip(shared_data, "happy")))][:N:2]
+    ref = M.reference_texture(real, M.track_landmarks(real))
+    d, o = frames[::2], out[::2]
+    ld, lo = M.track_landmarks(d), M.track_landmarks(o)
+    cfg = M.SeamConfig()
+    rows = np.arange(ref.shape[1]) * (cfg.tile // 2) / cfg.face_px + cfg.top
+    band = (rows > -0.4) & (rows < -0.2)
+
+    def forehead(outputs):
+        blur = M.seam_map(d, outputs, ld, lo, reference=ref)[band]
+        return blur[np.isfinite(ref[0][band]) & np.isfinite(blur)]
+
+    tiles = forehead(o)
+    assert len(tiles) >= 20, len(tiles)  # the measure saw the forehead (35 tiles)
+    assert tiles.mean() <= 0.15, tiles.mean()
+    blurred = forehead([cv2.GaussianBlur(x, (0, 0), 1.0) for x in o])
+    assert blurred.mean() >= 0.3, blurred.mean()
