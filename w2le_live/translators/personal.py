@@ -46,8 +46,8 @@ class PersonalTranslator(Translator):
     # from the second, instead of the live eye stretched (render._wide_eyes). A stretched eye reads narrow: W009
     # neutral from sad (ratio 1.14-1.16) re-tracked 0.0687 face widths for a target of 0.0738; wholly the bank's eye
     # 0.0744, a quarter of it (as this ramp gives) 0.0704. Happy from angry (1.23-1.36): re-tracked gaze 0.89 ->
-    # 0.94, but the bank's eye follows her small lid motions less (opening correlation 0.95 -> 0.82); the ramp's
-    # start, 1.15 instead of 1.1, kept 0.88 there and left neutral from sad at 0.0688 (docs/personal/gaze.md)
+    # 0.94, but the bank's eye follows her small lid motions less (opening correlation 0.95 -> 0.82); a ramp
+    # from 1.15 to 1.4 kept 0.88 there and left neutral from sad at 0.0688 (docs/personal/gaze.md)
     open_eyes = (1.1, 1.3)
     # the lids' ratio is clipped to 2 where the live eye is stretched (a 2.5x stretched eye does not look like an
     # eye); where the bank's eye is drawn it may reach this (a live reference left small by eyes shut for seconds
