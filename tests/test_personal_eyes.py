@@ -291,3 +291,56 @@ def test_live_shading_around_bank_lids_keeps_the_gaze_and_the_smile(happy_from_f
     crops = [crop_face(f, o.box, 200)[0] for f, (_, o) in zip(out[::2], pairs[::2]) if o is not None]
     p = float(np.mean([judge.prob(c, "happy") for c in crops]))
     assert p >= 0.59, p
+
+
+def test_bank_open_eyes_where_the_emotion_opens_narrow_live_eyes(happy_from_fear, shared_data):
+    """Happy asked of W009's angry face opens her lids 1.23-1.36x (``PersonalTranslator.open_eyes``): the eye is
+    drawn from the bank (its open eye, lids at the target, the live iris where the live lids show it), not the live
+    eye stretched. Before: a fresh tracker read the stretched eye narrower than the target (0.68 of the way from
+    the driving clip's opening to her own happy clip's; now 0.86) and its gaze at 0.886 (mean over the output and
+    three sub-pixel-shifted copies; now 0.923). The lids still move with hers (opening correlation 0.95 before,
+    0.82 now: the bank's eye carries its own opening where the stretched one followed the live lids)."""
+    from mead_clips import track_clip
+
+    from w2le_live.personal import metrics as M
+    from w2le_live.translators.personal import PersonalTranslator
+
+    if not _clip(shared_data, "angry").is_file():
+        pytest.skip("the W009 MEAD clips are not in ../shared/data/mead")
+    bank = happy_from_fear[2]
+    pairs = track_clip(_clip(shared_data, "angry"))
+    tr = PersonalTranslator({"happy": bank})
+    out = [tr.translate(f, o, None, Controls("happy", 1.0)) for f, o in pairs]
+    lm_in, lm_out = M.track_landmarks([f for f, _ in pairs]), M.track_landmarks(out)
+    assert np.isfinite(lm_out[:, 0, 0]).mean() > 0.95
+    g_in = M.gaze(lm_in)
+    reads = [M.correlation(g_in, M.gaze(lm_out))]
+    reads += [M.correlation(g_in, M.gaze(M.track_landmarks(M.shifted(out, s)))) for s in range(3)]
+    assert np.mean(reads) >= 0.905, reads
+    real = M.track_landmarks([f for f, _ in track_clip(_clip(shared_data, "happy"))])
+    eo_in, eo_out, eo_real = M.eye_opening(lm_in), M.eye_opening(lm_out), M.eye_opening(real)
+    assert np.nanmedian(eo_real) > 1.2 * np.nanmedian(
+        eo_in
+    )  # her angry eyes are narrower than her happy ones
+    way = (np.nanmedian(eo_out) - np.nanmedian(eo_in)) / (np.nanmedian(eo_real) - np.nanmedian(eo_in))
+    assert way >= 0.77, way
+    assert M.correlation(eo_in, eo_out) >= 0.72 and np.nanstd(eo_out) >= 0.7 * np.nanstd(eo_in)
+
+
+def test_lids_open_past_twice_only_where_the_bank_eye_is_drawn():
+    """The lids' ratio (the emotion's aperture over the live one) stops at 2 for a live eye stretched to the target
+    lids; a bank eye is not stretched, so where it is drawn the lids may open to ``lid_max`` (a person whose calm
+    eyes are 2.5x their current ones gets calm eyes, not tired ones)."""
+    from w2le_live.personal import geometry as G
+
+    rng = np.random.default_rng(0)
+    live = rng.normal(0.0, 0.3, (478, 3)).astype(np.float32)
+    live[[159, 386], 1] = -0.01  # upper lids above the lower ones
+    live[[145, 374], 1] = 0.01
+    zero = np.zeros((478, 3), np.float32)
+    ratio = np.array([2.5, 1.5], np.float32)
+    base = G.lid_apertures(live)
+    stretched = G.lid_apertures(G.apply_offset(live, zero, 1.0, lid_ratio=ratio)) / base
+    drawn = G.lid_apertures(G.apply_offset(live, zero, 1.0, lid_ratio=ratio, lid_max=3.0)) / base
+    np.testing.assert_allclose(stretched, [2.0, 1.5], rtol=1e-4)
+    np.testing.assert_allclose(drawn, [2.5, 1.5], rtol=1e-4)

@@ -284,14 +284,16 @@ def lead_eyes(lm: np.ndarray, prev: np.ndarray, lead: float) -> np.ndarray:
 
 
 def apply_offset(live: np.ndarray, offset: np.ndarray, k: float, upper_shift: np.ndarray | None = None,
-                 upper_w: np.ndarray | None = None, lid_ratio: np.ndarray | None = None) -> np.ndarray:  # fmt: skip
+                 upper_w: np.ndarray | None = None, lid_ratio: np.ndarray | None = None,
+                 lid_max: float | np.ndarray = 2.0) -> np.ndarray:  # fmt: skip
     """The target geometry: the live face moved by the emotion (the one place the offset policy lives).
 
     live: (478, 3) float32 normalised live landmarks. offset: (478, 3) float32 face widths, the regressed
     expression offset. k: intensity (scales every move). upper_shift: (478, 3) float32, where the upper face
     should go instead (the emotion's mean upper face minus the live face's recent mean: an angry live face asked
     for happy loses its frown), used with weights upper_w (478,) float32 in [0, 1]. lid_ratio: (2,) float32,
-    the emotion's eye aperture over the live face's (left, right).
+    the emotion's eye aperture over the live face's (left, right), clipped to [0.5, ``lid_max``] (a float or (2,)
+    float32 per eye: 2 where the live eye is stretched to the target lids, more where the bank's eye is drawn).
     Inner-lip pairs move together (the live mouth opening stays); lid pairs move together and open by
     ``lid_ratio ** k`` times the live aperture (blinks stay live, lids never cross); each iris keeps its live place
     between the corners (:func:`_eyes_live`). Returns (478, 3) float32.
@@ -304,7 +306,7 @@ def apply_offset(live: np.ndarray, offset: np.ndarray, k: float, upper_shift: np
     move[a] = move[b] = 0.5 * (move[a] + move[b])
     _eyes_live(live, move)
     out = live + np.float32(k) * move
-    ratio = np.ones(2, np.float32) if lid_ratio is None else np.clip(lid_ratio, 0.5, 2.0) ** np.float32(k)
+    ratio = np.ones(2, np.float32) if lid_ratio is None else np.clip(lid_ratio, 0.5, lid_max) ** np.float32(k)
     a, b = _pair_index(LEFT_LID_PAIRS + RIGHT_LID_PAIRS)
     per_pair = np.repeat(ratio, (len(LEFT_LID_PAIRS), len(RIGHT_LID_PAIRS)))[:, None]
     mid = 0.5 * (live[a] + live[b]) + np.float32(k) * 0.5 * (move[a] + move[b])

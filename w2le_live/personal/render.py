@@ -344,12 +344,16 @@ def bank_weight(rect: tuple[int, int, int, int], target: np.ndarray, pose: Pose,
 
 def _wide_eyes(out: np.ndarray, frame: np.ndarray, rect: tuple[int, int, int, int], live: np.ndarray,
                target: np.ndarray, bank: EmotionBank, choice: Sequence[tuple[int, float]], mesh_map, face_w: float,
-               k: float, cfg: RenderConfig) -> np.ndarray:  # fmt: skip
+               k: float, cfg: RenderConfig, share: Optional[np.ndarray] = None) -> np.ndarray:  # fmt: skip
     """The bank's eyes (lids, whites; its eyeball moved under the target iris, :func:`_bank_eyeballs`) over
     ``out`` (h, w, 3) float32, then the live irises moved (not stretched) to their target place inside the target
     eye openings (and, for an emotion not in WIDE_EYES, asked of wider live
     eyes, the live eyeball around them and the live eye corners: :func:`_live_eyeballs`, :func:`_corner_keep`).
-    Returns ``out``, changed in place (only the eye band)."""
+    share: (left, right) float32 in [0, 1] for an emotion not in WIDE_EYES that opens narrower live eyes (the
+    bank's open eyes instead of the live ones stretched, ``PersonalTranslator.open_eyes``): how much of each eye is
+    the bank's; the live iris is pasted only where the live lids show it (the bank's own iris, under it, elsewhere)
+    and the eye corners are the bank's too (live corners cost W009 neutral from angry, a 1.28x opening, re-tracked
+    gaze 0.91 -> 0.85). Returns ``out``, changed in place (only the eye band)."""
     import cv2
 
     x0, y0, x1, y1 = rect
@@ -363,13 +367,16 @@ def _wide_eyes(out: np.ndarray, frame: np.ndarray, rect: tuple[int, int, int, in
     local = target[:, :2] - np.array([x0, y0 + r0], np.float32)
     eyes = _hull_mask(shape, local[list(LEFT_EYE)]) | _hull_mask(shape, local[list(RIGHT_EYE)])
     we = 1.0 - _outside_ramp(eyes, cfg.eye_margin * face_w, cfg.eye_feather * face_w)
-    if cfg.narrow_eyeball and bank.emotion not in WIDE_EYES and cfg.corner_live > 0:
+    narrow = bank.emotion not in WIDE_EYES and share is None  # the bank's lids over wider live eyes
+    if cfg.narrow_eyeball and narrow and cfg.corner_live > 0:
         we *= _corner_keep(local, shape, face_w, cfg)
     # a blink: where the target squeezes the chosen bank eyes to a slit, the live lid (warped) shows instead
     open_t = _eye_open(target)
     open_b = sum(wt * _eye_open(bank.crop_landmarks[j]) for j, wt in choice)
     squeeze = open_t / np.maximum(open_b, np.float32(1e-6))
     fade = _smooth_ramp(squeeze - np.float32(cfg.blink_to), cfg.blink_from - cfg.blink_to)  # (left, right)
+    if share is not None:
+        fade = fade * np.clip(np.asarray(share, np.float32), 0.0, 1.0)
     split = int(round(float(local[[133, 362], 0].mean())))  # the column between the eyes
     if fade.min() < 1.0:
         we[:, : max(split, 0)] *= np.float32(fade[0])
@@ -407,6 +414,9 @@ def _wide_eyes(out: np.ndarray, frame: np.ndarray, rect: tuple[int, int, int, in
         pts = local[list(contour)] - np.array([a0, b0], np.float32)
         cv2.fillConvexPoly(opening, cv2.convexHull(np.round(pts * 16).astype(np.int32)), 1, cv2.LINE_8, 4)
         a = disk * cv2.GaussianBlur(opening.astype(np.float32), (0, 0), 0.7) * np.float32(k * f)
+        if share is not None:  # only where the live lids show the iris (the bank's own iris beneath)
+            org = np.array([x0 + a0, y0 + r0 + b0], np.float32) + (live[centre, :2] - target[centre, :2])
+            a *= _inside_all((live[list(contour), :2] - org,), a.shape, cfg.eyeball_edge * face_w)
         if a.max() <= 0:
             continue
         dx = np.float32(live[centre, 0] - target[centre, 0] + x0)
@@ -416,7 +426,7 @@ def _wide_eyes(out: np.ndarray, frame: np.ndarray, rect: tuple[int, int, int, in
         iris = W.remap(frame, (mx, my)).astype(np.float32)
         sub = band[b0:b1, a0:a1]
         sub += (iris - sub) * a[..., None]
-    if cfg.narrow_eyeball and bank.emotion not in WIDE_EYES:
+    if cfg.narrow_eyeball and narrow:
         _live_eyeballs(band, frame, live, target, np.array([x0, y0 + r0], np.float32), face_w, k, cfg)
     return out
 
@@ -1160,7 +1170,7 @@ def render(frame: np.ndarray, live: np.ndarray, target: np.ndarray, pose: Pose, 
            choice: Sequence[tuple[int, float]], upper: bool, intensity: float,
            cfg: RenderConfig = RenderConfig(), eye_choice: Optional[Sequence[tuple[int, float]]] = None,
            mouth: float = 0.0, mouth_choice: Optional[int] = None,
-           live_eyes: Optional[np.ndarray] = None) -> np.ndarray:  # fmt: skip
+           live_eyes: Optional[np.ndarray] = None, eye_open: Optional[np.ndarray] = None) -> np.ndarray:  # fmt: skip
     """The translated frame.
 
     frame: (H, W, 3) uint8 BGR. live: (478, 2+) float32 live landmarks, frame pixels. target: (478, 2+) float32
@@ -1174,7 +1184,10 @@ def render(frame: np.ndarray, live: np.ndarray, target: np.ndarray, pose: Pose, 
     shows the eyes (default live; ``geometry.lead_eyes``): the lids, eyeballs and irises are sampled there. The
     tracker's smoothed landmarks trail the camera's pixels while the bank's brows and creases sit at the target,
     so live eyes sampled at the smoothed place sat beside the bank's by the head's lag, which a re-tracker reads as
-    gaze (W009 neutral from sad: re-tracked gaze 0.90, 0.95 sampled where the camera shows them).
+    gaze (W009 neutral from sad: re-tracked gaze 0.90, 0.95 sampled where the camera shows them). eye_open:
+    (left, right) float32 in [0, 1] or None: with eye_choice, for an emotion that opens the live eyes (not in
+    WIDE_EYES), how much of each eye is the bank's open eye (see :func:`_wide_eyes`); the live eye, stretched,
+    shows under the rest.
     Returns a new (H, W, 3) uint8 frame; pixels outside the target face oval are the input's.
     """
     import cv2
@@ -1199,20 +1212,21 @@ def render(frame: np.ndarray, live: np.ndarray, target: np.ndarray, pose: Pose, 
         wb = _bank_where(maps, bank.crop_landmarks[choice[0][0]], masks, mouth, cfg)
         match = _face_ramp(maps, cfg.match_from, cfg.match_feather)
         # the later passes: not on the bridge between the bank's wide eyes (W009 p(surprised) fell 0.009)
-        refine = match.copy() if eye_choice and cfg.match_passes > 1 else None
+        wide = bool(eye_choice) and eye_open is None  # not the bank's open eyes over narrower live ones
+        refine = match.copy() if wide and cfg.match_passes > 1 else None
         if cfg.bridge_from < cfg.match_from:
             # the nose bridge (between the bank's wide eyes its smooth, stretched skin is part of the expression:
             # matched in full there too, W009 p(surprised) fell 0.02; so only ``bridge_wide`` of it)
             bridge = _face_ramp(
                 maps, cfg.bridge_from, cfg.match_feather, (cfg.bridge_half, cfg.match_feather)
             )
-            if eye_choice:
+            if wide:
                 bridge *= np.float32(cfg.bridge_wide)
             np.maximum(match, bridge, out=match)
         if cfg.match_passes > 1:
             refine = _no_nose(match.copy() if refine is None else refine, target, rect, face_w, cfg)
         d = _bank_detail(bank_img, out, wb, masks, face_w, cfg, match, refine)
-        if eye_choice and bank.emotion not in WIDE_EYES and cfg.surround_reach > 0:
+        if wide and bank.emotion not in WIDE_EYES and cfg.surround_reach > 0:
             _eye_surround(d, wb, target, rect, face_w, cfg)  # the live shading around the bank's lids
         sw = _fine_switch(d, wb, masks, face_w, k, cfg, match) if cfg.fine_steep > 1 else (0, None)
         wb *= np.float32(k)  # a new array of _bank_where's, read by nothing else from here on
@@ -1224,7 +1238,7 @@ def render(frame: np.ndarray, live: np.ndarray, target: np.ndarray, pose: Pose, 
             band = out[sw[0] : sw[0] + len(sw[1])]
             cv2.add(band, cv2.merge([sw[1]] * 3), dst=band)
     if k > 0 and eye_choice:
-        out = _wide_eyes(out, frame, rect, eyes, target, bank, eye_choice, maps, face_w, k, cfg)
+        out = _wide_eyes(out, frame, rect, eyes, target, bank, eye_choice, maps, face_w, k, cfg, eye_open)
     out += 0.5
     _clamp(out, 255.0)
     x0, y0, x1, y1 = rect

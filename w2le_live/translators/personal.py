@@ -41,6 +41,18 @@ class PersonalTranslator(Translator):
     # fear (0.83-0.85) it gains less (0.85 -> 0.87) and costs p(happy) 0.62 -> 0.42, so it stays on there.
     # A neutral-driven face never narrows: its rows are unchanged.
     live_upper = (0.82, 0.84)
+    # the emotion's eye aperture over the live one (per eye, the lids' ratio): from the first the eye is drawn
+    # more and more from the bank (its open eye, lids at the target, the live iris where the live lids show it), fully
+    # from the second, instead of the live eye stretched (render._wide_eyes). A stretched eye reads narrow: W009
+    # neutral from sad (ratio 1.14-1.16) re-tracked 0.0687 face widths for a target of 0.0738; wholly the bank's eye
+    # 0.0744, a quarter of it (as this ramp gives) 0.0704. Happy from angry (1.23-1.36): re-tracked gaze 0.89 ->
+    # 0.94, but the bank's eye follows her small lid motions less (opening correlation 0.95 -> 0.82); a ramp
+    # from 1.15 to 1.4 kept 0.88 there and left neutral from sad at 0.0688 (docs/personal/gaze.md)
+    open_eyes = (1.1, 1.3)
+    # the lids' ratio is clipped to 2 where the live eye is stretched (a 2.5x stretched eye does not look like an
+    # eye); where the bank's eye is drawn it may reach this (a live reference left small by eyes shut for seconds
+    # must not throw the lids to the brows when they open)
+    open_lid_max = 3.0
     # the upper face's reference starts as a running mean (True) or as the first frame (False: a first frame with
     # raised brows leaves the brows lower for seconds; measured on W009, that accident makes angry and sad read
     # stronger, so it stays off until the emotions' own upper faces are strong enough without it)
@@ -105,6 +117,7 @@ class PersonalTranslator(Translator):
         self._eyes_prev: Optional[np.ndarray] = None
         self._narrow: dict[str, bool] = {}
         self._live_upper: dict[str, bool] = {}
+        self._open = np.zeros(2, np.float32)
         for r in self._retrievers.values():
             r.reset()
 
@@ -170,6 +183,7 @@ class PersonalTranslator(Translator):
         the live ones.
         """
         from w2le_live.personal import geometry as G
+        from w2le_live.personal.render import WIDE_EYES
 
         bank = self.banks[emotion]
         pose = G.pose_of(lm, bank.template)
@@ -208,7 +222,16 @@ class PersonalTranslator(Translator):
             settle = min(1.0, st["n"] / max(self.lower_ramp, 1))  # the young reference is noisy: fade in
             off = G.undo_live_expression(off, st["mean"], st["lower"], st["slope"], st["mean_open"] - st["open"],
                                          self.lower_rate * settle, self.lower_dead / settle)  # fmt: skip
-        tn = G.apply_offset(ln, off, intensity, st["mean"] - st["ema"], st["w"], ratio)
+        # the bank's open eyes over narrower live ones (WIDE_EYES always take the bank's eyes; the narrow ones its
+        # lids over wider live eyes): how much, per eye
+        lo, hi = self.open_eyes
+        grow = ratio ** np.float32(max(intensity, 0.0))
+        self._open = np.clip((grow - lo) / max(hi - lo, 1e-6), 0.0, 1.0).astype(np.float32)
+        bank_eyes = np.ones(2, np.float32) if emotion in WIDE_EYES else self._open
+        if emotion in WIDE_EYES or self._narrow[emotion]:
+            self._open = np.zeros(2, np.float32)
+        lid_max = 2.0 + (self.open_lid_max - 2.0) * bank_eyes
+        tn = G.apply_offset(ln, off, intensity, st["mean"] - st["ema"], st["w"], ratio, lid_max)
         return pose, ln, tn, pose.to_frame(tn)
 
     def _lead_lips(self, lm: np.ndarray) -> np.ndarray:
@@ -246,7 +269,9 @@ class PersonalTranslator(Translator):
         ret = self._retrievers[emotion]  # every enrolled emotion's, built with the translator
         # an in-plane tilt (beyond the enrolment's) is not a turn
         ret.live_angles = head_angles(pose.R, ret.undo_roll(float(eye_roll(lm))))
-        eyes = ret.choose_upper(tn) if emotion in WIDE_EYES or self._narrow.get(emotion) else None
+        opens = self._open if self._open.max() > 0 else None  # the bank's open eyes, this share of each
+        bank_eyes = emotion in WIDE_EYES or self._narrow.get(emotion) or opens is not None
+        eyes = ret.choose_upper(tn) if bank_eyes else None
         upper = emotion in UPPER_FACE and not self._live_upper.get(emotion, False)
         # the bank mouth is chosen by the tracker's smoothed lips (the led ones, chosen by, switch more: flicker)
         key = tn if lm is face.landmarks else tn - (ln - pose.to_norm(face.landmarks))
@@ -260,4 +285,4 @@ class PersonalTranslator(Translator):
         self._mouth = 1.0 if ret.gap < lo else 0.0 if ret.gap > hi else self._mouth
         return render(frame, lm, tp, pose, self.banks[emotion], cheeks, upper, k,
                       self.render_cfg, eye_choice=eyes, mouth=self._mouth, mouth_choice=mouth,
-                      live_eyes=lead)  # fmt: skip
+                      live_eyes=lead, eye_open=opens)  # fmt: skip
