@@ -264,15 +264,14 @@ def affines_many(
     gain += m01 * m01
     gain += m10 * m10
     gain += m11 * m11
-    for k, big in enumerate(gain > MAX_GAIN**2):
-        wild = np.flatnonzero(bad | big)
-        if len(wild):
-            # a sliver (a face-side triangle seen edge-on) magnifies by up to ~800: a grid point just inside it
-            # would sample far away (a dark speck at the face edge); it moves with its vertices' mean instead
-            a[k, wild, :, :2] = np.eye(2, dtype=np.float32)
-            for c, q, p0, e1, e2 in ((0, qx[k], p0x, e1x, e2x), (1, qy[k], p0y, e1y, e2y)):
-                w = q[:, wild]
-                a[k, wild, c, 2] = (w[0] + w[1] + w[2]) / 3 - (p0[wild] + (e1[wild] + e2[wild]) / 3.0)
+    s, t = np.nonzero(bad | (gain > MAX_GAIN**2))  # every source's at once (one source's loop: 4x the calls)
+    if len(t):
+        # a sliver (a face-side triangle seen edge-on) magnifies by up to ~800: a grid point just inside it
+        # would sample far away (a dark speck at the face edge); it moves with its vertices' mean instead
+        a[s, t, :, :2] = np.eye(2, dtype=np.float32)
+        for c, q, p0, e1, e2 in ((0, qx, p0x, e1x, e2x), (1, qy, p0y, e1y, e2y)):
+            w = q[s, :, t]  # (n, 3): each one's three vertices
+            a[s, t, c, 2] = (w[:, 0] + w[:, 1] + w[:, 2]) / 3 - (p0[t] + (e1[t] + e2[t]) / 3.0)
     return a
 
 
