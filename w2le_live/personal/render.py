@@ -372,7 +372,7 @@ def _wide_eyes(out: np.ndarray, frame: np.ndarray, rect: tuple[int, int, int, in
         we *= _corner_keep(local, shape, face_w, cfg)
     # a blink: where the target squeezes the chosen bank eyes to a slit, the live lid (warped) shows instead
     open_t = _eye_open(target)
-    open_b = sum(wt * _eye_open(bank.crop_landmarks[j]) for j, wt in choice)
+    open_b = sum(wt * _bank_eye_open(bank, j) for j, wt in choice)
     squeeze = open_t / np.maximum(open_b, np.float32(1e-6))
     fade = _smooth_ramp(squeeze - np.float32(cfg.blink_to), cfg.blink_from - cfg.blink_to)  # (left, right)
     if share is not None:
@@ -396,7 +396,8 @@ def _wide_eyes(out: np.ndarray, frame: np.ndarray, rect: tuple[int, int, int, in
         d[:, c0:c1] = bank_img - band[:, c0:c1]
     # the bank eyes' detail on the live light
     d -= _low(d, (we > 1e-3).astype(np.float32), cfg.light_sigma * face_w)
-    band += _times(d, we * k)
+    if len(cols):  # we is 0 outside those columns
+        band[:, c0:c1] += _times(d[:, c0:c1], we[:, c0:c1] * k)
     # the live irises, translated to the target iris centres, seen only through the target eye openings
     for centre, contour, f in ((468, LEFT_EYE, fade[0]), (473, RIGHT_EYE, fade[1])):
         if f <= 0:
@@ -469,6 +470,16 @@ def _eye_open(lm: np.ndarray) -> np.ndarray:
         p[[LEFT_EYE_ENDS[0], RIGHT_EYE_ENDS[0]]] - p[[LEFT_EYE_ENDS[1], RIGHT_EYE_ENDS[1]]], axis=1
     )
     return lid_apertures(p) / np.maximum(width, np.float32(1e-6))
+
+
+def _bank_eye_open(bank: EmotionBank, j: int) -> np.ndarray:
+    """:func:`_eye_open` of the bank's frame j ((2,) float32, read-only), once per bank and frame (kept on the bank
+    object, as :func:`_bank_teeth`)."""
+    cache = vars(bank).setdefault("_eye_open_cache", {})
+    if j not in cache:
+        cache[j] = _eye_open(bank.crop_landmarks[j])
+        cache[j].flags.writeable = False
+    return cache[j]
 
 
 def _bank_eyeballs(
