@@ -921,7 +921,17 @@ def _inside_share(frame: np.ndarray, live: np.ndarray, bank: EmotionBank, choice
 
 def _mouth_box(maps: _MeshMaps, cfg: RenderConfig) -> tuple[int, int, int, int]:
     """A box (r0, r1, c0, c1) of the render rect holding every pixel where :func:`bank_weight`'s ``keep`` is below
-    1 (the outer lips' box grown by its ramp's reach at half resolution, doubled, and a margin): a search box."""
+    1 (the outer lips' box grown by its ramp's reach at half resolution, doubled, and a margin): a search box.
+    Once per maps and margins (asked for by the bank image and by the bank weight)."""
+    memo = vars(maps).setdefault("_mouth_boxes", {})
+    key = (cfg.mouth_margin, cfg.mouth_feather)
+    if key not in memo:
+        memo[key] = _mouth_box_of(maps, cfg)
+    return memo[key]
+
+
+def _mouth_box_of(maps: _MeshMaps, cfg: RenderConfig) -> tuple[int, int, int, int]:
+    """:func:`_mouth_box`, computed."""
     t = maps.target
     # half-resolution pixels, as bank_weight builds it
     reach = (cfg.mouth_margin + cfg.mouth_feather) * maps.face_w / 2
