@@ -84,6 +84,7 @@ def run(args: argparse.Namespace) -> int:
         )
     check_writable(args.profile)  # a bad name, an unwritable data dir, a damaged profile.json
     _check_paths(args)  # the output rule: only this profile's bank, never over a clip it reads
+    _say_replacing(args.profile, args.emotion)
     is_file = Path(args.source).is_file() or not args.source.replace("/dev/video", "").isdigit()
     for clip in ([args.source] if is_file else []) + ([args.neutral] if args.neutral else []):
         probe(clip)  # a missing, empty or unreadable clip is refused before any take is processed
@@ -116,6 +117,20 @@ def run(args: argparse.Namespace) -> int:
         print(line, file=sys.stderr)
     print(f"saved in {folder}", file=sys.stderr)
     return 0
+
+
+def _say_replacing(profile: str, emotion: str) -> None:
+    """One line before the take when the profile already holds the emotion: a kept take replaces it."""
+    from w2le_live.personal.profiles import Profile
+
+    try:
+        entry = Profile(profile).meta["emotions"].get(emotion)
+    except UserError:
+        return  # a new profile
+    if entry is not None:
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(entry.get("created", 0)))
+        print(f"note: profile '{profile}' already has {emotion} (enrolled {when}); this take replaces it once it "
+              "is saved (a refused take keeps the old one).", file=sys.stderr)  # fmt: skip
 
 
 def _same_file(a: str, b: str) -> bool:

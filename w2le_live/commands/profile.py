@@ -52,4 +52,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     delete_profile(args.name, args.emotion)
     print(f"deleted {'the ' + args.emotion + ' of ' if args.emotion else ''}profile '{args.name}'")
+    if args.emotion and not Profile(args.name).emotions:
+        print(f"profile '{args.name}' has no emotion left; enrol one with w2le-live enroll --profile {args.name} "
+              f"--emotion happy, or remove it with w2le-live profile delete {args.name}.")  # fmt: skip
     return 0

@@ -42,6 +42,8 @@ class EnrollConfig:
     # Measured on MEAD: one actor across 3 recordings <= 1.5; other actors 2.2-17 (W009, W023, M024 >= 4.0), so a
     # look-alike skin tone (M026 vs M030: 1.6-2.9) passes: a guard against the wrong clip, not face recognition.
     max_skin_shift: float = 3.0
+    # face brightness (lit side) ratio between the two takes from which a refusal names the light as a cause
+    max_light_ratio: float = 1.25
     min_offset_rms: float = 0.003  # face widths (RMS): below it no expression (MEAD's are >= 0.014)
     min_mouth_range: float = 0.03  # inner-lip opening range (5th..95th percentile), face widths
     fps: float = 25.0
@@ -312,10 +314,20 @@ def check_one_person(tr: Tracked, what: str, cfg: EnrollConfig = EnrollConfig())
 def check_same_person(tr: Tracked, neutral: Tracked, what: str, cfg: EnrollConfig = EnrollConfig()) -> None:
     """Refuse a neutral reference of another person than the emotion recording (skin colour of the two takes)."""
     a, b = (skin_colour(t.crops[:: max(1, len(t.crops) // 100)]) for t in (tr, neutral))
-    if np.linalg.norm(a - b) > cfg.max_skin_shift:
+    if np.linalg.norm(a - b) <= cfg.max_skin_shift:
+        return
+    # skin colour moves with the light (the same face at 0.7 x the light reads 7 apart), so when the two takes
+    # are lit differently the light may be the cause: the sentence says so, the check itself stays
+    ratio = max(tr.luma, neutral.luma) / max(min(tr.luma, neutral.luma), 1.0)
+    if ratio >= cfg.max_light_ratio:
+        brighter = "the neutral recording" if neutral.luma > tr.luma else what
         raise EnrollmentError(
-            f"the neutral recording shows another face than {what}; pass a neutral recording of the same person."
+            f"the neutral recording's face differs in colour from {what}'s, as another person's or another light's "
+            f"would ({brighter} is {ratio:.1f} x as brightly lit); record both takes of yourself in the same light."
         )
+    raise EnrollmentError(
+        f"the neutral recording shows another face than {what}; pass a neutral recording of the same person."
+    )
 
 
 def check_offset(
