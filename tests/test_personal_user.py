@@ -114,3 +114,28 @@ def test_deleting_the_last_emotion_says_the_profile_is_empty(w009, tmp_path, mon
     assert main(["profile", "delete", "me", "--emotion", "happy"]) == 0
     out = capsys.readouterr().out
     assert "no emotion left" in out and "w2le-live profile delete me" in out
+
+
+def test_a_truncated_take_is_learnt_from_what_was_read_and_says_so(
+    shared_data, tmp_path, monkeypatch, capsys
+):
+    import av
+
+    from w2le_live.cli import main
+
+    monkeypatch.setenv("W2LE_DATA_DIR", str(tmp_path))
+    whole = tmp_path / "whole.mp4"  # the happy clip remuxed with its index first, as phones and editors write
+    with av.open(str(mead_clip(shared_data, "W009", "happy"))) as src:
+        with av.open(str(whole), "w", options={"movflags": "faststart"}) as dst:
+            out = dst.add_stream_from_template(src.streams.video[0])
+            for packet in src.demux(src.streams.video[0]):
+                if packet.dts is not None:
+                    packet.stream = out
+                    dst.mux(packet)
+    cut = tmp_path / "cut.mp4"  # a copy interrupted part way: the header still promises the whole clip
+    cut.write_bytes(whole.read_bytes()[: int(whole.stat().st_size * 0.8)])
+    assert main(["enroll", "--profile", "me", "--emotion", "happy", "--source", str(cut)]) == 0
+    err = capsys.readouterr().err
+    assert "looks truncated or damaged" in err and "stopped decoding at" in err
+    assert main(["enroll", "--profile", "me", "--emotion", "happy", "--source", str(whole)]) == 0
+    assert "looks truncated" not in capsys.readouterr().err  # a whole file says nothing

@@ -84,15 +84,18 @@ def run(args: argparse.Namespace) -> int:
         )
     check_writable(args.profile)  # a bad name, an unwritable data dir, a damaged profile.json
     _check_paths(args)  # the output rule: only this profile's bank, never over a clip it reads
-    _say_replacing(args.profile, args.emotion)
     is_file = Path(args.source).is_file() or not args.source.replace("/dev/video", "").isdigit()
-    for clip in ([args.source] if is_file else []) + ([args.neutral] if args.neutral else []):
-        probe(clip)  # a missing, empty or unreadable clip is refused before any take is processed
+    # a missing, empty or unreadable clip is refused before any take is processed
+    probed = {
+        clip: probe(clip)
+        for clip in ([args.source] if is_file else []) + ([args.neutral] if args.neutral else [])
+    }
     if args.neutral and is_file and _same_file(args.source, args.neutral):
         raise UserError(
             f"--neutral {args.neutral} is the emotion recording itself, which gives a zero expression offset; "
             "record yourself talking with a neutral face and pass that."
         )
+    _say_replacing(args.profile, args.emotion)
     t0 = time.perf_counter()
     if is_file:
         bank = enroll_file(args.emotion, args.source, neutral=args.neutral, seconds=args.seconds)
@@ -115,6 +118,8 @@ def run(args: argparse.Namespace) -> int:
 
     for line in take_lines(i):  # which shapes will look weaker; a dim take
         print(line, file=sys.stderr)
+    if is_file:
+        _say_cut_short(args.source, probed[args.source].duration, i["seconds"], args.seconds)
     print(f"saved in {folder}", file=sys.stderr)
     return 0
 
@@ -131,6 +136,14 @@ def _say_replacing(profile: str, emotion: str) -> None:
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(entry.get("created", 0)))
         print(f"note: profile '{profile}' already has {emotion} (enrolled {when}); this take replaces it once it "
               "is saved (a refused take keeps the old one).", file=sys.stderr)  # fmt: skip
+
+
+def _say_cut_short(source: str, duration: float, read: float, wanted: float) -> None:
+    """One line when a file's frames ended well before its header's duration (a truncated or damaged file): the
+    take was learnt from what could be read, which the user should know. Seconds: header, decoded, --seconds."""
+    if duration > 0 and read < min(duration, wanted) - 0.5:
+        print(f"note: {source} stopped decoding at {read:g} s of the {duration:.1f} s it says it holds (the file "
+              "looks truncated or damaged), so the take was learnt from that part only.", file=sys.stderr)  # fmt: skip
 
 
 def _same_file(a: str, b: str) -> bool:
