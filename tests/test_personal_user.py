@@ -139,3 +139,18 @@ def test_a_truncated_take_is_learnt_from_what_was_read_and_says_so(
     assert "looks truncated or damaged" in err and "stopped decoding at" in err
     assert main(["enroll", "--profile", "me", "--emotion", "happy", "--source", str(whole)]) == 0
     assert "looks truncated" not in capsys.readouterr().err  # a whole file says nothing
+
+
+def test_asking_a_profile_for_an_emotion_nothing_makes_says_how_to_teach_it(w009, shared_data, tmp_path,
+                                                                            monkeypatch, capsys):  # fmt: skip
+    from w2le_live.cli import main
+
+    monkeypatch.setenv("W2LE_DATA_DIR", str(tmp_path))
+    happy, neutral, _ = w009
+    _save(tmp_path, "me", "happy", happy, neutral)
+    src = str(mead_clip(shared_data, "W009", "neutral"))
+    out = str(tmp_path / "o.mp4")
+    assert main(["translate", src, "-o", out, "--profile", "me", "--target", "fear", "--no-progress"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "w2le-live enroll --profile me --emotion fear" in err and err.count("\n") == 0
+    assert not (tmp_path / "o.mp4").exists()
