@@ -15,15 +15,30 @@ SENTENCES = (
 )
 
 
+EPILOG = """examples:
+  w2le-live enroll --profile me --emotion happy      # webcam: smile and read the sentences shown
+  w2le-live enroll --profile me --emotion happy --source smile.mp4 --neutral talk.mp4
+
+Talk while showing the emotion (mouth closed, wide open, "oo", "ee", teeth) and
+turn your head a little; the summary says which shapes the take missed (they
+will look weaker). Enrolling an emotion again replaces it once the new take is
+saved. See what a profile holds with: w2le-live profile show me"""
+
+
 def add_parser(sub, name: str, help_text: str) -> None:
     from w2le_live.config import EMOTIONS
 
-    p = sub.add_parser(name, help=help_text, description=help_text)
-    p.add_argument("--profile", required=True, help="profile name (created when new)")
+    p = sub.add_parser(name, help=help_text, description=help_text, epilog=EPILOG,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    p.add_argument(
+        "--profile", required=True, help="profile name (created when new): letters, digits, '-', '_', '.'"
+    )
     p.add_argument("--emotion", required=True, choices=EMOTIONS, help="the emotion you show")
     p.add_argument("--source", default="0", help="camera index/device (default 0) or a video file")
-    p.add_argument("--neutral", default=None, help="a video of you talking with a neutral face (recommended)")
-    p.add_argument("--seconds", type=float, default=20.0, help="how much video to use, 2 to 120 (default 20)")
+    p.add_argument("--neutral", default=None, help="a video of you talking with a neutral face, in the same light "
+                   "(recommended: it makes the expression exact)")  # fmt: skip
+    p.add_argument("--seconds", type=float, default=20.0, help="most video to use, 2 to 120 (default 20); a camera "
+                   "take ends early, after 8 s, once every mouth shape is covered")  # fmt: skip
     p.add_argument("--countdown", type=int, default=3, help="camera: seconds before recording starts")
     p.set_defaults(func=run)
 
