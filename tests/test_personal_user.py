@@ -49,6 +49,21 @@ def test_a_neutral_take_in_other_light_is_refused_naming_the_light(w009):
     check_same_person(_dimmed(happy, 0.7), _dimmed(neutral, 0.7), "happy.mp4")
 
 
+def test_light_changing_within_a_take_is_named_as_a_cause(w009):
+    from w2le_live.personal.enroll import EnrollmentError, check_one_person
+
+    happy, _, _ = w009
+    check_one_person(happy, "happy.mp4")  # steady light: one person
+    later = _dimmed(
+        happy, 0.85
+    )  # a lamp switched off (or the camera's exposure moved) after the first second
+    crops = np.concatenate([happy.crops[:25], later.crops[25:]])
+    with pytest.raises(EnrollmentError) as err:
+        check_one_person(dataclasses.replace(happy, crops=crops), "happy.mp4")
+    msg = str(err.value)
+    assert "changes at 1 s" in msg and "light changed" in msg and "darker" in msg and "steady light" in msg
+
+
 def _save(data_dir, name, emotion, happy, neutral):
     from w2le_live.personal.enroll import build_bank
     from w2le_live.personal.profiles import save_bank
