@@ -51,8 +51,9 @@ def run(args: argparse.Namespace) -> int:
                 print(f"    {line}")
         return 0
     delete_profile(args.name, args.emotion)
-    print(f"deleted {'the ' + args.emotion + ' of ' if args.emotion else ''}profile '{args.name}'")
-    if args.emotion and not Profile(args.name).emotions:
-        print(f"profile '{args.name}' has no emotion left; enrol one with w2le-live enroll --profile {args.name} "
-              f"--emotion happy, or remove it with w2le-live profile delete {args.name}.")  # fmt: skip
+    line = f"deleted {'the ' + args.emotion + ' of ' if args.emotion else ''}profile '{args.name}'"
+    if args.emotion and not Profile(args.name).emotions:  # an empty profile: say what to do with it
+        line += (f"; it has no emotion left: enrol one with w2le-live enroll --profile {args.name} --emotion happy, "
+                 f"or remove it with w2le-live profile delete {args.name}")  # fmt: skip
+    print(line)
     return 0
