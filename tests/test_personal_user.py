@@ -169,3 +169,18 @@ def test_asking_a_profile_for_an_emotion_nothing_makes_says_how_to_teach_it(w009
     err = capsys.readouterr().err.strip()
     assert "w2le-live enroll --profile me --emotion fear" in err and err.count("\n") == 0
     assert not (tmp_path / "o.mp4").exists()
+
+
+def test_a_photo_is_refused_as_a_still_picture(shared_data, tmp_path, monkeypatch, capsys):
+    from w2le_live.cli import main
+
+    monkeypatch.setenv("W2LE_DATA_DIR", str(tmp_path))
+    photo = str(shared_data / "images" / "single_face.jpg")
+    for extra in (
+        ["--source", photo],
+        ["--source", str(mead_clip(shared_data, "W009", "happy")), "--neutral", photo],
+    ):
+        assert main(["enroll", "--profile", "me", "--emotion", "happy", *extra]) == 2
+        err = capsys.readouterr().err.strip()
+        assert "is a still picture, not a video" in err and err.count("\n") == 0
+    assert not (tmp_path / "profiles" / "me").exists()

@@ -105,6 +105,13 @@ def run(args: argparse.Namespace) -> int:
         clip: probe(clip)
         for clip in ([args.source] if is_file else []) + ([args.neutral] if args.neutral else [])
     }
+    for clip, info in probed.items():
+        # a photo opens as a one-frame video (a stream with no duration, as a browser's webm, is not one)
+        if info.codec in ("mjpeg", "png", "bmp", "tiff", "webp", "gif") and info.duration < 0.1:
+            raise UserError(
+                f"{clip} is a still picture, not a video; enrol from a video of yourself talking (at least "
+                f"{cfg.min_seconds:g} s)."
+            )
     if args.neutral and is_file and _same_file(args.source, args.neutral):
         raise UserError(
             f"--neutral {args.neutral} is the emotion recording itself, which gives a zero expression offset; "
