@@ -184,3 +184,19 @@ def test_a_photo_is_refused_as_a_still_picture(shared_data, tmp_path, monkeypatc
         err = capsys.readouterr().err.strip()
         assert "is a still picture, not a video" in err and err.count("\n") == 0
     assert not (tmp_path / "profiles" / "me").exists()
+
+
+def test_a_camera_take_showing_teeth_is_seen_to_show_them(shared_data):
+    """The camera watch reads teeth from pixels (a file's summary infers them from lip shape): M030's grin and
+    W009's happy talking show teeth, so the watch must not keep prompting "show your teeth" to them."""
+    from w2le_live.io.video import iter_frames
+    from w2le_live.personal import coverage as C
+    from w2le_live.personal.metrics import track_landmarks
+
+    for actor in ("M030", "W009"):
+        frames = [f for _, _, f in iter_frames(mead_clip(shared_data, actor, "happy"))]
+        cov = C.coverage(track_landmarks(frames), frames)  # what the watch's tracker sees, frame by frame
+        assert cov.covered["teeth"], (actor, cov.counts)
+    assert "teeth" not in C.frame_shapes(
+        0.05, 1.0, 1.0, 0.5
+    )  # a dark gap between the lips (0.44-0.62) is not
