@@ -200,3 +200,18 @@ def test_a_camera_take_showing_teeth_is_seen_to_show_them(shared_data):
     assert "teeth" not in C.frame_shapes(
         0.05, 1.0, 1.0, 0.5
     )  # a dark gap between the lips (0.44-0.62) is not
+
+
+def test_a_listing_piped_into_head_ends_quietly(tmp_path):
+    """`w2le-live profile list | head -1`: the reader closing the pipe is no error of ours, so no 'internal error'."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "W2LE_DATA_DIR": str(tmp_path)}
+    p = subprocess.Popen([sys.executable, "-m", "w2le_live", "profile", "list"], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, env=env)  # fmt: skip
+    p.stdout.close()  # the reader is gone before the listing is written
+    err = p.stderr.read().decode()
+    p.stderr.close()
+    assert p.wait(timeout=60) == 141 and "error" not in err, (p.returncode, err)
