@@ -215,3 +215,16 @@ def test_a_listing_piped_into_head_ends_quietly(tmp_path):
     err = p.stderr.read().decode()
     p.stderr.close()
     assert p.wait(timeout=60) == 141 and "error" not in err, (p.returncode, err)
+
+
+def test_profile_show_flags_a_damaged_bank(w009, tmp_path, monkeypatch, capsys):
+    from w2le_live.cli import main
+
+    monkeypatch.setenv("W2LE_DATA_DIR", str(tmp_path))
+    happy, neutral, _ = w009
+    folder = _save(tmp_path, "me", "happy", happy, neutral)
+    bank = folder / "happy.npz"
+    bank.write_bytes(bank.read_bytes()[: bank.stat().st_size // 2])  # a copy cut short
+    assert main(["profile", "show", "me"]) == 0
+    out = capsys.readouterr().out
+    assert "happy bank" in out and "unusable" in out and "enroll --profile me --emotion happy" in out

@@ -49,6 +49,12 @@ def run(args: argparse.Namespace) -> int:
 
             for line in take_lines(i):
                 print(f"    {line}")
+            try:
+                p.load(
+                    e
+                )  # every array checked (~0.05 s a bank): a damaged bank shows here, not first in a call
+            except UserError as err:
+                print(f"    {err}")
         return 0
     delete_profile(args.name, args.emotion)
     line = f"deleted {'the ' + args.emotion + ' of ' if args.emotion else ''}profile '{args.name}'"
