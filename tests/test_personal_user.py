@@ -228,3 +228,18 @@ def test_profile_show_flags_a_damaged_bank(w009, tmp_path, monkeypatch, capsys):
     assert main(["profile", "show", "me"]) == 0
     out = capsys.readouterr().out
     assert "happy bank" in out and "unusable" in out and "enroll --profile me --emotion happy" in out
+
+
+def test_doctor_says_which_profiles_exist_and_which_are_unusable(w009, tmp_path, monkeypatch):
+    from w2le_live.commands.doctor import profiles_check
+
+    monkeypatch.setenv("W2LE_DATA_DIR", str(tmp_path))
+    none = profiles_check()
+    assert none.ok is None and "w2le-live enroll --profile me --emotion happy" in none.detail
+    happy, neutral, _ = w009
+    _save(tmp_path, "me", "happy", happy, neutral)
+    assert profiles_check().ok is True and profiles_check().detail == "me (happy)"
+    (tmp_path / "profiles" / "old").mkdir()
+    (tmp_path / "profiles" / "old" / "profile.json").write_text("{")
+    broken = profiles_check()
+    assert broken.ok is False and "unusable: old" in broken.detail and "profile show old" in broken.fix
