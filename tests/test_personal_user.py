@@ -243,3 +243,17 @@ def test_doctor_says_which_profiles_exist_and_which_are_unusable(w009, tmp_path,
     (tmp_path / "profiles" / "old" / "profile.json").write_text("{")
     broken = profiles_check()
     assert broken.ok is False and "unusable: old" in broken.detail and "profile show old" in broken.fix
+
+
+def test_an_empty_neutral_is_refused_not_ignored(shared_data, tmp_path, monkeypatch, capsys):
+    """`--neutral "$NEUTRAL"` with the variable unset must not enrol silently without a neutral reference."""
+    from w2le_live.cli import main
+
+    monkeypatch.setenv("W2LE_DATA_DIR", str(tmp_path))
+    src = str(mead_clip(shared_data, "W009", "happy"))
+    assert main(["enroll", "--profile", "me", "--emotion", "happy", "--source", src, "--neutral", ""]) == 2
+    assert (
+        capsys.readouterr().err.strip()
+        == "error: --neutral is empty; pass your neutral video, or leave --neutral out."
+    )
+    assert not (tmp_path / "profiles" / "me").exists()

@@ -97,6 +97,12 @@ def run(args: argparse.Namespace) -> int:
             f"--seconds {args.seconds:g} is out of range; use {cfg.min_seconds:g} to {cfg.max_seconds:g} "
             f"(an enrolment needs at least {cfg.min_seconds:g} s with a face)."
         )
+    for opt, value, what in (("--source", args.source, "a camera index or a video file"),
+                             ("--neutral", args.neutral, "your neutral video, or leave --neutral out")):  # fmt: skip
+        if (
+            value is not None and not value.strip()
+        ):  # e.g. an unset shell variable: never enrol without saying
+            raise UserError(f"{opt} is empty; pass {what}.")
     check_writable(args.profile)  # a bad name, an unwritable data dir, a damaged profile.json
     _check_paths(args)  # the output rule: only this profile's bank, never over a clip it reads
     is_file = Path(args.source).is_file() or not args.source.replace("/dev/video", "").isdigit()
