@@ -257,3 +257,15 @@ def test_an_empty_neutral_is_refused_not_ignored(shared_data, tmp_path, monkeypa
         == "error: --neutral is empty; pass your neutral video, or leave --neutral out."
     )
     assert not (tmp_path / "profiles" / "me").exists()
+
+
+def test_an_empty_profile_name_is_refused_not_ignored(shared_data, tmp_path, monkeypatch, capsys):
+    """`translate --profile "$PROFILE"` with the variable unset must not quietly use the landmark translator."""
+    from w2le_live.cli import main
+
+    monkeypatch.setenv("W2LE_DATA_DIR", str(tmp_path))
+    src, out = str(mead_clip(shared_data, "W009", "neutral")), str(tmp_path / "o.mp4")
+    assert main(["translate", src, "-o", out, "--profile", "", "--no-progress"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert err.startswith("error: argument --profile: it is empty") and "leave --profile out" in err
+    assert not (tmp_path / "o.mp4").exists()
