@@ -1,5 +1,6 @@
 """First run without a personal profile: one line saying the landmark translator is subtle and how to teach
-your own face (``run``, ``translate``, ``tray``), and the tray's one-time offer to teach."""
+your own face (``run``, ``translate``, ``tray``) - or which usable profile to pass, or that ``--profile`` lacks the
+emotion asked for - and the tray's one-time offer to teach."""
 
 from __future__ import annotations
 
