@@ -11,6 +11,15 @@ from w2le_live import validation
 from w2le_live.config import BACKENDS
 
 
+def _profile(text: str) -> str:
+    """--profile: an empty name (an unset shell variable) would quietly mean no profile, so it is refused."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError(
+            "it is empty; pass a profile's name (w2le-live profile list shows them), or leave --profile out"
+        )
+    return text
+
+
 def add_translator_args(p: argparse.ArgumentParser) -> None:
     """--model/--backend/--translator/--profile/--target/--intensity (translate, run, tray)."""
     from w2le_live.translators import TRANSLATOR_KINDS
@@ -25,7 +34,9 @@ def add_translator_args(p: argparse.ArgumentParser) -> None:
         choices=TRANSLATOR_KINDS,
         help="auto (default): your personal profile when it holds the target emotion, else --model, else landmark",
     )
-    p.add_argument("--profile", default=None, help="personal-emotion profile (see: w2le-live enroll)")
+    p.add_argument(
+        "--profile", type=_profile, default=None, help="personal-emotion profile (see: w2le-live enroll)"
+    )
     p.add_argument(
         "--target",
         default=None,

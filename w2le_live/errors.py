@@ -124,6 +124,8 @@ def run_cli(body, *, verbose: bool = False) -> int:
     except Terminated:
         msg, code = "stopped by SIGTERM; partial output files were removed.", 143
     except Exception as exc:  # noqa: BLE001 - the CLI boundary: one sentence, never a traceback
+        if isinstance(exc, BrokenPipeError) and _stdout_gone():
+            return 141  # the reader of our output stopped reading (`| head`): nothing went wrong here
         err = as_user_error(exc)
         if verbose:
             traceback.print_exc()
@@ -142,3 +144,22 @@ def run_cli(body, *, verbose: bool = False) -> int:
         msg += "."
     print(f"error: {msg}", file=sys.stderr, flush=True)
     return code
+
+
+def _stdout_gone() -> bool:
+    """True when stdout is a pipe whose reader has closed it (then stdout is pointed at /dev/null, so the exit
+    flush is quiet); False elsewhere (a broken pipe to a subprocess is a real error)."""
+    import os
+    import select
+    import sys
+
+    try:
+        fd = sys.stdout.fileno()
+        poller = select.poll()
+        poller.register(fd, select.POLLOUT)
+        gone = any(ev & select.POLLERR for _, ev in poller.poll(0))
+        if gone:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), fd)
+        return gone
+    except (AttributeError, OSError, ValueError):  # no poll (Windows), or no real stdout (tests)
+        return False

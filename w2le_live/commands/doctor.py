@@ -32,7 +32,7 @@ def run(args: argparse.Namespace) -> int:
     from w2le_live.doctor import main_job_ready, run_checks
 
     print(f"w2le-live {__version__} doctor on {platform.system()} {platform.machine()}")
-    checks = run_checks()
+    checks = run_checks() + [profiles_check()]
     print(format_checks(checks))
     ready = main_job_ready(checks)
     failed = [c.name for c in checks if c.required and not c.ok]
@@ -40,3 +40,30 @@ def run(args: argparse.Namespace) -> int:
           + ("ready" if ready else "NOT ready; fix: " + ", ".join(failed)))  # fmt: skip
     sys.stdout.flush()
     return 0 if ready else 1
+
+
+def profiles_check():
+    """The personal profiles: which emotions each holds (the translator to use), none yet (how to teach one), or
+    one that cannot be read (how to see why). Never required: the landmark translator needs none."""
+    from w2le_live.doctor import Check
+    from w2le_live.errors import UserError
+    from w2le_live.personal.profiles import Profile, list_profiles
+
+    try:
+        names = list_profiles()
+    except OSError as exc:
+        return Check("profiles", False, f"cannot be listed ({exc.strerror or exc.__class__.__name__})",
+                     "set W2LE_DATA_DIR to a folder you can read")  # fmt: skip
+    if not names:
+        return Check("profiles", None, "none yet; teach your own face in 20 s: w2le-live enroll --profile me "
+                     "--emotion happy")  # fmt: skip
+    held, broken = [], []
+    for n in names:
+        try:
+            held.append(f"{n} ({', '.join(Profile(n).emotions) or 'no emotions'})")
+        except (UserError, OSError):
+            broken.append(n)
+    if broken:
+        return Check("profiles", False, f"{', '.join(held) or 'none usable'}; unusable: {', '.join(broken)}",
+                     f"w2le-live profile show {broken[0]} says why")  # fmt: skip
+    return Check("profiles", True, ", ".join(held))

@@ -49,7 +49,17 @@ def run(args: argparse.Namespace) -> int:
 
             for line in take_lines(i):
                 print(f"    {line}")
+            try:
+                p.load(
+                    e
+                )  # every array checked (~0.05 s a bank): a damaged bank shows here, not first in a call
+            except UserError as err:
+                print(f"    {err}")
         return 0
     delete_profile(args.name, args.emotion)
-    print(f"deleted {'the ' + args.emotion + ' of ' if args.emotion else ''}profile '{args.name}'")
+    line = f"deleted {'the ' + args.emotion + ' of ' if args.emotion else ''}profile '{args.name}'"
+    if args.emotion and not Profile(args.name).emotions:  # an empty profile: say what to do with it
+        line += (f"; it has no emotion left: enrol one with w2le-live enroll --profile {args.name} --emotion happy, "
+                 f"or remove it with w2le-live profile delete {args.name}")  # fmt: skip
+    print(line)
     return 0

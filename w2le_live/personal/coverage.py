@@ -41,7 +41,9 @@ class CoverageConfig:
     rounded_width: float = 0.90  # mouth width (61-291) below this x the recording's median, lips apart
     spread_width: float = 1.06  # mouth width above this x the median, not wide open
     teeth_gap: tuple = (0.02, 0.09)  # teeth show at a moderate opening with unrounded lips ...
-    teeth_luma: float = 1.15  # ... and (with frames) the inner-lip area brighter than this x the lips
+    # ... and (with frames) the inner-lip area brighter than this x the lips: teeth read 0.6-1.2 x the lips on the
+    # MEAD faces (1.15 missed nearly all: M030's grin, W009 talking), a dark open mouth 0.44-0.62
+    teeth_luma: float = 0.75
     turn_range: float = 0.2  # yaw (nose between the cheeks, -1..1) spread, 5th to 95th percentile
     min_frames: int = (
         4  # measured frames of a shape that count as covered (a camera watch measures every 2nd)

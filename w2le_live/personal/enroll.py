@@ -42,6 +42,10 @@ class EnrollConfig:
     # Measured on MEAD: one actor across 3 recordings <= 1.5; other actors 2.2-17 (W009, W023, M024 >= 4.0), so a
     # look-alike skin tone (M026 vs M030: 1.6-2.9) passes: a guard against the wrong clip, not face recognition.
     max_skin_shift: float = 3.0
+    # face brightness (lit side) ratio between the two takes from which a refusal names the light as a cause
+    max_light_ratio: float = 1.25
+    # within one take: a face brightness change (central face, per second) from which a refusal names the light
+    max_light_drift: float = 1.08
     min_offset_rms: float = 0.003  # face widths (RMS): below it no expression (MEAD's are >= 0.014)
     min_mouth_range: float = 0.03  # inner-lip opening range (5th..95th percentile), face widths
     fps: float = 25.0
@@ -303,19 +307,49 @@ def check_one_person(tr: Tracked, what: str, cfg: EnrollConfig = EnrollConfig())
     first = skin_colour(tr.crops[:n])
     for i in range(n, len(tr.crops) - n + 1, n):
         if np.linalg.norm(skin_colour(tr.crops[i : i + n]) - first) > cfg.max_skin_shift:
+            # a light switched on or a camera's exposure moving shifts skin colour as much as a new face does
+            # (the same face at 0.85 x the light reads 4 apart; MEAD takes hold their light within 1.5 %)
+            a, b = face_grey(tr.crops[:n]), face_grey(tr.crops[i : i + n])
+            ratio = max(a, b) / max(min(a, b), 1.0)
+            if ratio >= cfg.max_light_drift:
+                raise EnrollmentError(
+                    f"the face in {what} changes at {i / cfg.fps:.0f} s, as if another person took over or the "
+                    f"light changed (it gets {ratio:.2f} x {'brighter' if b > a else 'darker'}); record only "
+                    "yourself, in steady light (and camera exposure)."
+                )
             raise EnrollmentError(
                 f"the face in {what} changes at {i / cfg.fps:.0f} s, as if another person took over; record "
                 "only yourself."
             )
 
 
+def face_grey(crops: np.ndarray) -> float:
+    """Mean grey level (0..255) of the central face region of the median crop, as :func:`skin_colour` reads it.
+    crops: (F, S, S, 3) uint8 BGR."""
+    import cv2
+
+    s = crops.shape[1]
+    mid = np.median(crops[:, int(0.3 * s) : int(0.7 * s), int(0.25 * s) : int(0.75 * s)], axis=0)
+    return float(cv2.cvtColor(mid.astype(np.uint8), cv2.COLOR_BGR2GRAY).mean())
+
+
 def check_same_person(tr: Tracked, neutral: Tracked, what: str, cfg: EnrollConfig = EnrollConfig()) -> None:
     """Refuse a neutral reference of another person than the emotion recording (skin colour of the two takes)."""
     a, b = (skin_colour(t.crops[:: max(1, len(t.crops) // 100)]) for t in (tr, neutral))
-    if np.linalg.norm(a - b) > cfg.max_skin_shift:
+    if np.linalg.norm(a - b) <= cfg.max_skin_shift:
+        return
+    # skin colour moves with the light (the same face at 0.7 x the light reads 7 apart), so when the two takes
+    # are lit differently the light may be the cause: the sentence says so, the check itself stays
+    ratio = max(tr.luma, neutral.luma) / max(min(tr.luma, neutral.luma), 1.0)
+    if ratio >= cfg.max_light_ratio:
+        brighter = "the neutral recording" if neutral.luma > tr.luma else what
         raise EnrollmentError(
-            f"the neutral recording shows another face than {what}; pass a neutral recording of the same person."
+            f"the neutral recording shows another face than {what}, or the two were lit differently ({brighter} "
+            f"is {ratio:.1f} x as brightly lit); pass a neutral recording of the same person, in the same light."
         )
+    raise EnrollmentError(
+        f"the neutral recording shows another face than {what}; pass a neutral recording of the same person."
+    )
 
 
 def check_offset(

@@ -1,12 +1,13 @@
 """First run without a personal profile: one line saying the landmark translator is subtle and how to teach
-your own face (``run``, ``translate``, ``tray``), and the tray's one-time offer to teach."""
+your own face (``run``, ``translate``, ``tray``) - or which usable profile to pass, or that ``--profile`` lacks the
+emotion asked for - and the tray's one-time offer to teach."""
 
 from __future__ import annotations
 
 import sys
 from typing import Optional
 
-TEACH_CLI = "w2le-live enroll --profile me --emotion {target}"
+TEACH_CLI = "w2le-live enroll --profile {name} --emotion {target}"
 MARKER = "tray_teach_offered"  # in the data dir: the tray offered teaching once
 
 
@@ -16,19 +17,46 @@ def landmark_hint(*, kind: str, profile: Optional[str], model: Optional[str], ta
 
     kind: --translator; profile: --profile (None when not given); model: --model; target: the emotion asked for.
     """
-    if profile or model or kind not in ("auto", "landmark"):
+    if model or kind not in ("auto", "landmark"):
         return None
+    if profile:
+        return None if kind == "landmark" else _lacking_line(profile, target)
     from w2le_live.personal.profiles import list_profiles
 
-    have = list_profiles()
-    if have:
-        if kind == "landmark":
-            return None
+    usable = [p for p in list_profiles() if _emotions(p) is not None]  # a damaged profile is never suggested
+    if usable and kind == "landmark":
+        return None
+    holding = [p for p in usable if target in _emotions(p)]
+    if holding:
         return (f"note: the landmark translator's change is subtle; your personal profile looks like you - "
-                f"pass --profile {have[0]} (profiles: {', '.join(have)}).")  # fmt: skip
-    how = f'the tray\'s "Teach my {target}..."' if tray else TEACH_CLI.format(target=target)
+                f"pass --profile {holding[0]} (profiles with {target}: {', '.join(holding)}).")  # fmt: skip
+    if usable:
+        fullest = max(usable, key=lambda p: len(_emotions(p)))  # the profile the user has taught most
+        return (f"note: the landmark translator's change is subtle and no profile holds {target}; teach it in 20 s "
+                f"with: {TEACH_CLI.format(name=fullest, target=target)}.")  # fmt: skip
+    how = f'the tray\'s "Teach my {target}..."' if tray else TEACH_CLI.format(name="me", target=target)
     return (f"note: with no personal profile the landmark translator is used and its change is subtle; teach "
             f"your own {target} face in 20 s with: {how}.")  # fmt: skip
+
+
+def _emotions(name: str) -> Optional[tuple[str, ...]]:
+    """The emotions profile ``name`` holds, or None when it cannot be read (damaged, refused, unreadable)."""
+    from w2le_live.errors import UserError
+    from w2le_live.personal.profiles import Profile
+
+    try:
+        return Profile(name).emotions
+    except (UserError, OSError):
+        return None
+
+
+def _lacking_line(profile: str, target: str) -> Optional[str]:
+    """--translator auto with a profile that lacks the target: the landmark translator stands in, say so."""
+    have = _emotions(profile)
+    if have is None or target in have:
+        return None
+    return (f"note: profile '{profile}' has no {target}, so the landmark translator is used and its change is "
+            f"subtle; teach it in 20 s with: {TEACH_CLI.format(name=profile, target=target)}.")  # fmt: skip
 
 
 def print_hint(args, tray: bool = False) -> None:
