@@ -73,6 +73,10 @@ class LiveSession:
         from w2le_live.translators import resolve_target
 
         translator = _translator(options)
+        from w2le_live.commands.translate import _teachable
+
+        # a target the profile lacks and nothing else makes: how to teach it, in translate's sentence
+        _teachable(options, translator.emotions)
         target = resolve_target(translator, options.target)
         self.ring = AudioRing(capacity_s=30.0)
         source = self._open_source(options.source)

@@ -55,11 +55,12 @@ def run(args: argparse.Namespace) -> int:
             f"{problem}; run the tray inside a desktop session, or use: w2le-live run --sink vcam (no window)."
         )
     try:
-        from w2le_live.gui.app import launch
+        from w2le_live.gui.app import launch, with_tray_profile
     except ImportError:
         raise UserError("the tray needs PyQt5; run: pip install 'w2le-live[gui]'.") from None
     from w2le_live.personal.first_run import print_hint
 
+    args = with_tray_profile(args)  # what was taught in the tray is worn on its next start
     print_hint(args, tray=True)  # no profile: one line on teaching your own face
     app, _view = launch(args)
     import signal

@@ -26,6 +26,7 @@ def launch(args: argparse.Namespace, app=None):
     from w2le_live.gui.guard import install_slot_guard
     from w2le_live.session import LiveOptions, LiveSession
 
+    args = with_tray_profile(args)
     app = app or QApplication.instance() or QApplication(sys.argv[:1])
     app.setQuitOnLastWindowClosed(False)
     session = LiveSession(LiveOptions.from_namespace(args))
@@ -51,6 +52,22 @@ def launch(args: argparse.Namespace, app=None):
     if offer:
         c.notify("Teach W2LE Live your face", offer)
     return app, view
+
+
+def with_tray_profile(args: argparse.Namespace) -> argparse.Namespace:
+    """``args`` with ``--profile`` set to the tray's own profile (the one "Teach my ..." writes, "me") when none is
+    given, it holds an emotion and the options would use it (no --model, translator auto or personal): what was
+    taught in the tray is worn on its next start."""
+    from w2le_live.gui.teach import DEFAULT_PROFILE
+    from w2le_live.personal.first_run import _emotions
+
+    if getattr(args, "profile", None) or getattr(args, "model", None):
+        return args
+    if (getattr(args, "translator", None) or "auto") not in ("auto", "personal") or not _emotions(
+        DEFAULT_PROFILE
+    ):
+        return args
+    return argparse.Namespace(**{**vars(args), "profile": DEFAULT_PROFILE})
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

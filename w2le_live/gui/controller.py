@@ -15,6 +15,8 @@ from w2le_live.gui.settings import GuiSettings, load_settings, save_settings
 
 log = logging.getLogger(__name__)
 INTENSITY_STEPS = (0.25, 0.5, 0.75, 1.0, 1.25)
+TEACHABLE = ("happy", "surprised", "sad", "angry", "neutral")  # the "Teach my <emotion>..." entries
+MENU_ORDER = ("happy", "sad", "surprised", "angry", "neutral")  # the emotion entries' order (others after)
 
 
 class Controller:
@@ -42,7 +44,7 @@ class Controller:
 
         self.emotion_group = QActionGroup(app)
         self.emotion_actions: dict[str, QAction] = {}
-        self._make_emotion_actions(self.pipeline.emotions)
+        self._make_emotion_actions(self.pipeline.emotions, personal_emotions(self.pipeline.translator))
         self.intensity_group = QActionGroup(app)
         self.intensity_actions = {}
         for v in INTENSITY_STEPS:
@@ -55,17 +57,25 @@ class Controller:
         self.landmark_action = action("Landmark translator (no weights)", lambda: self.load_model(None))
         self.model_action = action("Open model checkpoint...", self._pick_model)
         self.start_action = action("Stop", self.toggle_running)
+        self.teach_actions = {
+            e: action(f"Teach my {e}...", lambda _=False, x=e: self.teach(x)) for e in TEACHABLE
+        }
+        self.cancel_teach_action = action("Cancel teaching (nothing is saved)", self.cancel_teaching)
+        self.cancel_teach_action.setEnabled(False)
         self.quit_action = action("Quit", self.quit)
 
     # ---- the emotion actions follow the translator ------------------------------------------------
-    def _make_emotion_actions(self, emotions: tuple[str, ...]) -> None:
+    def _make_emotion_actions(self, emotions: tuple[str, ...], personal: tuple[str, ...] = ()) -> None:
+        """One checkable entry per emotion, in MENU_ORDER; the ones a personal profile serves say "(yours)"."""
         from PyQt5.QtWidgets import QAction
 
         for a in self.emotion_actions.values():
             self.emotion_group.removeAction(a)
         self.emotion_actions = {}
-        for emo in emotions:
-            a = QAction(emo.capitalize(), self.app, checkable=True)
+        order = {e: i for i, e in enumerate(MENU_ORDER)}
+        for emo in sorted(emotions, key=lambda e: (order.get(e, len(order)), e)):
+            label = emo.capitalize() + (" (yours)" if emo in personal else "")
+            a = QAction(label, self.app, checkable=True)
             a.triggered.connect(lambda _=False, e=emo: self.set_target(e))
             self.emotion_group.addAction(a)
             self.emotion_actions[emo] = a
@@ -76,7 +86,7 @@ class Controller:
 
         target = target_after_swap(ready.translator, ready.target, self.pipeline.controls.target)
         self.pipeline.set_translator(ready.translator, target)
-        self._make_emotion_actions(ready.translator.emotions)
+        self._make_emotion_actions(ready.translator.emotions, personal_emotions(ready.translator))
         if target in self.emotion_actions:
             self.emotion_actions[target].setChecked(True)
         self.view.emotions_changed()
@@ -118,8 +128,8 @@ class Controller:
         self._save(show_preview=bool(on))
 
     def teach(self, emotion: str, seconds: float = 20.0, countdown: int = 3) -> None:
-        """Record ``seconds`` of the camera showing ``emotion`` (prompts in the preview), enrol it into the
-        profile and wear it; the outcome is a notification."""
+        """Record up to ``seconds`` of the camera showing ``emotion`` (prompts and coverage under the face in the
+        preview), enrol it into the profile and wear it; the outcome is a notification."""
         from w2le_live.gui.teach import Teacher
 
         if self.teacher is not None and self.teacher.busy:
@@ -127,15 +137,30 @@ class Controller:
             return
 
         def done(message: str, translator=None) -> None:  # on the teacher's thread
-            if translator is None:
-                self.post(E.Problem(message))
-            else:
+            if translator is not None:
                 self.post(E.TranslatorReady(translator, self.session.options.model, emotion, message))
+            elif teacher.cancelled:
+                self.post(E.Note(message))
+            else:
+                self.post(E.ActionFailed(message))  # a refused take: the stream is fine, the icon stays
 
-        self.teacher = Teacher(self.session, emotion, seconds=seconds, countdown=countdown, on_done=done)
+        self.teacher = teacher = Teacher(
+            self.session, emotion, seconds=seconds, countdown=countdown, on_done=done
+        )
+        if teacher.replacing:
+            self.notify("W2LE Live", f"profile '{teacher.profile}' already has {emotion}: this take replaces it once "
+                        f"it is learned; \"Cancel teaching\" keeps the old one.")  # fmt: skip
         self.show_preview(True)
-        self.preview.overlay = self.teacher.prompt
-        self.teacher.start()
+        self.preview.overlay = teacher.prompt
+        self.preview.resize(max(self.preview.width(), 660), max(self.preview.height(), 640))
+        self.cancel_teach_action.setEnabled(True)
+        teacher.start()
+
+    def cancel_teaching(self) -> None:
+        """Stop the running "Teach my ..." take: nothing is saved, the profile keeps what it had."""
+        if self.teacher is not None and self.teacher.active:
+            self.teacher.cancel()
+        self.cancel_teach_action.setEnabled(False)
 
     def load_model(self, path: Optional[str]) -> None:
         """Load a translator in a background thread; swap it in when ready, so the video never stalls."""
@@ -199,8 +224,11 @@ class Controller:
             self.notify("W2LE Live problem", ev.message)
         elif isinstance(ev, E.ActionFailed):
             self.notify("W2LE Live problem", ev.message)
+        elif isinstance(ev, E.Note):
+            self.notify("W2LE Live", ev.message)
         elif isinstance(ev, E.Recovered) and self.state == "error":
             self.state = "running"
+        self.cancel_teach_action.setEnabled(self.teacher is not None and self.teacher.active)
         self._refresh_icon()
 
     def notify(self, title: str, message: str) -> None:
@@ -216,6 +244,14 @@ class Controller:
 
     def _refresh_icon(self) -> None:
         self.view.refresh_icon()
+
+
+def personal_emotions(translator) -> tuple[str, ...]:
+    """The emotions a personal profile serves in ``translator`` (itself personal, or routed with a fallback)."""
+    if getattr(translator, "name", "") == "personal":
+        return tuple(translator.emotions)
+    inner = getattr(translator, "personal", None)
+    return tuple(inner.emotions) if inner is not None else ()
 
 
 def queued_signal(handler):

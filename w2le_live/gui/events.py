@@ -21,6 +21,10 @@ class ActionFailed(_Said):
     """A menu action raised (caught by the slot guard); shown as a notification, the state is unchanged."""
 
 
+class Note(_Said):
+    """Information (e.g. teaching was cancelled); an information notification, the state is unchanged."""
+
+
 class Recovered(_Said):
     """The pipeline reported that a problem went away (e.g. the camera is back)."""
 

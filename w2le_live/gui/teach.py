@@ -1,10 +1,11 @@
 """The tray's "Teach my <emotion>...": record the live camera for a personal-emotion profile, then wear it.
 
-Flow: bypass on (the user sees their own face), a countdown, then ``seconds`` of recording while the preview shows
-a phonetically varied sentence to read with the emotion and what to cover (mouth closed to wide open, small head
-turns); then enrolment runs in a background thread, the bank is saved to the profile and the personal translator is
-swapped in for that emotion. Every failure (no face, two faces, too dark...) ends as one sentence for a
-notification; the stream keeps running throughout.
+Flow: bypass on (the user sees their own face), a countdown, then up to ``seconds`` of recording while the preview
+shows, below the face, the sentence for the first mouth shape still missing and the coverage so far (which shapes are
+covered, which are missing); the take ends early once every shape is covered, and ``cancel()`` ends it with nothing
+saved (the profile keeps what it had); then enrolment runs in a background thread, the bank is saved to the profile
+and the personal translator is swapped in for that emotion. Every failure (no face, two faces, too dark...) ends as
+one sentence for a notification; the stream keeps running throughout.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ SENTENCES = (
     "Judy's big yellow boat sails past the huge old windmill at noon.",
 )
 DEFAULT_PROFILE = "me"
+NO_FACE_MEASURES = 3  # measured frames in a row with no face (every 4th frame: ~0.5 s) before saying so
 
 
 class Teacher:
@@ -47,46 +49,78 @@ class Teacher:
         self._phase, self._t0 = "idle", 0.0
         self._thread: Optional[threading.Thread] = None
         self.watch = None  # coverage of the take being recorded (w2le_live.personal.coverage.CoverageWatch)
+        self.replacing = holds(self.profile, emotion)  # the profile has this emotion: the take replaces it
+        self.early = False  # the take ended early: every shape was covered
+        self._stop = threading.Event()
 
     @property
     def busy(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
+    @property
+    def active(self) -> bool:
+        """Counting down, recording or learning (what "Cancel teaching" can stop)."""
+        return self._phase != "idle"
+
+    @property
+    def cancelled(self) -> bool:
+        return self._stop.is_set()
+
+    def cancel(self) -> None:
+        """Stop the take now; nothing is saved and the profile keeps what it had (any thread)."""
+        self._stop.set()
+
     def start(self) -> None:
+        self._phase, self._t0 = "countdown", time.monotonic()
         self._thread = threading.Thread(target=self._run, name="w2le-teach", daemon=True)
         self._thread.start()
 
     def prompt(self) -> Optional[str]:
-        """The overlay text for the preview now (None when idle)."""
+        """The overlay text for the preview now (None when idle); lines separated by newlines."""
         now = time.monotonic()
         if self._phase == "countdown":
             left = max(1, int(np.ceil(self._t0 + self.countdown - now)))
-            return f"Show your {self.emotion} face and read aloud - starting in {left}"
+            note = (
+                f"\n(this take replaces your saved {self.emotion} once it is learned)"
+                if self.replacing
+                else ""
+            )
+            return f"Show your {self.emotion} face and read aloud - starting in {left}{note}"
         if self._phase == "recording":
             left = max(0, int(self._t0 + self.seconds - now))
             line = SENTENCES[int((now - self._t0) // 6) % len(SENTENCES)]
+            shapes = "Cover: mouth closed, wide open, rounded, spread, teeth, small head turns."
             if self.watch is not None and self.watch.frames > 0:  # coverage: the sentence for what is missing
-                line = self.watch.prompt
-            return f"{self.emotion.upper()} - read aloud ({left} s): {line} | open wide, close, turn a little"
+                line, shapes = self.watch.prompt, coverage_lines(self.watch.coverage)
+                if self.watch.faceless >= NO_FACE_MEASURES:
+                    line = "No face in view: face the camera, close enough, in good light."
+            return f"{self.emotion.upper()} - {left} s left - read aloud:\n{line}\n{shapes}"
         if self._phase == "processing":
-            return f"learning your {self.emotion} face..."
+            why = "every shape covered, finished early - " if self.early else ""
+            return f"{why}learning your {self.emotion} face..."
         return None
 
     def _record(self) -> list[np.ndarray]:
-        from w2le_live.personal.coverage import CoverageWatch
+        from dataclasses import replace
 
-        self._phase, self._t0 = "countdown", time.monotonic()
-        watch = CoverageWatch(stride=4)  # measures every 4th frame: the take keeps its frame rate
-        watch.warm()  # its tracker starts during the countdown
-        time.sleep(max(0.0, self._t0 + self.countdown - time.monotonic()))
-        self.watch = watch
-        self._phase, self._t0 = "recording", time.monotonic()
+        from w2le_live.personal.coverage import CoverageConfig, CoverageWatch
+
+        # it measures every 4th frame (the take keeps its frame rate), so a shape needs half the measured frames
+        # `enroll`'s watch (every 2nd) needs: the same stretch of the take covers a shape in both
+        cfg = CoverageConfig()
+        watch = CoverageWatch(stride=4, cfg=replace(cfg, min_frames=max(1, cfg.min_frames // 2)))
         frames: list[np.ndarray] = []
         try:
-            for frame in self.session.record(self.seconds):
+            watch.warm()  # its tracker starts during the countdown
+            if self._stop.wait(max(0.0, self._t0 + self.countdown - time.monotonic())):
+                return frames  # cancelled during the countdown
+            self.watch = watch
+            self._phase, self._t0 = "recording", time.monotonic()
+            for frame in self.session.record(self.seconds, self._stop):
                 frames.append(frame)
                 watch.add(frame)
                 if watch.done:  # every mouth shape and turn covered: finish early
+                    self.early = True
                     break
         finally:
             watch.close()
@@ -94,55 +128,96 @@ class Teacher:
 
     def _run(self) -> None:
         from w2le_live.errors import UserError
-        from w2le_live.personal.enroll import enroll_frames
-        from w2le_live.personal.profiles import save_bank
 
         pipe = self.session.pipeline
         was_bypass = pipe.controls.bypass
         pipe.set_bypass(True)  # the user sees their own face while recording
+        translator = None
         try:
             self.frames = self._record()
             self._phase = "processing"
-            bank = enroll_frames(self.emotion, self.frames, "the camera recording", None, self.seconds)
-            folder = save_bank(self.profile, bank)
-            translator = self.session.use_profile(self.profile, self.emotion)
-            from w2le_live.personal.enroll import take_lines
-
-            cov, *dim = take_lines(bank.info)
-            self.on_done(
-                f"learned your {self.emotion} face (profile '{self.profile}', saved in {folder}); {cov}."
-                + "".join(f" {d}" for d in dim),
-                translator,
-            )
+            message, translator = self._learn()
         except UserError as exc:
-            self.on_done(str(exc))
+            message = str(exc)
         except Exception as exc:  # noqa: BLE001 - a notification, never a crash of the tray
-            self.on_done(f"enrolment failed ({type(exc).__name__}: {exc}); try again in good light.")
+            message = f"enrolment failed ({type(exc).__name__}: {exc}); try again in good light."
         finally:
             self._phase = "idle"
             pipe.set_bypass(was_bypass)
+        self.on_done(message, translator)  # after the phase is idle: the tray's "Cancel teaching" turns off
+
+    def _learn(self):
+        """Enrol the recorded frames, save them and build the translator: (message, translator or None)."""
+        from w2le_live.personal.enroll import enroll_frames, take_lines
+        from w2le_live.personal.profiles import save_bank
+
+        kept = f"; profile '{self.profile}' keeps its {self.emotion}" if self.replacing else ""
+        if self.cancelled:
+            return f"teaching {self.emotion} was cancelled and nothing was saved{kept}.", None
+        bank = enroll_frames(self.emotion, self.frames, "the camera recording", None, self.seconds)
+        if self.cancelled:  # cancelled while learning: still nothing saved
+            return f"teaching {self.emotion} was cancelled and nothing was saved{kept}.", None
+        folder = save_bank(self.profile, bank)
+        translator = self.session.use_profile(self.profile, self.emotion)
+        cov, *dim = take_lines(bank.info)
+        how = "replaced" if self.replacing else "learned"
+        return (
+            f"{how} your {self.emotion} face (profile '{self.profile}', saved in {folder}); {cov}."
+            + "".join(f" {d}" for d in dim)
+        ), translator
 
 
-def draw_prompt(frame: np.ndarray, text: str) -> np.ndarray:
-    """A copy of ``frame`` (H, W, 3) uint8 BGR with ``text`` on a dark band at the bottom, wrapped to fit."""
+def holds(profile: str, emotion: str) -> bool:
+    """Whether profile ``profile`` exists and holds ``emotion`` (an unreadable profile holds nothing)."""
+    from w2le_live.errors import UserError
+    from w2le_live.personal.profiles import Profile, list_profiles
+
+    try:
+        return profile in list_profiles() and emotion in Profile(profile).emotions
+    except (UserError, OSError):
+        return False
+
+
+def coverage_lines(cov) -> str:
+    """The coverage of the take so far as one line: what is covered, what is still missing. cov: a Coverage."""
+    from w2le_live.personal.coverage import LABELS, SHAPES
+
+    have = [LABELS[s] for s in SHAPES if cov.covered.get(s)]
+    missing = [LABELS[s] for s in cov.missing]
+    line = f"covered {len(have)}/{len(SHAPES)}: {', '.join(have) or 'nothing yet'}"
+    return line + (f" | still missing: {', '.join(missing)}" if missing else " | all covered")
+
+
+def draw_prompt(frame: np.ndarray, text: str, min_width: int = 640) -> np.ndarray:
+    """``frame`` (H, W, 3) uint8 BGR, enlarged to at least ``min_width`` wide, with ``text`` (lines split at
+    newlines, wrapped to fit; of three or more lines the second, the sentence to read, in bold yellow) on a dark band
+    BELOW it: the face, mouth included, stays in view while reading.
+    Returns a new (H' + band, W', 3) uint8 image."""
     import cv2
 
-    out = frame.copy()
-    h, w = out.shape[:2]
-    scale = max(0.4, w / 1400)
-    words, lines, cur = text.split(), [], ""
-    for word in words:
-        trial = f"{cur} {word}".strip()
-        if cv2.getTextSize(trial, cv2.FONT_HERSHEY_SIMPLEX, scale, 1)[0][0] > w - 20 and cur:
-            lines.append(cur)
-            cur = word
-        else:
-            cur = trial
-    lines.append(cur)
+    h, w = frame.shape[:2]
+    if w < min_width:
+        frame = cv2.resize(frame, (min_width, round(h * min_width / w)), interpolation=cv2.INTER_LINEAR)
+        h, w = frame.shape[:2]
+    scale = max(0.5, w / 1100)
+    lines = []  # (paragraph index, text)
+    paras = text.split("\n")
+    n_para = len(paras)
+    for k, para in enumerate(paras):
+        cur = ""
+        for word in para.split():
+            trial = f"{cur} {word}".strip()
+            if cv2.getTextSize(trial, cv2.FONT_HERSHEY_SIMPLEX, scale, 2)[0][0] > w - 20 and cur:
+                lines.append((k, cur))
+                cur = word
+            else:
+                cur = trial
+        lines.append((k, cur))
     line_h = int(30 * scale / 0.6)
-    top = h - line_h * len(lines) - 10
-    out[max(top, 0) :] = (out[max(top, 0) :] * 0.35).astype(np.uint8)
-    for i, ln in enumerate(lines):
-        y = top + line_h * (i + 1) - 6
-        cv2.putText(out, ln, (10, y), cv2.FONT_HERSHEY_SIMPLEX, scale, (255, 255, 255), 1, cv2.LINE_AA)
-    return out
+    band = np.full((line_h * len(lines) + 12, w, 3), 32, np.uint8)
+    for i, (para, ln) in enumerate(lines):
+        bold = para == 1 and n_para > 2  # the sentence to read, between the header and the coverage
+        colour = (120, 230, 255) if bold else (255, 255, 255)
+        cv2.putText(band, ln, (10, line_h * (i + 1) - 4), cv2.FONT_HERSHEY_SIMPLEX, scale, colour, 2 if bold else 1,
+                    cv2.LINE_AA)  # fmt: skip
+    return np.concatenate([frame, band], axis=0)

@@ -8,7 +8,6 @@ from w2le_live.gui.controller import Controller
 from w2le_live.gui.icons import state_icon
 
 log = logging.getLogger(__name__)
-TEACHABLE = ("happy", "surprised", "sad", "angry", "neutral")  # the tray's "Teach my <emotion>..." entries
 
 
 class TrayView:
@@ -45,8 +44,9 @@ class TrayView:
         for a in (c.bypass_action, c.preview_action, c.calibrate_action):
             menu.addAction(a)
         teach = menu.addMenu("Teach my emotion")
-        for emo in TEACHABLE:
-            teach.addAction(f"Teach my {emo}...", lambda e=emo: c.teach(e))
+        teach.addActions(list(c.teach_actions.values()))
+        teach.addSeparator()
+        teach.addAction(c.cancel_teach_action)
         menu.addSeparator()
         models = menu.addMenu("Model")
         models.addAction(c.landmark_action)
@@ -109,7 +109,16 @@ class ControlWindow:
 
     def __init__(self, session, app):
         from PyQt5 import QtCore
-        from PyQt5.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QPushButton, QSlider, QVBoxLayout, QWidget
+        from PyQt5.QtWidgets import (
+            QCheckBox,
+            QHBoxLayout,
+            QLabel,
+            QMenu,
+            QPushButton,
+            QSlider,
+            QVBoxLayout,
+            QWidget,
+        )
 
         self.window = w = QWidget()
         self.status = QLabel("")
@@ -136,6 +145,11 @@ class ControlWindow:
         prev = QCheckBox("Show preview")
         prev.toggled.connect(c.show_preview)
         lay.addWidget(prev)
+        teach = QPushButton("Teach my emotion")
+        self.teach_menu = QMenu(teach)
+        self.teach_menu.addActions([*c.teach_actions.values(), c.cancel_teach_action])
+        teach.setMenu(self.teach_menu)
+        lay.addWidget(teach)
         buttons = QHBoxLayout()
         for a in (c.calibrate_action, c.model_action, c.start_action, c.quit_action):
             b = QPushButton(a.text())

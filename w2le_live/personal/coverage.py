@@ -217,6 +217,7 @@ class CoverageWatch:
         self._cov = CoverageTracker(cfg)
         self._tracker = None
         self.frames = 0
+        self.faceless = 0  # measured frames in a row without a face (the prompt can say "no face in view")
 
     @property
     def coverage(self) -> Coverage:
@@ -247,6 +248,7 @@ class CoverageWatch:
                 self._cov.current
             )  # every ``stride``-th frame is enough to see the shapes, at half the cost
         face = self._tracker.process(frame, self.frames / self.fps)
+        self.faceless = 0 if face is not None else self.faceless + 1
         return self._cov.update(None if face is None else face.landmarks, frame)
 
     def close(self) -> None:
