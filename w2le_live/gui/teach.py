@@ -22,6 +22,7 @@ SENTENCES = (
     "Judy's big yellow boat sails past the huge old windmill at noon.",
 )
 DEFAULT_PROFILE = "me"
+STALL_S = 3.0  # no new camera frame for this long (camera gone, file ended): the take ends with what it has
 NO_FACE_MEASURES = 3  # measured frames in a row with no face (every 4th frame: ~0.5 s) before saying so
 
 
@@ -51,6 +52,10 @@ class Teacher:
         self.watch = None  # coverage of the take being recorded (w2le_live.personal.coverage.CoverageWatch)
         self.replacing = holds(self.profile, emotion)  # the profile has this emotion: the take replaces it
         self.early = False  # the take ended early: every shape was covered
+        self.stalled_at: Optional[float] = (
+            None  # seconds into the take when the camera stopped sending frames
+        )
+        self._last_frame_t = 0.0
         self._stop = threading.Event()
 
     @property
@@ -92,7 +97,9 @@ class Teacher:
             shapes = "Cover: mouth closed, wide open, rounded, spread, teeth, small head turns."
             if self.watch is not None and self.watch.frames > 0:  # coverage: the sentence for what is missing
                 line, shapes = self.watch.prompt, coverage_lines(self.watch.coverage)
-                if self.watch.faceless >= NO_FACE_MEASURES:
+                if now - self._last_frame_t > STALL_S / 3:
+                    line = "No new camera frames: is the camera (or the video file) still running?"
+                elif self.watch.faceless >= NO_FACE_MEASURES:
                     line = "No face in view: face the camera, close enough, in good light."
             return f"{self.emotion.upper()} - {left} s left - read aloud:\n{line}\n{shapes}"
         if self._phase == "processing":
@@ -110,21 +117,40 @@ class Teacher:
         cfg = CoverageConfig()
         watch = CoverageWatch(stride=4, cfg=replace(cfg, min_frames=max(1, cfg.min_frames // 2)))
         frames: list[np.ndarray] = []
+        ended = threading.Event()  # cancelled, or the camera stopped sending frames
         try:
             watch.warm()  # its tracker starts during the countdown
             if self._stop.wait(max(0.0, self._t0 + self.countdown - time.monotonic())):
                 return frames  # cancelled during the countdown
             self.watch = watch
             self._phase, self._t0 = "recording", time.monotonic()
-            for frame in self.session.record(self.seconds, self._stop):
+            self._last_frame_t = self._t0
+            threading.Thread(
+                target=self._watch_camera, args=(ended,), name="w2le-teach-watch", daemon=True
+            ).start()
+            for frame in self.session.record(self.seconds, ended):
+                self._last_frame_t = time.monotonic()
                 frames.append(frame)
                 watch.add(frame)
                 if watch.done:  # every mouth shape and turn covered: finish early
                     self.early = True
                     break
         finally:
+            ended.set()  # the camera watch stops too
             watch.close()
         return frames
+
+    def _watch_camera(self, ended: threading.Event) -> None:
+        """Set ``ended`` on cancel or once the camera sends nothing for STALL_S (or its video file finished)."""
+        source = self.session.pipeline.source
+        while not ended.wait(0.1):
+            if self._stop.is_set():
+                break
+            quiet = time.monotonic() - self._last_frame_t
+            if quiet > STALL_S or (getattr(source, "finished", False) and quiet > 0.5):
+                self.stalled_at = self._last_frame_t - self._t0
+                break
+        ended.set()
 
     def _run(self) -> None:
         from w2le_live.errors import UserError
@@ -139,6 +165,8 @@ class Teacher:
             message, translator = self._learn()
         except UserError as exc:
             message = str(exc)
+            if self.stalled_at is not None and not self.cancelled:
+                message += f" (The camera stopped sending frames {self.stalled_at:.0f} s into the take.)"
         except Exception as exc:  # noqa: BLE001 - a notification, never a crash of the tray
             message = f"enrolment failed ({type(exc).__name__}: {exc}); try again in good light."
         finally:
@@ -161,6 +189,10 @@ class Teacher:
         translator = self.session.use_profile(self.profile, self.emotion)
         cov, *dim = take_lines(bank.info)
         how = "replaced" if self.replacing else "learned"
+        if self.stalled_at is not None:
+            dim.append(
+                f"The camera stopped sending frames {self.stalled_at:.0f} s into the take, so it is short."
+            )
         return (
             f"{how} your {self.emotion} face (profile '{self.profile}', saved in {folder}); {cov}."
             + "".join(f" {d}" for d in dim)
