@@ -191,6 +191,7 @@ def test_control_window_fallback_without_tray(qapp, demo):
             view.controller.pipeline.controls.target == "angry"
             and abs(view.controller.pipeline.controls.intensity - 0.4) < 1e-6
         )
+        assert [a.text() for a in view.teach_menu.actions()][0] == "Teach my happy..."  # teaching here too
         img = view.window.grab()
         img.save(str(SHOTS / "control_window.png"))
         arr = img.toImage()
@@ -230,8 +231,35 @@ def test_teach_my_emotion_records_enrols_and_wears_it(qapp, trayer, shared_data,
         st = view.controller.pipeline.stats()
         assert st.running and st.target == "happy" and st.serving.startswith("personal")
         assert not st.bypass  # bypass (on while recording) is back off
+        c = view.controller  # the menu marks the taught emotion, in the usual order
+        assert c.emotion_actions["happy"].text() == "Happy (yours)"
+        assert c.emotion_actions["sad"].text() == "Sad"
+        assert list(c.emotion_actions)[:2] == ["happy", "sad"] and not c.cancel_teach_action.isEnabled()
+        # teaching it again says the take replaces it; cancelling midway keeps the old one
+        c.teach_actions["happy"].trigger()
+        assert "already has happy" in c.notifications[-1] and c.cancel_teach_action.isEnabled()
+        _spin(qapp, 2.0)
+        c.cancel_teach_action.trigger()
+        end = time.monotonic() + 10
+        while c.teacher.busy and time.monotonic() < end:
+            _spin(qapp, 0.1)
+        _spin(qapp, 0.3)
+        assert "cancelled and nothing was saved" in c.notifications[-1] and c.icon_state() == "running"
+        assert Profile("me").has("happy") and c.pipeline.stats().serving.startswith("personal")
     finally:
         view.controller.quit()
+    # the next start without --profile wears what the tray taught; an emotion nothing makes names `enroll`
+    _, again = launch(_args(clip), app=qapp)
+    try:
+        assert again.controller.session.options.profile == "me"
+        assert again.controller.emotion_actions["happy"].text() == "Happy (yours)"
+    finally:
+        again.controller.quit()
+    from w2le_live.errors import UserError
+    from w2le_live.session import LiveOptions, LiveSession
+
+    with pytest.raises(UserError, match="w2le-live enroll --profile me --emotion fear"):
+        LiveSession(LiveOptions(source=str(clip), sink="null", profile="me", target="fear", mic="none"))
 
 
 def test_settings_round_trip_the_model_too(qapp, tmp_path):
