@@ -113,6 +113,9 @@ def test_tray_menu_drives_the_pipeline(qapp, trayer, demo):
         assert view.controller.preview_action.isChecked()
         assert view.controller.preview.isVisible() and getattr(view.controller.preview, "frames_shown", 0) > 5
         view.controller.preview.grab().save(str(SHOTS / "preview.png"))
+        view.controller.preview.close()  # its close button: the menu entry follows
+        _spin(qapp, 0.2)
+        assert not view.controller.preview_action.isChecked() and not view.controller.settings.show_preview
         assert "fps" in view.controller.status_text()
         # the menu, popped up and photographed
         view.menu.popup(view.menu.pos())
@@ -239,12 +242,14 @@ def test_teach_my_emotion_records_enrols_and_wears_it(qapp, trayer, shared_data,
         c.teach_actions["happy"].trigger()
         assert "already has happy" in c.notifications[-1] and c.cancel_teach_action.isEnabled()
         _spin(qapp, 2.0)
-        c.cancel_teach_action.trigger()
+        assert "close to cancel" in c.preview.windowTitle()
+        c.preview.close()  # closing the teaching window cancels the take
         end = time.monotonic() + 10
         while c.teacher.busy and time.monotonic() < end:
             _spin(qapp, 0.1)
         _spin(qapp, 0.3)
         assert "cancelled and nothing was saved" in c.notifications[-1] and c.icon_state() == "running"
+        assert not c.cancel_teach_action.isEnabled() and "teaching" not in c.preview.windowTitle()
         assert Profile("me").has("happy") and c.pipeline.stats().serving.startswith("personal")
     finally:
         view.controller.quit()

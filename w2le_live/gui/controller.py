@@ -121,11 +121,18 @@ class Controller:
         if on and self.preview is None:
             from w2le_live.gui.preview import make_preview
 
-            self.preview = make_preview(self.pipeline)
+            self.preview = make_preview(self.pipeline, on_close=self._preview_closed)
         if self.preview is not None:
             self.preview.setVisible(bool(on))
         self.preview_action.setChecked(bool(on))
         self._save(show_preview=bool(on))
+
+    def _preview_closed(self) -> None:
+        """The user closed the preview window: the menu entry follows; closing it while teaching cancels."""
+        self.preview_action.setChecked(False)
+        self._save(show_preview=False)
+        if self.teacher is not None and self.teacher.active:
+            self.cancel_teaching()
 
     def teach(self, emotion: str, seconds: float = 20.0, countdown: int = 3) -> None:
         """Record up to ``seconds`` of the camera showing ``emotion`` (prompts and coverage under the face in the
@@ -133,7 +140,9 @@ class Controller:
         from w2le_live.gui.teach import Teacher
 
         if self.teacher is not None and self.teacher.busy:
-            self.notify("W2LE Live", "an enrolment is already running; finish it first.")
+            self.notify(
+                "W2LE Live", 'an enrolment is already running; finish it or use "Cancel teaching" first.'
+            )
             return
 
         def done(message: str, translator=None) -> None:  # on the teacher's thread
@@ -152,6 +161,7 @@ class Controller:
                         f"it is learned; \"Cancel teaching\" keeps the old one.")  # fmt: skip
         self.show_preview(True)
         self.preview.overlay = teacher.prompt
+        self.preview.setWindowTitle(f"W2LE Live — teaching your {emotion} face (close to cancel)")
         self.preview.resize(max(self.preview.width(), 660), max(self.preview.height(), 640))
         self.cancel_teach_action.setEnabled(True)
         teacher.start()
@@ -228,7 +238,12 @@ class Controller:
             self.notify("W2LE Live", ev.message)
         elif isinstance(ev, E.Recovered) and self.state == "error":
             self.state = "running"
-        self.cancel_teach_action.setEnabled(self.teacher is not None and self.teacher.active)
+        teaching = self.teacher is not None and self.teacher.active
+        self.cancel_teach_action.setEnabled(teaching)
+        if not teaching and self.preview is not None:
+            from w2le_live.gui.preview import TITLE
+
+            self.preview.setWindowTitle(TITLE)
         self._refresh_icon()
 
     def notify(self, title: str, message: str) -> None:

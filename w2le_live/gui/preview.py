@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
+TITLE = "W2LE Live — preview"
 
-def make_preview(pipeline, fps: float = 20.0, overlay=None):
+
+def make_preview(pipeline, fps: float = 20.0, overlay=None, on_close=None):
     """A QLabel window refreshed from ``pipeline.latest_frame()`` on a timer.
 
-    ``overlay()`` -> text or None: drawn over the frame (the enrolment prompts), set later as ``label.overlay``.
+    ``overlay()`` -> text or None: drawn under the frame (the enrolment prompts), set later as ``label.overlay``.
+    ``on_close()``: called when the user closes the window (its close button), so the menu can follow.
     """
     from PyQt5.QtCore import Qt, QTimer
     from PyQt5.QtGui import QImage, QPixmap
     from PyQt5.QtWidgets import QLabel
 
-    label = QLabel()
-    label.setWindowTitle("W2LE Live — preview")
+    class _Preview(QLabel):
+        def closeEvent(self, event):  # noqa: N802 - Qt's name
+            super().closeEvent(event)
+            if on_close is not None:
+                on_close()
+
+    label = _Preview()
+    label.setWindowTitle(TITLE)
     label.setAlignment(Qt.AlignCenter)
     label.setMinimumSize(320, 240)
     label.setText("waiting for frames...")
