@@ -42,7 +42,7 @@ def qapp(display, tmp_path_factory):
     from PyQt5.QtWidgets import QApplication
 
     QSettings.setDefaultFormat(QSettings.IniFormat)
-    QSettings.setPath(QSettings.IniFormat, QSettings.UserScope, str(tmp_path_factory.mktemp("settings")))
+    QSettings.setPath(QSettings.IniFormat, QSettings.UserScope, str(tmp_path_factory.mktemp("w2le-settings")))
     app = QApplication.instance() or QApplication(["w2le-test"])
     app.setQuitOnLastWindowClosed(False)
     return app
@@ -268,7 +268,9 @@ def test_teach_my_emotion_records_enrols_and_wears_it(qapp, trayer, shared_data,
 
 
 def test_settings_round_trip_the_model_too(qapp, tmp_path):
-    from w2le_live.gui.settings import GuiSettings, load_settings, save_settings
+    from w2le_live.gui.settings import GuiSettings, _qs, load_settings, save_settings
+
+    assert "w2le-settings" in _qs().fileName()  # the tests' own folder, never the user's ~/.config
 
     before = load_settings()
     want = GuiSettings(target="sad", intensity=0.75, bypass=True, model=str(tmp_path / "g.safetensors"),

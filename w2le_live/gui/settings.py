@@ -18,7 +18,8 @@ class GuiSettings:
 def _qs():
     from PyQt5.QtCore import QSettings
 
-    return QSettings("W2LE Live", "w2le-live")
+    # the default format (native unless a caller chose another, as the tests do to keep the user's settings apart)
+    return QSettings(QSettings.defaultFormat(), QSettings.UserScope, "W2LE Live", "w2le-live")
 
 
 def load_settings() -> GuiSettings:
