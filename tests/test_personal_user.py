@@ -208,7 +208,8 @@ def test_a_listing_piped_into_head_ends_quietly(tmp_path):
     import subprocess
     import sys
 
-    env = {**os.environ, "W2LE_DATA_DIR": str(tmp_path)}
+    # buffered, as a user's shell runs it: the broken pipe then shows only when the listing is flushed
+    env = {**{k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}, "W2LE_DATA_DIR": str(tmp_path)}
     p = subprocess.Popen([sys.executable, "-m", "w2le_live", "profile", "list"], stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, env=env)  # fmt: skip
     p.stdout.close()  # the reader is gone before the listing is written

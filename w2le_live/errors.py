@@ -118,7 +118,9 @@ def run_cli(body, *, verbose: bool = False) -> int:
     import traceback
 
     try:
-        return int(body() or 0)
+        code = int(body() or 0)
+        sys.stdout.flush()  # a reader gone (`| head`) shows here when the output was buffered
+        return code
     except KeyboardInterrupt:
         msg, code = "interrupted (Ctrl-C); nothing more was written.", 130
     except Terminated:
