@@ -270,3 +270,20 @@ def test_an_empty_profile_name_is_refused_not_ignored(shared_data, tmp_path, mon
     err = capsys.readouterr().err.strip().splitlines()[-1]
     assert err.startswith("error: argument --profile: it is empty") and "leave --profile out" in err
     assert not (tmp_path / "o.mp4").exists()
+
+
+def test_a_windows_device_name_is_refused_as_a_profile_name(tmp_path, monkeypatch, capsys):
+    """CON, nul.txt, Com1, LPT9.x cannot be folders on Windows: refused in one sentence, other names still pass."""
+    from w2le_live.cli import main
+    from w2le_live.personal.profiles import ProfileError, check_name
+
+    for ok in ("console", "con-1", "com10", "lpt0", "nul_x", "auxiliary", "me.con"):
+        assert check_name(ok) == ok
+    for bad in ("CON", "con", "Nul.txt", "aux.tar.gz", "PRN", "COM1", "com9.x", "LPT1", "lpt9"):
+        with pytest.raises(ProfileError) as err:
+            check_name(bad)
+        msg = str(err.value)
+        assert "device name Windows keeps" in msg and msg.count(". ") == 0 and msg.endswith(".")
+    monkeypatch.setenv("W2LE_DATA_DIR", str(tmp_path))
+    assert main(["profile", "show", "NUL"]) == 2
+    assert "device name Windows keeps" in capsys.readouterr().err

@@ -32,6 +32,8 @@ VERSION = 1
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")  # used with fullmatch: no trailing newline slips by
 # what an interrupted write leaves (_write_atomic, check_writable's probe)
 _TEMP = re.compile(r"\.(profile\.json|[a-z]+\.npz|write-test)\.[A-Za-z0-9_]+")
+# names Windows keeps for devices: no file or folder may be called so, whatever follows the first dot
+_RESERVED = re.compile(r"(CON|PRN|AUX|NUL|COM[1-9]|LPT[1-9])(\..*)?", re.IGNORECASE)
 MAX_META_BYTES = 1 << 20
 MAX_TIME = 1e10  # seconds since 1970 (year 2286): larger "created" values are damage
 
@@ -59,6 +61,11 @@ def check_name(name: str) -> str:
         raise ProfileError(
             f"'{_show(name)}' is not a usable profile name; use letters, digits, '-', '_' or '.' (up to 64, "
             "starting with a letter or digit)."
+        )
+    if _RESERVED.fullmatch(name):
+        raise ProfileError(
+            f"'{name}' is a device name Windows keeps, so it cannot be a profile name; pick another name such as "
+            f"'my-{name}'."
         )
     return name
 
