@@ -287,3 +287,33 @@ def test_a_windows_device_name_is_refused_as_a_profile_name(tmp_path, monkeypatc
     monkeypatch.setenv("W2LE_DATA_DIR", str(tmp_path))
     assert main(["profile", "show", "NUL"]) == 2
     assert "device name Windows keeps" in capsys.readouterr().err
+
+
+def test_a_frozen_frame_is_refused_as_the_neutral_take(w009, shared_data):
+    """A video repeating one picture is no neutral reference (the person talking): refused in one sentence; the
+    real neutral takes (W009, M030) pass with a wide margin."""
+    from w2le_live.io.video import iter_frames
+    from w2le_live.personal.enroll import EnrollConfig, EnrollmentError, check_moves, enroll_frames
+
+    _, neutral, other = w009
+    # each measure alone clears a bar several times the threshold (the other bar set out of reach)
+    for wide in (
+        dict(still_mouth_range=0.04, still_spread=1.0),
+        dict(still_mouth_range=1.0, still_spread=0.003),
+    ):
+        for take in (neutral, other):
+            check_moves(take, "the neutral recording", dataclasses.replace(EnrollConfig(), **wide))
+    frame = next(
+        f for i, (_, _, f) in enumerate(iter_frames(mead_clip(shared_data, "W009", "neutral"))) if i == 30
+    )
+    happy = mead_clip(shared_data, "W009", "happy")
+    with pytest.raises(EnrollmentError) as err:
+        enroll_frames(
+            "happy",
+            (f for _, _, f in iter_frames(happy)),
+            "happy.mp4",
+            (frame.copy() for _ in range(60)),
+            3.0,
+        )
+    msg = str(err.value)
+    assert "does not move at all" in msg and msg.count(". ") == 0 and msg.endswith(".")

@@ -48,6 +48,12 @@ class EnrollConfig:
     max_light_drift: float = 1.08
     min_offset_rms: float = 0.003  # face widths (RMS): below it no expression (MEAD's are >= 0.014)
     min_mouth_range: float = 0.03  # inner-lip opening range (5th..95th percentile), face widths
+    # A neutral take whose face does not move at all (a frozen frame) is refused when both its inner-lip opening
+    # range (5th..95th percentile) and its landmarks' median spread about their median shape (face widths) are
+    # below these. MEAD's neutral takes (W009, M030): 0.082-0.095 and 0.0044; one of their frames repeated:
+    # 0.0006-0.0007 and 0.0001, with +-2 grey of noise per frame 0.0020-0.0023 and 0.0004.
+    still_mouth_range: float = 0.01
+    still_spread: float = 0.0015
     fps: float = 25.0
 
 
@@ -352,6 +358,19 @@ def check_same_person(tr: Tracked, neutral: Tracked, what: str, cfg: EnrollConfi
     )
 
 
+def check_moves(tr: Tracked, what: str, cfg: EnrollConfig = EnrollConfig()) -> None:
+    """Refuse a take whose face does not move at all (a frozen frame): a neutral reference must be the person
+    talking. Measured on its landmarks over frames (lip opening range and the landmarks' spread)."""
+    norm = G.normalise(tr.landmarks, G.build_template(tr.landmarks))
+    lo, hi = np.percentile(G.features(norm)[:, 0], [5, 95])
+    spread = float(np.median(np.linalg.norm(norm - np.median(norm, axis=0), axis=-1)))
+    if hi - lo < cfg.still_mouth_range and spread < cfg.still_spread:
+        raise EnrollmentError(
+            f"the face in {what} does not move at all (a frozen picture); record yourself talking with a neutral "
+            "face and pass that."
+        )
+
+
 def check_offset(
     emotion: str, tr: Tracked, neutral: Tracked, what: str, cfg: EnrollConfig = EnrollConfig()
 ) -> None:
@@ -424,6 +443,7 @@ def enroll_frames(emotion: str, frames: Iterable[np.ndarray], what: str,
     if neu is not None:
         check(neu, "the neutral recording", cfg)
         check_one_person(neu, "the neutral recording", cfg)
+        check_moves(neu, "the neutral recording", cfg)
         check_same_person(tr, neu, what, cfg)
         check_offset(emotion, tr, neu, what, cfg)
     return build_bank(emotion, tr, what, neu, cfg)
