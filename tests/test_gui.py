@@ -205,6 +205,21 @@ def test_control_window_fallback_without_tray(qapp, demo):
     assert np.isfinite(view.controller.pipeline.stats().fps_out)
 
 
+def test_first_start_offer_in_the_control_window_names_its_button(qapp, demo, tmp_path, monkeypatch):
+    """Without a tray host the offer to teach is shown in the control window: it names the window's button, not a
+    tray menu that is not there."""
+    from w2le_live.gui.app import launch
+
+    monkeypatch.setenv("W2LE_DATA_DIR", str(tmp_path / "data"))  # no profile, never offered: the first start
+    _, view = launch(_args(demo, window=True), app=qapp)
+    try:
+        offers = [m for m in view.controller.notifications if "Teach my happy" in m]
+        assert len(offers) == 1 and "tray menu" not in offers[0] and '"Teach my emotion" button' in offers[0]
+    finally:
+        view.controller.pipeline.stop()
+        view.close()
+
+
 def test_teach_my_emotion_records_enrols_and_wears_it(qapp, trayer, shared_data, tmp_path, monkeypatch):
     """'Teach my happy...' on a real happy clip playing as the camera: prompts in the preview, a profile saved
     under $W2LE_DATA_DIR, the personal translator swapped in for happy, the stream running throughout."""

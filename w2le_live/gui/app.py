@@ -46,9 +46,11 @@ def launch(args: argparse.Namespace, app=None):
         c.show_preview(True)
     app.aboutToQuit.connect(session.stop)
     app.aboutToQuit.connect(undo_guard)
+    from w2le_live.gui.tray import ControlWindow
     from w2le_live.personal.first_run import tray_offer
 
-    offer = tray_offer(session.options.profile)  # first start without a profile: offer teaching, once
+    # first start without a profile: offer teaching, once, naming where the view shows "Teach my emotion"
+    offer = tray_offer(session.options.profile, window=isinstance(view, ControlWindow))
     if offer:
         c.notify("Teach W2LE Live your face", offer)
     return app, view

@@ -68,8 +68,9 @@ def print_hint(args, tray: bool = False) -> None:
         print(line, file=sys.stderr)
 
 
-def tray_offer(profile: Optional[str]) -> Optional[str]:
-    """The tray's first-start offer (once per data dir, only while no profile exists), or None."""
+def tray_offer(profile: Optional[str], window: bool = False) -> Optional[str]:
+    """The tray's first-start offer (once per data dir, only while no profile exists), or None. ``window``: it is
+    shown in the control window (no tray host), whose "Teach my emotion" is a button, not a tray menu entry."""
     from w2le_live.paths import data_dir
     from w2le_live.personal.profiles import list_profiles
 
@@ -83,5 +84,6 @@ def tray_offer(profile: Optional[str]) -> Optional[str]:
         marker.write_text("1\n")
     except OSError:
         pass  # an unwritable data dir only means the offer may come again
-    return ('The landmark translator\'s change is subtle. Teach it your own face: tray menu > "Teach my emotion" '
-            '> "Teach my happy..." (20 s of reading aloud while smiling).')  # fmt: skip
+    where = 'the window\'s "Teach my emotion" button' if window else 'tray menu > "Teach my emotion"'
+    return (f'The landmark translator\'s change is subtle. Teach it your own face: {where} > "Teach my happy..." '
+            "(20 s of reading aloud while smiling).")  # fmt: skip
