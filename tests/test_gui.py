@@ -220,6 +220,29 @@ def test_first_start_offer_in_the_control_window_names_its_button(qapp, demo, tm
         view.close()
 
 
+def test_a_file_that_ends_is_reported_ended_not_running(qapp, demo):
+    """A file source without --loop (the 3 s demo) plays to its end: the view says it ended (status line and a
+    notification), the stream is stopped, and Start plays the file again."""
+    from w2le_live.gui.app import launch
+
+    _, view = launch(_args(demo, window=True, loop=False), app=qapp)
+    c = view.controller
+    try:
+        end = time.monotonic() + 30.0  # the clip lasts 3 s; a loaded machine gets time, the loop leaves early
+        while c.state != "ended" and time.monotonic() < end:
+            _spin(qapp, 0.1)
+        assert c.state == "ended" and not c.pipeline.stats().running and c.start_action.text() == "Start"
+        assert "the video file ended" in view.status.text() or "the video file ended" in c.status_text()
+        assert sum("the video file ended" in m for m in c.notifications) == 1
+        assert c.icon_state() == "stopped"
+        c.start_action.trigger()  # plays it once more
+        assert c.state == "running" and c.pipeline.stats().running and not c.pipeline.source.finished
+        assert "the video file ended" not in c.status_text()
+    finally:
+        c.pipeline.stop()
+        view.close()
+
+
 def test_teach_my_emotion_records_enrols_and_wears_it(qapp, trayer, shared_data, tmp_path, monkeypatch):
     """'Teach my happy...' on a real happy clip playing as the camera: prompts in the preview, a profile saved
     under $W2LE_DATA_DIR, the personal translator swapped in for happy, the stream running throughout."""

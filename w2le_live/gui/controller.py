@@ -252,7 +252,23 @@ class Controller:
         self.view.show(title, message)
 
     def status_text(self) -> str:
+        """The tooltip / status line (the views ask once a second): says so once a file source played to its end."""
+        self._check_source_ended()
+        if self.state == "ended":
+            return "W2LE Live — the video file ended\npress Start to play it again"
         return status_text(self.pipeline.stats())
+
+    def _check_source_ended(self) -> None:
+        """A file source without --loop that played to its end: stop the video (Start plays it again) and say so."""
+        if self.state == "ended" or not getattr(self.pipeline.source, "finished", False):
+            return
+        if not self.pipeline.stats().running:
+            return
+        self.session.stop_video()
+        self.start_action.setText("Start")
+        self.state = "ended"
+        self.notify("W2LE Live", "the video file ended (it does not loop); press Start to play it again.")
+        self._refresh_icon()
 
     def icon_state(self) -> str:
         return icon_state(self.state, self.pipeline.stats())

@@ -207,6 +207,10 @@ class FileSource(FrameSource):
         )
         self.t_start: Optional[float] = None
 
+    def start(self) -> None:
+        self.finished = False  # started again (the tray's Start after the file ended): it plays once more
+        super().start()
+
     def _run(self) -> None:
         import cv2
 
