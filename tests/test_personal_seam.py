@@ -18,24 +18,33 @@ def _clip(root, emotion):
     return mead_clip(root, "W009", emotion)
 
 
-@pytest.fixture(scope="module")
-def sad(shared_data):
-    """(driving frames, their fresh landmarks, the personal sad outputs, the outputs' fresh landmarks)."""
+def _drive(root, target: str, driving: str, neutral: str | None = "neutral"):
+    """W009's ``driving`` clip (first N frames) through her ``target`` bank (enrolled from her own clip of it, with
+    her ``neutral`` clip as the reference, or none): (the driving frames, the outputs), BGR uint8."""
     from w2le_live.face.tracker import FaceTracker
     from w2le_live.io.video import iter_frames
-    from w2le_live.personal import metrics as M
     from w2le_live.personal.enroll import enroll_file
     from w2le_live.translators.personal import PersonalTranslator
 
-    if not _clip(shared_data, "sad").is_file():
+    if not _clip(root, "sad").is_file():
         pytest.skip("the W009 MEAD clips are not in ../shared/data/mead")
-    bank = enroll_file("sad", str(_clip(shared_data, "sad")), str(_clip(shared_data, "neutral")))
-    frames = [f for _, _, f in iter_frames(str(_clip(shared_data, "neutral")))][:N]
-    tr = PersonalTranslator({"sad": bank})
+    bank = enroll_file(target, str(_clip(root, target)), str(_clip(root, neutral)) if neutral else None)
+    frames = [f for _, _, f in iter_frames(str(_clip(root, driving)))][:N]
+    tr = PersonalTranslator({target: bank})
     with FaceTracker() as ft:
         out = [
-            tr.translate(f, ft.process(f, i / 25.0), None, Controls("sad", 1.0)) for i, f in enumerate(frames)
+            tr.translate(f, ft.process(f, i / 25.0), None, Controls(target, 1.0))
+            for i, f in enumerate(frames)
         ]
+    return frames, out
+
+
+@pytest.fixture(scope="module")
+def sad(shared_data):
+    """(driving frames, their fresh landmarks, the personal sad outputs, the outputs' fresh landmarks)."""
+    from w2le_live.personal import metrics as M
+
+    frames, out = _drive(shared_data, "sad", "neutral")
     return frames, M.track_landmarks(frames), out, M.track_landmarks(out)
 
 
@@ -68,22 +77,9 @@ def test_bank_cheeks_are_as_textured_as_the_live_face(sad):
 def neutral_from_sad(shared_data):
     """W009's sad clip driving her neutral bank (enrolled from her neutral clip): (driving frames, their fresh
     landmarks, the outputs, the outputs' fresh landmarks)."""
-    from w2le_live.face.tracker import FaceTracker
-    from w2le_live.io.video import iter_frames
     from w2le_live.personal import metrics as M
-    from w2le_live.personal.enroll import enroll_file
-    from w2le_live.translators.personal import PersonalTranslator
 
-    if not _clip(shared_data, "sad").is_file():
-        pytest.skip("the W009 MEAD clips are not in ../shared/data/mead")
-    bank = enroll_file("neutral", str(_clip(shared_data, "neutral")))
-    frames = [f for _, _, f in iter_frames(str(_clip(shared_data, "sad")))][:N]
-    tr = PersonalTranslator({"neutral": bank})
-    with FaceTracker() as ft:
-        out = [
-            tr.translate(f, ft.process(f, i / 25.0), None, Controls("neutral", 1.0))
-            for i, f in enumerate(frames)
-        ]
+    frames, out = _drive(shared_data, "neutral", "sad", neutral=None)
     return frames, M.track_landmarks(frames), out, M.track_landmarks(out)
 
 
@@ -186,22 +182,10 @@ def test_happy_from_sad_forehead_is_as_textured_as_her_real_happy_face(shared_da
     (``docs/personal/seam_measure.md``, brow13)."""
     import cv2
 
-    from w2le_live.face.tracker import FaceTracker
     from w2le_live.io.video import iter_frames
     from w2le_live.personal import metrics as M
-    from w2le_live.personal.enroll import enroll_file
-    from w2le_live.translators.personal import PersonalTranslator
 
-    if not _clip(shared_data, "sad").is_file():
-        pytest.skip("the W009 MEAD clips are not in ../shared/data/mead")
-    bank = enroll_file("happy", str(_clip(shared_data, "happy")), str(_clip(shared_data, "neutral")))
-    frames = [f for _, _, f in iter_frames(str(_clip(shared_data, "sad")))][:N]
-    tr = PersonalTranslator({"happy": bank})
-    with FaceTracker() as ft:
-        out = [
-            tr.translate(f, ft.process(f, i / 25.0), None, Controls("happy", 1.0))
-            for i, f in enumerate(frames)
-        ]
+    frames, out = _drive(shared_data, "happy", "sad")
     real = [f for _, _, f in iter_frames(str(_clip(shared_data, "happy")))][:N:2]
     ref = M.reference_texture(real, M.track_landmarks(real))
     d, o = frames[::2], out[::2]
