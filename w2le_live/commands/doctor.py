@@ -46,8 +46,7 @@ def profiles_check():
     """The personal profiles: which emotions each holds (the translator to use), none yet (how to teach one), or
     one that cannot be read (how to see why). Never required: the landmark translator needs none."""
     from w2le_live.doctor import Check
-    from w2le_live.errors import UserError
-    from w2le_live.personal.profiles import Profile, list_profiles
+    from w2le_live.personal.profiles import list_profiles, readable_emotions
 
     try:
         names = list_profiles()
@@ -59,10 +58,11 @@ def profiles_check():
                      "--emotion happy")  # fmt: skip
     held, broken = [], []
     for n in names:
-        try:
-            held.append(f"{n} ({', '.join(Profile(n).emotions) or 'no emotions'})")
-        except (UserError, OSError):
+        emotions = readable_emotions(n)
+        if emotions is None:
             broken.append(n)
+        else:
+            held.append(f"{n} ({', '.join(emotions) or 'no emotions'})")
     if broken:
         return Check("profiles", False, f"{', '.join(held) or 'none usable'}; unusable: {', '.join(broken)}",
                      f"w2le-live profile show {broken[0]} says why")  # fmt: skip

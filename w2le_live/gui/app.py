@@ -61,11 +61,11 @@ def with_tray_profile(args: argparse.Namespace) -> argparse.Namespace:
     given, it holds an emotion and the options would use it (no --model, translator auto or personal): what was
     taught in the tray is worn on its next start."""
     from w2le_live.gui.teach import DEFAULT_PROFILE
-    from w2le_live.personal.first_run import _emotions
+    from w2le_live.personal.profiles import readable_emotions
 
     if getattr(args, "profile", None) or getattr(args, "model", None):
         return args
-    if (getattr(args, "translator", None) or "auto") not in ("auto", "personal") or not _emotions(
+    if (getattr(args, "translator", None) or "auto") not in ("auto", "personal") or not readable_emotions(
         DEFAULT_PROFILE
     ):
         return args

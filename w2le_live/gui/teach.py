@@ -201,13 +201,9 @@ class Teacher:
 
 def holds(profile: str, emotion: str) -> bool:
     """Whether profile ``profile`` exists and holds ``emotion`` (an unreadable profile holds nothing)."""
-    from w2le_live.errors import UserError
-    from w2le_live.personal.profiles import Profile, list_profiles
+    from w2le_live.personal.profiles import readable_emotions
 
-    try:
-        return profile in list_profiles() and emotion in Profile(profile).emotions
-    except (UserError, OSError):
-        return False
+    return emotion in (readable_emotions(profile) or ())
 
 
 def coverage_lines(cov) -> str:

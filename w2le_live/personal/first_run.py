@@ -21,17 +21,18 @@ def landmark_hint(*, kind: str, profile: Optional[str], model: Optional[str], ta
         return None
     if profile:
         return None if kind == "landmark" else _lacking_line(profile, target)
-    from w2le_live.personal.profiles import list_profiles
+    from w2le_live.personal.profiles import list_profiles, readable_emotions
 
-    usable = [p for p in list_profiles() if _emotions(p) is not None]  # a damaged profile is never suggested
+    held = {p: readable_emotions(p) for p in list_profiles()}
+    usable = {p: e for p, e in held.items() if e is not None}  # a damaged profile is never suggested
     if usable and kind == "landmark":
         return None
-    holding = [p for p in usable if target in _emotions(p)]
+    holding = [p for p, e in usable.items() if target in e]
     if holding:
         return (f"note: the landmark translator's change is subtle; your personal profile looks like you - "
                 f"pass --profile {holding[0]} (profiles with {target}: {', '.join(holding)}).")  # fmt: skip
     if usable:
-        fullest = max(usable, key=lambda p: len(_emotions(p)))  # the profile the user has taught most
+        fullest = max(usable, key=lambda p: len(usable[p]))  # the profile the user has taught most
         return (f"note: the landmark translator's change is subtle and no profile holds {target}; teach it in 20 s "
                 f"with: {TEACH_CLI.format(name=fullest, target=target)}.")  # fmt: skip
     how = f'the tray\'s "Teach my {target}..."' if tray else TEACH_CLI.format(name="me", target=target)
@@ -39,20 +40,11 @@ def landmark_hint(*, kind: str, profile: Optional[str], model: Optional[str], ta
             f"your own {target} face in 20 s with: {how}.")  # fmt: skip
 
 
-def _emotions(name: str) -> Optional[tuple[str, ...]]:
-    """The emotions profile ``name`` holds, or None when it cannot be read (damaged, refused, unreadable)."""
-    from w2le_live.errors import UserError
-    from w2le_live.personal.profiles import Profile
-
-    try:
-        return Profile(name).emotions
-    except (UserError, OSError):
-        return None
-
-
 def _lacking_line(profile: str, target: str) -> Optional[str]:
     """--translator auto with a profile that lacks the target: the landmark translator stands in, say so."""
-    have = _emotions(profile)
+    from w2le_live.personal.profiles import readable_emotions
+
+    have = readable_emotions(profile)
     if have is None or target in have:
         return None
     return (f"note: profile '{profile}' has no {target}, so the landmark translator is used and its change is "

@@ -380,6 +380,15 @@ def save_bank(name: str, bank: EmotionBank, root: Optional[Path] = None) -> Path
     return folder
 
 
+def readable_emotions(name: str) -> Optional[tuple[str, ...]]:
+    """The emotions profile ``name`` holds, or None when there is no such profile or it cannot be used (a bad
+    name, damaged, refused, unreadable): for hints, menus and checks that never fail on a profile."""
+    try:
+        return Profile(name).emotions
+    except (UserError, OSError):
+        return None
+
+
 def list_profiles(root: Optional[Path] = None) -> list[str]:
     """Names of the profile folders (valid or not) under the data dir, sorted."""
     base = root or profiles_dir()
