@@ -70,13 +70,11 @@ class LiveSession:
         from w2le_live.translators.base import Controls
 
         self.options = options
+        from w2le_live.personal.first_run import check_teachable
         from w2le_live.translators import resolve_target
 
         translator = _translator(options)
-        from w2le_live.commands.translate import _teachable
-
-        # a target the profile lacks and nothing else makes: how to teach it, in translate's sentence
-        _teachable(options, translator.emotions)
+        check_teachable(options, translator.emotions)  # a target the profile lacks and nothing else makes
         target = resolve_target(translator, options.target)
         self.ring = AudioRing(capacity_s=30.0)
         source = self._open_source(options.source)

@@ -32,6 +32,7 @@ def add_parser(sub, name: str, help_text: str) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from w2le_live.offline import translate_file
+    from w2le_live.personal.first_run import check_teachable
     from w2le_live.translators import make_translator, resolve_target
     from w2le_live.translators.base import Controls
 
@@ -53,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
         args.model, kind=args.translator, profile=args.profile, target=args.target, backend=args.backend,
         mask=args.mask,
     )  # fmt: skip
-    _teachable(args, translator.emotions)
+    check_teachable(args, translator.emotions)
     controls = Controls(target=resolve_target(translator, args.target), intensity=args.intensity)
     summary = translate_file(
         src,
@@ -71,22 +72,3 @@ def run(args: argparse.Namespace) -> int:
         print(line, file=sys.stderr)
     print(f"wrote {dst}", file=sys.stderr)
     return 0
-
-
-def _teachable(args: argparse.Namespace, emotions) -> None:
-    """With a profile, an emotion nothing here makes yet but enrolment can: say how to teach it (one sentence)."""
-    from w2le_live.config import EMOTIONS
-
-    auto = (args.translator or "auto") == "auto"
-    if (
-        auto
-        and args.profile
-        and args.model is None
-        and args.target in EMOTIONS
-        and args.target not in emotions
-    ):
-        raise UserError(
-            f"profile '{args.profile}' has no {args.target} and no other translator here makes it; teach it with "
-            f"w2le-live enroll --profile {args.profile} --emotion {args.target}, or choose --target from: "
-            f"{', '.join(emotions)}."
-        )

@@ -293,14 +293,20 @@ def check(tr: Tracked, what: str, cfg: EnrollConfig = EnrollConfig()) -> None:
         )
 
 
-def skin_colour(crops: np.ndarray) -> np.ndarray:
-    """(2,) float64 Lab a*, b* of the central face region (cheeks, nose) of the median crop: the person's skin
-    colour, which speech and expression leave alone. crops: (F, S, S, 3) uint8 BGR pose-normalised crops."""
-    import cv2
-
+def _face_centre(crops: np.ndarray) -> np.ndarray:
+    """The central face region (cheeks, nose) of the median crop, (h, w, 3) uint8 BGR, which speech and expression
+    leave alone. crops: (F, S, S, 3) uint8 BGR pose-normalised crops."""
     s = crops.shape[1]
     mid = np.median(crops[:, int(0.3 * s) : int(0.7 * s), int(0.25 * s) : int(0.75 * s)], axis=0)
-    lab = cv2.cvtColor(mid.astype(np.uint8), cv2.COLOR_BGR2LAB).reshape(-1, 3).astype(np.float64)
+    return mid.astype(np.uint8)
+
+
+def skin_colour(crops: np.ndarray) -> np.ndarray:
+    """(2,) float64 Lab a*, b* of :func:`_face_centre`: the person's skin colour. crops: (F, S, S, 3) uint8 BGR
+    pose-normalised crops."""
+    import cv2
+
+    lab = cv2.cvtColor(_face_centre(crops), cv2.COLOR_BGR2LAB).reshape(-1, 3).astype(np.float64)
     return lab[:, 1:].mean(0)
 
 
@@ -330,13 +336,11 @@ def check_one_person(tr: Tracked, what: str, cfg: EnrollConfig = EnrollConfig())
 
 
 def face_grey(crops: np.ndarray) -> float:
-    """Mean grey level (0..255) of the central face region of the median crop, as :func:`skin_colour` reads it.
-    crops: (F, S, S, 3) uint8 BGR."""
+    """Mean grey level (0..255) of :func:`_face_centre`, the region :func:`skin_colour` reads. crops: (F, S, S, 3)
+    uint8 BGR."""
     import cv2
 
-    s = crops.shape[1]
-    mid = np.median(crops[:, int(0.3 * s) : int(0.7 * s), int(0.25 * s) : int(0.75 * s)], axis=0)
-    return float(cv2.cvtColor(mid.astype(np.uint8), cv2.COLOR_BGR2GRAY).mean())
+    return float(cv2.cvtColor(_face_centre(crops), cv2.COLOR_BGR2GRAY).mean())
 
 
 def check_same_person(tr: Tracked, neutral: Tracked, what: str, cfg: EnrollConfig = EnrollConfig()) -> None:

@@ -51,6 +51,28 @@ def _lacking_line(profile: str, target: str) -> Optional[str]:
             f"subtle; teach it in 20 s with: {TEACH_CLI.format(name=profile, target=target)}.")  # fmt: skip
 
 
+def check_teachable(args, emotions: tuple[str, ...]) -> None:
+    """``run``/``translate``/the tray with ``--profile`` and ``--translator auto``, no ``--model``, asked for an
+    emotion nothing here makes (``emotions``: what the translator makes) but enrolment can: a UserError naming the
+    ``enroll`` command that teaches it (one sentence)."""
+    from w2le_live.config import EMOTIONS
+    from w2le_live.errors import UserError
+
+    auto = (getattr(args, "translator", None) or "auto") == "auto"
+    profile, target = getattr(args, "profile", None), getattr(args, "target", None)
+    if (
+        auto
+        and profile
+        and getattr(args, "model", None) is None
+        and target in EMOTIONS
+        and target not in emotions
+    ):
+        raise UserError(
+            f"profile '{profile}' has no {target} and no other translator here makes it; teach it with "
+            f"{TEACH_CLI.format(name=profile, target=target)}, or choose --target from: {', '.join(emotions)}."
+        )
+
+
 def print_hint(args, tray: bool = False) -> None:
     """Print :func:`landmark_hint` for an argparse namespace of run / translate / tray to stderr (one line)."""
     line = landmark_hint(kind=getattr(args, "translator", None) or "auto", profile=getattr(args, "profile", None),
