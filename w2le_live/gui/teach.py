@@ -52,9 +52,8 @@ class Teacher:
         self.watch = None  # coverage of the take being recorded (w2le_live.personal.coverage.CoverageWatch)
         self.replacing = holds(self.profile, emotion)  # the profile has this emotion: the take replaces it
         self.early = False  # the take ended early: every shape was covered
-        self.stalled_at: Optional[float] = (
-            None  # seconds into the take when the camera stopped sending frames
-        )
+        # seconds into the take when the camera stopped sending frames
+        self.stalled_at: Optional[float] = None
         self._last_frame_t = 0.0
         self._stop = threading.Event()
 
