@@ -221,7 +221,7 @@ def test_profile_cli_lists_and_errors_in_one_line(bank, data_dir):
     r = run("profile", "show", "dave")
     assert r.returncode == 2 and "Traceback" not in r.stderr
     assert r.stderr.strip().splitlines()[-1].startswith("error: there is no profile 'dave'")
-    r = run("profile", "delete", "carol")
+    r = run("profile", "delete", "carol", "--yes")
     assert r.returncode == 0 and not (data_dir / "profiles" / "carol").exists()
 
 

@@ -126,7 +126,7 @@ def test_deleting_the_last_emotion_says_the_profile_is_empty(w009, tmp_path, mon
     monkeypatch.setenv("W2LE_DATA_DIR", str(tmp_path))
     happy, neutral, _ = w009
     _save(tmp_path, "me", "happy", happy, neutral)
-    assert main(["profile", "delete", "me", "--emotion", "happy"]) == 0
+    assert main(["profile", "delete", "me", "--emotion", "happy", "--yes"]) == 0
     out = capsys.readouterr().out
     assert "no emotion left" in out and "w2le-live profile delete me" in out
 
@@ -317,3 +317,44 @@ def test_a_frozen_frame_is_refused_as_the_neutral_take(w009, shared_data):
         )
     msg = str(err.value)
     assert "does not move at all" in msg and msg.count(". ") == 0 and msg.endswith(".")
+
+
+def _delete_on_a_terminal(data_dir, answer: bytes, *extra) -> tuple[int, str]:
+    """``w2le-live profile delete me`` in a subprocess whose stdin is a real pseudo-terminal; types ``answer``."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    main_fd, child_fd = pty.openpty()
+    env = dict(os.environ, W2LE_DATA_DIR=str(data_dir))
+    proc = subprocess.Popen([sys.executable, "-m", "w2le_live", "profile", "delete", "me", *extra], stdin=child_fd,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)  # fmt: skip
+    os.close(child_fd)
+    os.write(main_fd, answer)
+    out, _ = proc.communicate(timeout=120)
+    os.close(main_fd)
+    return proc.returncode, out.decode()
+
+
+def test_deleting_a_profile_asks_first_and_keeps_it_unless_told_yes(w009, tmp_path, monkeypatch, capsys):
+    from w2le_live.cli import main
+    from w2le_live.personal.profiles import Profile
+
+    monkeypatch.setenv("W2LE_DATA_DIR", str(tmp_path))
+    happy, neutral, _ = w009
+    _save(tmp_path, "me", "happy", happy, neutral)
+    # no terminal to ask on (a script, a pipe): refused in one sentence naming --yes, nothing deleted
+    assert main(["profile", "delete", "me"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "--yes" in err and "cannot be undone" in err and err.count("\n") == 0
+    assert Profile("me").emotions == ("happy",)
+    # on a terminal: the question names what goes; anything but yes keeps it
+    rc, out = _delete_on_a_terminal(tmp_path, b"n\n")
+    assert rc == 1 and "Delete profile 'me' (happy;" in out and "nothing deleted" in out
+    assert Profile("me").emotions == ("happy",)
+    rc, out = _delete_on_a_terminal(tmp_path, b"y\n", "--emotion", "happy")
+    assert rc == 0 and "Delete the happy of profile 'me'?" in out and "deleted the happy" in out
+    assert Profile("me").emotions == ()
+    rc, out = _delete_on_a_terminal(tmp_path, b"yes\n")
+    assert rc == 0 and "deleted profile 'me'" in out and not (tmp_path / "profiles" / "me").exists()

@@ -15,12 +15,20 @@ def add_parser(sub, name: str, help_text: str) -> None:
     d = ps.add_parser("delete", help="delete a profile, or one emotion of it")
     d.add_argument("name")
     d.add_argument("--emotion", default=None, help="delete only this emotion")
+    d.add_argument("-y", "--yes", action="store_true",
+                   help="delete without asking (needed where no one can answer: scripts, no terminal)")  # fmt: skip
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from w2le_live.errors import UserError
-    from w2le_live.personal.profiles import Profile, delete_profile, list_profiles, profiles_dir
+    from w2le_live.personal.profiles import (
+        Profile,
+        delete_profile,
+        describe_for_delete,
+        list_profiles,
+        profiles_dir,
+    )
 
     if args.action == "list":
         names = list_profiles()
@@ -55,6 +63,9 @@ def run(args: argparse.Namespace) -> int:
             except UserError as err:
                 print(f"    {err}")
         return 0
+    if not args.yes and not _confirmed(describe_for_delete(args.name, args.emotion)):
+        print(f"nothing deleted; profile '{args.name}' is as it was.")
+        return 1
     delete_profile(args.name, args.emotion)
     line = f"deleted {'the ' + args.emotion + ' of ' if args.emotion else ''}profile '{args.name}'"
     if args.emotion and not Profile(args.name).emotions:  # an empty profile: say what to do with it
@@ -62,3 +73,20 @@ def run(args: argparse.Namespace) -> int:
                  f"or remove it with w2le-live profile delete {args.name}")  # fmt: skip
     print(line)
     return 0
+
+
+def _confirmed(what: str) -> bool:
+    """Ask on the terminal before deleting ``what``; without a terminal to ask on, refuse in one sentence."""
+    import sys
+
+    from w2le_live.errors import UserError
+
+    if not (sys.stdin and sys.stdin.isatty()):
+        raise UserError(
+            f"deleting {what} cannot be undone and there is no terminal to ask on; add --yes to delete it anyway."
+        )
+    try:
+        answer = input(f"Delete {what}? This cannot be undone. [y/N] ")
+    except EOFError:
+        answer = ""
+    return answer.strip().lower() in ("y", "yes")

@@ -411,11 +411,8 @@ def _own_file(p: Path) -> bool:
     )
 
 
-def delete_profile(name: str, emotion: Optional[str] = None, root: Optional[Path] = None) -> None:
-    """Remove a whole profile (only its own files, then its folder), or one emotion of it.
-
-    Deleting an emotion rewrites profile.json first and removes the bank after, so a failure at any step leaves a
-    usable profile."""
+def _deletable(name: str, root: Optional[Path] = None) -> Path:
+    """The folder of profile ``name`` if it is one ``delete_profile`` may touch; ProfileError naming why not."""
     check_name(name)
     base = root or profiles_dir()
     folder = base / name
@@ -432,6 +429,30 @@ def delete_profile(name: str, emotion: Optional[str] = None, root: Optional[Path
             f"{folder} is not a w2le-live profile (it has no profile.json file), so nothing was deleted; remove it "
             "yourself if you no longer want it."
         )
+    return folder
+
+
+def describe_for_delete(name: str, emotion: Optional[str] = None, root: Optional[Path] = None) -> str:
+    """What ``delete_profile(name, emotion)`` would remove, in words for a confirmation question ("profile 'me'
+    (happy, sad; 3.1 MB)"); ProfileError where it would refuse before touching anything."""
+    folder = _deletable(name, root)
+    if emotion is not None:
+        return f"the {emotion} of profile '{name}'"
+    size = sum(p.stat().st_size for p in folder.iterdir() if p.is_file() and not p.is_symlink())
+    try:
+        held = ", ".join(Profile(name, root).emotions) or "no emotions"
+    except UserError:  # a damaged profile can still be deleted; say so instead of listing
+        held = "damaged"
+    return f"profile '{name}' ({held}; {size / 1e6:.1f} MB)"
+
+
+def delete_profile(name: str, emotion: Optional[str] = None, root: Optional[Path] = None) -> None:
+    """Remove a whole profile (only its own files, then its folder), or one emotion of it.
+
+    Deleting an emotion rewrites profile.json first and removes the bank after, so a failure at any step leaves a
+    usable profile."""
+    folder = _deletable(name, root)
+    base = folder.parent
     with _locked(base):
         if emotion is None:
             entries = sorted(folder.iterdir())
