@@ -78,3 +78,34 @@ def test_bad_files(tmp_path: Path, shared_data):
     with pytest.raises(InputFileError) as e:
         video.VideoWriter(tmp_path / "missing_dir" / "o.mp4", 25, (64, 64))
     assert "does not exist" in _one_sentence(e.value)
+
+
+def test_duration_is_the_pictures_not_a_longer_audio_track(tmp_path: Path):
+    """2 s of video muxed with 4 s of audio: the file holds 2 s of frames (enroll's "stopped decoding early" note
+    and translate's progress bar read this), while the container says 4 s."""
+    import av
+
+    path = tmp_path / "long_audio.mp4"
+    with av.open(str(path), "w") as c:
+        vs = c.add_stream("libx264", rate=25)
+        vs.width, vs.height, vs.pix_fmt = 64, 64, "yuv420p"
+        a_s = c.add_stream("aac", rate=16000)
+        for i in range(50):
+            img = np.full((64, 64, 3), 4 * i, np.uint8)
+            for pkt in vs.encode(av.VideoFrame.from_ndarray(img, format="rgb24")):
+                c.mux(pkt)
+        for pkt in vs.encode():
+            c.mux(pkt)
+        t = np.arange(4 * 16000) / 16000
+        samples = (0.2 * np.sin(2 * np.pi * 220 * t)).astype(np.float32)
+        for k in range(0, len(samples), 1024):
+            af = av.AudioFrame.from_ndarray(samples[None, k : k + 1024], format="flt", layout="mono")
+            af.sample_rate, af.pts = 16000, k
+            for pkt in a_s.encode(af):
+                c.mux(pkt)
+        for pkt in a_s.encode():
+            c.mux(pkt)
+    with av.open(str(path)) as c:
+        assert c.duration / 1e6 > 3.5  # the container really says ~4 s
+    info = video.probe(path)
+    assert abs(info.duration - 2.0) < 0.1 and info.has_audio

@@ -58,11 +58,11 @@ def probe(path: str | Path) -> VideoInfo:
             raise InputFileError(f"{path} has no video stream; pass a video, not an audio-only file.")
         v = c.streams.video[0]
         fps = float(v.average_rate or v.guessed_rate or 25)
-        duration = 0.0
-        if c.duration:
-            duration = c.duration / 1e6
-        elif v.duration and v.time_base:
+        duration = 0.0  # the picture's own length: an audio track running on past it is not frames to read
+        if v.duration and v.time_base:
             duration = float(v.duration * v.time_base)
+        elif c.duration:
+            duration = c.duration / 1e6
         elif v.frames:
             duration = v.frames / fps
         a = c.streams.audio[0] if c.streams.audio else None
