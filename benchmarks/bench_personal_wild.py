@@ -159,13 +159,19 @@ def crops(out: Path, case: str, c: dict, sharp: np.ndarray) -> list[str]:
 
 
 def row_line(r: dict) -> str:
-    """One markdown row: the case, its bank, the measures and what enrolment said."""
+    """One markdown row: the case, its bank, the measures (the landmark translator's in brackets when run) and
+    what enrolment said."""
     p, e, f = r["personal"], r["enrol"], B._f
+    lm = r.get("landmark")
+
+    def v(key: str, nd: int = 2) -> str:
+        return f(p[key], nd) + (f" ({f(lm[key], nd)})" if lm else "")
+
     # facex against the bank's own part is no bar here: the label names the bank, the take is not happy
     miss = ", ".join(m for m in B.checks(r, "static") if m != "facex")
     return (f"| {r['actor']} | {e['seconds']:.0f} s / {e['kept']} fr, {e['face_px']:.0f} px, grey {e['luma_p90']:.0f}"
-            f" | {p['frames']} | {f(p['sharp_median'])} / {B._pct(p['sharp_low'])} | {f(p['gaze_corr'])} | "
-            f"{f(p['eye_corr'])} / {f(p['eye_std_ratio'])} | {f(p['lip_corr'], 3)} | {f(p['seam'])} @{p['seam_row']} | "
+            f" | {p['frames']} | {v('sharp_median')} / {B._pct(p['sharp_low'])} | {v('gaze_corr')} | "
+            f"{f(p['eye_corr'])} / {f(p['eye_std_ratio'])} | {v('lip_corr', 3)} | {f(p['seam'])} @{p['seam_row']} | "
             f"{f(r['flicker_ratio'])} | {f(r['ms_median'], 1)} | {f(r['facex_input'])} / {f(r['facex_personal'])} | "
             f"{', '.join(e['missing']) or 'all'} | {miss or 'none'} |")  # fmt: skip
 
