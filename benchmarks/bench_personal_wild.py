@@ -1,7 +1,7 @@
 """The personal translator on real-world talking heads nobody tuned on (``docs/personal/wild.md``).
 
     python benchmarks/bench_personal_wild.py [--cases obama d10 ...] [--max-drive 6] [--out DIR] [--crops DIR]
-                                             [--landmark] [--no-enrol-only]
+                                             [--landmark] [--self-render] [--no-enrol-only]
 
 Clips: ``shared/data/talking`` (web talking heads from styletalk, video-retalking and LivePortrait, LRS3 and
 GRID). These people have no emotion clips and no neutral clip, so every case is a "self" case as
@@ -32,7 +32,9 @@ user), then ``bench_personal.run_case``'s measures (imported): mouth sharpness m
 correlation, blink correlation and std ratio, inner-lip correlation, seam step, flicker ratio (output / driving),
 ms per frame (the translator alone, at the clip's size), facex p(happy) driving / output. ``--crops`` writes
 ``<case>_mouth.png`` / ``<case>_eyes.png`` (driving | personal, 3x, the middle frame and the least sharp one,
-``bench_personal.grid_row``). Writes ``results.json`` and ``results.md`` into --out.
+``bench_personal.grid_row``). ``--self-render``: each bank also driven by its own enrolment part (issue 18's
+self-render check: mouth sharpness >= 0.95 of those frames; the render path adds no blur). Writes ``results.json``
+and ``results.md`` into --out.
 """
 
 from __future__ import annotations
@@ -190,6 +192,9 @@ def main() -> None:
         "--crops", default=None, help="folder for <case>_{mouth,eyes}.png (driving | personal, 3x)"
     )
     ap.add_argument("--landmark", action="store_true", help="also run and measure the landmark translator")
+    ap.add_argument(
+        "--self-render", action="store_true", help="also drive each bank by its own enrolment part"
+    )
     ap.add_argument("--no-enrol-only", action="store_true", help="skip the whole-clip GRID / LRS3 enrolments")
     args = ap.parse_args()
     t0 = time.perf_counter()
@@ -205,6 +210,9 @@ def main() -> None:
     for case in args.cases:
         row, c = B.run_case(ctx, case, TARGET, "drive", False, landmark=args.landmark)
         row["enrol"] = ctx.enrolled[case]
+        if args.self_render:
+            own = B.run_case(ctx, case, TARGET, TARGET, False, landmark=False)[0]["personal"]
+            row["self_render"] = {"sharp_median": own["sharp_median"], "sharp_low": own["sharp_low"]}
         rows.append(row)
         lines.append(row_line(row))
         print(lines[-1], flush=True)
@@ -220,8 +228,15 @@ def main() -> None:
     res = {"rows": rows, "enrol_only": short, "runtime_s": round(time.perf_counter() - t0, 1),
            "machine": f"{os.cpu_count()} CPU cores (shared), load average {os.getloadavg()[0]:.1f} at the end"}  # fmt: skip
     (out / "results.json").write_text(json.dumps(res, indent=1, default=float))
-    md = HEAD + "\n" + "\n".join(lines) + "\n\n| clip | enrol whole clip |\n|---|---|\n"
+    md = HEAD + "\n" + "\n".join(lines) + "\n"
+    if short:
+        md += "\n| clip | enrol whole clip |\n|---|---|\n"
     md += "".join(f"| {s['clip']} | {s['refused'] or 'kept: ' + ' / '.join(s['told'])} |\n" for s in short)
+    if args.self_render:
+        md += "\n| case | self-render sharp median / <0.5 (bar 0.95) |\n|---|---|\n" + "".join(
+            f"| {r['actor']} | {B._f(r['self_render']['sharp_median'])} / {B._pct(r['self_render']['sharp_low'])} |\n"
+            for r in rows
+        )
     (out / "results.md").write_text(md)
     print("\n" + md)
     print(f"{res['runtime_s']:.0f} s, {res['machine']}")
