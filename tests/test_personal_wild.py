@@ -52,7 +52,7 @@ def test_mouth_stays_sharp_and_lips_follow(run):
 
 def test_short_clips_are_refused_or_kept_with_what_is_missing(shared_data):
     from w2le_live.personal.coverage import summary_line
-    from w2le_live.personal.enroll import EnrollmentError, enroll_file
+    from w2le_live.personal.enroll import EnrollmentError, enroll_file, take_lines
 
     short, grid = shared_data / "talking/lrs3/0Fi83BHQsMA_00002.mp4", shared_data / "talking/grid/brbk7n.mpg"
     if not (short.is_file() and grid.is_file()):
@@ -63,3 +63,8 @@ def test_short_clips_are_refused_or_kept_with_what_is_missing(shared_data):
     assert bank.info["seconds"] == 3.0 and bank.info["kept"] == 75
     line = summary_line(bank.info["coverage"])
     assert "missing, so these will look weaker" in line and "mouth wide open" in line, line
+    # and, the take being short, what to do about it (enroll's summary, profile show, the tray)
+    lines = take_lines(bank.info)
+    assert lines[0] == line and any("only 3 s" in x and "longer" in x for x in lines[1:]), lines
+    full = dict(bank.info, coverage=dict(bank.info["coverage"], missing=[]))
+    assert take_lines(full) == [summary_line(full["coverage"])]  # nothing missing: no advice

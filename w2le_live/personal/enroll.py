@@ -29,6 +29,9 @@ class EnrollConfig:
     center_y: float = 0.15  # normalised y (face widths below the rigid-point centre) at the crop centre
     max_bank: int = 300  # frames kept in the bank (the most diverse mouth shapes)
     min_seconds: float = 2.0  # of video with a face
+    short_seconds: float = (
+        6.0  # a kept take shorter than this that misses mouth shapes is told to record longer
+    )
     max_seconds: float = 120.0  # of video used (enroll --seconds at most)
     min_face_px: float = 60.0  # face width (cheek to cheek) in pixels
     # Exposure: the 90th percentile grey of the face box (its lit side, 0..255), not its mean, which follows skin
@@ -203,8 +206,18 @@ def take_lines(info: dict) -> list[str]:
     its coverage line, then the exposure line when it was dim. info: a bank's ``info`` (as stored)."""
     from w2le_live.personal.coverage import summary_line
 
-    dim = exposure_line(info)
-    return [summary_line(info.get("coverage"))] + ([dim] if dim else [])
+    dim, short = exposure_line(info), short_take_line(info)
+    return [summary_line(info.get("coverage"))] + [line for line in (short, dim) if line]
+
+
+def short_take_line(info: dict, cfg: EnrollConfig = EnrollConfig()) -> Optional[str]:
+    """One line when a kept take is short (under ``cfg.short_seconds``) AND misses mouth shapes: the bank is all
+    the renderer has, so a longer take is the fix. None otherwise. info: a bank's ``info`` (as stored)."""
+    seconds, cov = info.get("seconds"), info.get("coverage") or {}
+    if not isinstance(seconds, (int, float)) or seconds >= cfg.short_seconds or not cov.get("missing"):
+        return None
+    return (f"length: the take is only {seconds:g} s; a longer one (up to 20 s of talking, opening the mouth wide "
+            "and rounding the lips) gives the missing shapes.")  # fmt: skip
 
 
 def track(frames: Iterable[np.ndarray], cfg: EnrollConfig = EnrollConfig(), seconds: Optional[float] = None,
