@@ -164,12 +164,14 @@ class RenderConfig:
     excess_ramp: float = 0.15
     # a decision, not a blend, where the bank frame's inside is the softer one: where those rules ask for part of the
     # live inside (0 < share < 1) and the bank frame's opening holds less than ``soft_inside`` of the live opening's
-    # detail (:func:`_inside_detail`), all of it. A part gave a cross-fade of the live teeth with the bank frame's
-    # fewer, softer ones in the same opening, read as a smear: MEAD M003 disgusted driven by his happy clip (a smile
-    # showing both rows of teeth; the disgusted bank frames show the upper row) blended 0.14-0.69 of the live inside
-    # in 21 of 63 frames, mouth sharpness 0.80 x the driving clip, 6 % of frames below 0.5. Every part decided for
-    # the live inside instead made W009 neutral from sad (bank openings as detailed as the live ones, 0.85-1.8 x)
-    # read less open: lip corr 0.953 -> 0.948 (docs/personal/stranger.md). 0: off.
+    # detail (:func:`_inside_detail`), all of it (``inside_parts``' soft; the translator decides when, see
+    # ``PersonalTranslator.soft_frames``). A part gave a cross-fade of the live teeth with the bank frame's fewer,
+    # softer ones in the same opening, read as a smear: MEAD M003 disgusted driven by his happy clip (a smile showing
+    # both rows of teeth; the disgusted frames show the upper row) blended 0.14-0.69 of the live inside in 21 of 63
+    # frames (bank/live detail 0.37-0.9), mouth sharpness 0.80 x the driving clip, 6 % of frames below 0.5; decided
+    # on each frame alone 0.88, 0 %. Every part made all of it (whatever the detail) cost W009 neutral from sad, whose
+    # bank openings hold 0.77-1.7 x the live detail, lip corr 0.953 -> 0.948; 0.75 left it 0.02 from that
+    # (docs/personal/stranger.md). 0: off.
     soft_inside: float = 0.65
 
 

@@ -76,9 +76,13 @@ class PersonalTranslator(Translator):
     # angry, against the live skin around them (0.885 -> 0.872 at 0.6): 0.45 keeps most of the first (0.926, 0.923)
     # and loses nothing on the second (0.883)
     eye_lead = 0.45
-    # frames running that must ask for the live inside (a part of it over a softer bank opening, render.inside_parts,
-    # or all of it) before a part becomes all of it: a flip for a frame or two between the live teeth and the bank
-    # frame's flickers (W009 happy, frame 50 alone: 1.193 -> 1.201 x the driving clip's flicker; test bar 1.2)
+    # frames running that must ask for the live inside (a part of it over a softer bank opening: render.inside_parts'
+    # soft; or all of it) before such a part becomes all of it, held then until the live mouth shows no teeth
+    # (RenderConfig.teeth_from, where the switch back cannot be seen). Each flip between the live teeth and the bank
+    # frame's is a visible jump: W009 happy's 2-frame episode (frames 49-50) flipped at 2 raised its flicker 1.193 ->
+    # 1.201 x the driving clip (test bar 1.2; held, 1.201), at 3 it stays as it was; M003 disgusted <- happy: each
+    # frame alone 0.88 / 0 % < 0.5, at 2 held 0.94 / 2 %, at 3 held 0.86 / 3 % (the first two frames of an episode
+    # stay cross-faded)
     soft_frames = 3
 
     def __init__(self, banks: Mapping[str, object], calib_frames: int = 25, profile_name: str = "",
