@@ -162,6 +162,17 @@ class RenderConfig:
     dark_ramp: float = 0.2
     excess_from: float = 0.15
     excess_ramp: float = 0.15
+    # a decision, not a blend, where the bank frame's inside is the softer one: where those rules ask for part of the
+    # live inside (0 < share < 1) and the bank frame's opening holds less than ``soft_inside`` of the live opening's
+    # detail (:func:`_inside_detail`), all of it (``inside_parts``' soft; the translator decides when, see
+    # ``PersonalTranslator.soft_frames``). A part gave a cross-fade of the live teeth with the bank frame's fewer,
+    # softer ones in the same opening, read as a smear: MEAD M003 disgusted driven by his happy clip (a smile showing
+    # both rows of teeth; the disgusted frames show the upper row) blended 0.14-0.69 of the live inside in 21 of 63
+    # frames (bank/live detail 0.37-0.9), mouth sharpness 0.80 x the driving clip, 6 % of frames below 0.5; decided
+    # on each frame alone 0.88, 0 %. Every part made all of it (whatever the detail) cost W009 neutral from sad, whose
+    # bank openings hold 0.77-1.7 x the live detail, lip corr 0.953 -> 0.948; 0.75 left it 0.02 from that
+    # (docs/personal/stranger.md). 0: off.
+    soft_inside: float = 0.65
 
 
 @lru_cache(maxsize=1)
@@ -883,6 +894,42 @@ def _bank_teeth(bank: EmotionBank, j: int, cfg: RenderConfig) -> float:
     return cache[key]
 
 
+def _inside_detail(img: np.ndarray, lm: np.ndarray) -> float:
+    """How much fine detail (teeth edges, tongue, the lips' inner rims) the opening between the inner lips holds: the
+    sum of the grey image's |Laplacian| over it, over the face width (cheek to cheek) and the lips' median grey (so
+    under any light and, for edges as sharp as the pixels, at any face size). img: (H, W, 3) uint8 BGR; lm:
+    (478, 2+) float32 pixels of img. Returns a float >= 0 (0 where the mouth is closed)."""
+    import cv2
+
+    outer = lm[list(LIPS_OUTER), :2]
+    x0, y0 = np.maximum(np.floor(outer.min(0)).astype(int) - 2, 0)
+    x1, y1 = np.ceil(outer.max(0)).astype(int) + 3
+    sub = img[y0:y1, x0:x1]
+    if sub.shape[0] < 3 or sub.shape[1] < 3:
+        return 0.0
+    off = np.array([x0, y0], np.float32)
+    inner = np.zeros(sub.shape[:2], np.uint8)
+    cv2.fillPoly(inner, [np.round((lm[list(LIPS_INNER), :2] - off) * 16).astype(np.int32)], 1, cv2.LINE_8, 4)
+    lips = np.zeros_like(inner)
+    cv2.fillPoly(lips, [np.round((outer - off) * 16).astype(np.int32)], 1, cv2.LINE_8, 4)
+    opening, lips = inner > 0, (lips > 0) & (inner == 0)
+    if not opening.any() or not lips.any():
+        return 0.0
+    grey = cv2.cvtColor(sub, cv2.COLOR_BGR2GRAY)
+    lap = np.abs(cv2.Laplacian(grey.astype(np.float32), cv2.CV_32F))
+    ref = max(float(np.median(grey[lips])), 1.0) * max(_face_width(lm), 1.0)
+    return float(lap[opening].sum()) / ref
+
+
+def _bank_inside_detail(bank: EmotionBank, j: int) -> float:
+    """:func:`_inside_detail` of the bank's frame j, once per bank and frame (kept on the bank, as
+    :func:`_bank_teeth`)."""
+    cache = vars(bank).setdefault("_inside_detail_cache", {})
+    if j not in cache:
+        cache[j] = _inside_detail(bank.crops[j], bank.crop_landmarks[j])
+    return cache[j]
+
+
 def _opening(lm: np.ndarray) -> float:
     """The mean gap of the inner lips' upper/lower pairs over the face width (cheek to cheek), for lm (478, 2+)
     float32 pixels: the opening the mouth's mesh is warped between."""
@@ -894,15 +941,27 @@ def _opening(lm: np.ndarray) -> float:
 def _inside_share(frame: np.ndarray, live: np.ndarray, bank: EmotionBank, choice: Sequence[tuple[int, float]],
                   mouth_choice: Optional[int], mouth: float, cfg: RenderConfig,
                   target: Optional[np.ndarray] = None) -> float:  # fmt: skip
-    """How much of the opening between the inner lips stays the live one under the bank mouth (``mouth_choice``,
-    else the cheeks' first frame; see :func:`render`), in [0, 1], times ``mouth``: all of it for emotions in
-    LIVE_INSIDE; for the others, as far as the live mouth (frame (H, W, 3) uint8, live (478, 2+) float32 frame
-    pixels) shows teeth (:func:`_teeth`) the bank frame's lacks (a bank mouth whose teeth match keeps its own), or
-    the bank frame's inside contradicts the live one: its opening squeezed or stretched far onto the target's
-    (target: (478, 2+) float32 frame pixels, default live), or bank teeth over a dark live opening."""
+    """How much of the opening between the inner lips stays the live one under the bank mouth, in [0, 1]
+    (:func:`inside_parts`, its soft-bank decision taken on this frame alone: all of it where it holds)."""
+    share, soft, _ = inside_parts(frame, live, bank, choice, mouth_choice, mouth, cfg, target)
+    return min(mouth * cfg.live_inside, 1.0) if soft else share
+
+
+def inside_parts(frame: np.ndarray, live: np.ndarray, bank: EmotionBank, choice: Sequence[tuple[int, float]],
+                 mouth_choice: Optional[int], mouth: float, cfg: RenderConfig,
+                 target: Optional[np.ndarray] = None) -> tuple[float, bool, float]:  # fmt: skip
+    """(share, soft, teeth): how much of the opening between the inner lips stays the live one under the bank mouth
+    (``mouth_choice``, else the cheeks' first frame; see :func:`render`), in [0, 1], times ``mouth``: all of it for
+    emotions in LIVE_INSIDE; for the others, as far as the live mouth (frame (H, W, 3) uint8, live (478, 2+) float32
+    frame pixels) shows teeth (:func:`_teeth`) the bank frame's lacks (a bank mouth whose teeth match keeps its own),
+    or the bank frame's inside contradicts the live one: its opening squeezed or stretched far onto the target's
+    (target: (478, 2+) float32 frame pixels, default live), or bank teeth over a dark live opening. soft: that share
+    is a part (0 < share < mouth) and the bank frame's opening is the softer one (``RenderConfig.soft_inside``):
+    the caller keeps all of the live inside instead (at once, or as the translator decides). teeth: the share of the
+    live opening that shows teeth (:func:`_teeth`; 0 where the bank's inside is not weighed)."""
     share = mouth * cfg.live_inside
     if share <= 0 or bank.emotion in LIVE_INSIDE:
-        return min(share, 1.0)
+        return min(share, 1.0), False, 0.0
     mj = choice[0][0] if mouth_choice is None else mouth_choice
     live_teeth, live_dark = _mouth_look(frame, live, cfg)
     bank_teeth = _bank_teeth(bank, mj, cfg)
@@ -916,7 +975,11 @@ def _inside_share(frame: np.ndarray, live: np.ndarray, bank: EmotionBank, choice
     w = max(w, _smooth_ramp(np.float32([abs(np.log(ratio)) - np.log(cfg.squash)]), cfg.squash_ramp)[0])
     o = _smooth_ramp(np.float32([live_dark - cfg.dark_from]), cfg.dark_ramp)[0]
     o *= _smooth_ramp(np.float32([bank_teeth - live_teeth - cfg.excess_from]), cfg.excess_ramp)[0]
-    return min(share, 1.0) * float(max(w, o))
+    v = float(max(w, o))
+    soft = 0 < v < 1 and cfg.soft_inside > 0
+    if soft:  # the bank frame's opening the softer one: a part of the live teeth over it reads as a smear
+        soft = _bank_inside_detail(bank, mj) < cfg.soft_inside * _inside_detail(frame, live)
+    return min(share, 1.0) * v, bool(soft), float(live_teeth)
 
 
 def _mouth_box(maps: _MeshMaps, cfg: RenderConfig) -> tuple[int, int, int, int]:
@@ -1191,7 +1254,8 @@ def render(frame: np.ndarray, live: np.ndarray, target: np.ndarray, pose: Pose, 
            choice: Sequence[tuple[int, float]], upper: bool, intensity: float,
            cfg: RenderConfig = RenderConfig(), eye_choice: Optional[Sequence[tuple[int, float]]] = None,
            mouth: float = 0.0, mouth_choice: Optional[int] = None,
-           live_eyes: Optional[np.ndarray] = None, eye_open: Optional[np.ndarray] = None) -> np.ndarray:  # fmt: skip
+           live_eyes: Optional[np.ndarray] = None, eye_open: Optional[np.ndarray] = None,
+           inside: Optional[float] = None) -> np.ndarray:  # fmt: skip
     """The translated frame.
 
     frame: (H, W, 3) uint8 BGR. live: (478, 2+) float32 live landmarks, frame pixels. target: (478, 2+) float32
@@ -1208,7 +1272,9 @@ def render(frame: np.ndarray, live: np.ndarray, target: np.ndarray, pose: Pose, 
     gaze (W009 neutral from sad: re-tracked gaze 0.90, 0.95 sampled where the camera shows them). eye_open:
     (left, right) float32 in [0, 1] or None: with eye_choice, for an emotion that opens the live eyes (not in
     WIDE_EYES), how much of each eye is the bank's open eye (see :func:`_wide_eyes`); the live eye, stretched,
-    shows under the rest.
+    shows under the rest. inside: how much of the opening between the inner lips is the live one under the bank
+    mouth, in [0, 1] (None: :func:`_inside_share` of this frame; the translator passes its own, see
+    :func:`inside_parts`).
     Returns a new (H, W, 3) uint8 frame; pixels outside the target face oval are the input's.
     """
     import cv2
@@ -1251,7 +1317,8 @@ def render(frame: np.ndarray, live: np.ndarray, target: np.ndarray, pose: Pose, 
             _eye_surround(d, wb, target, rect, face_w, cfg)  # the live shading around the bank's lids
         sw = _fine_switch(d, wb, masks, face_w, k, cfg, match) if cfg.fine_steep > 1 else (0, None)
         wb *= np.float32(k)  # a new array of _bank_where's, read by nothing else from here on
-        inside = _inside_share(frame, live, bank, choice, mouth_choice, mouth, cfg, target)
+        if inside is None:
+            inside = _inside_share(frame, live, bank, choice, mouth_choice, mouth, cfg, target)
         if inside > 0:
             _live_inside(wb, target, rect, face_w, min(inside, 1.0), cfg)
         cv2.add(out, _times(d, wb, out=d), dst=out)

@@ -76,6 +76,14 @@ class PersonalTranslator(Translator):
     # angry, against the live skin around them (0.885 -> 0.872 at 0.6): 0.45 keeps most of the first (0.926, 0.923)
     # and loses nothing on the second (0.883)
     eye_lead = 0.45
+    # frames running that must ask for the live inside (a part of it over a softer bank opening: render.inside_parts'
+    # soft; or all of it) before such a part becomes all of it, held then until the live mouth shows no teeth
+    # (RenderConfig.teeth_from, where the switch back cannot be seen). Each flip between the live teeth and the bank
+    # frame's is a visible jump: W009 happy's 2-frame episode (frames 49-50) flipped at 2 raised its flicker 1.193 ->
+    # 1.201 x the driving clip (test bar 1.2; held, 1.201), at 3 it stays as it was; M003 disgusted <- happy: each
+    # frame alone 0.88 / 0 % < 0.5, at 2 held 0.94 / 2 %, at 3 held 0.86 / 3 % (the first two frames of an episode
+    # stay cross-faded)
+    soft_frames = 3
 
     def __init__(self, banks: Mapping[str, object], calib_frames: int = 25, profile_name: str = "",
                  render_cfg=None, retrieval_cfg=None):  # fmt: skip
@@ -118,6 +126,8 @@ class PersonalTranslator(Translator):
         self._narrow: dict[str, bool] = {}
         self._live_upper: dict[str, bool] = {}
         self._open = np.zeros(2, np.float32)
+        self._soft = 0  # frames running that asked for the live inside (soft_frames)
+        self._held = False
         for r in self._retrievers.values():
             r.reset()
 
@@ -260,7 +270,7 @@ class PersonalTranslator(Translator):
         guard and ``_observe`` run in ``Translator.translate``."""
         from w2le_live.personal import geometry as G
         from w2le_live.personal.bank import eye_roll, head_angles
-        from w2le_live.personal.render import UPPER_FACE, WIDE_EYES, render
+        from w2le_live.personal.render import UPPER_FACE, WIDE_EYES, inside_parts, render
 
         lm = self._lead_lips(face.landmarks)
         k = float(min(controls.intensity, 1.5))
@@ -283,6 +293,19 @@ class PersonalTranslator(Translator):
         # hysteresis, no fade: two different mouths are never blended (that is a ghost)
         lo, hi = self.mouth_fit
         self._mouth = 1.0 if ret.gap < lo else 0.0 if ret.gap > hi else self._mouth
+        # the live teeth over a softer bank opening: all of them, not a part, from the second frame running that
+        # asks for the live inside (soft_frames), until the live mouth shows no teeth (see soft_frames)
+        inside, soft, teeth = inside_parts(
+            frame, lm, self.banks[emotion], cheeks, mouth, self._mouth, self.render_cfg, tp
+        )
+        full = min(self._mouth * self.render_cfg.live_inside, 1.0)
+        self._soft = self._soft + 1 if soft or (full > 0 and inside >= full) else 0
+        if soft and self._soft >= self.soft_frames:
+            self._held = True
+        elif teeth < self.render_cfg.teeth_from or full <= 0:
+            self._held = False
+        if self._held:
+            inside = full
         return render(frame, lm, tp, pose, self.banks[emotion], cheeks, upper, k,
                       self.render_cfg, eye_choice=eyes, mouth=self._mouth, mouth_choice=mouth,
-                      live_eyes=lead, eye_open=opens)  # fmt: skip
+                      live_eyes=lead, eye_open=opens, inside=inside)  # fmt: skip
