@@ -1158,6 +1158,42 @@ def _fine_switch(d: np.ndarray, wb: np.ndarray, masks: _Masks, face_w: float, k:
     return r0, f
 
 
+def _live_forehead(masks: _Masks, maps: _MeshMaps, live: np.ndarray, pose: Pose, rect: tuple[int, ...],
+                   cfg: RenderConfig) -> None:  # fmt: skip
+    """The live pores only from the live forehead: ``masks.forehead`` lowered, in place, where the live layer samples
+    the camera frame less than ``brow_gap`` above the live brows (the same smooth ramp as :func:`bank_weight`'s,
+    measured at the source pixel instead of the target one). live: (478, 2+) float32 frame pixels.
+
+    A target that widens the band above the brows (raised live brows against a calmer emotion's mean: the
+    tracker's forehead rows crowd onto the raised brow, 0.001-0.02 face widths above it, while the target keeps the
+    emotion's spacing) stretches the live brow's upper hair up past ``brow_gap`` above the target brows, and its
+    fine texture showed there over the bank's brow: a thin light arc above each brow (docs/personal/wild.md,
+    "brow ghost"). Where the band keeps or narrows the live spacing, the mask is unchanged."""
+    u = _row_span(masks.forehead, 0.0)[1]
+    if u == 0:
+        return
+    x0, y0, x1, y1 = rect
+    m = maps.xy(live, 0, u)
+    t = masks.taper[:u]
+    ix = np.arange(x0, x1, dtype=np.float32)[None, :]
+    iy = np.arange(y0, y0 + u, dtype=np.float32)[:, None]
+    sx = (m[..., 0] - ix) * t + ix  # the frame pixel the live layer samples (its displacement tapered)
+    sy = (m[..., 1] - iy) * t + iy
+    # in-plane face axes (as _norm_y): the sampled pixels and the live brows' upper edge, in face widths
+    m2 = pose.s * pose.R[:2, :2]
+    inv = (np.array([[m2[1, 1], -m2[0, 1]], [-m2[1, 0], m2[0, 0]]]) / np.linalg.det(m2)).astype(np.float32)
+    brow = (live[list(BROWS), :2] - np.asarray(pose.t[:2], np.float32)) @ inv.T
+    order = np.argsort(brow[:, 0])
+    sx -= np.float32(pose.t[0])
+    sy -= np.float32(pose.t[1])
+    nx = inv[0, 0] * sx + inv[0, 1] * sy
+    ny = inv[1, 0] * sx + inv[1, 1] * sy
+    line = np.interp(nx.ravel(), brow[order, 0], brow[order, 1]).astype(np.float32).reshape(nx.shape)
+    line -= ny
+    line -= np.float32(cfg.brow_gap)  # how far above the live brow under it, less the gap
+    np.minimum(masks.forehead[:u], _smooth_ramp(line, cfg.forehead_feather), out=masks.forehead[:u])
+
+
 def _bank_detail(bank_img: np.ndarray, out: np.ndarray, wb: np.ndarray, masks: _Masks, face_w: float,
                  cfg: RenderConfig, match: Optional[np.ndarray] = None,
                  refine: Optional[np.ndarray] = None) -> np.ndarray:  # fmt: skip
@@ -1246,6 +1282,8 @@ def render(frame: np.ndarray, live: np.ndarray, target: np.ndarray, pose: Pose, 
             np.maximum(match, bridge, out=match)
         if cfg.match_passes > 1:
             refine = _no_nose(match.copy() if refine is None else refine, target, rect, face_w, cfg)
+        if cfg.live_fine > 0:
+            _live_forehead(masks, maps, live, pose, rect, cfg)  # brow hair never lends its pores
         d = _bank_detail(bank_img, out, wb, masks, face_w, cfg, match, refine)
         if wide and bank.emotion not in WIDE_EYES and cfg.surround_reach > 0:
             _eye_surround(d, wb, target, rect, face_w, cfg)  # the live shading around the bank's lids
