@@ -1172,26 +1172,34 @@ def _live_forehead(masks: _Masks, maps: _MeshMaps, live: np.ndarray, pose: Pose,
     u = _row_span(masks.forehead, 0.0)[1]
     if u == 0:
         return
+    import cv2
+
     x0, y0, x1, y1 = rect
-    m = maps.xy(live, 0, u)
-    t = masks.taper[:u]
-    ix = np.arange(x0, x1, dtype=np.float32)[None, :]
-    iy = np.arange(y0, y0 + u, dtype=np.float32)[:, None]
-    sx = (m[..., 0] - ix) * t + ix  # the frame pixel the live layer samples (its displacement tapered)
-    sy = (m[..., 1] - iy) * t + iy
+    # a smooth ramp: at the mesh's coarse grid points, upsampled as the maps are (pixel centres aligned)
+    k = maps.grid.step
+    g1 = min(-(-u // k), maps.grid.shape[0])
+    m = W.coarse_map(maps.tri, maps.affines(live), maps.grid, (0, g1))
+    gx, gy = maps.grid.coords()
+    gy = gy[:g1]
+    t = masks.taper[np.clip(np.round(gy[:, 0]).astype(np.intp) - y0, 0, u - 1)][
+        :, np.clip(np.round(gx[0]).astype(np.intp) - x0, 0, x1 - x0 - 1)
+    ]
+    # the frame pixel the live layer samples (its displacement tapered), from the pose's origin
+    sx = (m[..., 0] - gx) * t + (gx - np.float32(pose.t[0]))
+    sy = (m[..., 1] - gy) * t + (gy - np.float32(pose.t[1]))
     # in-plane face axes (as _norm_y): the sampled pixels and the live brows' upper edge, in face widths
     m2 = pose.s * pose.R[:2, :2]
     inv = (np.array([[m2[1, 1], -m2[0, 1]], [-m2[1, 0], m2[0, 0]]]) / np.linalg.det(m2)).astype(np.float32)
     brow = (live[list(BROWS), :2] - np.asarray(pose.t[:2], np.float32)) @ inv.T
     order = np.argsort(brow[:, 0])
-    sx -= np.float32(pose.t[0])
-    sy -= np.float32(pose.t[1])
     nx = inv[0, 0] * sx + inv[0, 1] * sy
     ny = inv[1, 0] * sx + inv[1, 1] * sy
     line = np.interp(nx.ravel(), brow[order, 0], brow[order, 1]).astype(np.float32).reshape(nx.shape)
     line -= ny
     line -= np.float32(cfg.brow_gap)  # how far above the live brow under it, less the gap
-    np.minimum(masks.forehead[:u], _smooth_ramp(line, cfg.forehead_feather), out=masks.forehead[:u])
+    ramp = cv2.resize(_smooth_ramp(line, cfg.forehead_feather), (line.shape[1] * k, line.shape[0] * k),
+                      interpolation=cv2.INTER_LINEAR)[:u, : x1 - x0]  # fmt: skip
+    np.minimum(masks.forehead[:u], ramp, out=masks.forehead[:u])
 
 
 def _bank_detail(bank_img: np.ndarray, out: np.ndarray, wb: np.ndarray, masks: _Masks, face_w: float,
