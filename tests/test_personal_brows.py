@@ -74,3 +74,4 @@ def test_no_ghost_above_raised_brows(run):
     assert run["lift"][RAISED].min() > np.median(run["lift"]) + 0.005, run["lift"]
     # the output's brow band no more textured than hers above her brows (main: 1.32-1.58)
     assert run["ratio"][RAISED].max() <= 1.2, run["ratio"][RAISED]
+    print(run["ratio"][RAISED])

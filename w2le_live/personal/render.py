@@ -98,6 +98,11 @@ class RenderConfig:
         0.05  # the live pores from this far above the brows (the brows and frown stay the bank's)
     )
     live_fine: float = 1.0  # how much of it (0: the bank's own fine texture, softer after its resampling)
+    # and only where the live layer samples the camera frame ``hair_gap`` above the live brow under it (fully from
+    # ``hair_gap + hair_feather``): a target that widens the band above the brows pulls the live brow's upper
+    # hair up past ``brow_gap`` (_live_forehead)
+    hair_gap: float = 0.04
+    hair_feather: float = 0.02
     bank_sharpen: float = 0.4  # the bank frames' fine texture given back (unsharp mask gain, same face size)
     sharpen_mag: float = 4.0  # the gain grows with the bank frame's magnification m: x (1 + this (m^2 - 1))
     bank_sharpen_sigma: float = 1.0  # px: its scale
@@ -1196,8 +1201,8 @@ def _live_forehead(masks: _Masks, maps: _MeshMaps, live: np.ndarray, pose: Pose,
     ny = inv[1, 0] * sx + inv[1, 1] * sy
     line = np.interp(nx.ravel(), brow[order, 0], brow[order, 1]).astype(np.float32).reshape(nx.shape)
     line -= ny
-    line -= np.float32(cfg.brow_gap)  # how far above the live brow under it, less the gap
-    ramp = cv2.resize(_smooth_ramp(line, cfg.forehead_feather), (line.shape[1] * k, line.shape[0] * k),
+    line -= np.float32(cfg.hair_gap)  # how far above the live brow under it, less the gap
+    ramp = cv2.resize(_smooth_ramp(line, cfg.hair_feather), (line.shape[1] * k, line.shape[0] * k),
                       interpolation=cv2.INTER_LINEAR)[:u, : x1 - x0]  # fmt: skip
     np.minimum(masks.forehead[:u], ramp, out=masks.forehead[:u])
 
