@@ -1166,14 +1166,17 @@ def _fine_switch(d: np.ndarray, wb: np.ndarray, masks: _Masks, face_w: float, k:
 def _live_forehead(masks: _Masks, maps: _MeshMaps, live: np.ndarray, pose: Pose, rect: tuple[int, ...],
                    cfg: RenderConfig) -> None:  # fmt: skip
     """The live pores only from the live forehead: ``masks.forehead`` lowered, in place, where the live layer samples
-    the camera frame less than ``brow_gap`` above the live brows (the same smooth ramp as :func:`bank_weight`'s,
-    measured at the source pixel instead of the target one). live: (478, 2+) float32 frame pixels.
+    the camera frame less than ``hair_gap`` (fully from ``hair_gap + hair_feather``) face widths above the live
+    brow under it (the brows' upper edge, interpolated across). live: (478, 2+) float32 frame pixels.
 
-    A target that widens the band above the brows (raised live brows against a calmer emotion's mean: the
-    tracker's forehead rows crowd onto the raised brow, 0.001-0.02 face widths above it, while the target keeps the
-    emotion's spacing) stretches the live brow's upper hair up past ``brow_gap`` above the target brows, and its
-    fine texture showed there over the bank's brow: a thin light arc above each brow (docs/personal/wild.md,
-    "brow ghost"). Where the band keeps or narrows the live spacing, the mask is unchanged."""
+    A target that widens the band above the brows stretches the live brow's upper hair up past ``brow_gap`` above
+    the target brows, where the live fine texture is kept, and it showed there over the bank's brow as a thin
+    light arc (docs/personal/wild.md, "brow ghost"; d10x: raised live brows against a calmer bank, the tracker's
+    first forehead row crowded onto the raised brow, 0.001-0.02 face widths above it, its smoothed brows 0.01-0.02
+    below the camera's). A band the target only moves or narrows leaves the mask as it was. ``hair_gap`` 0.05 /
+    0.04 / 0.03 (feather 0.02): d10x's trace gone / barely there / faint (tests/test_personal_brows.py's ratio on
+    f14: 1.04 / 1.10 / 1.21, main 1.46), W009 happy from sad seam 0.65 / 0.57 / 0.52 (main 0.52: the bank's
+    softer fine texture over more of the forehead above her raised sad brows)."""
     u = _row_span(masks.forehead, 0.0)[1]
     if u == 0:
         return
