@@ -98,6 +98,11 @@ class RenderConfig:
         0.05  # the live pores from this far above the brows (the brows and frown stay the bank's)
     )
     live_fine: float = 1.0  # how much of it (0: the bank's own fine texture, softer after its resampling)
+    # and only where the live layer samples the camera frame ``hair_gap`` above the live brow under it (fully from
+    # ``hair_gap + hair_feather``): a target that widens the band above the brows pulls the live brow's upper
+    # hair up past ``brow_gap`` (_live_forehead)
+    hair_gap: float = 0.04
+    hair_feather: float = 0.02
     bank_sharpen: float = 0.4  # the bank frames' fine texture given back (unsharp mask gain, same face size)
     sharpen_mag: float = 4.0  # the gain grows with the bank frame's magnification m: x (1 + this (m^2 - 1))
     bank_sharpen_sigma: float = 1.0  # px: its scale
@@ -1221,6 +1226,53 @@ def _fine_switch(d: np.ndarray, wb: np.ndarray, masks: _Masks, face_w: float, k:
     return r0, f
 
 
+def _live_forehead(masks: _Masks, maps: _MeshMaps, live: np.ndarray, pose: Pose, rect: tuple[int, ...],
+                   cfg: RenderConfig) -> None:  # fmt: skip
+    """The live pores only from the live forehead: ``masks.forehead`` lowered, in place, where the live layer samples
+    the camera frame less than ``hair_gap`` (fully from ``hair_gap + hair_feather``) face widths above the live
+    brow under it (the brows' upper edge, interpolated across). live: (478, 2+) float32 frame pixels.
+
+    A target that widens the band above the brows stretches the live brow's upper hair up past ``brow_gap`` above
+    the target brows, where the live fine texture is kept, and it showed there over the bank's brow as a thin
+    light arc (docs/personal/wild.md, "brow ghost"; d10x: raised live brows against a calmer bank, the tracker's
+    first forehead row crowded onto the raised brow, 0.001-0.02 face widths above it, its smoothed brows 0.01-0.02
+    below the camera's). A band the target only moves or narrows leaves the mask as it was. ``hair_gap`` 0.05 /
+    0.04 / 0.03 (feather 0.02): d10x's trace gone / barely there / faint (tests/test_personal_brows.py's ratio on
+    f14: 1.04 / 1.10 / 1.21, main 1.46), W009 happy from sad seam 0.65 / 0.57 / 0.52 (main 0.52: the bank's
+    softer fine texture over more of the forehead above her raised sad brows)."""
+    u = _row_span(masks.forehead, 0.0)[1]
+    if u == 0:
+        return
+    import cv2
+
+    x0, y0, x1, y1 = rect
+    # a smooth ramp: at the mesh's coarse grid points, upsampled as the maps are (pixel centres aligned)
+    k = maps.grid.step
+    g1 = min(-(-u // k), maps.grid.shape[0])
+    m = W.coarse_map(maps.tri, maps.affines(live), maps.grid, (0, g1))
+    gx, gy = maps.grid.coords()
+    gy = gy[:g1]
+    t = masks.taper[np.clip(np.round(gy[:, 0]).astype(np.intp) - y0, 0, u - 1)][
+        :, np.clip(np.round(gx[0]).astype(np.intp) - x0, 0, x1 - x0 - 1)
+    ]
+    # the frame pixel the live layer samples (its displacement tapered), from the pose's origin
+    sx = (m[..., 0] - gx) * t + (gx - np.float32(pose.t[0]))
+    sy = (m[..., 1] - gy) * t + (gy - np.float32(pose.t[1]))
+    # in-plane face axes (as _norm_y): the sampled pixels and the live brows' upper edge, in face widths
+    m2 = pose.s * pose.R[:2, :2]
+    inv = (np.array([[m2[1, 1], -m2[0, 1]], [-m2[1, 0], m2[0, 0]]]) / np.linalg.det(m2)).astype(np.float32)
+    brow = (live[list(BROWS), :2] - np.asarray(pose.t[:2], np.float32)) @ inv.T
+    order = np.argsort(brow[:, 0])
+    nx = inv[0, 0] * sx + inv[0, 1] * sy
+    ny = inv[1, 0] * sx + inv[1, 1] * sy
+    line = np.interp(nx.ravel(), brow[order, 0], brow[order, 1]).astype(np.float32).reshape(nx.shape)
+    line -= ny
+    line -= np.float32(cfg.hair_gap)  # how far above the live brow under it, less the gap
+    ramp = cv2.resize(_smooth_ramp(line, cfg.hair_feather), (line.shape[1] * k, line.shape[0] * k),
+                      interpolation=cv2.INTER_LINEAR)[:u, : x1 - x0]  # fmt: skip
+    np.minimum(masks.forehead[:u], ramp, out=masks.forehead[:u])
+
+
 def _bank_detail(bank_img: np.ndarray, out: np.ndarray, wb: np.ndarray, masks: _Masks, face_w: float,
                  cfg: RenderConfig, match: Optional[np.ndarray] = None,
                  refine: Optional[np.ndarray] = None) -> np.ndarray:  # fmt: skip
@@ -1312,6 +1364,8 @@ def render(frame: np.ndarray, live: np.ndarray, target: np.ndarray, pose: Pose, 
             np.maximum(match, bridge, out=match)
         if cfg.match_passes > 1:
             refine = _no_nose(match.copy() if refine is None else refine, target, rect, face_w, cfg)
+        if cfg.live_fine > 0:
+            _live_forehead(masks, maps, live, pose, rect, cfg)  # brow hair never lends its pores
         d = _bank_detail(bank_img, out, wb, masks, face_w, cfg, match, refine)
         if wide and bank.emotion not in WIDE_EYES and cfg.surround_reach > 0:
             _eye_surround(d, wb, target, rect, face_w, cfg)  # the live shading around the bank's lids
