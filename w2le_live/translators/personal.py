@@ -76,6 +76,8 @@ class PersonalTranslator(Translator):
     # angry, against the live skin around them (0.885 -> 0.872 at 0.6): 0.45 keeps most of the first (0.926, 0.923)
     # and loses nothing on the second (0.883)
     eye_lead = 0.45
+    # the bank layer blurred like a motion-blurred camera frame (motion_blur.py; docs/personal/wild.md "motion blur")
+    blur_match = True
 
     def __init__(self, banks: Mapping[str, object], calib_frames: int = 25, profile_name: str = "",
                  render_cfg=None, retrieval_cfg=None):  # fmt: skip
@@ -118,6 +120,9 @@ class PersonalTranslator(Translator):
         self._narrow: dict[str, bool] = {}
         self._live_upper: dict[str, bool] = {}
         self._open = np.zeros(2, np.float32)
+        from w2le_live.personal.motion_blur import LiveBlur
+
+        self._blur = LiveBlur()  # the camera's sharpness against its own recent frames (motion blur)
         for r in self._retrievers.values():
             r.reset()
 
@@ -285,4 +290,5 @@ class PersonalTranslator(Translator):
         self._mouth = 1.0 if ret.gap < lo else 0.0 if ret.gap > hi else self._mouth
         return render(frame, lm, tp, pose, self.banks[emotion], cheeks, upper, k,
                       self.render_cfg, eye_choice=eyes, mouth=self._mouth, mouth_choice=mouth,
-                      live_eyes=lead, eye_open=opens)  # fmt: skip
+                      live_eyes=lead, eye_open=opens,
+                      blur=self._blur(frame, face.landmarks) if self.blur_match else None)  # fmt: skip
