@@ -35,13 +35,13 @@ class BlurConfig:
     inside: float = 0.02  # face widths: the mouth's opening grown by this is left out of it
     history: int = 50  # frames of the camera's own recent sharpness kept
     usual: float = 75.0  # percentile of them taken as its usual sharpness (blurred frames are the minority)
-    warmup: int = 10  # frames of history before anything is blurred
+    warmup: int = 25  # frames of history before anything is blurred (the offset calibration's 25 too)
     # a relative sharpness q below ``on`` (along its least sharp direction) blurs the bank towards the live layer's
     # sharpness there, by (live / bank) ** s, s rising from 0 at ``on`` to 1 at ``full`` (a continuous onset: no
     # jump between frames either side of it)
     on: float = 0.65
     full: float = 0.58
-    across: float = 0.6  # and the direction across it from this, over the same span (a defocus: both are soft)
+    across: float = 0.6  # the direction across it: from this, over the same span (a defocus)
     longest: float = 0.1  # face widths: the longest line kernel
     steps: int = 6  # bisection steps for the kernel's length
 
@@ -145,7 +145,12 @@ def line_kernel(length: float, angle: float) -> np.ndarray:
     x, y = c + t * np.cos(angle), c + t * np.sin(angle)
     ix, iy = np.floor(x).astype(int), np.floor(y).astype(int)
     fx, fy = (x - ix).astype(np.float32), (y - iy).astype(np.float32)
-    for dx, dy, w in ((0, 0, (1 - fx) * (1 - fy)), (1, 0, fx * (1 - fy)), (0, 1, (1 - fx) * fy), (1, 1, fx * fy)):
+    for dx, dy, w in (
+        (0, 0, (1 - fx) * (1 - fy)),
+        (1, 0, fx * (1 - fy)),
+        (0, 1, (1 - fx) * fy),
+        (1, 1, fx * fy),
+    ):
         np.add.at(k, (np.clip(iy + dy, 0, n - 1), np.clip(ix + dx, 0, n - 1)), w)
     return k / k.sum()
 
@@ -211,7 +216,9 @@ def blur_like_live(bank_img: np.ndarray, live_img: np.ndarray, q: Optional[np.nd
             continue
         k = line_kernel(length, float(_ANGLES[d]) + roll)
         grey = cv2.filter2D(grey, -1, k, borderType=cv2.BORDER_REFLECT)
-        kernel = k if kernel is None else cv2.filter2D(_pad_to(kernel, k), -1, k, borderType=cv2.BORDER_CONSTANT)
+        kernel = (
+            k if kernel is None else cv2.filter2D(_pad_to(kernel, k), -1, k, borderType=cv2.BORDER_CONSTANT)
+        )
     if kernel is not None:
         cv2.filter2D(bank_img, -1, kernel, dst=bank_img, borderType=cv2.BORDER_REFLECT)
     return bank_img
