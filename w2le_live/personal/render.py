@@ -1307,7 +1307,7 @@ def render(frame: np.ndarray, live: np.ndarray, target: np.ndarray, pose: Pose, 
            cfg: RenderConfig = RenderConfig(), eye_choice: Optional[Sequence[tuple[int, float]]] = None,
            mouth: float = 0.0, mouth_choice: Optional[int] = None,
            live_eyes: Optional[np.ndarray] = None, eye_open: Optional[np.ndarray] = None,
-           inside: Optional[float] = None) -> np.ndarray:  # fmt: skip
+           inside: Optional[float] = None, blur: Optional[np.ndarray] = None) -> np.ndarray:  # fmt: skip
     """The translated frame.
 
     frame: (H, W, 3) uint8 BGR. live: (478, 2+) float32 live landmarks, frame pixels. target: (478, 2+) float32
@@ -1326,7 +1326,9 @@ def render(frame: np.ndarray, live: np.ndarray, target: np.ndarray, pose: Pose, 
     WIDE_EYES), how much of each eye is the bank's open eye (see :func:`_wide_eyes`); the live eye, stretched,
     shows under the rest. inside: how much of the opening between the inner lips is the live one under the bank
     mouth, in [0, 1] (None: :func:`_inside_share` of this frame; the translator passes its own, see
-    :func:`inside_parts`).
+    :func:`inside_parts`). blur: the camera's relative sharpness by direction ((8,) float64,
+    ``motion_blur.LiveBlur``) or None: the bank layer is blurred like a motion-blurred frame
+    (``motion_blur.blur_like_live``).
     Returns a new (H, W, 3) uint8 frame; pixels outside the target face oval are the input's.
     """
     import cv2
@@ -1348,6 +1350,10 @@ def render(frame: np.ndarray, live: np.ndarray, target: np.ndarray, pose: Pose, 
     k = float(min(max(intensity, 0.0), 1.0))
     if k > 0 and cv2.minMaxLoc(masks.bank)[1] > 1e-3:  # masks.bank.max()
         bank_img = _bank_image(bank, maps, choice, mouth, mouth_choice, masks.keep, cfg)
+        if blur is not None:  # a motion-blurred camera frame: the bank layer blurred like it
+            from w2le_live.personal.motion_blur import blur_like_live
+
+            blur_like_live(bank_img, out, blur, target, (rect[0], rect[1]), face_w)
         wb = _bank_where(maps, bank.crop_landmarks[choice[0][0]], masks, mouth, cfg)
         match = _face_ramp(maps, cfg.match_from, cfg.match_feather)
         # the later passes: not on the bridge between the bank's wide eyes (W009 p(surprised) fell 0.009)

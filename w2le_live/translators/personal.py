@@ -84,6 +84,8 @@ class PersonalTranslator(Translator):
     # frame alone 0.88 / 0 % < 0.5, at 2 held 0.94 / 2 %, at 3 held 0.86 / 3 % (the first two frames of an episode
     # stay cross-faded)
     soft_frames = 3
+    # the bank layer blurred like a motion-blurred camera frame (motion_blur.py; docs/personal/wild.md "motion blur")
+    blur_match = True
 
     def __init__(self, banks: Mapping[str, object], calib_frames: int = 25, profile_name: str = "",
                  render_cfg=None, retrieval_cfg=None):  # fmt: skip
@@ -128,6 +130,9 @@ class PersonalTranslator(Translator):
         self._open = np.zeros(2, np.float32)
         self._soft = 0  # frames running that asked for the live inside (soft_frames)
         self._held = False
+        from w2le_live.personal.motion_blur import LiveBlur
+
+        self._blur = LiveBlur()  # the camera's sharpness against its own recent frames (motion blur)
         for r in self._retrievers.values():
             r.reset()
 
@@ -308,4 +313,5 @@ class PersonalTranslator(Translator):
             inside = full
         return render(frame, lm, tp, pose, self.banks[emotion], cheeks, upper, k,
                       self.render_cfg, eye_choice=eyes, mouth=self._mouth, mouth_choice=mouth,
-                      live_eyes=lead, eye_open=opens, inside=inside)  # fmt: skip
+                      live_eyes=lead, eye_open=opens, inside=inside,
+                      blur=self._blur(frame, face.landmarks) if self.blur_match else None)  # fmt: skip
