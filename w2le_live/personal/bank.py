@@ -74,7 +74,9 @@ class RetrievalConfig:
     blur_knee: float = 0.75
     blur_floor: float = 0.55
     blur_neighbours: int = 4
-    # the r above measured against the live mouth's texture (Retriever.see_mouth) instead of the bank's median
+    # r above measured against the live mouth's texture where it is sharper than the bank's median
+    # (Retriever.see_mouth; wild d10: frame 24, 0.75 of the bank's median, 0.43 of its own shape's, 0.38-0.6 of
+    # her live mouth's, drawn in 31 of 150 frames as a pale soft row of teeth)
     blur_live: bool = True
 
 
@@ -158,18 +160,24 @@ def blur_cost(
     local: Optional[np.ndarray] = None,
 ) -> np.ndarray:
     """(B,) float32 cost (face widths) of mouth frames softer than both their own shape's frames and a reference:
-    weight x (knee - max(r, floor)) where r < knee, r the larger of the frame's texture over ``reference`` (the live
-    mouth's texture at the crops' scale, :func:`live_mouth_texture`; None: the bank's median) and over the median
-    of its ``neighbours`` nearest frames in mouth shape (:func:`shape_sharpness`, or ``local`` when given). A closed
-    or rounded mouth shows no teeth and is soft for the bank (MEAD M003 ~0.5) but not for its own shape, so it pays
-    nothing and the mouth shape keeps deciding; a speech-blurred frame is soft for both. texture: (B,) float32
-    (NaN: unknown, see :func:`mouth_texture`); mouth: (B, D) float32 mouth-shape features (Euclidean distance =
-    shape difference; unused, may be None, when ``local`` is given); local: (B,) float32 or None."""
+    weight x (knee - max(r, floor)) where r < knee, r the larger of the frame's texture over the reference and over
+    the median of its ``neighbours`` nearest frames in mouth shape (:func:`shape_sharpness`, or ``local`` when
+    given). The reference: the bank's median, or ``reference`` (the live mouth's texture at the crops' scale,
+    :func:`live_mouth_texture`) where that is larger. A closed or rounded mouth shows no teeth and is soft for the
+    bank (MEAD M003 ~0.5) but not for its own shape, so it pays nothing and the mouth shape keeps deciding; a
+    speech-blurred frame is soft for both. Against the live mouth, a take soft as a whole (fast speech) still pays
+    where the camera's mouth is sharper; a live mouth softer than the take's (closed lips) lowers nothing (it is
+    another shape: MEAD M003 disgusted <- happy, the live reference alone let a frame at 0.51 of its own shape's
+    back in). texture: (B,) float32 (NaN: unknown, see :func:`mouth_texture`); mouth: (B, D) float32 mouth-shape
+    features (Euclidean distance = shape difference; unused, may be None, when ``local`` is given); local: (B,)
+    float32 or None."""
     out = np.zeros(len(texture), np.float32)
     ok = np.flatnonzero(np.isfinite(texture))
     if weight <= 0 or len(ok) < 3:
         return out
-    ref = float(np.median(texture[ok])) if reference is None else float(reference)
+    ref = float(np.median(texture[ok]))
+    if reference is not None and reference > ref:
+        ref = float(reference)
     if not ref > 0:
         return out
     if local is None:
@@ -294,9 +302,10 @@ class Retriever:
 
     def see_mouth(self, frame: np.ndarray, lm: np.ndarray) -> None:
         """The live frame's mouth (frame (H, W, 3) uint8 BGR, lm (478, 2+) float32 frame pixels), the blur cost's
-        reference for this frame (``RetrievalConfig.blur_live``): a bank mouth softer than its own shape's frames
-        pays by how much softer than the live one it is, not than the bank's median (a take of fast speech is soft
-        as a whole: wild d10, bank median 0.73 of the live mouth's). Measured only where some frame can pay."""
+        reference for this frame where it is sharper than the bank's median (``RetrievalConfig.blur_live``,
+        :func:`blur_cost`): a bank mouth softer than its own shape's frames pays by how much softer than the live
+        one it is (a take of fast speech is soft as a whole: wild d10, bank median 0.73 of the live mouth's).
+        Measured only where some frame can pay."""
         cfg = self.cfg
         if self.texture is None or not cfg.blur_live or not np.any(self._local < cfg.blur_knee):
             return
