@@ -74,10 +74,15 @@ class RetrievalConfig:
     blur_knee: float = 0.75
     blur_floor: float = 0.55
     blur_neighbours: int = 4
-    # r above measured against the live mouth's texture where it is sharper than the bank's median
-    # (Retriever.see_mouth; wild d10: frame 24, 0.75 of the bank's median, 0.43 of its own shape's, 0.38-0.6 of
-    # her live mouth's, drawn in 31 of 150 frames as a pale soft row of teeth)
-    blur_live: bool = True
+    # a chosen mouth frame soft for its own shape (shape_sharpness < blur_knee) whose texture is below this share of
+    # the live mouth's (at the crops' scale, Retriever.see_mouth) is a smear: ``Retriever.smeared``, and the
+    # translator draws the live mouth there. Wild d10 (a fast-talking take): frame 24, 0.43 of its own shape's
+    # texture and 0.37-0.57 of her live mouth's, was drawn in 31 of 150 frames as a pale, soft row of teeth (mouth
+    # sharpness 0.84 of the camera's, 13 % of frames below 0.5). Its sharp twins (40, 41) chosen instead, by a blur
+    # cost against the live texture: 0.88 / 2 %, but their opening re-tracked 0.02 face widths wider than hers
+    # (lips 0.941 -> 0.896); the live mouth: 0.90 / 2 %, lips 0.931. W009's and MEAD M003's chosen frames never
+    # reach it (W009 sad's softest for its shape: 0.62 of the live mouth's). 0: off.
+    smear: float = 0.6
 
 
 UPPER_POINTS = (70, 63, 105, 66, 107, 55, 65, 52, 53, 46, 300, 293, 334, 296, 336, 285, 295, 282, 283, 276,
@@ -156,34 +161,25 @@ def blur_cost(
     knee: float,
     floor: float,
     neighbours: int,
-    reference: Optional[float] = None,
     local: Optional[np.ndarray] = None,
 ) -> np.ndarray:
-    """(B,) float32 cost (face widths) of mouth frames softer than both their own shape's frames and a reference:
-    weight x (knee - max(r, floor)) where r < knee, r the larger of the frame's texture over the reference and over
-    the median of its ``neighbours`` nearest frames in mouth shape (:func:`shape_sharpness`, or ``local`` when
-    given). The reference: the bank's median, or ``reference`` (the live mouth's texture at the crops' scale,
-    :func:`live_mouth_texture`) where that is larger. A closed or rounded mouth shows no teeth and is soft for the
-    bank (MEAD M003 ~0.5) but not for its own shape, so it pays nothing and the mouth shape keeps deciding; a
-    speech-blurred frame is soft for both. Against the live mouth, a take soft as a whole (fast speech) still pays
-    where the camera's mouth is sharper; a live mouth softer than the take's (closed lips) lowers nothing (it is
-    another shape: MEAD M003 disgusted <- happy, the live reference alone let a frame at 0.51 of its own shape's
-    back in). texture: (B,) float32 (NaN: unknown, see :func:`mouth_texture`); mouth: (B, D) float32 mouth-shape
-    features (Euclidean distance = shape difference; unused, may be None, when ``local`` is given); local: (B,)
-    float32 or None."""
+    """(B,) float32 cost (face widths) of mouth frames softer than the bank: weight x (knee - max(r, floor)) where
+    r < knee, r the larger of the frame's texture over the bank's median and over the median of its ``neighbours`` nearest
+    frames in mouth shape (:func:`shape_sharpness`, or ``local`` (B,) float32 when given; ``mouth`` may then be None). A closed or rounded mouth shows no teeth and is soft for the bank (MEAD M003 ~0.5) but not
+    for its own shape, so it pays nothing and the mouth shape keeps deciding; a speech-blurred frame is soft for
+    both. texture: (B,) float32 (NaN: unknown, see :func:`mouth_texture`); mouth: (B, D) float32 mouth-shape
+    features (Euclidean distance = shape difference)."""
     out = np.zeros(len(texture), np.float32)
     ok = np.flatnonzero(np.isfinite(texture))
     if weight <= 0 or len(ok) < 3:
         return out
-    ref = float(np.median(texture[ok]))
-    if reference is not None and reference > ref:
-        ref = float(reference)
-    if not ref > 0:
+    t = texture[ok]
+    med = float(np.median(t))
+    if med <= 0:
         return out
     if local is None:
         local = shape_sharpness(texture, mouth, neighbours)
-    t = texture[ok]
-    r = np.maximum(t / ref, local[ok])
+    r = np.maximum(t / med, local[ok])
     out[ok] = weight * (knee - np.clip(r, floor, knee))
     return out
 
@@ -266,8 +262,7 @@ class Retriever:
         # the mouth frames' motion blur, measured on the crops (nothing stored in the profile)
         self.texture = mouth_texture(bank.crops, bank.crop_landmarks) if cfg.blur_weight > 0 else None
         self._blur_c: np.ndarray | float = 0.0
-        self._blur_now: np.ndarray | float = 0.0  # this frame's (see_mouth), else _blur_c
-        self._local: Optional[np.ndarray] = None
+        self._local: Optional[np.ndarray] = None  # (B,) float32 shape_sharpness of each mouth frame
         self._crop_fw = float("nan")
         if self.texture is not None:
             # the mouth cost's own terms, so that a frame's neighbours are the frames it competes with
@@ -276,12 +271,18 @@ class Retriever:
                 [cfg.gap_weight * self._gaps / np.sqrt(g), cfg.shape_weight * self._lips / np.sqrt(n)]
             )
             self._local = shape_sharpness(self.texture, mouth, cfg.blur_neighbours)
-            self._blur_c = blur_cost(self.texture, mouth, cfg.blur_weight, cfg.blur_knee, cfg.blur_floor,
+            self._blur_c = blur_cost(self.texture, None, cfg.blur_weight, cfg.blur_knee, cfg.blur_floor,
                                      cfg.blur_neighbours, local=self._local)  # fmt: skip
-            self._blur_now = self._blur_c
             fw = np.linalg.norm(bank.crop_landmarks[:, 234, :2] - bank.crop_landmarks[:, 454, :2], axis=1)
             self._crop_fw = float(np.median(fw))
-        self.live_texture = float("nan")  # the live mouth's (see_mouth)
+        # some mouth frame is soft for its own shape: the live mouth is measured (see_mouth) to judge it a smear
+        self._can_smear = (
+            cfg.smear > 0 and self._local is not None and bool(np.any(self._local < cfg.blur_knee))
+        )
+        self.live_texture = float("nan")  # the live mouth's, at the crops' scale (see_mouth)
+        self.smeared = (
+            False  # the chosen mouth frame is a smear (RetrievalConfig.smear; needs see_mouth first)
+        )
         # the enrolment's median in-plane tilt: a live tilt farther from it than roll_free is undone beyond that
         # before reading yaw and pitch (see head_angles, :meth:`undo_roll`)
         self.roll = float(np.median(eye_roll(bank.crop_landmarks)))
@@ -301,23 +302,11 @@ class Retriever:
         return float(np.sign(d)) * max(abs(d) - self.cfg.roll_free, 0.0)
 
     def see_mouth(self, frame: np.ndarray, lm: np.ndarray) -> None:
-        """The live frame's mouth (frame (H, W, 3) uint8 BGR, lm (478, 2+) float32 frame pixels), the blur cost's
-        reference for this frame where it is sharper than the bank's median (``RetrievalConfig.blur_live``,
-        :func:`blur_cost`): a bank mouth softer than its own shape's frames pays by how much softer than the live
-        one it is (a take of fast speech is soft as a whole: wild d10, bank median 0.73 of the live mouth's).
-        Measured only where some frame can pay."""
-        cfg = self.cfg
-        if self.texture is None or not cfg.blur_live or not np.any(self._local < cfg.blur_knee):
-            return
-        self.live_texture = live_mouth_texture(frame, lm, self._crop_fw)
-        if not self.live_texture > 0:
-            self._blur_now = self._blur_c
-            return
-        self._blur_now = blur_cost(self.texture, None, cfg.blur_weight, cfg.blur_knee, cfg.blur_floor,
-                                   cfg.blur_neighbours, reference=self.live_texture, local=self._local)  # fmt: skip
+        """Measures the live mouth (frame (H, W, 3) uint8 BGR, lm (478, 2+) float32 frame pixels) for
+        :attr:`smeared`, once per frame before :meth:`choose`; only where some bank frame is soft for its shape."""
+        self.live_texture = live_mouth_texture(frame, lm, self._crop_fw) if self._can_smear else float("nan")
 
     def reset(self) -> None:
-        self._blur_now = self._blur_c
         self._lower_h.reset()
         self._cheek_h.reset()
         self._upper_h.reset()
@@ -340,7 +329,7 @@ class Retriever:
         e = self._eyes - eye_apertures(target_norm)[None]
         eye = np.sqrt(mean_along(e * e, 1))
         c = self.cfg.gap_weight * gap + self.cfg.shape_weight * lip + self.cfg.eye_weight * eye
-        return c + self._pose_cost() + self._blur_now
+        return c + self._pose_cost() + self._blur_c
 
     def _pose_cost(self) -> np.ndarray | float:
         if self._angles is None or self.live_angles is None or self.cfg.pose_weight <= 0:
@@ -376,6 +365,12 @@ class Retriever:
         mouth = self._lower_h.step(c)[0][0]
         g = self._gaps[mouth] - gaps
         self.gap = float(np.sqrt(mean_along(g * g, 0)))
+        # a motion-blurred frame of a shape the take also holds sharper, far softer than the live mouth
+        self.smeared = bool(
+            self._can_smear
+            and self._local[mouth] < self.cfg.blur_knee
+            and self.texture[mouth] < self.cfg.smear * self.live_texture
+        )
         return mouth, self._cheek_h.step(self.face_cost(target_norm))
 
     def choose_upper(self, target_norm: np.ndarray) -> list[tuple[int, float]]:
