@@ -164,11 +164,12 @@ def blur_cost(
     local: Optional[np.ndarray] = None,
 ) -> np.ndarray:
     """(B,) float32 cost (face widths) of mouth frames softer than the bank: weight x (knee - max(r, floor)) where
-    r < knee, r the larger of the frame's texture over the bank's median and over the median of its ``neighbours`` nearest
-    frames in mouth shape (:func:`shape_sharpness`, or ``local`` (B,) float32 when given; ``mouth`` may then be None). A closed or rounded mouth shows no teeth and is soft for the bank (MEAD M003 ~0.5) but not
-    for its own shape, so it pays nothing and the mouth shape keeps deciding; a speech-blurred frame is soft for
-    both. texture: (B,) float32 (NaN: unknown, see :func:`mouth_texture`); mouth: (B, D) float32 mouth-shape
-    features (Euclidean distance = shape difference)."""
+    r < knee, r the larger of the frame's texture over the bank's median and over the median of its ``neighbours``
+    nearest frames in mouth shape (:func:`shape_sharpness`, or ``local`` when given). A closed or rounded mouth shows
+    no teeth and is soft for the bank (MEAD M003 ~0.5) but not for its own shape, so it pays nothing and the mouth
+    shape keeps deciding; a speech-blurred frame is soft for both. texture: (B,) float32 (NaN: unknown, see
+    :func:`mouth_texture`); mouth: (B, D) float32 mouth-shape features (Euclidean distance = shape difference;
+    may be None when ``local`` is given); local: (B,) float32 or None."""
     out = np.zeros(len(texture), np.float32)
     ok = np.flatnonzero(np.isfinite(texture))
     if weight <= 0 or len(ok) < 3:
@@ -280,9 +281,8 @@ class Retriever:
             cfg.smear > 0 and self._local is not None and bool(np.any(self._local < cfg.blur_knee))
         )
         self.live_texture = float("nan")  # the live mouth's, at the crops' scale (see_mouth)
-        self.smeared = (
-            False  # the chosen mouth frame is a smear (RetrievalConfig.smear; needs see_mouth first)
-        )
+        # the chosen mouth frame is a smear (RetrievalConfig.smear; needs see_mouth first)
+        self.smeared = False
         # the enrolment's median in-plane tilt: a live tilt farther from it than roll_free is undone beyond that
         # before reading yaw and pitch (see head_angles, :meth:`undo_roll`)
         self.roll = float(np.median(eye_roll(bank.crop_landmarks)))

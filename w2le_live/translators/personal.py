@@ -285,7 +285,7 @@ class PersonalTranslator(Translator):
         upper = emotion in UPPER_FACE and not self._live_upper.get(emotion, False)
         # the bank mouth is chosen by the tracker's smoothed lips (the led ones, chosen by, switch more: flicker)
         key = tn if lm is face.landmarks else tn - (ln - pose.to_norm(face.landmarks))
-        ret.see_mouth(frame, face.landmarks)  # a bank mouth far softer than the live one pays (blur cost)
+        ret.see_mouth(frame, face.landmarks)  # the live mouth's texture: is the chosen bank mouth a smear?
         mouth, cheeks = ret.choose(key)
         prev, self._eyes_prev = self._eyes_prev, face.landmarks
         lead = None
