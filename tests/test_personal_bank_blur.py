@@ -3,8 +3,8 @@ LivePortrait talking head (d10, 512 px, a fast-talking phone-like take) enrolled
 neutral reference, stored and read back through the profile store as ``w2le-live enroll happy`` would, driven by
 the next 6 s. Her 4-s take holds motion-blurred mouths (soft teeth rows); where one of them was the nearest shape
 the output's teeth were a pale, soft row (main: mouth sharpness median 0.84 of the camera's, 13 % of frames below
-0.5). The retriever now weighs a bank mouth's texture against the live mouth's, so a sharp frame of nearly the
-same shape is drawn instead."""
+0.5). A bank mouth soft for its own shape (the take holds it sharper) and far softer than the live mouth is now
+judged a smear and the live mouth drawn there (``RetrievalConfig.smear``, ``Retriever.smeared``)."""
 
 from __future__ import annotations
 
