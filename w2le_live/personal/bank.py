@@ -74,6 +74,15 @@ class RetrievalConfig:
     blur_knee: float = 0.75
     blur_floor: float = 0.55
     blur_neighbours: int = 4
+    # a chosen mouth frame soft for its own shape (shape_sharpness < blur_knee) whose texture is below this share of
+    # the live mouth's (at the crops' scale, Retriever.see_mouth) is a smear: ``Retriever.smeared``, and the
+    # translator draws the live mouth there. Wild d10 (a fast-talking take): frame 24, 0.43 of its own shape's
+    # texture and 0.37-0.57 of her live mouth's, was drawn in 31 of 150 frames as a pale, soft row of teeth (mouth
+    # sharpness 0.84 of the camera's, 13 % of frames below 0.5). Its sharp twins (40, 41) chosen instead, by a blur
+    # cost against the live texture: 0.88 / 2 %, but their opening re-tracked 0.02 face widths wider than hers
+    # (lips 0.941 -> 0.896); the live mouth: 0.90 / 2 %, lips 0.931. W009's and MEAD M003's chosen frames never
+    # reach it (W009 sad's softest for its shape: 0.62 of the live mouth's). 0: off.
+    smear: float = 0.6
 
 
 UPPER_POINTS = (70, 63, 105, 66, 107, 55, 65, 52, 53, 46, 300, 293, 334, 296, 336, 285, 295, 282, 283, 276,
@@ -125,32 +134,78 @@ def mouth_texture(crops: np.ndarray, crop_landmarks: np.ndarray) -> np.ndarray:
     return out
 
 
-def blur_cost(
-    texture: np.ndarray, mouth: np.ndarray, weight: float, knee: float, floor: float, neighbours: int
-) -> np.ndarray:
-    """(B,) float32 cost (face widths) of mouth frames softer than the bank: weight x (knee - max(r, floor)) where
-    r < knee, r the larger of the frame's texture over the bank's median and over the median of its ``neighbours`` nearest
-    frames in mouth shape. A closed or rounded mouth shows no teeth and is soft for the bank (MEAD M003 ~0.5) but not
-    for its own shape, so it pays nothing and the mouth shape keeps deciding; a speech-blurred frame is soft for
-    both. texture: (B,) float32 (NaN: unknown, see :func:`mouth_texture`); mouth: (B, D) float32 mouth-shape
-    features (Euclidean distance = shape difference)."""
-    out = np.zeros(len(texture), np.float32)
+def shape_sharpness(texture: np.ndarray, mouth: np.ndarray, neighbours: int) -> np.ndarray:
+    """(B,) float32: each mouth frame's texture over the median of its ``neighbours`` nearest frames in mouth shape
+    (NaN where unknown): below 1, frames of the same shape are sharper, so a softer one could be avoided.
+    texture: (B,) float32 (NaN: unknown, see :func:`mouth_texture`); mouth: (B, D) float32 mouth-shape features
+    (Euclidean distance = shape difference)."""
+    out = np.full(len(texture), np.nan, np.float32)
     ok = np.flatnonzero(np.isfinite(texture))
-    if weight <= 0 or len(ok) < 3:
+    if len(ok) < 3:
         return out
     t, m = texture[ok], mouth[ok]
-    med = float(np.median(t))
-    if med <= 0:
-        return out
     k = min(neighbours, len(ok) - 1)
     local = np.empty(len(ok), np.float32)
     for i in range(len(ok)):
         d = ((m - m[i]) ** 2).sum(1)
         d[i] = np.inf  # a frame is not its own reference
         local[i] = np.median(t[np.argpartition(d, k - 1)[:k]])
-    r = np.maximum(t / med, t / np.maximum(local, 1e-6))
+    out[ok] = t / np.maximum(local, 1e-6)
+    return out
+
+
+def blur_cost(
+    texture: np.ndarray,
+    mouth: Optional[np.ndarray],
+    weight: float,
+    knee: float,
+    floor: float,
+    neighbours: int,
+    local: Optional[np.ndarray] = None,
+) -> np.ndarray:
+    """(B,) float32 cost (face widths) of mouth frames softer than the bank: weight x (knee - max(r, floor)) where
+    r < knee, r the larger of the frame's texture over the bank's median and over the median of its ``neighbours``
+    nearest frames in mouth shape (:func:`shape_sharpness`, or ``local`` when given). A closed or rounded mouth shows
+    no teeth and is soft for the bank (MEAD M003 ~0.5) but not for its own shape, so it pays nothing and the mouth
+    shape keeps deciding; a speech-blurred frame is soft for both. texture: (B,) float32 (NaN: unknown, see
+    :func:`mouth_texture`); mouth: (B, D) float32 mouth-shape features (Euclidean distance = shape difference;
+    may be None when ``local`` is given); local: (B,) float32 or None."""
+    out = np.zeros(len(texture), np.float32)
+    ok = np.flatnonzero(np.isfinite(texture))
+    if weight <= 0 or len(ok) < 3:
+        return out
+    t = texture[ok]
+    med = float(np.median(t))
+    if med <= 0:
+        return out
+    if local is None:
+        local = shape_sharpness(texture, mouth, neighbours)
+    r = np.maximum(t / med, local[ok])
     out[ok] = weight * (knee - np.clip(r, floor, knee))
     return out
+
+
+def live_mouth_texture(frame: np.ndarray, lm: np.ndarray, face_w: float) -> float:
+    """The live mouth's sharpness as :func:`mouth_texture` measures a bank frame's, at the crops' scale: the mouth
+    box (``metrics.mouth_box``) resampled from the live face width to ``face_w`` (crop pixels). frame: (H, W, 3)
+    uint8 BGR; lm: (478, 2+) float32 frame pixels. NaN where no box fits."""
+    import cv2
+
+    from w2le_live.personal.metrics import face_width, laplacian_sharpness, mouth_box
+
+    box = mouth_box(lm[:, :2], frame.shape)
+    fw = face_width(lm)
+    if box is None or not fw > 0 or not face_w > 0:
+        return float("nan")
+    x0, y0, x1, y1 = box
+    img = frame[y0:y1, x0:x1]
+    k = face_w / fw
+    if abs(k - 1.0) > 0.02:  # within 2 %, as it is (the texture's own noise is larger)
+        interp = cv2.INTER_AREA if k < 1 else cv2.INTER_LINEAR
+        img = cv2.resize(img, None, fx=k, fy=k, interpolation=interp)
+        if min(img.shape[:2]) < 8:
+            return float("nan")
+    return laplacian_sharpness(img)
 
 
 class _Hysteresis:
@@ -208,15 +263,26 @@ class Retriever:
         # the mouth frames' motion blur, measured on the crops (nothing stored in the profile)
         self.texture = mouth_texture(bank.crops, bank.crop_landmarks) if cfg.blur_weight > 0 else None
         self._blur_c: np.ndarray | float = 0.0
+        self._local: Optional[np.ndarray] = None  # (B,) float32 shape_sharpness of each mouth frame
+        self._crop_fw = float("nan")
         if self.texture is not None:
             # the mouth cost's own terms, so that a frame's neighbours are the frames it competes with
             g, n = self._gaps.shape[1], self._lips.shape[1]
             mouth = np.hstack(
                 [cfg.gap_weight * self._gaps / np.sqrt(g), cfg.shape_weight * self._lips / np.sqrt(n)]
             )
-            self._blur_c = blur_cost(
-                self.texture, mouth, cfg.blur_weight, cfg.blur_knee, cfg.blur_floor, cfg.blur_neighbours
-            )
+            self._local = shape_sharpness(self.texture, mouth, cfg.blur_neighbours)
+            self._blur_c = blur_cost(self.texture, None, cfg.blur_weight, cfg.blur_knee, cfg.blur_floor,
+                                     cfg.blur_neighbours, local=self._local)  # fmt: skip
+            fw = np.linalg.norm(bank.crop_landmarks[:, 234, :2] - bank.crop_landmarks[:, 454, :2], axis=1)
+            self._crop_fw = float(np.median(fw))
+        # some mouth frame is soft for its own shape: the live mouth is measured (see_mouth) to judge it a smear
+        self._can_smear = (
+            cfg.smear > 0 and self._local is not None and bool(np.any(self._local < cfg.blur_knee))
+        )
+        self.live_texture = float("nan")  # the live mouth's, at the crops' scale (see_mouth)
+        # the chosen mouth frame is a smear (RetrievalConfig.smear; needs see_mouth first)
+        self.smeared = False
         # the enrolment's median in-plane tilt: a live tilt farther from it than roll_free is undone beyond that
         # before reading yaw and pitch (see head_angles, :meth:`undo_roll`)
         self.roll = float(np.median(eye_roll(bank.crop_landmarks)))
@@ -234,6 +300,11 @@ class Retriever:
         :func:`head_angles` undoes: its distance from the enrolment's median tilt beyond ``roll_free``."""
         d = roll - self.roll
         return float(np.sign(d)) * max(abs(d) - self.cfg.roll_free, 0.0)
+
+    def see_mouth(self, frame: np.ndarray, lm: np.ndarray) -> None:
+        """Measures the live mouth (frame (H, W, 3) uint8 BGR, lm (478, 2+) float32 frame pixels) for
+        :attr:`smeared`, once per frame before :meth:`choose`; only where some bank frame is soft for its shape."""
+        self.live_texture = live_mouth_texture(frame, lm, self._crop_fw) if self._can_smear else float("nan")
 
     def reset(self) -> None:
         self._lower_h.reset()
@@ -294,6 +365,12 @@ class Retriever:
         mouth = self._lower_h.step(c)[0][0]
         g = self._gaps[mouth] - gaps
         self.gap = float(np.sqrt(mean_along(g * g, 0)))
+        # a motion-blurred frame of a shape the take also holds sharper, far softer than the live mouth
+        self.smeared = bool(
+            self._can_smear
+            and self._local[mouth] < self.cfg.blur_knee
+            and self.texture[mouth] < self.cfg.smear * self.live_texture
+        )
         return mouth, self._cheek_h.step(self.face_cost(target_norm))
 
     def choose_upper(self, target_norm: np.ndarray) -> list[tuple[int, float]]:

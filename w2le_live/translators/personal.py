@@ -290,6 +290,7 @@ class PersonalTranslator(Translator):
         upper = emotion in UPPER_FACE and not self._live_upper.get(emotion, False)
         # the bank mouth is chosen by the tracker's smoothed lips (the led ones, chosen by, switch more: flicker)
         key = tn if lm is face.landmarks else tn - (ln - pose.to_norm(face.landmarks))
+        ret.see_mouth(frame, face.landmarks)  # the live mouth's texture: is the chosen bank mouth a smear?
         mouth, cheeks = ret.choose(key)
         prev, self._eyes_prev = self._eyes_prev, face.landmarks
         lead = None
@@ -298,6 +299,8 @@ class PersonalTranslator(Translator):
         # hysteresis, no fade: two different mouths are never blended (that is a ghost)
         lo, hi = self.mouth_fit
         self._mouth = 1.0 if ret.gap < lo else 0.0 if ret.gap > hi else self._mouth
+        if ret.smeared:  # a motion-blurred bank mouth (RetrievalConfig.smear): the live one
+            self._mouth = 0.0
         # the live teeth over a softer bank opening: all of them, not a part, from the second frame running that
         # asks for the live inside (soft_frames), until the live mouth shows no teeth (see soft_frames)
         inside, soft, teeth = inside_parts(
