@@ -855,6 +855,29 @@ def _live_inside(wb: np.ndarray, target: np.ndarray, rect: tuple[int, ...], face
     return wb
 
 
+def _mouth_regions(img: np.ndarray, lm: np.ndarray, pad: int):
+    """The mouth of landmarks lm (478, 2+) float32 pixels in img (H, W, 3) uint8 BGR, cut ``pad`` px beyond the
+    outer lips: (sub-image, opening mask, lips mask), the masks (h, w) bool (between the inner lips; between the
+    outer and inner lips), or None where the cut is under pad + 1 px or the mouth is closed."""
+    import cv2
+
+    outer = lm[list(LIPS_OUTER), :2]
+    x0, y0 = np.maximum(np.floor(outer.min(0)).astype(int) - pad, 0)
+    x1, y1 = np.ceil(outer.max(0)).astype(int) + pad + 1
+    sub = img[y0:y1, x0:x1]
+    if sub.shape[0] < pad + 1 or sub.shape[1] < pad + 1:
+        return None
+    off = np.array([x0, y0], np.float32)
+    inner = np.zeros(sub.shape[:2], np.uint8)
+    cv2.fillPoly(inner, [np.round((lm[list(LIPS_INNER), :2] - off) * 16).astype(np.int32)], 1, cv2.LINE_8, 4)
+    lips = np.zeros_like(inner)
+    cv2.fillPoly(lips, [np.round((outer - off) * 16).astype(np.int32)], 1, cv2.LINE_8, 4)
+    opening, lips = inner > 0, (lips > 0) & (inner == 0)
+    if not opening.any() or not lips.any():
+        return None
+    return sub, opening, lips
+
+
 def _teeth(img: np.ndarray, lm: np.ndarray, cfg: RenderConfig) -> float:
     """The share in [0, 1] of the opening between the inner lips (lm: (478, 2+) float32 pixels of img, (H, W, 3)
     uint8 BGR) that shows teeth: brighter than ``teeth_v`` and less saturated than ``teeth_s`` of the lips' median
@@ -868,20 +891,10 @@ def _mouth_look(img: np.ndarray, lm: np.ndarray, cfg: RenderConfig) -> tuple[flo
     lips' median brightness); (0, 0) where the mouth is closed."""
     import cv2
 
-    outer = lm[list(LIPS_OUTER), :2]
-    x0, y0 = np.maximum(np.floor(outer.min(0)).astype(int) - 1, 0)
-    x1, y1 = np.ceil(outer.max(0)).astype(int) + 2
-    sub = img[y0:y1, x0:x1]
-    if sub.shape[0] < 2 or sub.shape[1] < 2:
+    regions = _mouth_regions(img, lm, 1)
+    if regions is None:
         return 0.0, 0.0
-    off = np.array([x0, y0], np.float32)
-    inner = np.zeros(sub.shape[:2], np.uint8)
-    cv2.fillPoly(inner, [np.round((lm[list(LIPS_INNER), :2] - off) * 16).astype(np.int32)], 1, cv2.LINE_8, 4)
-    lips = np.zeros_like(inner)
-    cv2.fillPoly(lips, [np.round((outer - off) * 16).astype(np.int32)], 1, cv2.LINE_8, 4)
-    opening, lips = inner > 0, (lips > 0) & (inner == 0)
-    if not opening.any() or not lips.any():
-        return 0.0, 0.0
+    sub, opening, lips = regions
     hsv = cv2.cvtColor(sub, cv2.COLOR_BGR2HSV)
     v, s = hsv[..., 2][opening], hsv[..., 1][opening]
     lv, ls = np.median(hsv[..., 2][lips]), np.median(hsv[..., 1][lips])
@@ -906,20 +919,10 @@ def _inside_detail(img: np.ndarray, lm: np.ndarray) -> float:
     (478, 2+) float32 pixels of img. Returns a float >= 0 (0 where the mouth is closed)."""
     import cv2
 
-    outer = lm[list(LIPS_OUTER), :2]
-    x0, y0 = np.maximum(np.floor(outer.min(0)).astype(int) - 2, 0)
-    x1, y1 = np.ceil(outer.max(0)).astype(int) + 3
-    sub = img[y0:y1, x0:x1]
-    if sub.shape[0] < 3 or sub.shape[1] < 3:
+    regions = _mouth_regions(img, lm, 2)
+    if regions is None:
         return 0.0
-    off = np.array([x0, y0], np.float32)
-    inner = np.zeros(sub.shape[:2], np.uint8)
-    cv2.fillPoly(inner, [np.round((lm[list(LIPS_INNER), :2] - off) * 16).astype(np.int32)], 1, cv2.LINE_8, 4)
-    lips = np.zeros_like(inner)
-    cv2.fillPoly(lips, [np.round((outer - off) * 16).astype(np.int32)], 1, cv2.LINE_8, 4)
-    opening, lips = inner > 0, (lips > 0) & (inner == 0)
-    if not opening.any() or not lips.any():
-        return 0.0
+    sub, opening, lips = regions
     grey = cv2.cvtColor(sub, cv2.COLOR_BGR2GRAY)
     lap = np.abs(cv2.Laplacian(grey.astype(np.float32), cv2.CV_32F))
     ref = max(float(np.median(grey[lips])), 1.0) * max(_face_width(lm), 1.0)
