@@ -154,22 +154,13 @@ def shape_sharpness(texture: np.ndarray, mouth: np.ndarray, neighbours: int) -> 
     return out
 
 
-def blur_cost(
-    texture: np.ndarray,
-    mouth: Optional[np.ndarray],
-    weight: float,
-    knee: float,
-    floor: float,
-    neighbours: int,
-    local: Optional[np.ndarray] = None,
-) -> np.ndarray:
+def blur_cost(texture: np.ndarray, local: np.ndarray, weight: float, knee: float, floor: float) -> np.ndarray:
     """(B,) float32 cost (face widths) of mouth frames softer than the bank: weight x (knee - max(r, floor)) where
-    r < knee, r the larger of the frame's texture over the bank's median and over the median of its ``neighbours``
-    nearest frames in mouth shape (:func:`shape_sharpness`, or ``local`` when given). A closed or rounded mouth shows
-    no teeth and is soft for the bank (MEAD M003 ~0.5) but not for its own shape, so it pays nothing and the mouth
-    shape keeps deciding; a speech-blurred frame is soft for both. texture: (B,) float32 (NaN: unknown, see
-    :func:`mouth_texture`); mouth: (B, D) float32 mouth-shape features (Euclidean distance = shape difference;
-    may be None when ``local`` is given); local: (B,) float32 or None."""
+    r < knee, r the larger of the frame's texture over the bank's median and ``local``, its texture over the median
+    of its nearest frames in mouth shape (:func:`shape_sharpness`). A closed or rounded mouth shows no teeth and is
+    soft for the bank (MEAD M003 ~0.5) but not for its own shape, so it pays nothing and the mouth shape keeps
+    deciding; a speech-blurred frame is soft for both. texture: (B,) float32 (NaN: unknown, see
+    :func:`mouth_texture`); local: (B,) float32."""
     out = np.zeros(len(texture), np.float32)
     ok = np.flatnonzero(np.isfinite(texture))
     if weight <= 0 or len(ok) < 3:
@@ -178,8 +169,6 @@ def blur_cost(
     med = float(np.median(t))
     if med <= 0:
         return out
-    if local is None:
-        local = shape_sharpness(texture, mouth, neighbours)
     r = np.maximum(t / med, local[ok])
     out[ok] = weight * (knee - np.clip(r, floor, knee))
     return out
@@ -272,8 +261,9 @@ class Retriever:
                 [cfg.gap_weight * self._gaps / np.sqrt(g), cfg.shape_weight * self._lips / np.sqrt(n)]
             )
             self._local = shape_sharpness(self.texture, mouth, cfg.blur_neighbours)
-            self._blur_c = blur_cost(self.texture, None, cfg.blur_weight, cfg.blur_knee, cfg.blur_floor,
-                                     cfg.blur_neighbours, local=self._local)  # fmt: skip
+            self._blur_c = blur_cost(
+                self.texture, self._local, cfg.blur_weight, cfg.blur_knee, cfg.blur_floor
+            )
             fw = np.linalg.norm(bank.crop_landmarks[:, 234, :2] - bank.crop_landmarks[:, 454, :2], axis=1)
             self._crop_fw = float(np.median(fw))
         # some mouth frame is soft for its own shape: the live mouth is measured (see_mouth) to judge it a smear

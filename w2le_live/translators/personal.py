@@ -301,8 +301,8 @@ class PersonalTranslator(Translator):
         self._mouth = 1.0 if ret.gap < lo else 0.0 if ret.gap > hi else self._mouth
         if ret.smeared:  # a motion-blurred bank mouth (RetrievalConfig.smear): the live one
             self._mouth = 0.0
-        # the live teeth over a softer bank opening: all of them, not a part, from the second frame running that
-        # asks for the live inside (soft_frames), until the live mouth shows no teeth (see soft_frames)
+        # the live teeth over a softer bank opening: all of them, not a part, from the soft_frames-th frame running
+        # that asks for the live inside, until the live mouth shows no teeth (see soft_frames)
         inside, soft, teeth = inside_parts(
             frame, lm, self.banks[emotion], cheeks, mouth, self._mouth, self.render_cfg, tp
         )
