@@ -163,18 +163,23 @@ def face_width(lm: np.ndarray) -> float:
     return float(np.linalg.norm(lm[234, :2] - lm[454, :2]))
 
 
-def mouth_box(lm: np.ndarray, shape: tuple[int, ...]) -> Optional[tuple[int, int, int, int]]:
+def mouth_box(lm: np.ndarray, shape: tuple[int, ...], min_side: int = 8,
+              outward: bool = False) -> Optional[tuple[int, int, int, int]]:  # fmt: skip
     """(x0, y0, x1, y1) of the mouth box: x from the lip corners (61, 291) +- 0.12 face width, y from the nose tip
-    (4) to the chin (152), clipped to the frame; None when smaller than 8 px. lm: (478, 2+) float32 frame px."""
+    (4) to the chin (152), clipped to the frame; None when a side is under ``min_side`` px. outward: the far edges
+    rounded up (``motion_blur``'s box), else truncated (the issue-18 measure's). lm: (478, 2+) float32 frame px."""
     if not np.isfinite(lm).all():
         return None
     h, w = shape[:2]
     fw = face_width(lm)
-    x0 = int(min(lm[61, 0], lm[291, 0]) - 0.12 * fw)
-    x1 = int(max(lm[61, 0], lm[291, 0]) + 0.12 * fw)
-    y0, y1 = int(lm[4, 1]), int(lm[152, 1])
+    end = (lambda v: int(np.ceil(v))) if outward else int
+    x0 = int(
+        min(lm[61, 0], lm[291, 0]) - 0.12 * fw
+    )  # truncation is the floor here: below 0 it is clipped to 0
+    x1 = end(max(lm[61, 0], lm[291, 0]) + 0.12 * fw)
+    y0, y1 = int(lm[4, 1]), end(lm[152, 1])
     x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, w), min(y1, h)
-    if x1 - x0 < 8 or y1 - y0 < 8:
+    if x1 - x0 < min_side or y1 - y0 < min_side:
         return None
     return x0, y0, x1, y1
 

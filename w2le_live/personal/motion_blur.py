@@ -47,14 +47,11 @@ class BlurConfig:
 
 
 def _box(lm: np.ndarray, shape: tuple[int, ...]) -> Optional[tuple[int, int, int, int]]:
-    """(x0, y0, x1, y1) around the mouth of landmarks lm (478, 2+) float32 pixels in an image of ``shape``: x from
-    the lip corners (61, 291) +- 0.12 face widths, y from the nose tip (4) to the chin (152); None when tiny."""
-    fw = float(np.linalg.norm(lm[234, :2] - lm[454, :2]))
-    x0 = int(np.floor(min(lm[61, 0], lm[291, 0]) - 0.12 * fw))
-    x1 = int(np.ceil(max(lm[61, 0], lm[291, 0]) + 0.12 * fw))
-    y0, y1 = int(np.floor(lm[4, 1])), int(np.ceil(lm[152, 1]))
-    x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, shape[1]), min(y1, shape[0])
-    return (x0, y0, x1, y1) if x1 - x0 >= 12 and y1 - y0 >= 12 else None
+    """The issue-18 mouth box (``metrics.mouth_box``) of lm (478, 2+) float32 pixels in an image of ``shape``, its
+    far edges rounded up; None under 12 px a side."""
+    from w2le_live.personal.metrics import mouth_box
+
+    return mouth_box(lm[:, :2], shape, min_side=12, outward=True)
 
 
 def _roll(lm: np.ndarray) -> float:
