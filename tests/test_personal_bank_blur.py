@@ -11,37 +11,27 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from w2le_live.translators.base import Controls
-
 CLIP = "talking/web/liveportrait_d10.mp4"
 BANK, DRIVE = (0, 100), (100, 250)  # frames at 25 fps: bank 0-4 s, driving 4-10 s (bench_personal_wild's d10)
 
 
 @pytest.fixture(scope="module")
 def run(shared_data, tmp_path_factory):
-    from w2le_live.face.tracker import FaceTracker
-    from w2le_live.io.video import iter_frames
+    from talking_clips import clip_parts, translate_all
+
     from w2le_live.personal import metrics as M
     from w2le_live.personal.enroll import enroll_frames
     from w2le_live.personal.profiles import save_bank
     from w2le_live.translators.personal import PersonalTranslator
 
-    path = shared_data / CLIP
-    if not path.is_file():
-        pytest.skip(f"the talking-head clip is not in {path}")
-    frames = [f for k, (_, _, f) in zip(range(DRIVE[1]), iter_frames(path))]
+    bank_frames, drive = clip_parts(shared_data, CLIP, BANK, DRIVE)
     with pytest.MonkeyPatch.context() as mp:  # the profile store of a test, never the user's
         mp.setenv("W2LE_DATA_DIR", str(tmp_path_factory.mktemp("profiles")))
-        save_bank("d10", enroll_frames("happy", iter(frames[slice(*BANK)]), "d10"))
+        save_bank("d10", enroll_frames("happy", iter(bank_frames), "d10"))
         pt = PersonalTranslator.from_profile("d10")
-    drive = frames[slice(*DRIVE)]
-    with FaceTracker() as tr:
-        faces = [tr.process(f, i / 25) for i, f in enumerate(drive)]
     ret = pt._retrievers["happy"]
-    chosen, out = [], []
-    for f, o in zip(drive, faces):
-        out.append(pt.translate(f, o, None, Controls("happy", 1.0)))
-        chosen.append((ret._lower_h.cur, pt._mouth))  # _mouth: the bank's lips drawn
+    chosen = []  # per frame: (the bank's mouth frame, how much of the bank's lips are drawn)
+    out = translate_all(pt, drive, after=lambda: chosen.append((ret._lower_h.cur, pt._mouth)))
     sharp = M.mouth_sharpness(drive, out, M.track_landmarks(drive))
     return {
         "sharp": sharp[np.isfinite(sharp)],

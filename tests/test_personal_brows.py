@@ -11,8 +11,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from w2le_live.translators.base import Controls
-
 CLIP = "talking/web/liveportrait_d10.mp4"
 BANK, DRIVE = (0, 100), (250, 270)  # frames at 25 fps: bank 0-4 s, driving 10-10.8 s
 RAISED = slice(14, 18)  # driving frames where her brows are raised highest in the first second
@@ -37,26 +35,15 @@ def brow_band_texture(img: np.ndarray, lm: np.ndarray, lo: float = 0.015, hi: fl
 
 @pytest.fixture(scope="module")
 def run(shared_data):
-    from w2le_live.face.tracker import FaceTracker
-    from w2le_live.io.video import iter_frames
+    from talking_clips import clip_parts, translate_all
+
     from w2le_live.personal import metrics as M
     from w2le_live.personal.enroll import enroll_frames
     from w2le_live.translators.personal import PersonalTranslator
 
-    path = shared_data / CLIP
-    if not path.is_file():
-        pytest.skip(f"the talking-head clip is not in {path}")
-    frames = []
-    for i, (_, _, f) in enumerate(iter_frames(path)):
-        if i >= DRIVE[1]:
-            break
-        frames.append(f if i < BANK[1] or i >= DRIVE[0] else None)
-    bank = enroll_frames("happy", frames[slice(*BANK)], "d10", neutral_frames=None)
-    drive = frames[slice(*DRIVE)]
-    pt = PersonalTranslator({"happy": bank})
-    with FaceTracker() as tr:
-        faces = [tr.process(f, i / 25) for i, f in enumerate(drive)]
-    out = [pt.translate(f, o, None, Controls("happy", 1.0)) for f, o in zip(drive, faces)]
+    bank_frames, drive = clip_parts(shared_data, CLIP, BANK, DRIVE)
+    bank = enroll_frames("happy", bank_frames, "d10", neutral_frames=None)
+    out = translate_all(PersonalTranslator({"happy": bank}), drive)
     lm_d, lm_o = M.track_landmarks(drive), M.track_landmarks(out)
     fw = np.linalg.norm(lm_d[:, 234, :2] - lm_d[:, 454, :2], axis=1)
     lift = (

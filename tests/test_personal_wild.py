@@ -9,30 +9,21 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from w2le_live.translators.base import Controls
-
 CLIP = "talking/web/styletalk_feifeili_clip1.mp4"
 BANK, DRIVE = (0, 100), (100, 150)  # frames at 25 fps: bank 0-4 s, driving 4-6 s
 
 
 @pytest.fixture(scope="module")
 def run(shared_data):
-    from w2le_live.face.tracker import FaceTracker
-    from w2le_live.io.video import iter_frames
+    from talking_clips import clip_parts, translate_all
+
     from w2le_live.personal import metrics as M
     from w2le_live.personal.enroll import enroll_frames
     from w2le_live.translators.personal import PersonalTranslator
 
-    path = shared_data / CLIP
-    if not path.is_file():
-        pytest.skip(f"the talking-head clip is not in {path}")
-    frames = [f for _, _, f in iter_frames(path)]
-    bank = enroll_frames("happy", frames[slice(*BANK)], "feifeili", neutral_frames=None)
-    drive = frames[slice(*DRIVE)]
-    pt = PersonalTranslator({"happy": bank})
-    with FaceTracker() as tr:
-        faces = [tr.process(f, i / 25) for i, f in enumerate(drive)]
-    out = [pt.translate(f, o, None, Controls("happy", 1.0)) for f, o in zip(drive, faces)]
+    bank_frames, drive = clip_parts(shared_data, CLIP, BANK, DRIVE)
+    bank = enroll_frames("happy", bank_frames, "feifeili", neutral_frames=None)
+    out = translate_all(PersonalTranslator({"happy": bank}), drive)
     lm_d, lm_o = M.track_landmarks(drive), M.track_landmarks(out)
     sharp = M.mouth_sharpness(drive, out, lm_d)
     changed = float(np.mean([np.abs(o.astype(int) - f).mean() for f, o in zip(drive, out)]))
