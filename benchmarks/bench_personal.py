@@ -105,13 +105,18 @@ class Ctx:
         self._profiles: dict = {}
         self._judged: dict = {}
 
+    def frames(self, actor: str, emotion: str, moving: bool = False) -> list:
+        """The clip's frames [(H, W, 3) uint8 BGR] at 25 fps (moving: placed in the moving head); the other
+        benches' contexts override this and :meth:`bank`, and share the caching."""
+        fr = frames_of(clip(actor, emotion))
+        return moving_head(fr) if moving else fr
+
     def clip(self, actor: str, emotion: str, moving: bool = False) -> tuple:
         from w2le_live.personal import metrics as M
 
         key = (actor, emotion, moving)
         if key not in self._clips:
-            fr = frames_of(clip(actor, emotion))
-            fr = moving_head(fr) if moving else fr
+            fr = self.frames(actor, emotion, moving)
             self._clips[key] = (fr, tracked(fr), M.track_landmarks(fr))
         return self._clips[key]
 
@@ -121,20 +126,28 @@ class Ctx:
             self._judged[key] = judge_mean(judge, frames, faces, target, size)
         return self._judged[key]
 
-    def translator(self, actor: str, target: str):
-        """The personal translator from a profile enrolled through the API and stored on disk (JPEG bank)."""
+    def bank(self, actor: str, target: str):
+        """The EmotionBank enrolled through the API: the actor's target clip, the neutral clip as reference."""
         from w2le_live.personal.enroll import enroll_file
+
+        neutral = None if target == "neutral" else str(clip(actor, "neutral"))
+        return enroll_file(target, str(clip(actor, target)), neutral=neutral)
+
+    def profile_name(self, actor: str, target: str) -> str:
+        return f"{actor}-{target}"
+
+    def translator(self, actor: str, target: str):
+        """The personal translator from a profile enrolled through the API and stored on disk (JPEG bank), and the
+        seconds its enrolment took."""
         from w2le_live.personal.profiles import save_bank
         from w2le_live.translators.personal import PersonalTranslator
 
         key = (actor, target)
         if key not in self._profiles:
             t0 = time.perf_counter()
-            neutral = None if target == "neutral" else str(clip(actor, "neutral"))
-            bank = enroll_file(target, str(clip(actor, target)), neutral=neutral)
-            save_bank(f"{actor}-{target}", bank)
+            save_bank(self.profile_name(actor, target), self.bank(actor, target))
             self._profiles[key] = time.perf_counter() - t0
-        return PersonalTranslator.from_profile(f"{actor}-{target}"), self._profiles[key]
+        return PersonalTranslator.from_profile(self.profile_name(actor, target)), self._profiles[key]
 
 
 def judge_mean(judge, frames: list, faces: list, target: str, size: int) -> float:

@@ -109,29 +109,16 @@ class StrangerCtx(B.Ctx):
         super().__init__(judges)
         self.paths = paths
 
-    def clip(self, actor: str, emotion: str, moving: bool = False) -> tuple:
-        from w2le_live.personal import metrics as M
+    def frames(self, actor: str, emotion: str, moving: bool = False) -> list:
+        return B.frames_of(self.paths[(actor, emotion)])
 
-        key = (actor, emotion, moving)
-        if key not in self._clips:
-            fr = B.frames_of(self.paths[(actor, emotion)])
-            self._clips[key] = (fr, B.tracked(fr), M.track_landmarks(fr))
-        return self._clips[key]
-
-    def translator(self, actor: str, target: str):
+    def bank(self, actor: str, target: str):
         import dataclasses
 
         from w2le_live.personal.enroll import EnrollConfig, enroll_file
-        from w2le_live.personal.profiles import save_bank
-        from w2le_live.translators.personal import PersonalTranslator
 
-        key = (actor, target)
-        if key not in self._profiles:
-            t0 = time.perf_counter()
-            cfg = dataclasses.replace(EnrollConfig(), **ENROLL_OVERRIDES.get(actor, {}))
-            save_bank(f"{actor}-{target}", enroll_file(target, str(self.paths[key]), neutral=None, cfg=cfg))
-            self._profiles[key] = time.perf_counter() - t0
-        return PersonalTranslator.from_profile(f"{actor}-{target}"), self._profiles[key]
+        cfg = dataclasses.replace(EnrollConfig(), **ENROLL_OVERRIDES.get(actor, {}))
+        return enroll_file(target, str(self.paths[(actor, target)]), neutral=None, cfg=cfg)
 
 
 _KIND = {"from_any": "from_any", "self": "static", "self-render": "self"}  # bench_personal.checks' kinds

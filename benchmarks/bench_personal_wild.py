@@ -99,28 +99,18 @@ class WildCtx(B.Ctx):
             end = min(end, int(round((a + self.max_drive) * FPS)))
         return fr[int(round(a * FPS)) : end]
 
-    def clip(self, actor: str, emotion: str, moving: bool = False) -> tuple:
-        from w2le_live.personal import metrics as M
+    def frames(self, actor: str, emotion: str, moving: bool = False) -> list:
+        return self._part(actor, emotion)
 
-        key = (actor, emotion, moving)
-        if key not in self._clips:
-            fr = self._part(actor, emotion)
-            self._clips[key] = (fr, B.tracked(fr), M.track_landmarks(fr))
-        return self._clips[key]
-
-    def translator(self, actor: str, target: str):
+    def bank(self, actor: str, target: str):
         from w2le_live.personal.enroll import enroll_frames
-        from w2le_live.personal.profiles import save_bank
-        from w2le_live.translators.personal import PersonalTranslator
 
-        key = (actor, target)
-        if key not in self._profiles:
-            t0 = time.perf_counter()
-            bank = enroll_frames(target, iter(self._part(actor, target)), CASES[actor][0])
-            self.enrolled[actor] = enrol_report(bank)
-            save_bank(f"wild-{actor}", bank)
-            self._profiles[key] = time.perf_counter() - t0
-        return PersonalTranslator.from_profile(f"wild-{actor}"), self._profiles[key]
+        bank = enroll_frames(target, iter(self._part(actor, target)), CASES[actor][0])
+        self.enrolled[actor] = enrol_report(bank)
+        return bank
+
+    def profile_name(self, actor: str, target: str) -> str:
+        return f"wild-{actor}"
 
 
 def enrol_only(path: Path) -> dict:
