@@ -216,8 +216,8 @@ def short_take_line(info: dict, cfg: EnrollConfig = EnrollConfig()) -> Optional[
     seconds, cov = info.get("seconds"), info.get("coverage") or {}
     if not isinstance(seconds, (int, float)) or seconds >= cfg.short_seconds or not cov.get("missing"):
         return None
-    return (f"length: the take is only {seconds:g} s; a longer one (up to 20 s of talking, opening the mouth wide "
-            "and rounding the lips) gives the missing shapes.")  # fmt: skip
+    return (f"length: the take is only {seconds:g} s; a longer one (up to 20 s of talking) gives the renderer the "
+            "missing shapes.")  # fmt: skip
 
 
 def track(frames: Iterable[np.ndarray], cfg: EnrollConfig = EnrollConfig(), seconds: Optional[float] = None,
