@@ -80,19 +80,52 @@ def tracked(frames: list) -> list:
         return [tr.process(f, i / 25.0) for i, f in enumerate(frames)]
 
 
+def moving_matrices(n: int, shape: tuple, scale: float = 0.6, degrees: float = 15.0) -> list:
+    """The (2, 3) float64 affine maps of :func:`moving_head` for a clip of n frames of ``shape`` (h, w, ...)."""
+    import cv2
+
+    h, w = shape[:2]
+    out = []
+    for k in range(n):
+        ang = degrees * math.sin(2 * math.pi * k / max(n, 2))
+        m = cv2.getRotationMatrix2D((w / 2, h / 2), ang, scale * 480 / h)
+        m[:, 2] += (320 + 40 * math.sin(math.pi * k / max(n, 2)) - w / 2, 240 - h / 2)
+        out.append(m)
+    return out
+
+
 def moving_head(frames: list, scale: float = 0.6, degrees: float = 15.0) -> list:
     """The clip placed in a 640x480 frame at ``scale`` of its height, rotating +-``degrees`` (one full swing
     over the clip) and drifting +-40 px sideways. frames: (h, w, 3) uint8 BGR each -> (480, 640, 3) each."""
     import cv2
 
-    n = max(len(frames), 2)
+    if not frames:
+        return []
+    ms = moving_matrices(len(frames), frames[0].shape, scale, degrees)
+    return [cv2.warpAffine(f, m, (640, 480), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+            for f, m in zip(frames, ms)]  # fmt: skip
+
+
+def moved_faces(faces: list, shape: tuple) -> list:
+    """The live tracker's observations of the static clip (frames of ``shape``) carried exactly as
+    :func:`moving_head` moves the frames: landmarks (x, y by the affine map, z by its scale) and box (centre
+    mapped, side scaled); None stays None. What the moving-head clip's tracker would see with no error."""
+    from w2le_live.face.types import FaceObservation
+
     out = []
-    for k, f in enumerate(frames):
-        h, w = f.shape[:2]
-        ang = degrees * math.sin(2 * math.pi * k / n)
-        m = cv2.getRotationMatrix2D((w / 2, h / 2), ang, scale * 480 / h)
-        m[:, 2] += (320 + 40 * math.sin(math.pi * k / n) - w / 2, 240 - h / 2)
-        out.append(cv2.warpAffine(f, m, (640, 480), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE))
+    for o, m in zip(faces, moving_matrices(len(faces), shape)):
+        if o is None:
+            out.append(None)
+            continue
+        s = math.hypot(m[0, 0], m[0, 1])
+        lm = o.landmarks.astype(np.float64)
+        lm[:, :2] = lm[:, :2] @ m[:, :2].T + m[:, 2]
+        lm[:, 2] *= s
+        x0, y0, x1, y1 = o.box
+        cx, cy = np.array([(x0 + x1) / 2, (y0 + y1) / 2]) @ m[:, :2].T + m[:, 2]
+        half = (x1 - x0) * s / 2
+        box = tuple(int(round(v)) for v in (cx - half, cy - half, cx + half, cy + half))
+        out.append(FaceObservation(lm.astype(np.float32), box, o.face_id, o.n_faces))
     return out
 
 
@@ -256,6 +289,25 @@ def moved_reference(ctx: Ctx, actor: str, target: str, driving: str, static_out:
     j = JUDGE_STEP
     for jn, (judge, size) in ctx.judges.items():
         ref[jn] = judge_mean(judge, moved[::j], faces[::j], target, size)
+    return ref
+
+
+def exact_landmarks(ctx: Ctx, actor: str, target: str, driving: str) -> dict:
+    """The personal output of the moving-head clip rendered from the STATIC clip's live observations moved exactly
+    (:func:`moved_faces`) instead of its own tracker's, measured like a moving row: against ``static output moved``
+    it is the renderer's own loss to the motion (the frames' resampling, scale and tilt); against the moving row,
+    the loss to the tracker's landmarks on the moved frames (other bank frames chosen from near-ties)."""
+    from w2le_live.translators.base import Controls
+
+    st_frames, st_faces, _ = ctx.clip(actor, driving)
+    frames, faces, lm_drive = ctx.clip(actor, driving, True)
+    pt, _ = ctx.translator(actor, target)
+    c = Controls(target, 1.0)
+    out = [pt.translate(f, o, None, c) for f, o in zip(frames, moved_faces(st_faces, st_frames[0].shape))]
+    ref = measure(frames, lm_drive, out)
+    j = JUDGE_STEP
+    for jn, (judge, size) in ctx.judges.items():
+        ref[jn] = judge_mean(judge, out[::j], faces[::j], target, size)
     return ref
 
 
@@ -453,18 +505,24 @@ def markdown(res: dict) -> str:
                  "compares with the STATIC own clip, as issue 18 states it). `own clip moved`: the judges on the "
                  "actor's own target clip moved exactly as the driving clip is; `static output moved`: the personal "
                  "output of the static driving clip moved afterwards, measured like a moving row (what a renderer "
-                 "exactly invariant to the motion would score). A moving row well below its `static output moved` "
-                 "is the renderer's loss; one near it, the re-tracker's or judge's.\n\n| actor | target (driving) | "
-                 "facex own clip static / moved | FER own clip static / moved | personal moving: gaze / blink std / "
-                 "lip / seam / facex | static output moved: gaze / blink std / lip / seam / facex |\n|"
-                 + "---|" * 6 + "\n")  # fmt: skip
+                 "exactly invariant to the motion would score). `exact landmarks`: the moving clip rendered from the "
+                 "static clip's live landmarks moved exactly, not its own tracker's. Moving row vs exact landmarks: "
+                 "the loss to the tracker on the moved frames; exact landmarks vs static output moved: the "
+                 "renderer's own; static output moved vs the static row: the re-tracker's or judge's.\n\n"
+                 "| actor | target (driving) | facex own clip static / moved | FER own clip static / moved | "
+                 "personal moving: gaze / blink std / lip / seam / facex | exact landmarks: gaze / blink std / lip / "
+                 "seam / facex | static output moved: gaze / blink std / lip / seam / facex |\n|"
+                 + "---|" * 7 + "\n")  # fmt: skip
+
+        def five(q: dict) -> str:
+            return (f"{_f(q.get('gaze_corr'))} / {_f(q.get('eye_std_ratio'))} / {_f(q.get('lip_corr'), 3)} / "
+                    f"{_f(q.get('seam'))} / {_f(q.get('facex'))}")  # fmt: skip
+
         for r in res["moving"]:
-            p, q = r["personal"], r.get("static_moved", {})
+            p = dict(r["personal"], facex=r["facex_personal"])
             s.append(f"| {r['actor']} ({r['tuning']}) | {r['target']} ({r['driving']}) | {_f(r['facex_real'])} / "
                      f"{_f(r.get('facex_real_moving'))} | {_f(r['fer_real'])} / {_f(r.get('fer_real_moving'))} | "
-                     f"{_f(p['gaze_corr'])} / {_f(p['eye_std_ratio'])} / {_f(p['lip_corr'], 3)} / {_f(p['seam'])} / "
-                     f"{_f(r['facex_personal'])} | {_f(q.get('gaze_corr'))} / {_f(q.get('eye_std_ratio'))} / "
-                     f"{_f(q.get('lip_corr'), 3)} / {_f(q.get('seam'))} / {_f(q.get('facex'))} |\n")  # fmt: skip
+                     f"{five(p)} | {five(r.get('exact_landmarks', {}))} | {five(r.get('static_moved', {}))} |\n")  # fmt: skip
     if res.get("speed"):
         s.append("\n## Speed (medians, ms)\n\n| what | value |\n|---|---|\n")
         s.append("".join(f"| {k} | {v} |\n" for k, v in res["speed"].items()))
@@ -533,7 +591,10 @@ def main() -> None:
               + (f" (own clip moved {r['facex_real_moving']:.2f})" if "facex_real_moving" in r else "")
               + (f"; static output moved: gaze {r['static_moved']['gaze_corr']:.2f} blink std "
                  f"{r['static_moved']['eye_std_ratio']:.2f} lip {r['static_moved']['lip_corr']:.3f} seam "
-                 f"{r['static_moved']['seam']:.2f} facex {r['static_moved']['facex']:.2f}" if "static_moved" in r else ""),
+                 f"{r['static_moved']['seam']:.2f} facex {r['static_moved']['facex']:.2f}" if "static_moved" in r else "")
+              + (f"; exact landmarks: gaze {r['exact_landmarks']['gaze_corr']:.2f} lip "
+                 f"{r['exact_landmarks']['lip_corr']:.3f} facex {r['exact_landmarks']['facex']:.2f}"
+                 if "exact_landmarks" in r else ""),
               flush=True)  # fmt: skip
 
     for actor in args.actors:
@@ -558,6 +619,7 @@ def main() -> None:
                     row["static_moved"] = moved_reference(
                         ctx, actor, target, driving, static[target]["personal"]
                     )
+                    row["exact_landmarks"] = exact_landmarks(ctx, actor, target, driving)
                 res["moving"].append(row)
                 log(row)
         if not args.no_self:
