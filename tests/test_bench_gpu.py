@@ -3,7 +3,6 @@ the result schema, the one-sentence refusal without CUDA, and a --device cpu dry
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import subprocess
@@ -19,10 +18,9 @@ SCRIPT = REPO / "benchmarks" / "bench_gpu.py"
 
 @pytest.fixture(scope="module")
 def bench():
-    spec = importlib.util.spec_from_file_location("bench_gpu", SCRIPT)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    from bench_scripts import load
+
+    return load("bench_gpu")
 
 
 def _env(tmp_path: Path) -> dict:

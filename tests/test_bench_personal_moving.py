@@ -4,21 +4,15 @@ against a tracker run on the moved frames themselves (real MEAD clip)."""
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 import pytest
-
-SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_personal.py"
 
 
 @pytest.fixture(scope="module")
 def bench():
-    spec = importlib.util.spec_from_file_location("bench_personal", SCRIPT)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    from bench_scripts import load
+
+    return load("bench_personal")
 
 
 def test_moved_faces_land_where_the_tracker_finds_the_moved_face(bench, shared_data):
