@@ -227,8 +227,10 @@ def measure(drive: list, lm_drive: np.ndarray, out: list, reference: np.ndarray 
     }  # fmt: skip
 
 
-def run_case(ctx: Ctx, actor: str, target: str, driving: str, moving: bool, landmark: bool = True) -> tuple:
-    """One row: personal (and landmark) outputs of ``driving`` clip asked for ``target``; returns (row, clips)."""
+def run_case(ctx: Ctx, actor: str, target: str, driving: str, moving: bool, landmark: bool = True,
+             steady: bool = False) -> tuple:  # fmt: skip
+    """One row: personal (and landmark) outputs of ``driving`` clip asked for ``target``; returns (row, clips).
+    steady: also the clip's second pass through the same translator (``row["steady"]``, see :func:`steady_state`)."""
     from w2le_live.face.masks import face_oval_mask
     from w2le_live.personal import metrics as M
     from w2le_live.translators.base import Controls
@@ -269,6 +271,8 @@ def run_case(ctx: Ctx, actor: str, target: str, driving: str, moving: bool, land
             row[f"{jn}_real_moving"] = ctx.judged(
                 (jn, actor, target, True), judge, mv_frames[::j], mv_faces[::j], target, size
             )
+    if steady:
+        row["steady"] = steady_state(ctx, pt, frames, faces, lm_drive, target)
     masks = [face_oval_mask(f.shape, o.landmarks) if o else np.zeros(f.shape[:2], np.uint8)
              for f, o in zip(frames, faces)]  # fmt: skip
     row["flicker_ratio"] = M.flicker(outs_p, masks) / max(M.flicker(frames, masks), 1e-9)
@@ -276,6 +280,26 @@ def run_case(ctx: Ctx, actor: str, target: str, driving: str, moving: bool, land
     row["old_seam_grad_ratio"] = float(np.nanmean(g[:, 1]) / np.nanmean(g[:, 0])) if len(g) else float("nan")
     return row, {"drive": frames, "lm": lm_drive, "personal": outs_p, "landmark": outs_l,
                  "real": real_frames, "real_lm": real_lm}  # fmt: skip
+
+
+def steady_state(ctx: Ctx, pt, frames: list, faces: list, lm_drive: np.ndarray, target: str) -> dict:
+    """The clip's second pass through the translator ``pt`` that has just rendered it once: the judges, lips and
+    gaze with the live face's running references (the upper face's recent mean, the lower face's, the lids') and
+    the bank choices past their start. A 4-s clip is mostly the first seconds after a stream starts, where those
+    references are still settling (their first frame weighs for seconds); a meeting is mostly this. The pass
+    starts where the first ended (a cut, as a clip looping in a file source). frames: (H, W, 3) uint8 BGR each."""
+    from w2le_live.personal import metrics as M
+    from w2le_live.translators.base import Controls
+
+    c = Controls(target, 1.0)
+    out = [pt.translate(f, o, None, c) for f, o in zip(frames, faces)]
+    lm_out = M.track_landmarks(out)
+    res = {"lip_corr": M.correlation(M.lip_opening(lm_drive), M.lip_opening(lm_out)),
+           "gaze_corr": M.correlation(M.gaze(lm_drive), M.gaze(lm_out))}  # fmt: skip
+    j = JUDGE_STEP
+    for jn, (judge, size) in ctx.judges.items():
+        res[jn] = judge_mean(judge, out[::j], faces[::j], target, size)
+    return res
 
 
 def moved_reference(ctx: Ctx, actor: str, target: str, driving: str, static_out: list) -> dict:
@@ -500,6 +524,22 @@ def markdown(res: dict) -> str:
                              ("Self-render (bank driven by its own enrolment clip)", "self", "self")):  # fmt: skip
         if res.get(key):
             s.append(f"\n## {title}\n\n" + head + "".join(line(r, kind) for r in res[key]))
+    steady = [r for key in ("rows", "from_any") for r in res.get(key, []) if "steady" in r]
+    if steady:
+        s.append("\n## Steady state: the same clip's second pass\n\nNot the bar (issue 18 drives each clip once). "
+                 "The translator that has just rendered the clip renders it again, so the live face's running "
+                 "references (the upper face's recent mean, the lower face's, the lids') and the bank choices are "
+                 "past their start: a 4-s clip is mostly the first seconds after a stream starts, a meeting mostly "
+                 "this. The pass starts where the first ended (a cut).\n\n| actor | target (driving) | facex first "
+                 "pass / second / own clip (second/own) | FER first / second / own | lips first / second | gaze "
+                 "first / second |\n|" + "---|" * 6 + "\n")  # fmt: skip
+        for r in steady:
+            q = r["steady"]
+            s.append(f"| {r['actor']} ({r['tuning']}) | {r['target']} ({r['driving']}) | {_f(r['facex_personal'])} / "
+                     f"**{_f(q.get('facex'))}** / {_f(r['facex_real'])} ({_f(q.get('facex', float('nan')) / max(r['facex_real'], 1e-9))}) | "
+                     f"{_f(r['fer_personal'])} / **{_f(q.get('fer'))}** / {_f(r['fer_real'])} | "
+                     f"{_f(r['personal']['lip_corr'], 3)} / {_f(q.get('lip_corr'), 3)} | {_f(r['personal']['gaze_corr'])} / "
+                     f"{_f(q.get('gaze_corr'))} |\n")  # fmt: skip
     if any("facex_real_moving" in r for r in res.get("moving", [])):
         s.append("\n## Moving head: what the motion costs the measures themselves\n\nNot the bar (the bar above "
                  "compares with the STATIC own clip, as issue 18 states it). `own clip moved`: the judges on the "
@@ -592,6 +632,8 @@ def main() -> None:
               + (f"; static output moved: gaze {r['static_moved']['gaze_corr']:.2f} blink std "
                  f"{r['static_moved']['eye_std_ratio']:.2f} lip {r['static_moved']['lip_corr']:.3f} seam "
                  f"{r['static_moved']['seam']:.2f} facex {r['static_moved']['facex']:.2f}" if "static_moved" in r else "")
+              + (f"; second pass: facex {r['steady']['facex']:.2f} lip {r['steady']['lip_corr']:.3f}"
+                 if "steady" in r else "")
               + (f"; exact landmarks: gaze {r['exact_landmarks']['gaze_corr']:.2f} lip "
                  f"{r['exact_landmarks']['lip_corr']:.3f} facex {r['exact_landmarks']['facex']:.2f}"
                  if "exact_landmarks" in r else ""),
@@ -601,12 +643,12 @@ def main() -> None:
         cases = []
         for target in targets:
             driving = "sad" if target == "neutral" else "neutral"
-            row, c = run_case(ctx, actor, target, driving, False)
+            row, c = run_case(ctx, actor, target, driving, False, steady=True)
             res["rows"].append(row)
             log(row)
             cases.append((target, c, _sharp(c)))
         for driving in from_any:
-            row, c = run_case(ctx, actor, "happy", driving, False)
+            row, c = run_case(ctx, actor, "happy", driving, False, steady=True)
             res["from_any"].append(row)
             log(row)
             cases.append((f"happy<-{driving}", c, _sharp(c)))
