@@ -56,6 +56,7 @@ FROM_ANY = ("angry", "sad", "surprised", "fear")
 TUNED = {"W009": "tuned-on", "M030": "held-out"}
 JUDGE_STEP = 2  # the emotion judges read every 2nd frame (50 of a 4 s clip)
 SEAM_STEP = 2  # and the seam measure (a median over frames)
+STARTS = (4, 8, 12)  # the static rows' first pass also started this many frames in (start_spread)
 # the issue's thresholds
 SHARP_MEDIAN, SHARP_LOW, GAZE, LIP, FACEX_RATIO, FROM_ANY_RATIO, SELF_SHARP, MS_640 = (
     0.85, 0.05, 0.9, 0.95, 0.9, 0.6, 0.95, 10.0)  # fmt: skip
@@ -273,6 +274,8 @@ def run_case(ctx: Ctx, actor: str, target: str, driving: str, moving: bool, land
             )
     if steady:
         row["steady"] = steady_state(ctx, pt, frames, faces, lm_drive, target)
+        if not moving and STARTS:
+            row["starts"] = start_spread(ctx, actor, target, driving, STARTS)
     masks = [face_oval_mask(f.shape, o.landmarks) if o else np.zeros(f.shape[:2], np.uint8)
              for f, o in zip(frames, faces)]  # fmt: skip
     row["flicker_ratio"] = M.flicker(outs_p, masks) / max(M.flicker(frames, masks), 1e-9)
@@ -299,6 +302,24 @@ def steady_state(ctx: Ctx, pt, frames: list, faces: list, lm_drive: np.ndarray, 
     j = JUDGE_STEP
     for jn, (judge, size) in ctx.judges.items():
         res[jn] = judge_mean(judge, out[::j], faces[::j], target, size)
+    return res
+
+
+def start_spread(ctx: Ctx, actor: str, target: str, driving: str, starts: tuple) -> dict:
+    """The judges on the clip's first pass started ``starts`` frames in (a fresh translator each): the start frame
+    sets the running references and the bank frames first chosen among near-ties, so a row is one draw of these
+    (``docs/personal/start.md``). Returns {judge name: [p per start]}."""
+    from w2le_live.translators.base import Controls
+
+    frames, faces, _ = ctx.clip(actor, driving)
+    res: dict = {jn: [] for jn in ctx.judges}
+    c = Controls(target, 1.0)
+    j = JUDGE_STEP
+    for s0 in starts:
+        pt, _ = ctx.translator(actor, target)
+        out = [pt.translate(f, o, None, c) for f, o in zip(frames[s0:], faces[s0:])]
+        for jn, (judge, size) in ctx.judges.items():
+            res[jn].append(judge_mean(judge, out[::j], faces[s0::j], target, size))
     return res
 
 
@@ -530,13 +551,22 @@ def markdown(res: dict) -> str:
                  "The translator that has just rendered the clip renders it again, so the live face's running "
                  "references (the upper face's recent mean, the lower face's, the lids') and the bank choices are "
                  "past their start: a 4-s clip is mostly the first seconds after a stream starts, a meeting mostly "
-                 "this. The pass starts where the first ended (a cut).\n\n| actor | target (driving) | facex first "
-                 "pass / second / own clip (second/own) | FER first / second / own | lips first / second | gaze "
-                 "first / second |\n|" + "---|" * 6 + "\n")  # fmt: skip
+                 "this. The pass starts where the first ended (a cut). `first pass from other starts`: facex of "
+                 f"the first pass started 0, {', '.join(map(str, STARTS))} frames in, min-max (one draw each: "
+                 "`docs/personal/start.md`).\n\n| actor | target (driving) | facex first pass / second / own clip "
+                 "(second/own) | facex first pass from other starts | FER first / second / own | lips first / second | "
+                 "gaze first / second |\n|" + "---|" * 7 + "\n")  # fmt: skip
         for r in steady:
             q = r["steady"]
+            starts = r.get("starts", {}).get("facex", [])
+            if starts:
+                q = dict(
+                    q,
+                    spread=f"{_f(min([r['facex_personal'], *starts]))}-{_f(max([r['facex_personal'], *starts]))}",
+                )
             s.append(f"| {r['actor']} ({r['tuning']}) | {r['target']} ({r['driving']}) | {_f(r['facex_personal'])} / "
                      f"**{_f(q.get('facex'))}** / {_f(r['facex_real'])} ({_f(q.get('facex', float('nan')) / max(r['facex_real'], 1e-9))}) | "
+                     f"{q.get('spread', '-')} | "
                      f"{_f(r['fer_personal'])} / **{_f(q.get('fer'))}** / {_f(r['fer_real'])} | "
                      f"{_f(r['personal']['lip_corr'], 3)} / {_f(q.get('lip_corr'), 3)} | {_f(r['personal']['gaze_corr'])} / "
                      f"{_f(q.get('gaze_corr'))} |\n")  # fmt: skip
@@ -634,6 +664,7 @@ def main() -> None:
                  f"{r['static_moved']['seam']:.2f} facex {r['static_moved']['facex']:.2f}" if "static_moved" in r else "")
               + (f"; second pass: facex {r['steady']['facex']:.2f} lip {r['steady']['lip_corr']:.3f}"
                  if "steady" in r else "")
+              + (f"; other starts facex {' '.join(f'{v:.2f}' for v in r['starts']['facex'])}" if "starts" in r else "")
               + (f"; exact landmarks: gaze {r['exact_landmarks']['gaze_corr']:.2f} lip "
                  f"{r['exact_landmarks']['lip_corr']:.3f} facex {r['exact_landmarks']['facex']:.2f}"
                  if "exact_landmarks" in r else ""),
