@@ -231,7 +231,8 @@ def measure(drive: list, lm_drive: np.ndarray, out: list, reference: np.ndarray 
 def run_case(ctx: Ctx, actor: str, target: str, driving: str, moving: bool, landmark: bool = True,
              steady: bool = False) -> tuple:  # fmt: skip
     """One row: personal (and landmark) outputs of ``driving`` clip asked for ``target``; returns (row, clips).
-    steady: also the clip's second pass through the same translator (``row["steady"]``, see :func:`steady_state`)."""
+    steady: also the clip's second pass through the same translator (``row["steady"]``, :func:`steady_state`) and,
+    for a static head, its first pass from the other start frames STARTS (``row["starts"]``, :func:`start_spread`)."""
     from w2le_live.face.masks import face_oval_mask
     from w2le_live.personal import metrics as M
     from w2le_live.translators.base import Controls
