@@ -195,6 +195,24 @@ def judge_mean(judge, frames: list, faces: list, target: str, size: int) -> floa
     return float(np.mean([judge.prob(c, target) for c in crops]))
 
 
+def judges_on(ctx: Ctx, out: list, faces: list, target: str) -> dict:
+    """{judge name: :func:`judge_mean` p(target)} of every judge of ``ctx`` on every JUDGE_STEP-th output frame
+    ((H, W, 3) uint8 BGR each) with its live observation."""
+    j = JUDGE_STEP
+    return {
+        jn: judge_mean(judge, out[::j], faces[::j], target, size) for jn, (judge, size) in ctx.judges.items()
+    }
+
+
+def translate_clip(pt, frames: list, faces: list, target: str) -> list:
+    """The translator ``pt``'s outputs for the frames ((H, W, 3) uint8 BGR each) and their live observations,
+    asked for ``target`` at intensity 1 (pt keeps its state: a second call continues the stream)."""
+    from w2le_live.translators.base import Controls
+
+    c = Controls(target, 1.0)
+    return [pt.translate(f, o, None, c) for f, o in zip(frames, faces)]
+
+
 def measure(drive: list, lm_drive: np.ndarray, out: list, reference: np.ndarray | None = None) -> dict:
     """The re-tracked measures of one output clip against its driving clip (lists of (H, W, 3) uint8 BGR);
     reference: :func:`metrics.reference_texture` of the actor's real target clip, (S, Ty, Tx) float64, or None
@@ -293,34 +311,24 @@ def steady_state(ctx: Ctx, pt, frames: list, faces: list, lm_drive: np.ndarray, 
     references are still settling (their first frame weighs for seconds); a meeting is mostly this. The pass
     starts where the first ended (a cut, as a clip looping in a file source). frames: (H, W, 3) uint8 BGR each."""
     from w2le_live.personal import metrics as M
-    from w2le_live.translators.base import Controls
 
-    c = Controls(target, 1.0)
-    out = [pt.translate(f, o, None, c) for f, o in zip(frames, faces)]
+    out = translate_clip(pt, frames, faces, target)
     lm_out = M.track_landmarks(out)
-    res = {"lip_corr": M.correlation(M.lip_opening(lm_drive), M.lip_opening(lm_out)),
-           "gaze_corr": M.correlation(M.gaze(lm_drive), M.gaze(lm_out))}  # fmt: skip
-    j = JUDGE_STEP
-    for jn, (judge, size) in ctx.judges.items():
-        res[jn] = judge_mean(judge, out[::j], faces[::j], target, size)
-    return res
+    return {"lip_corr": M.correlation(M.lip_opening(lm_drive), M.lip_opening(lm_out)),
+            "gaze_corr": M.correlation(M.gaze(lm_drive), M.gaze(lm_out))} | judges_on(ctx, out, faces, target)  # fmt: skip
 
 
 def start_spread(ctx: Ctx, actor: str, target: str, driving: str, starts: tuple) -> dict:
     """The judges on the clip's first pass started ``starts`` frames in (a fresh translator each): the start frame
     sets the running references and the bank frames first chosen among near-ties, so a row is one draw of these
     (``docs/personal/start.md``). Returns {judge name: [p per start]}."""
-    from w2le_live.translators.base import Controls
-
     frames, faces, _ = ctx.clip(actor, driving)
     res: dict = {jn: [] for jn in ctx.judges}
-    c = Controls(target, 1.0)
-    j = JUDGE_STEP
     for s0 in starts:
         pt, _ = ctx.translator(actor, target)
-        out = [pt.translate(f, o, None, c) for f, o in zip(frames[s0:], faces[s0:])]
-        for jn, (judge, size) in ctx.judges.items():
-            res[jn].append(judge_mean(judge, out[::j], faces[s0::j], target, size))
+        out = translate_clip(pt, frames[s0:], faces[s0:], target)
+        for jn, p in judges_on(ctx, out, faces[s0:], target).items():
+            res[jn].append(p)
     return res
 
 
@@ -331,11 +339,7 @@ def moved_reference(ctx: Ctx, actor: str, target: str, driving: str, static_out:
     static row's outputs, (h, w, 3) uint8 BGR each."""
     frames, faces, lm_drive = ctx.clip(actor, driving, True)
     moved = moving_head(static_out)
-    ref = measure(frames, lm_drive, moved)
-    j = JUDGE_STEP
-    for jn, (judge, size) in ctx.judges.items():
-        ref[jn] = judge_mean(judge, moved[::j], faces[::j], target, size)
-    return ref
+    return measure(frames, lm_drive, moved) | judges_on(ctx, moved, faces, target)
 
 
 def exact_landmarks(ctx: Ctx, actor: str, target: str, driving: str) -> dict:
@@ -343,18 +347,11 @@ def exact_landmarks(ctx: Ctx, actor: str, target: str, driving: str) -> dict:
     (:func:`moved_faces`) instead of its own tracker's, measured like a moving row: against ``static output moved``
     it is the renderer's own loss to the motion (the frames' resampling, scale and tilt); against the moving row,
     the loss to the tracker's landmarks on the moved frames (other bank frames chosen from near-ties)."""
-    from w2le_live.translators.base import Controls
-
     st_frames, st_faces, _ = ctx.clip(actor, driving)
     frames, faces, lm_drive = ctx.clip(actor, driving, True)
     pt, _ = ctx.translator(actor, target)
-    c = Controls(target, 1.0)
-    out = [pt.translate(f, o, None, c) for f, o in zip(frames, moved_faces(st_faces, st_frames[0].shape))]
-    ref = measure(frames, lm_drive, out)
-    j = JUDGE_STEP
-    for jn, (judge, size) in ctx.judges.items():
-        ref[jn] = judge_mean(judge, out[::j], faces[::j], target, size)
-    return ref
+    out = translate_clip(pt, frames, moved_faces(st_faces, st_frames[0].shape), target)
+    return measure(frames, lm_drive, out) | judges_on(ctx, out, faces, target)
 
 
 def checks(row: dict, kind: str) -> list[str]:
@@ -559,15 +556,11 @@ def markdown(res: dict) -> str:
                  "gaze first / second |\n|" + "---|" * 7 + "\n")  # fmt: skip
         for r in steady:
             q = r["steady"]
-            starts = r.get("starts", {}).get("facex", [])
-            if starts:
-                q = dict(
-                    q,
-                    spread=f"{_f(min([r['facex_personal'], *starts]))}-{_f(max([r['facex_personal'], *starts]))}",
-                )
+            every = [r["facex_personal"], *r.get("starts", {}).get("facex", [])]
+            spread = f"{_f(min(every))}-{_f(max(every))}" if len(every) > 1 else "-"
             s.append(f"| {r['actor']} ({r['tuning']}) | {r['target']} ({r['driving']}) | {_f(r['facex_personal'])} / "
                      f"**{_f(q.get('facex'))}** / {_f(r['facex_real'])} ({_f(q.get('facex', float('nan')) / max(r['facex_real'], 1e-9))}) | "
-                     f"{q.get('spread', '-')} | "
+                     f"{spread} | "
                      f"{_f(r['fer_personal'])} / **{_f(q.get('fer'))}** / {_f(r['fer_real'])} | "
                      f"{_f(r['personal']['lip_corr'], 3)} / {_f(q.get('lip_corr'), 3)} | {_f(r['personal']['gaze_corr'])} / "
                      f"{_f(q.get('gaze_corr'))} |\n")  # fmt: skip
