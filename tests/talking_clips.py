@@ -41,3 +41,21 @@ def translate_all(translator, frames: list, emotion: str = "happy",
         if after is not None:
             after()
     return out
+
+
+def self_case(root: Path, clip: str, bank: tuple[int, int], drive: tuple[int, int], name: str) -> dict:
+    """A self case without a neutral reference: a happy bank enrolled (as ``name``) from frames [bank) of ``clip``,
+    the personal translator over frames [drive) (:func:`translate_all`). Returns {"drive", "out": [(H, W, 3) uint8
+    BGR], "lm_drive", "lm_out": (F, 478, 3) float32 fresh re-tracks, "changed": mean grey change per pixel, output
+    against driving (> 0 where the face was rendered, not passed through)}."""
+    import numpy as np
+
+    from w2le_live.personal import metrics as M
+    from w2le_live.personal.enroll import enroll_frames
+    from w2le_live.translators.personal import PersonalTranslator
+
+    bank_frames, frames = clip_parts(root, clip, bank, drive)
+    out = translate_all(PersonalTranslator({"happy": enroll_frames("happy", bank_frames, name, neutral_frames=None)}),
+                        frames)  # fmt: skip
+    return {"drive": frames, "out": out, "lm_drive": M.track_landmarks(frames), "lm_out": M.track_landmarks(out),
+            "changed": float(np.mean([np.abs(o.astype(int) - f).mean() for f, o in zip(frames, out)]))}  # fmt: skip

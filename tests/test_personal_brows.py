@@ -35,16 +35,10 @@ def brow_band_texture(img: np.ndarray, lm: np.ndarray, lo: float = 0.015, hi: fl
 
 @pytest.fixture(scope="module")
 def run(shared_data):
-    from talking_clips import clip_parts, translate_all
+    from talking_clips import self_case
 
-    from w2le_live.personal import metrics as M
-    from w2le_live.personal.enroll import enroll_frames
-    from w2le_live.translators.personal import PersonalTranslator
-
-    bank_frames, drive = clip_parts(shared_data, CLIP, BANK, DRIVE)
-    bank = enroll_frames("happy", bank_frames, "d10", neutral_frames=None)
-    out = translate_all(PersonalTranslator({"happy": bank}), drive)
-    lm_d, lm_o = M.track_landmarks(drive), M.track_landmarks(out)
+    c = self_case(shared_data, CLIP, BANK, DRIVE, "d10")
+    drive, out, lm_d, lm_o = c["drive"], c["out"], c["lm_drive"], c["lm_out"]
     fw = np.linalg.norm(lm_d[:, 234, :2] - lm_d[:, 454, :2], axis=1)
     lift = (
         lm_d[:, [33, 133, 362, 263], 1].mean(1) - lm_d[:, [i for s in BROW_TOP for i in s], 1].mean(1)
@@ -52,8 +46,7 @@ def run(shared_data):
     ratio = [
         brow_band_texture(o, lo) / brow_band_texture(f, ld) for f, o, ld, lo in zip(drive, out, lm_d, lm_o)
     ]
-    changed = float(np.mean([np.abs(o.astype(int) - f).mean() for f, o in zip(drive, out)]))
-    return {"ratio": np.array(ratio), "lift": lift, "changed": changed}
+    return {"ratio": np.array(ratio), "lift": lift, "changed": c["changed"]}
 
 
 def test_no_ghost_above_raised_brows(run):

@@ -15,22 +15,16 @@ BANK, DRIVE = (0, 100), (100, 150)  # frames at 25 fps: bank 0-4 s, driving 4-6 
 
 @pytest.fixture(scope="module")
 def run(shared_data):
-    from talking_clips import clip_parts, translate_all
+    from talking_clips import self_case
 
     from w2le_live.personal import metrics as M
-    from w2le_live.personal.enroll import enroll_frames
-    from w2le_live.translators.personal import PersonalTranslator
 
-    bank_frames, drive = clip_parts(shared_data, CLIP, BANK, DRIVE)
-    bank = enroll_frames("happy", bank_frames, "feifeili", neutral_frames=None)
-    out = translate_all(PersonalTranslator({"happy": bank}), drive)
-    lm_d, lm_o = M.track_landmarks(drive), M.track_landmarks(out)
-    sharp = M.mouth_sharpness(drive, out, lm_d)
-    changed = float(np.mean([np.abs(o.astype(int) - f).mean() for f, o in zip(drive, out)]))
+    c = self_case(shared_data, CLIP, BANK, DRIVE, "feifeili")
+    sharp = M.mouth_sharpness(c["drive"], c["out"], c["lm_drive"])
     return {
         "sharp": sharp[np.isfinite(sharp)],
-        "lips": M.correlation(M.lip_opening(lm_d), M.lip_opening(lm_o)),
-        "changed": changed,
+        "lips": M.correlation(M.lip_opening(c["lm_drive"]), M.lip_opening(c["lm_out"])),
+        "changed": c["changed"],
     }
 
 
