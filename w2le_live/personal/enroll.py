@@ -29,9 +29,8 @@ class EnrollConfig:
     center_y: float = 0.15  # normalised y (face widths below the rigid-point centre) at the crop centre
     max_bank: int = 300  # frames kept in the bank (the most diverse mouth shapes)
     min_seconds: float = 2.0  # of video with a face
-    short_seconds: float = (
-        6.0  # a kept take shorter than this that misses mouth shapes is told to record longer
-    )
+    # a kept take shorter than this that misses mouth shapes is told to record longer
+    short_seconds: float = 6.0
     max_seconds: float = 120.0  # of video used (enroll --seconds at most)
     min_face_px: float = 60.0  # face width (cheek to cheek) in pixels
     # Exposure: the 90th percentile grey of the face box (its lit side, 0..255), not its mean, which follows skin

@@ -173,9 +173,8 @@ def mouth_box(lm: np.ndarray, shape: tuple[int, ...], min_side: int = 8,
     h, w = shape[:2]
     fw = face_width(lm)
     end = (lambda v: int(np.ceil(v))) if outward else int
-    x0 = int(
-        min(lm[61, 0], lm[291, 0]) - 0.12 * fw
-    )  # truncation is the floor here: below 0 it is clipped to 0
+    # x0 truncated either way: where truncation is not the floor (below 0), it is clipped to 0
+    x0 = int(min(lm[61, 0], lm[291, 0]) - 0.12 * fw)
     x1 = end(max(lm[61, 0], lm[291, 0]) + 0.12 * fw)
     y0, y1 = int(lm[4, 1]), end(lm[152, 1])
     x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, w), min(y1, h)

@@ -21,6 +21,8 @@ from typing import Optional
 import numpy as np
 
 from w2le_live.face.landmarks import LIPS_INNER
+from w2le_live.personal.bank import eye_roll
+from w2le_live.personal.metrics import face_width, mouth_box
 
 N_DIRS = 8  # directions measured, every 180 / N_DIRS degrees (0: the frame's x axis)
 _ANGLES = np.arange(N_DIRS) * (np.pi / N_DIRS)
@@ -49,16 +51,7 @@ class BlurConfig:
 def _box(lm: np.ndarray, shape: tuple[int, ...]) -> Optional[tuple[int, int, int, int]]:
     """The issue-18 mouth box (``metrics.mouth_box``) of lm (478, 2+) float32 pixels in an image of ``shape``, its
     far edges rounded up; None under 12 px a side."""
-    from w2le_live.personal.metrics import mouth_box
-
     return mouth_box(lm[:, :2], shape, min_side=12, outward=True)
-
-
-def _roll(lm: np.ndarray) -> float:
-    """The face's in-plane angle (radians, the eye corners 33 -> 263 against the x axis) of lm (478, 2+) float32:
-    directions are measured in the face's own frame, so a head that tilts does not read as a blur."""
-    d = lm[263, :2] - lm[33, :2]
-    return float(np.arctan2(d[1], d[0]))
 
 
 def _energy(y: np.ndarray, m: np.ndarray, roll: float) -> np.ndarray:
@@ -99,9 +92,8 @@ def sharpness(grey: np.ndarray, m: np.ndarray, face_w: float, roll: float, cfg: 
 
     fine = _energy(grey, m, roll)
     sigma = max(cfg.coarse * face_w, 1.0)
-    f = max(
-        int(sigma / 2.0), 1
-    )  # the coarse energy at 1 / f of the size (the same sum: f x the step, / f^2 pixels)
+    # the coarse energy at 1 / f of the size (the same sum: f x the step, / f^2 pixels)
+    f = max(int(sigma / 2.0), 1)
     if f > 1:
         size = (max(grey.shape[1] // f, 3), max(grey.shape[0] // f, 3))
         grey = cv2.resize(grey, size, interpolation=cv2.INTER_AREA)
@@ -131,8 +123,9 @@ class LiveBlur:
             return None
         x0, y0, x1, y1 = box
         grey = cv2.cvtColor(frame[y0:y1, x0:x1], cv2.COLOR_BGR2GRAY).astype(np.float32)
-        fw = float(np.linalg.norm(live[234, :2] - live[454, :2]))
-        s = sharpness(grey, _weights(live, box, fw, self.cfg), fw, _roll(live), self.cfg)
+        fw = face_width(live)
+        # directions in the face's own frame (its in-plane angle), so a head that tilts does not read as a blur
+        s = sharpness(grey, _weights(live, box, fw, self.cfg), fw, float(eye_roll(live)), self.cfg)
         q = None
         n = len(self._seen)
         if n >= self.cfg.warmup:
@@ -220,7 +213,7 @@ def blur_like_live(bank_img: np.ndarray, live_img: np.ndarray, q: Optional[np.nd
     x0, y0, x1, y1 = box
     grey = cv2.cvtColor(bank_img[y0:y1, x0:x1], cv2.COLOR_BGR2GRAY)
     m = _weights(local, box, face_w, cfg)
-    roll = _roll(local)
+    roll = float(eye_roll(local))
     live = sharpness(cv2.cvtColor(live_img[y0:y1, x0:x1], cv2.COLOR_BGR2GRAY), m, face_w, roll, cfg)
     first = int(np.argmin(q))
     lines = []
