@@ -105,6 +105,41 @@ def test_intensity_passthrough_and_untouched_outside(runs):
     assert diffs[0] == 0 and diffs[0] < diffs[1] < diffs[2] < diffs[3]
 
 
+def test_below_full_intensity_the_mouth_is_one_mouth(runs):
+    """At a partial intensity (the slider, or the live loop easing the effect in: live/ease.py) the lips are the
+    bank frame's whole or not at all, never the bank's teeth faded over the live ones (a second row of teeth):
+    below ``RenderConfig.parts_from`` they are exactly the live mouth's rendering, above it the bank's."""
+    import cv2
+
+    from w2le_live.face.landmarks import LIPS_OUTER
+    from w2le_live.translators.personal import PersonalTranslator
+
+    bank = runs["W009", "happy"]["translator"].banks["happy"]
+    drive = runs["W009", "happy"]["drive"][:40]
+
+    def lips_vs_live_mouth(k: float) -> np.ndarray:
+        """Per frame drawn with a bank mouth: mean |output - the same frame with the live mouth| over the lips."""
+        a, b = PersonalTranslator({"happy": bank}), PersonalTranslator({"happy": bank})
+        b.mouth_fit = (-1.0, -0.5)  # never the bank's mouth
+        d = []
+        for f, face in drive:
+            ya, yb = (t.translate(f, face, None, Controls("happy", k)) for t in (a, b))
+            if a._mouth < 1.0:
+                continue
+            m = np.zeros(f.shape[:2], np.uint8)
+            cv2.fillConvexPoly(
+                m, cv2.convexHull(np.round(face.landmarks[list(LIPS_OUTER), :2]).astype(np.int32)), 1
+            )
+            d.append(np.abs(ya.astype(int) - yb.astype(int))[m > 0].mean())
+        assert len(d) >= 30
+        return np.array(d)
+
+    full = np.median(lips_vs_live_mouth(1.0))
+    assert full > 10.0  # the bank's mouth is visibly another mouth: the comparison means something
+    assert lips_vs_live_mouth(0.35).max() <= 0.5  # (faded over the live one: median 5.8 grey levels)
+    assert np.median(lips_vs_live_mouth(0.7)) >= 0.8 * full  # (faded: 0.66 of it)
+
+
 def test_offset_regression_removes_speech(runs):
     """The regressed offset of the smile barely moves the inner-lip gap, yet lifts the lip corners; applied to a
     face (``geometry.apply_offset``, the one offset policy) it keeps that face's opening exactly."""

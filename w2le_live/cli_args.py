@@ -62,6 +62,13 @@ def add_live_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--fps", type=validation.fps, default=25.0)
     p.add_argument("--loop", action="store_true", help="loop a file source")
     p.add_argument(
+        "--ease",
+        type=validation.ease_seconds,
+        default=0.4,
+        help="seconds the change takes to fade in or out when you switch emotion, bypass or the face leaves "
+        "(default 0.4; 0 = instant)",
+    )
+    p.add_argument(
         "--virtual-mic",
         default=None,
         help="re-play the mic, delayed by the video latency, to this output device (e.g. a null sink / VB-Cable)",

@@ -42,6 +42,9 @@ class PipelineConfig:
     lost_card_after_s: float = 1.0  # show the "camera lost" card when no frame came for this long
     stats_window: int = 250  # frames the percentiles are taken over
     overlap_tracking: bool = False  # track frame n+1 in its own thread while frame n is translated
+    # seconds over which the effect fades in or out when the emotion, bypass or the face changes (live/ease.py);
+    # 0: instant
+    ease_s: float = 0.4
 
 
 class Pipeline:
@@ -64,7 +67,8 @@ class Pipeline:
         self._out_c = OutputCounters(config.stats_window)
         self._worker = Worker(translator, controls, self._mailbox,
                               stop=self._stop, emit=self._emit, counters=WorkerCounters(config.stats_window),
-                              overlap_tracking=config.overlap_tracking, on_frame=on_frame)  # fmt: skip
+                              overlap_tracking=config.overlap_tracking, on_frame=on_frame,
+                              ease_s=config.ease_s)  # fmt: skip
         self._output: Optional[OutputLoop] = None
         self._threads: list[threading.Thread] = []
         self._running = False
@@ -147,7 +151,7 @@ class Pipeline:
         self._mailbox.switch(source)  # a restart forgets results from before the stop
         self._stop.clear()
         self._output = OutputLoop(self._mailbox, self.sink, self.config.fps, self.config.lost_card_after_s,
-                                  clock=self.clock, bypass=lambda: self._worker.controls.bypass, emit=self._emit,
+                                  clock=self.clock, bypass=lambda: self._worker.shown.bypass, emit=self._emit,
                                   stop=self._stop, counters=self._out_c)  # fmt: skip
         self._running = True
         loops = [(self._worker.run, "w2le-worker"), (self._output.run, "w2le-output")]

@@ -33,6 +33,7 @@ class LiveOptions:
     height: int = 480
     fps: float = 25.0
     loop: bool = False
+    ease: float = 0.4  # seconds the effect fades in/out over (PipelineConfig.ease_s); 0: instant
     virtual_mic: Optional[str] = None  # output device the delayed mic is re-played to
     av_offset_ms: Optional[float] = None  # fixed delay for the virtual mic instead of the measured latency
 
@@ -88,7 +89,7 @@ class LiveSession:
 
             self.mic = MicSource(None if options.mic == "default" else options.mic, self.ring)
         sink = open_sink(options.sink, audio_ring=self.ring, inputs=(options.source, options.model))
-        cfg = PipelineConfig(fps=options.fps, alignment=translator.alignment)
+        cfg = PipelineConfig(fps=options.fps, alignment=translator.alignment, ease_s=options.ease)
         self.pipeline = Pipeline(
             source, sink, translator, config=cfg, audio_ring=self.ring,
             controls=Controls(target, options.intensity),

@@ -92,6 +92,7 @@ positive_int = number_in(1, kind=int)
 positive_float = number_in(0.0, lo_open=True)
 non_negative_float = number_in(0.0)
 frame_size = number_in(16, 7680, kind=int, example="640")
+ease_seconds = number_in(0.0, 10.0, example="0.4")
 
 
 def check_range(name: str, value, parse: Callable[[str], object]) -> None:

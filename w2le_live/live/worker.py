@@ -1,7 +1,8 @@
 """The worker thread: apply queued commands, take the newest camera frame, track + translate it, post the result.
 
-Every field of :class:`Worker` is written by the worker thread only (after ``__init__``): ``controls``,
-``translator``, ``source`` (through ``mailbox.switch``), the step and the counters. With ``overlap_tracking`` a
+Every field of :class:`Worker` is written by the worker thread only (after ``__init__``): ``controls`` (what the
+user asked for), ``shown`` and ``ease`` (what each frame is translated with: ``live/ease.py``), ``translator``,
+``source`` (through ``mailbox.switch``), the step and the counters. With ``overlap_tracking`` a
 tracker thread tracks frame n+1 while frame n is translated and hands ``(epoch, capture, observation)`` over in
 ``_tracked`` under ``_track_lock`` (the one field it writes).
 """
@@ -15,6 +16,7 @@ from typing import Callable, Optional
 
 from w2le_live.frame_step import STEP_STAGES, FrameStep
 from w2le_live.live import commands as C
+from w2le_live.live.ease import Ease
 from w2le_live.live.frames import wait_for_newer
 from w2le_live.live.mailbox import Mailbox, Result
 from w2le_live.live.stats import WorkerCounters
@@ -27,9 +29,11 @@ class Worker:
     def __init__(self, translator: Translator, controls: Controls, mailbox: Mailbox, *,
                  stop: threading.Event, emit: Callable[..., None],
                  counters: WorkerCounters, overlap_tracking: bool,
-                 on_frame: Optional[Callable] = None):  # fmt: skip
+                 on_frame: Optional[Callable] = None, ease_s: float = 0.0):  # fmt: skip
         self.translator, self.controls, self.mailbox, self.c = translator, controls, mailbox, counters
         self.commands = C.CommandQueue()
+        self.ease = Ease(ease_s)  # each frame's controls: the user's, eased in and out (live/ease.py)
+        self.shown = controls  # the controls the newest frame was translated with (read by the output thread)
         self.step: Optional[FrameStep] = None  # set by Pipeline.start (tracker + audio feed)
         self._stop, self._emit = stop, emit
         self.overlap_tracking, self._on_frame = overlap_tracking, on_frame
@@ -89,6 +93,7 @@ class Worker:
             self.step.tracker.reset()
             self._tracked = None
         self.translator.reset()
+        self.ease.reset()
         return f"source -> {new.describe()}"
 
     # ---- frames -----------------------------------------------------------------------------------
@@ -118,7 +123,8 @@ class Worker:
             if obs is None:
                 with self._track_lock:
                     obs = step.observe(cap.frame, cap.t)
-            self._record(cap, step.finish(cap.frame, obs, self.controls))
+            shown = self.shown = self.ease.step(self.controls, cap.t, obs.face is not None)
+            self._record(cap, step.finish(cap.frame, obs, shown), shown)
 
     def _prepared_step(self) -> FrameStep:
         step = self.step
@@ -154,7 +160,7 @@ class Worker:
                 self._tracked = (epoch, cap, obs)  # a frame of a camera switched away is never used
             self._tracked_ready.set()
 
-    def _record(self, cap, res) -> None:
+    def _record(self, cap, res, shown: Controls) -> None:
         if res.face is None:
             self.c.no_face += 1
         if res.error is not None:
@@ -168,6 +174,6 @@ class Worker:
             self.c.stage[s].append(res.ms.get(s, 0.0))
         if self._on_frame is not None:
             self._on_frame(cap.frame, res.out, res.face)
-        active = res.face is not None and not self.controls.bypass and res.error is None
+        active = res.face is not None and not shown.bypass and res.error is None
         self.mailbox.post(Result(res.out, cap.t, cap.seq, res.translated, res.face if active else None,
                                  cap.frame, res.face is not None))  # fmt: skip

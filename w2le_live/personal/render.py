@@ -46,6 +46,10 @@ class RenderConfig:
     feather: float = 0.07  # at the face border the displacement and the bank texture ramp to zero over this
     mouth_margin: float = 0.015  # live lips and mouth: the outer-lip hull grown by this
     mouth_feather: float = 0.03
+    # below full intensity (the user's slider, or the live loop easing the effect in and out: live/ease.py) the
+    # bank's mouth and eyes are drawn whole from this intensity and not at all below it: two mouths or two irises
+    # at once are a ghost (W009 happy at 0.2-0.5 showed a second row of teeth); the rest of the bank fades with it
+    parts_from: float = 0.5
     eye_margin: float = 0.03  # live eyes: the eye opening grown by this (lids, lashes)
     eye_feather: float = 0.03
     eye_cut: float = 0.06  # lower-face emotions: bank texture starts this far below the lower eyelids
@@ -1320,7 +1324,8 @@ def render(frame: np.ndarray, live: np.ndarray, target: np.ndarray, pose: Pose, 
     upper: the bank's forehead and brows too. eye_choice: wide eyes, from these bank frame(s), with the live iris
     pasted in (None: the eyes are the live ones, warped). mouth: 0..1, how much of the lips and mouth interior
     come from the bank frame (its mouth fits the live one; else the live mouth, warped). intensity: 0..1 scales
-    the bank texture (the caller scaled the offset). live_eyes: (478, 2+) float32 frame pixels, where the frame
+    the bank texture (the caller scaled the offset); the bank's mouth and eyes are whole from ``cfg.parts_from``
+    and absent below it. live_eyes: (478, 2+) float32 frame pixels, where the frame
     shows the eyes (default live; ``geometry.lead_eyes``): the lids, eyeballs and irises are sampled there. The
     tracker's smoothed landmarks trail the camera's pixels while the bank's brows and creases sit at the target,
     so live eyes sampled at the smoothed place sat beside the bank's by the head's lag, which a re-tracker reads as
@@ -1351,6 +1356,7 @@ def render(frame: np.ndarray, live: np.ndarray, target: np.ndarray, pose: Pose, 
         maps.prefetch([eyes] + [bank.crop_landmarks[j] for j in picks])
     out = _live_layer(frame, maps, eyes, rect, masks, cfg)
     k = float(min(max(intensity, 0.0), 1.0))
+    kp = 1.0 if k >= cfg.parts_from else 0.0  # the bank's mouth and eyes: whole or not at all
     if k > 0 and cv2.minMaxLoc(masks.bank)[1] > 1e-3:  # masks.bank.max()
         bank_img = _bank_image(bank, maps, choice, mouth, mouth_choice, masks.keep, cfg)
         if blur is not None:  # a motion-blurred camera frame: the bank layer blurred like it
@@ -1379,7 +1385,8 @@ def render(frame: np.ndarray, live: np.ndarray, target: np.ndarray, pose: Pose, 
         if wide and bank.emotion not in WIDE_EYES and cfg.surround_reach > 0:
             _eye_surround(d, wb, target, rect, face_w, cfg)  # the live shading around the bank's lids
         sw = _fine_switch(d, wb, masks, face_w, k, cfg, match) if cfg.fine_steep > 1 else (0, None)
-        wb *= np.float32(k)  # a new array of _bank_where's, read by nothing else from here on
+        if k < 1.0:  # (a new array of _bank_where's, read by nothing else from here on)
+            wb *= masks.keep * np.float32(k - kp) + np.float32(kp)  # k, and kp over the mouth (1 - keep)
         if inside is None:
             inside = _inside_share(frame, live, bank, choice, mouth_choice, mouth, cfg, target)
         if inside > 0:
@@ -1388,8 +1395,8 @@ def render(frame: np.ndarray, live: np.ndarray, target: np.ndarray, pose: Pose, 
         if sw[1] is not None and len(sw[1]):
             band = out[sw[0] : sw[0] + len(sw[1])]
             cv2.add(band, cv2.merge([sw[1]] * 3), dst=band)
-    if k > 0 and eye_choice:
-        out = _wide_eyes(out, frame, rect, eyes, target, bank, eye_choice, maps, face_w, k, cfg, eye_open)
+    if kp > 0 and eye_choice:
+        out = _wide_eyes(out, frame, rect, eyes, target, bank, eye_choice, maps, face_w, kp, cfg, eye_open)
     out += 0.5
     _clamp(out, 255.0)
     x0, y0, x1, y1 = rect

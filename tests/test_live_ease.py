@@ -1,0 +1,158 @@
+"""The effect fades in and out instead of jumping: the controls each frame is translated with (live/ease.py), and
+the same through the real live loop with the landmark translator on a real clip."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from live_fakes import SteppedClip, play, wait_until
+
+from w2le_live.face.masks import face_oval_mask
+from w2le_live.io.sinks import NullSink
+from w2le_live.live.clock import ManualClock
+from w2le_live.live.ease import MAX_STEP_S, Ease, smoothstep
+from w2le_live.pipeline import Pipeline, PipelineConfig
+from w2le_live.translators.base import Controls
+from w2le_live.translators.landmark import LandmarkTranslator
+
+P = 0.04  # 25 fps
+
+
+def run(ease: Ease, wanted: list[Controls], faces=None, t0: float = 10.0) -> list[Controls]:
+    """Each frame's shown controls for a list of the user's (one per frame, 25 fps)."""
+    faces = faces or [True] * len(wanted)
+    return [ease.step(w, t0 + i * P, f) for i, (w, f) in enumerate(zip(wanted, faces))]
+
+
+def test_smoothstep_is_flat_at_both_ends():
+    assert (
+        smoothstep(-1.0) == 0.0
+        and smoothstep(0.0) == 0.0
+        and smoothstep(1.0) == 1.0
+        and smoothstep(2.0) == 1.0
+    )
+    assert smoothstep(0.5) == pytest.approx(0.5)
+    assert smoothstep(0.05) < 0.05 and smoothstep(0.95) > 0.95
+
+
+def test_a_stream_starts_untouched_and_eases_in():
+    shown = run(Ease(0.4), [Controls("happy", 1.0)] * 20)
+    k = np.array([c.intensity for c in shown])
+    assert all(c.target == "happy" and not c.bypass for c in shown)
+    assert k[0] == 0.0  # the first frame is the camera's
+    assert np.all(np.diff(k) >= 0) and np.diff(k).max() <= 1.5 * P / 0.4 + 1e-9  # never a jump
+    assert k[9] < 1.0 and k[10] == pytest.approx(1.0) and np.all(k[10:] == k[10])  # full after 0.4 s
+
+
+def test_the_users_intensity_is_the_ceiling():
+    shown = run(Ease(0.4), [Controls("sad", 0.6)] * 15)
+    assert shown[-1].intensity == pytest.approx(0.6) and max(c.intensity for c in shown) <= 0.6
+
+
+def test_switching_emotion_fades_the_old_one_out_then_the_new_one_in():
+    ease = Ease(0.4)
+    run(ease, [Controls("happy", 1.0)] * 12)  # settled on happy
+    shown = run(ease, [Controls("surprised", 1.0)] * 25, t0=10.48)
+    targets = [c.target for c in shown]
+    k = np.array([c.intensity for c in shown])
+    first_new = targets.index("surprised")
+    assert 9 <= first_new <= 11  # happy fades out over 0.4 s first ...
+    assert np.all(np.diff(k[:first_new]) <= 0) and k[first_new - 1] < 0.03
+    assert k[first_new] < 0.05 and all(t == "surprised" for t in targets[first_new:])  # ... then surprised in
+    assert k[-1] == pytest.approx(1.0)
+    assert np.abs(np.diff(k)).max() <= 1.5 * P / 0.4 + 1e-9
+
+
+def test_a_change_of_mind_mid_fade_turns_back_without_a_jump():
+    ease = Ease(0.4)
+    run(ease, [Controls("happy", 1.0)] * 12)
+    shown = run(ease, [Controls("sad", 1.0)] * 4 + [Controls("happy", 1.0)] * 10, t0=10.48)
+    assert all(c.target == "happy" for c in shown)  # never reached 0, so sad never showed
+    k = np.array([c.intensity for c in shown])
+    assert k[:4].min() > 0.5 and k[-1] == pytest.approx(1.0)
+
+
+def test_bypass_fades_out_first_and_back_in_after():
+    ease = Ease(0.4)
+    run(ease, [Controls("happy", 1.0)] * 12)
+    shown = run(ease, [Controls("happy", 1.0, bypass=True)] * 15, t0=10.48)
+    off = [c.bypass for c in shown].index(True)
+    assert 9 <= off <= 11 and not any(c.bypass for c in shown[:off]) and all(c.bypass for c in shown[off:])
+    assert shown[off - 1].intensity < 0.03
+    back = run(ease, [Controls("happy", 1.0)] * 12, t0=11.08)
+    assert (
+        not any(c.bypass for c in back)
+        and back[0].intensity < 0.05
+        and back[-1].intensity == pytest.approx(1.0)
+    )
+
+
+def test_a_lost_face_fades_out_and_back_in():
+    ease = Ease(0.4)
+    run(ease, [Controls("happy", 1.0)] * 12)
+    gone = run(ease, [Controls("happy", 1.0)] * 30, faces=[False] * 20 + [True] * 10, t0=10.48)
+    k = [c.intensity for c in gone]
+    assert k[12] == 0.0  # 0.5 s without a face: back to the untouched face
+    assert 0.0 < k[20] < 0.05 and k[21] < k[22] < k[23] and k[-1] > 0.9  # the face back: it eases in again
+
+
+def test_a_stalled_camera_does_not_skip_the_fade():
+    ease = Ease(0.4)
+    ease.step(Controls("happy", 1.0), 0.0, True)
+    k = ease.step(Controls("happy", 1.0), 30.0, True).intensity  # the next frame 30 s later
+    assert k == pytest.approx(smoothstep(MAX_STEP_S / 0.4))
+
+
+def test_zero_seconds_is_the_instant_switch():
+    ease = Ease(0.0)
+    wanted = [Controls("happy", 1.0), Controls("sad", 0.7), Controls("sad", 0.7, bypass=True)]
+    assert run(ease, wanted) == wanted
+
+
+# ---- through the live loop ------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def demo_frames():
+    from w2le_live.demo import demo_clip_path
+    from w2le_live.io.video import iter_frames
+
+    return [f for _, _, f in iter_frames(demo_clip_path())][:26]
+
+
+def _changes(demo_frames, ease_s: float, switch_at: int | None = None) -> list[float]:
+    """Mean |output - camera| inside the face oval, per frame, through the live loop (landmark translator)."""
+    clock, pairs = ManualClock(), []
+    src = SteppedClip(demo_frames, clock)
+    pipe = Pipeline(src, NullSink(), LandmarkTranslator(), controls=Controls("happy", 1.0), clock=clock,
+                    config=PipelineConfig(ease_s=ease_s), on_frame=lambda a, b, f: pairs.append((a, b, f)))  # fmt: skip
+    try:
+        pipe.start()
+        clock.settle()
+        if switch_at is None:
+            play(pipe, src)
+        else:
+            play(pipe, src, switch_at)
+            pipe.set_bypass(True)
+            wait_until(lambda: pipe.pending_commands() == 0, what="the bypass command")
+            play(pipe, src)
+    finally:
+        pipe.stop()
+    out = []
+    for a, b, face in pairs:
+        m = face_oval_mask(a.shape, face.landmarks) > 0
+        out.append(float(np.abs(a.astype(np.int16) - b.astype(np.int16))[m].mean()))
+    return out
+
+
+def test_the_live_loop_eases_the_face_in_and_out(demo_frames):
+    instant = _changes(demo_frames, 0.0)
+    eased = _changes(demo_frames, 0.4, switch_at=14)
+    assert len(eased) == len(demo_frames)
+    full = float(np.median(instant[10:14]))
+    assert full > 0.5  # the landmark translator visibly changes this face
+    assert instant[0] > 0.6 * full  # without easing, the first frame is already changed ...
+    assert eased[0] < 0.1 * full and eased[2] < eased[6] < eased[12]  # ... with it, the change grows
+    assert eased[12] > 0.7 * full
+    # bypass asked at frame 14: the change fades out over the next frames, then the camera's frames pass
+    assert eased[15] > 0.3 * full and eased[-1] == 0.0

@@ -1,0 +1,62 @@
+"""Eases the effect in and out, so that no change the user makes shows as a jump in one frame.
+
+A face that turns from neutral to a smile in 40 ms reads as a filter, not as a person. The worker asks
+:class:`Ease` for the controls of each frame: the user's own (target, intensity, bypass) with the intensity scaled
+by a level that moves towards 1 while the effect should show and towards 0 while it should not, at ``1 / seconds``
+per second of capture time (a smoothstep of it, so the change starts and ends gently). Switching the emotion fades
+the old one out and the new one in; bypass fades out before the frames pass through untouched, and in again after;
+a face lost for a moment fades out and back in rather than popping. ``seconds`` 0 is the old instant switch.
+
+Owned by the worker thread (``live/worker.py``): not thread-safe.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Optional
+
+from w2le_live.translators.base import Controls
+
+# the longest gap between two frames counted as elapsed time: a stalled camera does not skip the fade
+MAX_STEP_S = 0.2
+
+
+def smoothstep(x: float) -> float:
+    """x in [0, 1] -> [0, 1], flat at both ends."""
+    x = min(max(x, 0.0), 1.0)
+    return x * x * (3.0 - 2.0 * x)
+
+
+class Ease:
+    """The controls each frame is translated with, eased towards the user's."""
+
+    def __init__(self, seconds: float = 0.4):
+        self.seconds = float(seconds)
+        self.reset()
+
+    def reset(self) -> None:
+        """Start over from the untouched face (a new stream, a new camera)."""
+        self.level = 0.0  # the share of the effect shown, 0..1 (before the smoothstep)
+        # the emotion on the face now (the user's, once the old one faded out)
+        self.shown: Optional[str] = None
+        self._t: Optional[float] = None
+
+    def step(self, wanted: Controls, t: float, face: bool) -> Controls:
+        """The controls for the frame captured at ``t`` (seconds) with or without a ``face``, given the user's
+        ``wanted`` ones."""
+        if self.seconds <= 0:
+            self.shown, self.level = wanted.target, 1.0
+            return wanted
+        dt = 0.0 if self._t is None else min(max(t - self._t, 0.0), MAX_STEP_S)
+        self._t = t
+        if self.shown is None:
+            self.shown = wanted.target
+        rate = dt / self.seconds
+        on = face and not wanted.bypass and wanted.target == self.shown
+        self.level = min(self.level + rate, 1.0) if on else max(self.level - rate, 0.0)
+        if self.level <= 0.0:
+            self.shown = wanted.target  # faded out: the new emotion starts from the untouched face
+            if wanted.bypass:
+                return wanted
+        k = wanted.intensity * smoothstep(self.level)
+        return replace(wanted, target=self.shown, intensity=k, bypass=False)
