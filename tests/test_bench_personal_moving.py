@@ -43,3 +43,26 @@ def test_moved_faces_land_where_the_tracker_finds_the_moved_face(bench, shared_d
     ratios = np.array(sides)
     assert np.allclose(np.median(ratios, axis=0), 1.0, atol=0.05), np.median(ratios, axis=0)
     assert bench.moved_faces([None], frames[0].shape) == [None]
+
+
+def test_the_retracker_floor_is_a_shifted_copy_of_the_driving_clip(bench, shared_data):
+    """``floor``: the driving clip shifted by a sub-pixel amount, re-tracked, against its own re-track. Below 1 (it
+    is not the clip against itself) and near it (the same frames: an index off by one frame reads far lower)."""
+    from w2le_live.io.video import iter_frames
+    from w2le_live.personal import metrics as M
+
+    path = shared_data / "mead" / "W009_front_neutral_level1_001.mp4"
+    if not path.is_file():
+        pytest.skip(f"the MEAD clip is not in {path}")
+    frames = [f for k, (_, _, f) in enumerate(iter_frames(path)) if k < 50]
+
+    class Clip(bench.Ctx):
+        def frames(self, actor, emotion, moving=False):
+            return bench.moving_head(frames) if moving else frames
+
+    ctx = Clip({})
+    f = bench.floor(ctx, "W009", "neutral", False)
+    assert 0.95 <= f["lip_corr"] < 1.0 and 0.6 <= f["gaze_corr"] < 1.0 and f["eye_corr"] < 1.0, f
+    lm = ctx.clip("W009", "neutral")[2]
+    off_by_one = M.correlation(M.lip_opening(lm[1:]), M.lip_opening(lm[:-1]))
+    assert off_by_one < f["lip_corr"] - 0.05, (off_by_one, f)
