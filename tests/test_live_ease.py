@@ -120,8 +120,11 @@ def demo_frames():
     return [f for _, _, f in iter_frames(demo_clip_path())][:26]
 
 
-def _changes(demo_frames, ease_s: float, switch_at: int | None = None) -> list[float]:
-    """Mean |output - camera| inside the face oval, per frame, through the live loop (landmark translator)."""
+def _changes(
+    demo_frames, ease_s: float, switch_at: int | None = None, to: str = "bypass"
+) -> tuple[list, object]:
+    """Mean |output - camera| inside the face oval per frame through the live loop (landmark translator, happy),
+    with bypass or another emotion (``to``) asked for after ``switch_at`` frames; and the loop's final stats."""
     clock, pairs = ManualClock(), []
     src = SteppedClip(demo_frames, clock)
     pipe = Pipeline(src, NullSink(), LandmarkTranslator(), controls=Controls("happy", 1.0), clock=clock,
@@ -133,21 +136,22 @@ def _changes(demo_frames, ease_s: float, switch_at: int | None = None) -> list[f
             play(pipe, src)
         else:
             play(pipe, src, switch_at)
-            pipe.set_bypass(True)
+            pipe.set_bypass(True) if to == "bypass" else pipe.set_target(to)
             wait_until(lambda: pipe.pending_commands() == 0, what="the bypass command")
             play(pipe, src)
+        stats = pipe.stats()
     finally:
         pipe.stop()
     out = []
     for a, b, face in pairs:
         m = face_oval_mask(a.shape, face.landmarks) > 0
         out.append(float(np.abs(a.astype(np.int16) - b.astype(np.int16))[m].mean()))
-    return out
+    return out, stats
 
 
 def test_the_live_loop_eases_the_face_in_and_out(demo_frames):
-    instant = _changes(demo_frames, 0.0)
-    eased = _changes(demo_frames, 0.4, switch_at=14)
+    instant = _changes(demo_frames, 0.0)[0]
+    eased, stats = _changes(demo_frames, 0.4, switch_at=14)
     assert len(eased) == len(demo_frames)
     full = float(np.median(instant[10:14]))
     assert full > 0.5  # the landmark translator visibly changes this face
@@ -156,3 +160,13 @@ def test_the_live_loop_eases_the_face_in_and_out(demo_frames):
     assert eased[12] > 0.7 * full
     # bypass asked at frame 14: the change fades out over the next frames, then the camera's frames pass
     assert eased[15] > 0.3 * full and eased[-1] == 0.0
+    assert stats.untranslated == 0  # faded out by choice: not counted as a face shown untranslated
+
+
+def test_an_emotion_switch_in_the_live_loop_fades_out_then_in(demo_frames):
+    eased, stats = _changes(demo_frames, 0.4, switch_at=12, to="sad")
+    assert eased[11] > 1.0  # happy, in full
+    low = int(np.argmin(eased[12:])) + 12
+    assert 19 <= low <= 23 and eased[low] < 0.15 * eased[11]  # happy faded out ...
+    assert eased[-1] > 3 * eased[low]  # ... and sad fading in
+    assert stats.untranslated == 0 and stats.face_reused == 0

@@ -151,7 +151,7 @@ class Pipeline:
         self._mailbox.switch(source)  # a restart forgets results from before the stop
         self._stop.clear()
         self._output = OutputLoop(self._mailbox, self.sink, self.config.fps, self.config.lost_card_after_s,
-                                  clock=self.clock, bypass=lambda: self._worker.shown.bypass, emit=self._emit,
+                                  clock=self.clock, bypass=self._worker.passing, emit=self._emit,
                                   stop=self._stop, counters=self._out_c)  # fmt: skip
         self._running = True
         loops = [(self._worker.run, "w2le-worker"), (self._output.run, "w2le-output")]

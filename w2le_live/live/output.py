@@ -34,7 +34,7 @@ def lost_card(frame: np.ndarray) -> np.ndarray:
 
 
 class OutputLoop:
-    """Paces frames to the sink at ``fps``. ``bypass()`` reads the worker's controls; ``emit(kind, message)``
+    """Paces frames to the sink at ``fps``. ``bypass()``: whether frames go out untouched by choice (the worker's ``passing``: bypass, or no effect); ``emit(kind, message)``
     reports problems; ``stop`` ends the loop (also set here when the sink gives up)."""
 
     def __init__(self, mailbox: Mailbox, sink, fps: float, lost_after_s: float, *, clock: Clock,

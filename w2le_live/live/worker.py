@@ -42,6 +42,13 @@ class Worker:
         self._tracked = None  # (capture, Observation) from the tracker thread
         self._tracked_ready = threading.Event()
 
+    def passing(self) -> bool:
+        """True while frames go out untouched by choice (bypass, or no effect: intensity 0, the middle of an
+        emotion switch): the output then neither reuses the last translated face nor counts an untranslated one.
+        Read by the output thread."""
+        shown = self.shown
+        return shown.bypass or shown.intensity <= 0
+
     @property
     def source(self):
         return self.mailbox.snapshot().source
@@ -174,6 +181,6 @@ class Worker:
             self.c.stage[s].append(res.ms.get(s, 0.0))
         if self._on_frame is not None:
             self._on_frame(cap.frame, res.out, res.face)
-        active = res.face is not None and not shown.bypass and res.error is None
+        active = res.face is not None and not (shown.bypass or shown.intensity <= 0) and res.error is None
         self.mailbox.post(Result(res.out, cap.t, cap.seq, res.translated, res.face if active else None,
                                  cap.frame, res.face is not None))  # fmt: skip
