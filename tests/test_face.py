@@ -136,3 +136,34 @@ def test_paste_back_box_partly_outside_frame():
     assert (
         out.shape == frame.shape and out[20, 20, 0] > 100 and np.array_equal(out[80:, 80:], frame[80:, 80:])
     )
+
+
+def test_paste_back_pastes_the_mouth_whole_or_not_at_all_below_full_intensity(shared_data):
+    """``whole`` (the neural translator's mouth): at intensity 0.3 the mouth is the camera's and at 0.7 the generated
+    one, each exactly, while the rest of the face fades with the intensity (two mouths at once are a ghost)."""
+    import cv2
+
+    from w2le_live.face.masks import mouth_mask
+
+    img = _img(shared_data, "single_face.jpg")
+    with FaceTracker(static_image_mode=True) as tr:
+        f = tr.process_image(img)
+    mask = face_oval_mask(img.shape, f.landmarks)
+    crop, _ = crop_face(img, f.box)
+    generated = np.clip(crop.astype(int) + 60, 0, 255).astype(np.uint8)  # visibly different everywhere
+    mouth = mouth_mask(img.shape, f.landmarks)
+    assert 0 < mouth.sum() < 0.3 * mask.sum() and not np.any(mouth & (1 - mask))
+    side = f.box[2] - f.box[0]  # past the part's own feather (a quarter of the face's, 0.12 of the box side)
+    inner = cv2.distanceTransform(mouth, cv2.DIST_L2, 5) > 0.25 * 0.12 * side + 1
+    assert inner.sum() > 100
+    full = paste_back(img, generated, f.box, mask, intensity=1.0, color_match=False)
+    for k in (0.3, 0.7):
+        plain = paste_back(img, generated, f.box, mask, intensity=k, color_match=False)
+        out = paste_back(img, generated, f.box, mask, intensity=k, color_match=False, whole=mouth)
+        assert np.abs(out.astype(int) - (img if k < 0.5 else full).astype(int))[inner].max() <= 1, k
+        assert np.abs(plain.astype(int) - img.astype(int))[inner].mean() > 10  # faded: neither mouth
+        away = (mask > 0) & (cv2.dilate(mouth, np.ones((25, 25), np.uint8)) == 0)
+        assert np.array_equal(out[away], plain[away])  # the rest fades as before
+        assert np.array_equal(out[mask == 0], img[mask == 0])
+    whole_full = paste_back(img, generated, f.box, mask, intensity=1.0, color_match=False, whole=mouth)
+    assert np.array_equal(whole_full, full)

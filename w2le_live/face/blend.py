@@ -8,6 +8,10 @@ import numpy as np
 
 from w2le_live.config import BlendConfig
 
+# paste_back's ``whole`` part: from this intensity on it is pasted whole (the personal renderer's
+# RenderConfig.parts_from likewise)
+WHOLE_FROM = 0.5
+
 
 def feather(mask: np.ndarray, width: float) -> np.ndarray:
     """Soft alpha that is 0 on and outside the mask border and rises to 1 over ``width`` pixels inside it.
@@ -75,6 +79,7 @@ def paste_back(
     intensity: float = 1.0,
     color_match: bool = True,
     feather_frac: Optional[float] = None,
+    whole: Optional[np.ndarray] = None,
 ) -> np.ndarray:
     """Blend a generated square crop into a copy of ``frame``.
 
@@ -82,6 +87,8 @@ def paste_back(
     box: (x0, y0, x1, y1) square, may extend beyond the frame. mask: (H, W) uint8 in {0, 1}, where the face
     may change (e.g. :func:`w2le_live.face.masks.face_oval_mask`). intensity: 0..1 scales the alpha.
     feather_frac: feather width as a fraction of the box side (None: ``BlendConfig().feather``).
+    whole: (H, W) uint8 in {0, 1} or None, a part (the mouth) pasted whole from intensity ``WHOLE_FROM`` and not at
+    all below it, whatever the intensity does elsewhere: two mouths faded over each other are a ghost.
     Pixels where ``mask`` is 0, and all pixels outside the box, are bit-identical to ``frame``.
     """
     import cv2
@@ -105,7 +112,13 @@ def paste_back(
     region_mask = mask[cy0:cy1, cx0:cx1]
     if feather_frac is None:
         feather_frac = BlendConfig().feather
-    alpha = feather(region_mask, feather_frac * side) * float(min(intensity, 1.0))
+    k = float(min(intensity, 1.0))
+    alpha = feather(region_mask, feather_frac * side)
+    if whole is not None and k < 1.0:  # k there steps to 0 or 1 (feathered in over a quarter of the face's)
+        part = feather(whole[cy0:cy1, cx0:cx1], 0.25 * feather_frac * side)
+        alpha *= np.float32(k) + np.float32((1.0 if k >= WHOLE_FROM else 0.0) - k) * part
+    else:
+        alpha *= np.float32(k)
     if color_match:
         gen = match_color(gen, orig, alpha)
     res = cv2.blendLinear(gen, orig, alpha, 1.0 - alpha)

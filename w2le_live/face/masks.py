@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from w2le_live.config import FACE_SIZE
-from w2le_live.face.landmarks import FACE_OVAL
+from w2le_live.face.landmarks import FACE_OVAL, LIPS_OUTER
 
 
 def crop_affine(box: tuple[int, int, int, int], size: int = FACE_SIZE) -> np.ndarray:
@@ -61,3 +61,13 @@ def full_mask(landmarks_crop: np.ndarray, size: int = FACE_SIZE) -> np.ndarray:
 def face_oval_mask(shape: tuple[int, int], landmarks: np.ndarray) -> np.ndarray:
     """(H, W) uint8 mask, 1 inside the convex hull of the face oval. landmarks: (478, 2+) float32 frame pixels."""
     return _fill_hull(tuple(shape[:2]), landmarks[list(FACE_OVAL), :2])
+
+
+def mouth_mask(shape: tuple[int, int], landmarks: np.ndarray, grow: float = 0.06) -> np.ndarray:
+    """(H, W) uint8 mask, 1 inside the outer lips' convex hull grown by ``grow`` face widths (cheek 234 to 454).
+    landmarks: (478, 2+) float32 frame pixels."""
+    import cv2
+
+    m = _fill_hull(tuple(shape[:2]), landmarks[list(LIPS_OUTER), :2])
+    r = int(round(grow * float(np.linalg.norm(landmarks[454, :2] - landmarks[234, :2]))))
+    return cv2.dilate(m, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))) if r > 0 else m

@@ -69,12 +69,16 @@ class NeuralTranslator(Translator):
         out = self.backend.run(faces, np.ascontiguousarray(mel[None, None], dtype=np.float32))[0]
         generated = np.clip(out.transpose(1, 2, 0) * 255.0 + 0.5, 0, 255).astype(np.uint8)
         paste_mask = masks.face_oval_mask(frame.shape[:2], face.landmarks)
+        k = min(controls.intensity, 1.0)
+        # below full intensity (a slider, the live fade) the generated mouth is whole or absent, never a second mouth
+        whole = masks.mouth_mask(frame.shape[:2], face.landmarks) if k < 1.0 else None
         return blend.paste_back(
             frame,
             generated,
             face.box,
             paste_mask,
-            intensity=min(controls.intensity, 1.0),
+            intensity=k,
             color_match=self.blend.color_match,
             feather_frac=self.blend.feather,
+            whole=whole,
         )
