@@ -34,8 +34,9 @@ def lost_card(frame: np.ndarray) -> np.ndarray:
 
 
 class OutputLoop:
-    """Paces frames to the sink at ``fps``. ``bypass()``: whether frames go out untouched by choice (the worker's ``passing``: bypass, or no effect); ``emit(kind, message)``
-    reports problems; ``stop`` ends the loop (also set here when the sink gives up)."""
+    """Paces frames to the sink at ``fps``. ``bypass()``: whether frames go out untouched by choice (the worker's
+    ``passing``: bypass, or no effect); ``emit(kind, message)`` reports problems; ``stop`` ends the loop (also set
+    here when the sink gives up)."""
 
     def __init__(self, mailbox: Mailbox, sink, fps: float, lost_after_s: float, *, clock: Clock,
                  bypass: Callable[[], bool], emit: Callable[..., None], stop: threading.Event,
