@@ -170,3 +170,52 @@ def test_an_emotion_switch_in_the_live_loop_fades_out_then_in(demo_frames):
     assert 19 <= low <= 23 and eased[low] < 0.15 * eased[11]  # happy faded out ...
     assert eased[-1] > 3 * eased[low]  # ... and sad fading in
     assert stats.untranslated == 0 and stats.face_reused == 0
+
+
+def test_a_translator_swap_fades_the_old_look_out_then_the_new_one_in():
+    ease = Ease(0.4)
+    a, b = object(), object()  # two translators
+    run_a = [ease.step(Controls("happy", 1.0), 10.0 + i * P, True, id(a)) for i in range(12)]
+    assert run_a[-1].intensity == pytest.approx(1.0)
+    run_b = [ease.step(Controls("happy", 1.0), 10.48 + i * P, True, id(b)) for i in range(25)]
+    k = np.array([c.intensity for c in run_b])
+    zero = int(np.argmin(k))
+    assert 9 <= zero <= 11 and k[zero] == 0.0 and np.all(np.diff(k[: zero + 1]) <= 0)
+    assert k[-1] == pytest.approx(1.0) and np.abs(np.diff(k)).max() <= 1.5 * P / 0.4 + 1e-9
+
+
+def test_the_live_loop_renders_a_swapped_out_translator_until_its_look_has_faded(demo_frames):
+    """The tray loads another model: the serving translator changes at once (the menus follow it), the frames keep
+    the old one's look until it has faded out, then the new one fades in."""
+    clock, pairs, used = ManualClock(), [], []
+
+    class Counting(LandmarkTranslator):
+        def __init__(self, name):
+            super().__init__()
+            self.tag = name
+
+        def _render(self, frame, face, mel, controls):
+            used.append(self.tag)
+            return super()._render(frame, face, mel, controls)
+
+    old, new = Counting("old"), Counting("new")
+    src = SteppedClip(demo_frames, clock)
+    pipe = Pipeline(src, NullSink(), old, controls=Controls("happy", 1.0), clock=clock,
+                    config=PipelineConfig(ease_s=0.4), on_frame=lambda a, b, f: pairs.append((a, b, f)))  # fmt: skip
+    try:
+        pipe.start()
+        clock.settle()
+        play(pipe, src, 12)
+        pipe.set_translator(new)
+        wait_until(lambda: pipe.translator is new, what="the swap")
+        play(pipe, src)
+        stats = pipe.stats()
+    finally:
+        pipe.stop()
+    first_new = used.index("new")
+    assert set(used[:first_new]) == {"old"} and set(used[first_new:]) == {"new"}
+    assert 19 <= first_new <= 23  # 12 frames in, then ~10 of the old look fading out
+    change = [float(np.abs(a.astype(np.int16) - b.astype(np.int16)).mean()) for a, b, _ in pairs]
+    assert min(change[18:24]) < 0.15 * change[11]  # the old look faded out ...
+    assert change[-1] > change[first_new] + 0.05  # ... and the new one fading in
+    assert stats.untranslated == 0

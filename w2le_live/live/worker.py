@@ -34,6 +34,8 @@ class Worker:
         self.commands = C.CommandQueue()
         self.ease = Ease(ease_s)  # each frame's controls: the user's, eased in and out (live/ease.py)
         self.shown = controls  # the controls the newest frame was translated with (read by the output thread)
+        # the translator swapped out while its look still shows: it renders the frames until that has faded out
+        self._leaving: Optional[Translator] = None
         self.step: Optional[FrameStep] = None  # set by Pipeline.start (tracker + audio feed)
         self._stop, self._emit = stop, emit
         self.overlap_tracking, self._on_frame = overlap_tracking, on_frame
@@ -77,6 +79,8 @@ class Worker:
             return f"bypass -> {cmd.on}"
         if isinstance(cmd, C.SwapTranslator):
             target = C.target_after_swap(cmd.translator, cmd.target, self.controls.target)
+            if self._leaving is None and self.ease.seconds > 0 and self.ease.level > 0:
+                self._leaving = self.translator  # fades out first (a second swap meanwhile: still this one)
             self.translator, self.controls = cmd.translator, replace(self.controls, target=target)
             return f"translator -> {cmd.translator.describe()}"
         if isinstance(cmd, C.SwitchSource):
@@ -101,6 +105,7 @@ class Worker:
             self._tracked = None
         self.translator.reset()
         self.ease.reset()
+        self._leaving = None
         return f"source -> {new.describe()}"
 
     # ---- frames -----------------------------------------------------------------------------------
@@ -130,14 +135,21 @@ class Worker:
             if obs is None:
                 with self._track_lock:
                     obs = step.observe(cap.frame, cap.t)
-            shown = self.shown = self.ease.step(self.controls, cap.t, obs.face is not None)
+            shown = self.shown = self.ease.step(
+                self.controls, cap.t, obs.face is not None, id(self.translator)
+            )
+            if self._leaving is not None and self.ease.level <= 0:
+                self._leaving = None  # its look has faded out: the new translator from this frame
+                step = self._prepared_step()
             self._record(cap, step.finish(cap.frame, obs, shown), shown)
 
     def _prepared_step(self) -> FrameStep:
+        """The frame step with the translator that renders now: the one swapped out while its look fades, else
+        the serving one."""
         step = self.step
-        step.translator = self.translator
+        step.translator = self._leaving or self.translator
         if step.mel_feed is not None:
-            step.mel_feed.alignment = self.translator.alignment
+            step.mel_feed.alignment = step.translator.alignment
         return step
 
     def _take_tracked(self, seq_done: int, epoch: int):
