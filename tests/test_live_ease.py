@@ -120,14 +120,13 @@ def demo_frames():
     return [f for _, _, f in iter_frames(demo_clip_path())][:26]
 
 
-def _changes(
-    demo_frames, ease_s: float, switch_at: int | None = None, to: str = "bypass"
-) -> tuple[list, object]:
-    """Mean |output - camera| inside the face oval per frame through the live loop (landmark translator, happy),
-    with bypass or another emotion (``to``) asked for after ``switch_at`` frames; and the loop's final stats."""
+def _changes(demo_frames, ease_s: float, switch_at: int | None = None, to="bypass", first=None) -> tuple:
+    """Mean |output - camera| inside the face oval per frame through the live loop (``first`` translator, default
+    the landmark one, happy), with bypass, another emotion or another translator (``to``) asked for after
+    ``switch_at`` frames; and the loop's final stats."""
     clock, pairs = ManualClock(), []
     src = SteppedClip(demo_frames, clock)
-    pipe = Pipeline(src, NullSink(), LandmarkTranslator(), controls=Controls("happy", 1.0), clock=clock,
+    pipe = Pipeline(src, NullSink(), first or LandmarkTranslator(), controls=Controls("happy", 1.0), clock=clock,
                     config=PipelineConfig(ease_s=ease_s), on_frame=lambda a, b, f: pairs.append((a, b, f)))  # fmt: skip
     try:
         pipe.start()
@@ -136,8 +135,15 @@ def _changes(
             play(pipe, src)
         else:
             play(pipe, src, switch_at)
-            pipe.set_bypass(True) if to == "bypass" else pipe.set_target(to)
-            wait_until(lambda: pipe.pending_commands() == 0, what="the bypass command")
+            if to == "bypass":
+                pipe.set_bypass(True)
+            elif isinstance(to, str):
+                pipe.set_target(to)
+            else:
+                pipe.set_translator(to)
+            wait_until(lambda: pipe.pending_commands() == 0, what="the command")
+            if not isinstance(to, str):
+                assert pipe.translator is to  # serving at once (the menus follow it)
             play(pipe, src)
         stats = pipe.stats()
     finally:
@@ -187,7 +193,7 @@ def test_a_translator_swap_fades_the_old_look_out_then_the_new_one_in():
 def test_the_live_loop_renders_a_swapped_out_translator_until_its_look_has_faded(demo_frames):
     """The tray loads another model: the serving translator changes at once (the menus follow it), the frames keep
     the old one's look until it has faded out, then the new one fades in."""
-    clock, pairs, used = ManualClock(), [], []
+    used = []
 
     class Counting(LandmarkTranslator):
         def __init__(self, name):
@@ -198,24 +204,10 @@ def test_the_live_loop_renders_a_swapped_out_translator_until_its_look_has_faded
             used.append(self.tag)
             return super()._render(frame, face, mel, controls)
 
-    old, new = Counting("old"), Counting("new")
-    src = SteppedClip(demo_frames, clock)
-    pipe = Pipeline(src, NullSink(), old, controls=Controls("happy", 1.0), clock=clock,
-                    config=PipelineConfig(ease_s=0.4), on_frame=lambda a, b, f: pairs.append((a, b, f)))  # fmt: skip
-    try:
-        pipe.start()
-        clock.settle()
-        play(pipe, src, 12)
-        pipe.set_translator(new)
-        wait_until(lambda: pipe.translator is new, what="the swap")
-        play(pipe, src)
-        stats = pipe.stats()
-    finally:
-        pipe.stop()
+    change, stats = _changes(demo_frames, 0.4, switch_at=12, to=Counting("new"), first=Counting("old"))
     first_new = used.index("new")
     assert set(used[:first_new]) == {"old"} and set(used[first_new:]) == {"new"}
     assert 19 <= first_new <= 23  # 12 frames in, then ~10 of the old look fading out
-    change = [float(np.abs(a.astype(np.int16) - b.astype(np.int16)).mean()) for a, b, _ in pairs]
     assert min(change[18:24]) < 0.15 * change[11]  # the old look faded out ...
     assert change[-1] > change[first_new] + 0.05  # ... and the new one fading in
     assert stats.untranslated == 0
