@@ -8,8 +8,8 @@ import numpy as np
 
 from w2le_live.config import BlendConfig
 
-# paste_back's ``whole`` part: from this intensity on it is pasted whole (the personal renderer's
-# RenderConfig.parts_from likewise)
+# below full intensity a face's mouth (and the personal renderer's bank eyes) is drawn whole from this intensity and
+# not at all below it, never two faded over each other (paste_back's ``whole``, RenderConfig.parts_from)
 WHOLE_FROM = 0.5
 
 

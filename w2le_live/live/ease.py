@@ -4,8 +4,9 @@ A face that turns from neutral to a smile in 40 ms reads as a filter, not as a p
 :class:`Ease` for the controls of each frame: the user's own (target, intensity, bypass) with the intensity scaled
 by a level that moves towards 1 while the effect should show and towards 0 while it should not, at ``1 / seconds``
 per second of capture time (a smoothstep of it, so the change starts and ends gently). Switching the emotion (or
-the translator: the caller's ``look``) fades the old one out and the new one in; bypass fades out before the frames pass through untouched, and in again after;
-a face lost for a moment fades out and back in rather than popping. ``seconds`` 0 is the old instant switch.
+the translator: the caller's ``look``) fades the old one out and the new one in; bypass fades out before the frames
+pass through untouched, and in again after; a face lost for a moment fades out and back in rather than popping.
+``seconds`` 0 is the old instant switch.
 
 Owned by the worker thread (``live/worker.py``): not thread-safe.
 """
@@ -37,30 +38,28 @@ class Ease:
     def reset(self) -> None:
         """Start over from the untouched face (a new stream, a new camera)."""
         self.level = 0.0  # the share of the effect shown, 0..1 (before the smoothstep)
-        # the emotion on the face now (the user's, once the old one faded out), and the look it belongs to
-        self.shown: Optional[str] = None
-        self._look: Hashable = None
+        # (emotion, look) on the face now: the user's, once the old one has faded out
+        self._shown: Optional[tuple[str, Hashable]] = None
         self._t: Optional[float] = None
 
     def step(self, wanted: Controls, t: float, face: bool, look: Hashable = None) -> Controls:
         """The controls for the frame captured at ``t`` (seconds) with or without a ``face``, given the user's
         ``wanted`` ones. ``look``: what the face shows besides the emotion (the worker passes its translator), a
         change of which fades out and in like an emotion switch; None: the emotion alone."""
-        look = (wanted.target, look)
+        asked = (wanted.target, look)
         if self.seconds <= 0:
-            self.shown, self._look, self.level = wanted.target, look, 1.0
+            self._shown, self.level = asked, 1.0
             return wanted
         dt = 0.0 if self._t is None else min(max(t - self._t, 0.0), MAX_STEP_S)
         self._t = t
-        if self.shown is None:
-            self.shown, self._look = wanted.target, look
+        if self._shown is None:
+            self._shown = asked
         rate = dt / self.seconds
-        on = face and not wanted.bypass and look == self._look
+        on = face and not wanted.bypass and asked == self._shown
         self.level = min(self.level + rate, 1.0) if on else max(self.level - rate, 0.0)
         if self.level <= 0.0:
-            # faded out: the new emotion (or look) starts from the untouched face
-            self.shown, self._look = wanted.target, look
+            self._shown = asked  # faded out: the new emotion (or look) starts from the untouched face
             if wanted.bypass:
                 return wanted
         k = wanted.intensity * smoothstep(self.level)
-        return replace(wanted, target=self.shown, intensity=k, bypass=False)
+        return replace(wanted, target=self._shown[0], intensity=k, bypass=False)

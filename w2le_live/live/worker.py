@@ -48,8 +48,7 @@ class Worker:
         """True while frames go out untouched by choice (bypass, or no effect: intensity 0, the middle of an
         emotion switch): the output then neither reuses the last translated face nor counts an untranslated one.
         Read by the output thread."""
-        shown = self.shown
-        return shown.bypass or shown.intensity <= 0
+        return self.shown.untouched
 
     @property
     def source(self):
@@ -141,7 +140,7 @@ class Worker:
             if self._leaving is not None and self.ease.level <= 0:
                 self._leaving = None  # its look has faded out: the new translator from this frame
                 step = self._prepared_step()
-            self._record(cap, step.finish(cap.frame, obs, shown), shown)
+            self._record(cap, step.finish(cap.frame, obs, shown))
 
     def _prepared_step(self) -> FrameStep:
         """The frame step with the translator that renders now: the one swapped out while its look fades, else
@@ -179,7 +178,7 @@ class Worker:
                 self._tracked = (epoch, cap, obs)  # a frame of a camera switched away is never used
             self._tracked_ready.set()
 
-    def _record(self, cap, res, shown: Controls) -> None:
+    def _record(self, cap, res) -> None:
         if res.face is None:
             self.c.no_face += 1
         if res.error is not None:
@@ -193,6 +192,6 @@ class Worker:
             self.c.stage[s].append(res.ms.get(s, 0.0))
         if self._on_frame is not None:
             self._on_frame(cap.frame, res.out, res.face)
-        active = res.face is not None and not (shown.bypass or shown.intensity <= 0) and res.error is None
+        active = res.face is not None and not self.passing() and res.error is None
         self.mailbox.post(Result(res.out, cap.t, cap.seq, res.translated, res.face if active else None,
                                  cap.frame, res.face is not None))  # fmt: skip

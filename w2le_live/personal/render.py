@@ -17,6 +17,7 @@ from typing import Optional, Sequence
 
 import numpy as np
 
+from w2le_live.face.blend import WHOLE_FROM
 from w2le_live.face.landmarks import FACE_OVAL, LIPS_INNER, LIPS_OUTER
 from w2le_live.personal import warp as W
 from w2le_live.personal.bank import EmotionBank
@@ -49,7 +50,7 @@ class RenderConfig:
     # below full intensity (the user's slider, or the live loop easing the effect in and out: live/ease.py) the
     # bank's mouth and eyes are drawn whole from this intensity and not at all below it: two mouths or two irises
     # at once are a ghost (W009 happy at 0.2-0.5 showed a second row of teeth); the rest of the bank fades with it
-    parts_from: float = 0.5
+    parts_from: float = WHOLE_FROM  # 0.5, as the neural translator's generated mouth (face.blend.paste_back)
     eye_margin: float = 0.03  # live eyes: the eye opening grown by this (lids, lashes)
     eye_feather: float = 0.03
     eye_cut: float = 0.06  # lower-face emotions: bank texture starts this far below the lower eyelids
@@ -364,7 +365,7 @@ def bank_weight(rect: tuple[int, int, int, int], target: np.ndarray, pose: Pose,
 
 def _wide_eyes(out: np.ndarray, frame: np.ndarray, rect: tuple[int, int, int, int], live: np.ndarray,
                target: np.ndarray, bank: EmotionBank, choice: Sequence[tuple[int, float]], mesh_map, face_w: float,
-               k: float, cfg: RenderConfig, share: Optional[np.ndarray] = None) -> np.ndarray:  # fmt: skip
+               cfg: RenderConfig, share: Optional[np.ndarray] = None) -> np.ndarray:  # fmt: skip
     """The bank's eyes (lids, whites; its eyeball moved under the target iris, :func:`_bank_eyeballs`) over
     ``out`` (h, w, 3) float32, then the live irises moved (not stretched) to their target place inside the target
     eye openings (and, for an emotion not in WIDE_EYES, asked of wider live
@@ -417,7 +418,7 @@ def _wide_eyes(out: np.ndarray, frame: np.ndarray, rect: tuple[int, int, int, in
     # the bank eyes' detail on the live light
     d -= _low(d, (we > 1e-3).astype(np.float32), cfg.light_sigma * face_w)
     if len(cols):  # we is 0 outside those columns
-        band[:, c0:c1] += _times(d[:, c0:c1], we[:, c0:c1] * k)
+        band[:, c0:c1] += _times(d[:, c0:c1], we[:, c0:c1])
     # the live irises, translated to the target iris centres, seen only through the target eye openings
     for centre, contour, f in ((468, LEFT_EYE, fade[0]), (473, RIGHT_EYE, fade[1])):
         if f <= 0:
@@ -434,7 +435,7 @@ def _wide_eyes(out: np.ndarray, frame: np.ndarray, rect: tuple[int, int, int, in
         opening = np.zeros((b1 - b0, a1 - a0), np.uint8)
         pts = local[list(contour)] - np.array([a0, b0], np.float32)
         cv2.fillConvexPoly(opening, cv2.convexHull(np.round(pts * 16).astype(np.int32)), 1, cv2.LINE_8, 4)
-        a = disk * cv2.GaussianBlur(opening.astype(np.float32), (0, 0), 0.7) * np.float32(k * f)
+        a = disk * cv2.GaussianBlur(opening.astype(np.float32), (0, 0), 0.7) * np.float32(f)
         if share is not None:  # only where the live lids show the iris (the bank's own iris beneath)
             org = np.array([x0 + a0, y0 + r0 + b0], np.float32) + (live[centre, :2] - target[centre, :2])
             a *= _inside_all((live[list(contour), :2] - org,), a.shape, cfg.eyeball_edge * face_w)
@@ -448,7 +449,7 @@ def _wide_eyes(out: np.ndarray, frame: np.ndarray, rect: tuple[int, int, int, in
         sub = band[b0:b1, a0:a1]
         sub += (iris - sub) * a[..., None]
     if cfg.narrow_eyeball and narrow:
-        _live_eyeballs(band, frame, live, target, np.array([x0, y0 + r0], np.float32), face_w, k, cfg)
+        _live_eyeballs(band, frame, live, target, np.array([x0, y0 + r0], np.float32), face_w, cfg)
     return out
 
 
@@ -552,10 +553,10 @@ def _corner_keep(local: np.ndarray, shape: tuple[int, int], face_w: float, cfg: 
 
 
 def _live_eyeballs(band: np.ndarray, frame: np.ndarray, live: np.ndarray, target: np.ndarray, org: np.ndarray,
-                   face_w: float, k: float, cfg: RenderConfig) -> None:  # fmt: skip
+                   face_w: float, cfg: RenderConfig) -> None:  # fmt: skip
     """The live eyeballs (iris and whites, frame (H, W, 3) uint8) moved as one to the target iris places, over
     the bank's eyes in band ((h, w, 3) float32 whose pixel (0, 0) is frame pixel org, (2,) float32), inside both
-    the target eye opening and the live one moved (:func:`_eyeball_weight`), times k; changed in place. live,
+    the target eye opening and the live one moved (:func:`_eyeball_weight`); changed in place. live,
     target: (478, 2+) float32 frame pixels.
 
     For an emotion asked of wider live eyes (happy from fear or surprise: the bank's lids, see
@@ -580,8 +581,6 @@ def _live_eyeballs(band: np.ndarray, frame: np.ndarray, live: np.ndarray, target
             dist = np.sqrt((np.arange(a1 - a0, dtype=np.float32)[None, :] - np.float32(cx)) ** 2
                            + (np.arange(b1 - b0, dtype=np.float32)[:, None] - np.float32(cy)) ** 2)  # fmt: skip
             wgt *= _smooth_ramp(np.float32(cfg.eyeball_reach * r) - dist, max(cfg.reach_feather * r, 1.0))
-        if k != 1.0:
-            wgt *= np.float32(k)
         mx = np.broadcast_to(np.arange(a1 - a0, dtype=np.float32)[None, :] + (corner[0] + d[0]), wgt.shape)
         my = np.broadcast_to(np.arange(b1 - b0, dtype=np.float32)[:, None] + (corner[1] + d[1]), wgt.shape)
         ball = W.remap(frame, (np.ascontiguousarray(mx), np.ascontiguousarray(my))).astype(np.float32)
@@ -1395,8 +1394,8 @@ def render(frame: np.ndarray, live: np.ndarray, target: np.ndarray, pose: Pose, 
         if sw[1] is not None and len(sw[1]):
             band = out[sw[0] : sw[0] + len(sw[1])]
             cv2.add(band, cv2.merge([sw[1]] * 3), dst=band)
-    if kp > 0 and eye_choice:
-        out = _wide_eyes(out, frame, rect, eyes, target, bank, eye_choice, maps, face_w, kp, cfg, eye_open)
+    if kp > 0 and eye_choice:  # whole (below parts_from: none)
+        out = _wide_eyes(out, frame, rect, eyes, target, bank, eye_choice, maps, face_w, cfg, eye_open)
     out += 0.5
     _clamp(out, 255.0)
     x0, y0, x1, y1 = rect

@@ -19,6 +19,11 @@ class Controls:
     intensity: float = 1.0  # 0 = untouched, 1 = full effect, up to 1.5 to exaggerate
     bypass: bool = False  # pass frames through untouched
 
+    @property
+    def untouched(self) -> bool:
+        """True when these controls leave the frame as it is (bypass, or no effect: intensity 0)."""
+        return self.bypass or self.intensity <= 0
+
 
 class Translator(abc.ABC):
     """Turns one camera frame into the same frame with the face's emotion changed.
@@ -56,7 +61,7 @@ class Translator(abc.ABC):
         if face is None:
             return frame
         self._observe(face.landmarks)
-        if controls.bypass or controls.intensity <= 0 or controls.target not in self.emotions:
+        if controls.untouched or controls.target not in self.emotions:
             return frame
         return self._render(frame, face, mel, controls)
 
