@@ -215,6 +215,18 @@ def translate_clip(pt, frames: list, faces: list, target: str) -> list:
     return [pt.translate(f, o, None, c) for f, o in zip(frames, faces)]
 
 
+def follow(lm_a: np.ndarray, lm_b: np.ndarray) -> dict:
+    """How a re-tracked clip follows another, frame for frame: {gaze_corr, eye_corr (the eye opening: blinks),
+    lip_corr (the inner-lip opening)}. lm_a, lm_b: (F, 478, 3) float32 re-tracks (NaN rows where no face)."""
+    from w2le_live.personal import metrics as M
+
+    return {
+        "gaze_corr": M.correlation(M.gaze(lm_a), M.gaze(lm_b)),
+        "eye_corr": M.correlation(M.eye_opening(lm_a), M.eye_opening(lm_b)),
+        "lip_corr": M.correlation(M.lip_opening(lm_a), M.lip_opening(lm_b)),
+    }
+
+
 def measure(drive: list, lm_drive: np.ndarray, out: list, reference: np.ndarray | None = None) -> dict:
     """The re-tracked measures of one output clip against its driving clip (lists of (H, W, 3) uint8 BGR);
     reference: :func:`metrics.reference_texture` of the actor's real target clip, (S, Ty, Tx) float64, or None
@@ -236,13 +248,10 @@ def measure(drive: list, lm_drive: np.ndarray, out: list, reference: np.ndarray 
             "seam_ref_row": r["row"],
             "seam_ref_rows_over": r["rows_over"],
         }
-    return ref | {
+    return ref | follow(lm_drive, lm_out) | {
         "sharp_median": float(np.median(sharp[ok])) if ok.any() else float("nan"),
         "sharp_low": float(np.mean(sharp[ok] < 0.5)) if ok.any() else float("nan"),
-        "gaze_corr": M.correlation(M.gaze(lm_drive), M.gaze(lm_out)),
-        "eye_corr": M.correlation(eo_d, eo_o),
         "eye_std_ratio": float(np.std(eo_o[both]) / max(np.std(eo_d[both]), 1e-9)) if both.any() else float("nan"),
-        "lip_corr": M.correlation(M.lip_opening(lm_drive), M.lip_opening(lm_out)),
         "seam": round(seam["score"], 3), "seam_row": seam["row"], "seam_rows_over": seam["rows_over"],
         "faces_found": int(np.isfinite(lm_out[:, 0, 0]).sum()), "frames": len(out),
     }  # fmt: skip
@@ -315,9 +324,8 @@ def steady_state(ctx: Ctx, pt, frames: list, faces: list, lm_drive: np.ndarray, 
     from w2le_live.personal import metrics as M
 
     out = translate_clip(pt, frames, faces, target)
-    lm_out = M.track_landmarks(out)
-    return {"lip_corr": M.correlation(M.lip_opening(lm_drive), M.lip_opening(lm_out)),
-            "gaze_corr": M.correlation(M.gaze(lm_drive), M.gaze(lm_out))} | judges_on(ctx, out, faces, target)  # fmt: skip
+    f = follow(lm_drive, M.track_landmarks(out))
+    return {k: f[k] for k in ("lip_corr", "gaze_corr")} | judges_on(ctx, out, faces, target)
 
 
 def start_spread(ctx: Ctx, actor: str, target: str, driving: str, starts: tuple) -> dict:
@@ -363,13 +371,8 @@ def floor(ctx: Ctx, actor: str, driving: str, moving: bool, seeds: tuple = (0, 1
     from w2le_live.personal import metrics as M
 
     fr, _, lm = ctx.clip(actor, driving, moving)
-    got: dict = {"gaze_corr": [], "eye_corr": [], "lip_corr": []}
-    for seed in seeds:
-        ls = M.track_landmarks(M.shifted(fr, seed))
-        got["gaze_corr"].append(M.correlation(M.gaze(lm), M.gaze(ls)))
-        got["eye_corr"].append(M.correlation(M.eye_opening(lm), M.eye_opening(ls)))
-        got["lip_corr"].append(M.correlation(M.lip_opening(lm), M.lip_opening(ls)))
-    return {k: float(np.mean(v)) for k, v in got.items()}
+    got = [follow(lm, M.track_landmarks(M.shifted(fr, seed))) for seed in seeds]
+    return {k: float(np.mean([g[k] for g in got])) for k in got[0]}
 
 
 def checks(row: dict, kind: str) -> list[str]:
