@@ -403,12 +403,13 @@ def checks(row: dict, kind: str) -> list[str]:
 
 # -- grids ---------------------------------------------------------------------------------------------------
 def _boxes(lm: np.ndarray, shape) -> dict:
+    from w2le_live.face.landmarks import face_width
     from w2le_live.personal import metrics as M
 
     h, w = shape[:2]
     if not np.isfinite(lm).all():
         return {}
-    fw = M.face_width(lm)
+    fw = face_width(lm)
     x0, x1 = min(lm[33, 0], lm[263, 0]) - 0.08 * fw, max(lm[33, 0], lm[263, 0]) + 0.08 * fw
     y0, y1 = min(lm[105, 1], lm[334, 1]) - 0.06 * fw, max(lm[145, 1], lm[374, 1]) + 0.24 * fw  # + under-eye
     mb = M.mouth_box(lm, shape)

@@ -26,6 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
+from w2le_live.face.landmarks import face_width
+
 EMOTIONS = ("happy", "surprised")
 
 
@@ -181,9 +183,7 @@ def main() -> None:
                 pt.translate(f, face, None, controls)
                 ms.append((time.perf_counter() - t) * 1e3)
         res[emo] = round(float(np.median(ms[20:])), 2)
-    width = float(
-        np.median([np.linalg.norm(x.landmarks[234, :2] - x.landmarks[454, :2]) for x in faces if x])
-    )
+    width = float(np.median([face_width(x.landmarks) for x in faces if x]))
     print({"actor": args.actor, "face_px": round(width), "ms_per_frame": res})
 
 

@@ -32,6 +32,8 @@ from pathlib import Path
 import bench_personal as B
 import numpy as np
 
+from w2le_live.face.landmarks import face_width
+
 # actor -> source clip; clip key -> (actor, file, first frame, end frame or None)
 SOURCES = {
     ("M003", "happy"): ("M003_level_1_happy_024.mp4", 0, None),
@@ -69,7 +71,7 @@ def crop_box(frames: list) -> tuple[int, int, int]:
     lm = lm[np.isfinite(lm[:, 0, 0])]
     if not len(lm):
         raise SystemExit("no face found in the clip; check the clip.")
-    fw = float(np.median(np.linalg.norm(lm[:, 454, :2] - lm[:, 234, :2], axis=1)))
+    fw = float(np.median(face_width(lm)))
     cx, cy = (float(np.median(lm[:, :, k].mean(axis=1))) for k in (0, 1))
     side = int(round(fw / FACE_SHARE))
     return int(round(cx - side / 2)), int(round(cy - side / 2)), side

@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from w2le_live.face.landmarks import face_width
 from w2le_live.personal import metrics as M
 
 N = 30  # frames per clip: enough for medians and correlations, quick on a loaded machine
@@ -45,7 +46,7 @@ def _seam_below_eyes(frames, lm, sigma):
 
     out = []
     for f, p in zip(frames, lm):
-        y = int(p[[145, 374], 1].mean() + 0.1 * M.face_width(p))
+        y = int(p[[145, 374], 1].mean() + 0.1 * face_width(p))
         g = f.copy()
         g[y:] = cv2.GaussianBlur(f, (0, 0), sigma)[y:]
         out.append(g)
@@ -55,7 +56,7 @@ def _seam_below_eyes(frames, lm, sigma):
 def test_mouth_box_follows_the_issue_definition(clip):
     frames, lm = clip
     x0, y0, x1, y1 = M.mouth_box(lm[0], frames[0].shape)
-    fw = M.face_width(lm[0])
+    fw = face_width(lm[0])
     assert x0 == int(min(lm[0, 61, 0], lm[0, 291, 0]) - 0.12 * fw)
     assert (y0, y1) == (int(lm[0, 4, 1]), int(lm[0, 152, 1]))
     assert M.mouth_box(np.full((478, 3), np.nan, np.float32), frames[0].shape) is None

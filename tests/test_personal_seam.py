@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from mead_clips import mead_clip
 
+from w2le_live.face.landmarks import face_width
 from w2le_live.translators.base import Controls
 
 N = 60  # driving frames: enough for medians, quick on a loaded machine
@@ -127,7 +128,7 @@ def test_neutral_from_sad_is_as_textured_as_her_real_neutral_face(neutral_from_s
     assert res["score"] <= M.SeamConfig().threshold, res
     smear = []
     for img, p in zip(o, lo):
-        y = int(p[[145, 374], 1].mean() + 0.1 * M.face_width(p))
+        y = int(p[[145, 374], 1].mean() + 0.1 * face_width(p))
         g = img.copy()
         g[y:] = cv2.GaussianBlur(img, (0, 0), 0.8)[y:]
         smear.append(g)
@@ -155,7 +156,7 @@ def test_matched_bank_texture_reaches_the_live_energy(shared_data):
         face = ft.process(frame, 0.0)
     assert face is not None
     cfg = R.RenderConfig()
-    fw = R._face_width(face.landmarks)
+    fw = face_width(face.landmarks)
     live = frame.astype(np.float32)
     bank = cv2.GaussianBlur(live, (0, 0), 0.7)
     d = bank - live

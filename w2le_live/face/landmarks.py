@@ -1,6 +1,8 @@
-"""Named MediaPipe FaceMesh (468/478-point) landmark indices."""
+"""Named MediaPipe FaceMesh (468/478-point) landmark indices, and the face width every size is measured in."""
 
 from __future__ import annotations
+
+import numpy as np
 
 # Face boundary, ordered around the face (forehead top -> right -> chin -> left).
 FACE_OVAL = (
@@ -27,3 +29,14 @@ RIGHT_BROW_INNER = (336, 296, 285, 295)
 LEFT_CHEEK = (205, 50, 187, 123, 147, 207, 216, 206, 36, 101, 118, 117)
 RIGHT_CHEEK = (425, 280, 411, 352, 376, 427, 436, 426, 266, 330, 347, 346)
 NOSE_TIP = 1
+CHEEKS = (234, 454)  # the face width's ends: image-left and image-right cheek
+
+
+def face_width(lm: np.ndarray) -> float | np.ndarray:
+    """Cheek-to-cheek distance (234-454), the unit of every face-relative size, in the landmarks' own units.
+
+    lm: (478, 2+) float landmarks (frame pixels, crop pixels or a normalised template) -> float; or a stack
+    (F, 478, 2+) -> (F,) float array of the same dtype.
+    """
+    d = lm[..., CHEEKS[0], :2] - lm[..., CHEEKS[1], :2]
+    return float(np.linalg.norm(d)) if d.ndim == 1 else np.linalg.norm(d, axis=-1)

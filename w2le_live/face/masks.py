@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from w2le_live.config import FACE_SIZE
-from w2le_live.face.landmarks import FACE_OVAL, LIPS_OUTER
+from w2le_live.face.landmarks import FACE_OVAL, LIPS_OUTER, face_width
 
 
 def crop_affine(box: tuple[int, int, int, int], size: int = FACE_SIZE) -> np.ndarray:
@@ -69,5 +69,5 @@ def mouth_mask(shape: tuple[int, int], landmarks: np.ndarray, grow: float = 0.06
     import cv2
 
     m = _fill_hull(tuple(shape[:2]), landmarks[list(LIPS_OUTER), :2])
-    r = int(round(grow * float(np.linalg.norm(landmarks[454, :2] - landmarks[234, :2]))))
+    r = int(round(grow * face_width(landmarks)))
     return cv2.dilate(m, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))) if r > 0 else m

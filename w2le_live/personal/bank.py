@@ -7,6 +7,7 @@ from typing import Optional
 
 import numpy as np
 
+from w2le_live.face.landmarks import face_width
 from w2le_live.personal.geometry import eye_apertures, features, lip_vector, mean_along, pair_gaps
 
 
@@ -180,7 +181,7 @@ def live_mouth_texture(frame: np.ndarray, lm: np.ndarray, face_w: float) -> floa
     uint8 BGR; lm: (478, 2+) float32 frame pixels. NaN where no box fits."""
     import cv2
 
-    from w2le_live.personal.metrics import face_width, laplacian_sharpness, mouth_box
+    from w2le_live.personal.metrics import laplacian_sharpness, mouth_box
 
     box = mouth_box(lm[:, :2], frame.shape)
     fw = face_width(lm)
@@ -264,7 +265,7 @@ class Retriever:
             self._blur_c = blur_cost(
                 self.texture, self._local, cfg.blur_weight, cfg.blur_knee, cfg.blur_floor
             )
-            fw = np.linalg.norm(bank.crop_landmarks[:, 234, :2] - bank.crop_landmarks[:, 454, :2], axis=1)
+            fw = face_width(bank.crop_landmarks)
             self._crop_fw = float(np.median(fw))
         # some mouth frame is soft for its own shape: the live mouth is measured (see_mouth) to judge it a smear
         self._can_smear = (

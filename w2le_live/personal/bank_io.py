@@ -21,6 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
+from w2le_live.face.landmarks import face_width
+
 
 class BankDamaged(Exception):
     """A bank file that is not what an enrolment writes; ``str()`` is a short reason (no sentence end)."""
@@ -238,7 +240,7 @@ def _check_values(a: dict[str, np.ndarray], side: int, limits: BankLimits) -> No
     cl = a["crop_landmarks"]
     if not (np.isfinite(cl).all() and cl.min() >= -side and cl.max() <= 2 * side):
         raise BankDamaged("its crop_landmarks array holds values that are not finite or outside the crops")
-    width = float(np.linalg.norm(a["template"][234, :2] - a["template"][454, :2]))
+    width = face_width(a["template"])
     if not 0.5 <= width <= 2.0:
         raise BankDamaged(f"its template is not a normalised face (face width {width:.2g}, not 1)")
 

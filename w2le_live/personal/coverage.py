@@ -13,6 +13,8 @@ from typing import Callable, Iterable, Iterator, Optional, Sequence
 
 import numpy as np
 
+from w2le_live.face.landmarks import face_width
+
 SHAPES = ("closed", "open", "rounded", "spread", "teeth", "turns")
 LABELS = {
     "closed": "mouth closed",
@@ -98,7 +100,7 @@ def mouth_features(landmarks: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.nd
     Returns three (F,) float64.
     """
     lm = np.asarray(landmarks, np.float64)
-    fw = np.maximum(np.linalg.norm(lm[:, 234, :2] - lm[:, 454, :2], axis=-1), 1e-6)
+    fw = np.maximum(face_width(lm), 1e-6)
     gap = np.linalg.norm(lm[:, 13, :2] - lm[:, 14, :2], axis=-1) / fw
     width = np.linalg.norm(lm[:, 61, :2] - lm[:, 291, :2], axis=-1) / fw
     with np.errstate(invalid="ignore", divide="ignore"):

@@ -9,6 +9,7 @@ from typing import Iterable, Optional
 import numpy as np
 
 from w2le_live.errors import UserError
+from w2le_live.face.landmarks import face_width
 from w2le_live.personal import geometry as G
 from w2le_live.personal.bank import EmotionBank, head_angles
 
@@ -248,7 +249,7 @@ def track(frames: Iterable[np.ndarray], cfg: EnrollConfig = EnrollConfig(), seco
                 continue
             multi += face.n_faces > 1
             lms.append(face.landmarks)
-            widths.append(float(np.linalg.norm(face.landmarks[234, :2] - face.landmarks[454, :2])))
+            widths.append(face_width(face.landmarks))
             lumas.append(_face_luma(frame, face.box))
             cutter.add(frame, face.landmarks, widths)
         cutter.flush(widths)

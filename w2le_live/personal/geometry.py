@@ -13,6 +13,7 @@ from functools import cache
 
 import numpy as np
 
+from w2le_live.face.landmarks import face_width
 from w2le_live.personal.mesh import (
     INNER_LIP_PAIRS,
     LEFT_EYE,
@@ -80,7 +81,7 @@ def build_template(frames: np.ndarray, iterations: int = 3) -> np.ndarray:
         norm = np.stack([fit_similarity(ref[idx], f[idx]).to_norm(f) for f in frames]).astype(np.float64)
         ref = norm.mean(0)
         ref -= ref[idx].mean(0)
-        ref /= max(float(np.linalg.norm(ref[234, :2] - ref[454, :2])), 1e-6)
+        ref /= max(face_width(ref), 1e-6)
     return canonical(ref).astype(np.float32)
 
 
@@ -271,7 +272,7 @@ def lead_eyes(lm: np.ndarray, prev: np.ndarray, lead: float) -> np.ndarray:
     """
     out = lm.copy()
     # a face lost and found again is not a motion
-    cap = 0.05 * math.hypot(*(lm[234, :2] - lm[454, :2]))
+    cap = 0.05 * face_width(lm)
     for (c0, c1), pts in _EYE_POINTS:
         sx = 0.5 * lead * float(lm[c0, 0] - prev[c0, 0] + lm[c1, 0] - prev[c1, 0])
         sy = 0.5 * lead * float(lm[c0, 1] - prev[c0, 1] + lm[c1, 1] - prev[c1, 1])

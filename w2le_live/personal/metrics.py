@@ -29,7 +29,7 @@ def mouth_opening(frames: Sequence[np.ndarray], fps: float = 25.0) -> np.ndarray
                 gaps.append(np.nan)
                 continue
             lm = f.landmarks
-            w = np.linalg.norm(lm[234, :2] - lm[454, :2])
+            w = L.face_width(lm)
             gaps.append(np.linalg.norm(lm[L.UPPER_LIP_INNER, :2] - lm[L.LOWER_LIP_INNER, :2]) / w)
     return np.array(gaps)
 
@@ -158,11 +158,6 @@ def shifted(frames: Sequence[np.ndarray], seed: int) -> list:
     return out
 
 
-def face_width(lm: np.ndarray) -> float:
-    """Cheek-to-cheek distance (234-454) in pixels. lm: (478, 2+) float32 frame pixels."""
-    return float(np.linalg.norm(lm[234, :2] - lm[454, :2]))
-
-
 def mouth_box(lm: np.ndarray, shape: tuple[int, ...], min_side: int = 8,
               outward: bool = False) -> Optional[tuple[int, int, int, int]]:  # fmt: skip
     """(x0, y0, x1, y1) of the mouth box: x from the lip corners (61, 291) +- 0.12 face width, y from the nose tip
@@ -171,7 +166,7 @@ def mouth_box(lm: np.ndarray, shape: tuple[int, ...], min_side: int = 8,
     if not np.isfinite(lm).all():
         return None
     h, w = shape[:2]
-    fw = face_width(lm)
+    fw = L.face_width(lm)
     end = (lambda v: int(np.ceil(v))) if outward else int
     # x0 truncated either way: where truncation is not the floor (below 0), it is clipped to 0
     x0 = int(min(lm[61, 0], lm[291, 0]) - 0.12 * fw)
@@ -291,7 +286,7 @@ def face_frame(lm: np.ndarray, cfg: SeamConfig = SeamConfig()) -> np.ndarray:
     le, re = lm[[33, 133], :2].mean(0), lm[[362, 263], :2].mean(0)
     ax = (re - le) / max(float(np.linalg.norm(re - le)), 1e-6)
     rot = np.array([[ax[0], ax[1]], [-ax[1], ax[0]]])
-    s = cfg.face_px / max(face_width(lm), 1e-6)
+    s = cfg.face_px / max(L.face_width(lm), 1e-6)
     m = np.zeros((2, 3))
     m[:, :2] = s * rot
     m[:, 2] = -s * rot @ ((le + re) / 2) + np.array([cfg.face_px / 2, -cfg.top * cfg.face_px])

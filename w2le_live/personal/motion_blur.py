@@ -20,9 +20,9 @@ from typing import Optional
 
 import numpy as np
 
-from w2le_live.face.landmarks import LIPS_INNER
+from w2le_live.face.landmarks import LIPS_INNER, face_width
 from w2le_live.personal.bank import eye_roll
-from w2le_live.personal.metrics import face_width, mouth_box
+from w2le_live.personal.metrics import mouth_box
 
 N_DIRS = 8  # directions measured, every 180 / N_DIRS degrees (0: the frame's x axis)
 _ANGLES = np.arange(N_DIRS) * (np.pi / N_DIRS)

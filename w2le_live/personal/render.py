@@ -18,7 +18,7 @@ from typing import Optional, Sequence
 import numpy as np
 
 from w2le_live.face.blend import WHOLE_FROM
-from w2le_live.face.landmarks import FACE_OVAL, LIPS_INNER, LIPS_OUTER
+from w2le_live.face.landmarks import FACE_OVAL, LIPS_INNER, LIPS_OUTER, face_width
 from w2le_live.personal import warp as W
 from w2le_live.personal.bank import EmotionBank
 from w2le_live.personal.geometry import Pose, lid_apertures
@@ -204,11 +204,6 @@ def keep_freed_memory() -> bool:
         return False
     m_trim_threshold, m_mmap_threshold = -1, -3
     return bool(mallopt(m_mmap_threshold, 16 << 20)) and bool(mallopt(m_trim_threshold, 64 << 20))
-
-
-def _face_width(pts: np.ndarray) -> float:
-    """The face's width in px, cheek to cheek (234-454), of landmarks pts (478, 2+) float32 frame pixels."""
-    return float(np.linalg.norm(pts[234, :2] - pts[454, :2]))
 
 
 def _hull_mask(shape: tuple[int, int], pts: np.ndarray) -> np.ndarray:
@@ -531,7 +526,7 @@ def _bank_eyeballs(
         d = (src[centre, :2] - at).astype(np.float32)
         # only where the shifted sample stays inside the bank's opening too (the mesh maps it onto the target's:
         # the target opening moved back by the shift, in band pixels)
-        back = d * np.float32(_face_width(local) / max(_face_width(src), 1e-6))
+        back = d * np.float32(face_width(local) / max(face_width(src), 1e-6))
         pts = local[list(contour), :2] - np.array([a0, b0], np.float32)
         wgt = _inside_all((pts, pts - back), (b1 - b0, a1 - a0), edge)
         m[b0:b1, a0:a1] += wgt[..., None] * d[None, None, :]
@@ -674,7 +669,7 @@ def stretch_weight(target: np.ndarray, source: np.ndarray, cfg: RenderConfig,
     cheeks and facex read p(angry) 0.03 against 0.38 for the same render scaled afterwards).
     target, source: (478, 2+) float32 pixels; aff: their :func:`W.affines` when already computed."""
     a = (W.affines(target, source) if aff is None else aff)[:, :, :2].astype(np.float64)  # target -> source
-    a = a * (_face_width(target) / max(_face_width(source), 1e-6))  # the overall scale taken out
+    a = a * (face_width(target) / max(face_width(source), 1e-6))  # the overall scale taken out
     # singular values of each 2x2 in closed form: s1^2 + s2^2 and s1 * s2 (the squares summed in the order
     # ``.sum((1, 2))`` takes them, element by element: numpy's reduction over the two small axes is 3x slower)
     sq = a * a
@@ -709,7 +704,7 @@ class _MeshMaps:
 
     def __init__(self, target: np.ndarray, rect: tuple[int, int, int, int], step: int):
         self.target = target
-        self.face_w = _face_width(target)
+        self.face_w = face_width(target)
         self.grid = W.make_grid(rect, step)
         self.size = (rect[3] - rect[1], rect[2] - rect[0])
         self.idx = W.triangle_index(target, self.grid)
@@ -928,7 +923,7 @@ def _inside_detail(img: np.ndarray, lm: np.ndarray) -> float:
     sub, opening, lips = regions
     grey = cv2.cvtColor(sub, cv2.COLOR_BGR2GRAY)
     lap = np.abs(cv2.Laplacian(grey.astype(np.float32), cv2.CV_32F))
-    ref = max(float(np.median(grey[lips])), 1.0) * max(_face_width(lm), 1.0)
+    ref = max(float(np.median(grey[lips])), 1.0) * max(face_width(lm), 1.0)
     return float(lap[opening].sum()) / ref
 
 
@@ -946,7 +941,7 @@ def _opening(lm: np.ndarray) -> float:
     float32 pixels: the opening the mouth's mesh is warped between."""
     from w2le_live.personal.geometry import inner_lip_gap
 
-    return float(inner_lip_gap(lm) / max(_face_width(lm), 1e-6))
+    return float(inner_lip_gap(lm) / max(face_width(lm), 1e-6))
 
 
 def _inside_share(frame: np.ndarray, live: np.ndarray, bank: EmotionBank, choice: Sequence[tuple[int, float]],
@@ -1051,7 +1046,7 @@ def _sharpen_bank(bank_img: np.ndarray, maps: _MeshMaps, source: np.ndarray, kee
     every few frames, and sharpened they flicker. The upper face keeps the live pores (see :func:`_bank_detail`)."""
     import cv2
 
-    mag = float(np.float32(maps.face_w) / max(np.linalg.norm(source[234] - source[454]), 1.0))
+    mag = float(np.float32(maps.face_w) / np.float32(max(face_width(source), 1.0)))
     gain = cfg.bank_sharpen * max(1.0 + cfg.sharpen_mag * (mag * mag - 1.0), 0.0)
     if gain <= 0:
         return bank_img
@@ -1343,7 +1338,7 @@ def render(frame: np.ndarray, live: np.ndarray, target: np.ndarray, pose: Pose, 
     rect = _render_rect(frame.shape, target, live)
     if rect is None:
         return frame
-    face_w = _face_width(target)
+    face_w = face_width(target)
     masks = _Masks(*bank_weight(rect, target, pose, upper, face_w, cfg, mouth))
     if not cv2.countNonZero(masks.taper):  # taper.any(), in a third of the time
         return frame

@@ -24,7 +24,7 @@ def face_frame(lm: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, floa
     ex = right - left
     ex = ex / max(np.linalg.norm(ex), 1e-6)
     up = np.array([ex[1], -ex[0]])  # image y grows downwards: rotate +90 deg
-    width = float(np.linalg.norm(lm[234, :2] - lm[454, :2]))
+    width = L.face_width(lm)
     origin = (left + right) / 2
     return origin, ex, up, max(width, 1.0)
 
