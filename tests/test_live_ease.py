@@ -113,20 +113,26 @@ def test_zero_seconds_is_the_instant_switch():
 
 
 @pytest.fixture(scope="module")
-def demo_frames():
+def whole_demo():
     from w2le_live.demo import demo_clip_path
     from w2le_live.io.video import iter_frames
 
-    return [f for _, _, f in iter_frames(demo_clip_path())][:26]
+    return [f for _, _, f in iter_frames(demo_clip_path())]  # 75 frames
 
 
-def _changes(demo_frames, ease_s: float, switch_at: int | None = None, to="bypass", first=None) -> tuple:
+@pytest.fixture(scope="module")
+def demo_frames(whole_demo):
+    return whole_demo[:26]
+
+
+def _changes(demo_frames, ease_s: float, switch_at: int | None = None, to="bypass", first=None,
+             target: str = "happy") -> tuple:  # fmt: skip
     """Mean |output - camera| inside the face oval per frame through the live loop (``first`` translator, default
-    the landmark one, happy), with bypass, another emotion or another translator (``to``) asked for after
-    ``switch_at`` frames; and the loop's final stats."""
+    the landmark one, ``target``), with bypass, "calibrate", another emotion or another translator (``to``) asked
+    for after ``switch_at`` frames; and the loop's final stats."""
     clock, pairs = ManualClock(), []
     src = SteppedClip(demo_frames, clock)
-    pipe = Pipeline(src, NullSink(), first or LandmarkTranslator(), controls=Controls("happy", 1.0), clock=clock,
+    pipe = Pipeline(src, NullSink(), first or LandmarkTranslator(), controls=Controls(target, 1.0), clock=clock,
                     config=PipelineConfig(ease_s=ease_s), on_frame=lambda a, b, f: pairs.append((a, b, f)))  # fmt: skip
     try:
         pipe.start()
@@ -137,6 +143,8 @@ def _changes(demo_frames, ease_s: float, switch_at: int | None = None, to="bypas
             play(pipe, src, switch_at)
             if to == "bypass":
                 pipe.set_bypass(True)
+            elif to == "calibrate":
+                pipe.calibrate_neutral()
             elif isinstance(to, str):
                 pipe.set_target(to)
             else:
@@ -211,3 +219,58 @@ def test_the_live_loop_renders_a_swapped_out_translator_until_its_look_has_faded
     assert min(change[18:24]) < 0.15 * change[11]  # the old look faded out ...
     assert change[-1] > change[first_new] + 0.05  # ... and the new one fading in
     assert stats.untranslated == 0
+
+
+def test_a_look_that_is_not_ready_stays_out_then_eases_in():
+    ease = Ease(0.4)
+    wanted = Controls("neutral", 1.0)
+    waiting = [ease.step(wanted, 10.0 + i * P, True, ready=False) for i in range(8)]
+    assert all(c.untouched for c in waiting)  # the camera's face while the neutral face is recorded
+    k = np.array([ease.step(wanted, 10.32 + i * P, True).intensity for i in range(12)])
+    assert k[0] < 0.05 and np.all(np.diff(k) >= 0) and k[-1] == pytest.approx(1.0)
+    assert np.abs(np.diff(k)).max() <= 1.5 * P / 0.4 + 1e-9
+
+
+class Recording(LandmarkTranslator):
+    """The landmark translator, logging the intensity each frame is asked for ("calibrate" where it records the
+    neutral face again)."""
+
+    def __init__(self):
+        super().__init__(calib_frames=5)
+        self.log: list = []
+
+    def translate(self, frame, face, mel, controls):
+        self.log.append(0.0 if controls.untouched else controls.intensity)
+        return super().translate(frame, face, mel, controls)
+
+    def calibrate(self):
+        self.log.append("calibrate")
+        super().calibrate()
+
+
+def test_calibrate_in_the_live_loop_fades_out_records_then_fades_in(whole_demo):
+    """The tray's "Calibrate my neutral face" with the neutral target showing: the face fades back to the camera's,
+    the neutral face is recorded from the camera's frames (5 here), then the corrected face fades in; no frame
+    jumps. Before: the correction vanished in one frame and came back in one frame 25 frames later."""
+    tr = Recording()
+    change, stats = _changes(whole_demo[:50], 0.4, switch_at=18, to="calibrate", first=tr, target="neutral")
+    at = tr.log.index("calibrate")
+    before, after = np.array(tr.log[:at]), np.array(tr.log[at + 1 :])
+    assert np.all(before[:5] == 0.0) and before[5] > 0.0  # the first recording: untouched until it is done
+    assert before[:18].max() == pytest.approx(1.0)  # in full before the user asks
+    assert 26 <= at <= 30 and before[-1] < 0.03 and np.all(np.diff(before[18:]) <= 0)  # faded out first
+    assert (
+        np.all(after[:5] == 0.0) and after[5] > 0.0 and after[-1] == pytest.approx(1.0)
+    )  # recorded, faded in
+    k = np.concatenate([before, after])
+    assert np.abs(np.diff(k)).max() <= 1.5 * P / 0.4 + 1e-9  # never a jump
+    assert tr.calibrated and len(change) == 50 and stats.untranslated == 0
+
+
+def test_calibrate_leaves_a_look_that_does_not_use_it_alone(demo_frames):
+    tr = Recording()
+    _changes(demo_frames, 0.4, switch_at=14, to="calibrate", first=tr, target="happy")
+    at = tr.log.index("calibrate")
+    assert 14 <= at <= 16  # recorded at once: happy does not depend on the neutral face
+    k = np.array([x for x in tr.log if x != "calibrate"])
+    assert np.all(k[12:] == pytest.approx(1.0))  # no dip

@@ -5,7 +5,8 @@ A face that turns from neutral to a smile in 40 ms reads as a filter, not as a p
 by a level that moves towards 1 while the effect should show and towards 0 while it should not, at ``1 / seconds``
 per second of capture time (a smoothstep of it, so the change starts and ends gently). Switching the emotion (or
 the translator: the caller's ``look``) fades the old one out and the new one in; bypass fades out before the frames
-pass through untouched, and in again after; a face lost for a moment fades out and back in rather than popping.
+pass through untouched, and in again after; a face lost for a moment fades out and back in rather than popping; a look
+that waits for something (the neutral face being recorded again) stays out until it is ready, then eases in.
 ``seconds`` 0 is the old instant switch.
 
 Owned by the worker thread (``live/worker.py``): not thread-safe.
@@ -42,10 +43,14 @@ class Ease:
         self._shown: Optional[tuple[str, Hashable]] = None
         self._t: Optional[float] = None
 
-    def step(self, wanted: Controls, t: float, face: bool, look: Hashable = None) -> Controls:
+    def step(
+        self, wanted: Controls, t: float, face: bool, look: Hashable = None, ready: bool = True
+    ) -> Controls:
         """The controls for the frame captured at ``t`` (seconds) with or without a ``face``, given the user's
-        ``wanted`` ones. ``look``: what the face shows besides the emotion (the worker passes its translator), a
-        change of which fades out and in like an emotion switch; None: the emotion alone."""
+        ``wanted`` ones. ``look``: what the face shows besides the emotion (the worker passes its translator and
+        its calibration), a change of which fades out and in like an emotion switch; None: the emotion alone.
+        ``ready``: False while the wanted look cannot be shown yet (a calibration recording): it fades out, or
+        stays out, as without a face."""
         asked = (wanted.target, look)
         if self.seconds <= 0:
             self._shown, self.level = asked, 1.0
@@ -55,7 +60,7 @@ class Ease:
         if self._shown is None:
             self._shown = asked
         rate = dt / self.seconds
-        on = face and not wanted.bypass and asked == self._shown
+        on = face and ready and not wanted.bypass and asked == self._shown
         self.level = min(self.level + rate, 1.0) if on else max(self.level - rate, 0.0)
         if self.level <= 0.0:
             self._shown = asked  # faded out: the new emotion (or look) starts from the untouched face

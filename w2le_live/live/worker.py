@@ -36,6 +36,9 @@ class Worker:
         self.shown = controls  # the controls the newest frame was translated with (read by the output thread)
         # the translator swapped out while its look still shows: it renders the frames until that has faded out
         self._leaving: Optional[Translator] = None
+        # "Calibrate" with an effect that depends on the neutral face showing: the face fades back to the camera's
+        # first, then the translator records it (a new recording's look is a new look: ``_calibration`` counts them)
+        self._calibration, self._calibrate_pending = 0, False
         self.step: Optional[FrameStep] = None  # set by Pipeline.start (tracker + audio feed)
         self._stop, self._emit = stop, emit
         self.overlap_tracking, self._on_frame = overlap_tracking, on_frame
@@ -85,7 +88,12 @@ class Worker:
         if isinstance(cmd, C.SwitchSource):
             return self._switch_source(cmd.source)
         if isinstance(cmd, C.Calibrate):
-            self.translator.calibrate()
+            shown = self.ease.seconds > 0 and self.ease.level > 0 and self._leaving is None
+            if shown and self.translator.uses_calibration(self.shown.target):
+                self._calibration += 1  # recorded once the old calibration's look has faded out (run)
+                self._calibrate_pending = True
+            else:
+                self.translator.calibrate()
             return "calibrate -> neutral face"
         raise TypeError(f"unknown command {cmd!r}")
 
@@ -104,7 +112,7 @@ class Worker:
             self._tracked = None
         self.translator.reset()
         self.ease.reset()
-        self._leaving = None
+        self._leaving, self._calibrate_pending = None, False
         return f"source -> {new.describe()}"
 
     # ---- frames -----------------------------------------------------------------------------------
@@ -134,12 +142,15 @@ class Worker:
             if obs is None:
                 with self._track_lock:
                     obs = step.observe(cap.frame, cap.t)
-            shown = self.shown = self.ease.step(
-                self.controls, cap.t, obs.face is not None, id(self.translator)
-            )
+            ready = not self.translator.calibrating(self.controls.target)  # else held back until recorded
+            look = (id(self.translator), self._calibration)
+            shown = self.shown = self.ease.step(self.controls, cap.t, obs.face is not None, look, ready)
             if self._leaving is not None and self.ease.level <= 0:
                 self._leaving = None  # its look has faded out: the new translator from this frame
                 step = self._prepared_step()
+            if self._calibrate_pending and self.ease.level <= 0:
+                self._calibrate_pending = False
+                self.translator.calibrate()  # the camera's face shows now: recorded from this frame on
             self._record(cap, step.finish(cap.frame, obs, shown))
 
     def _prepared_step(self) -> FrameStep:

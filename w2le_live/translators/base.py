@@ -83,6 +83,15 @@ class Translator(abc.ABC):
         """Record the user's neutral face again (the tray's "Calibrate"); default: nothing to calibrate."""
         return None
 
+    def uses_calibration(self, target: str) -> bool:
+        """Whether ``target``'s look depends on the recorded neutral face (the live loop then fades it out before
+        a new recording starts, and holds it back until that is done). Default: no."""
+        return False
+
+    def calibrating(self, target: str) -> bool:
+        """True while ``target``'s look waits for a neutral face still being recorded. Default: never."""
+        return False
+
     def describe(self) -> str:
         """One line for logs and the status bar."""
         return f"{self.name} ({', '.join(self.emotions)})"

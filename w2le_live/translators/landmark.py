@@ -63,6 +63,12 @@ class LandmarkTranslator(Translator):
     def calibrated(self) -> bool:
         return self._neutral is not None
 
+    def uses_calibration(self, target: str) -> bool:
+        return target == "neutral"
+
+    def calibrating(self, target: str) -> bool:
+        return target == "neutral" and self._neutral is None
+
     def _observe(self, lm: np.ndarray) -> None:
         if self._neutral is None:
             self._calib.append(to_face_coords(lm))

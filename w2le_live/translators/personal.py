@@ -154,10 +154,10 @@ class PersonalTranslator(Translator):
             return self._offsets[emotion]
         bank = self.banks[emotion]
         final = True
-        if emotion != "neutral" and bank.offset is not None:
+        if not self.uses_calibration(emotion):
             off = bank.offset
-        elif emotion != "neutral" and "neutral" in self.banks:
-            off = G.expression_offset(bank.tracked, self.banks["neutral"].tracked)
+            if off is None:
+                off = G.expression_offset(bank.tracked, self.banks["neutral"].tracked)
         elif len(self._calib) >= 3:
             off = G.expression_offset(bank.tracked, G.normalise(np.stack(self._calib), bank.template))
             final = self._calib_done
@@ -167,12 +167,27 @@ class PersonalTranslator(Translator):
             self._offsets[emotion] = off
         return off
 
+    def uses_calibration(self, target: str) -> bool:
+        """Whether ``target``'s offset is fitted on the live face's first frames (see :meth:`offset`)."""
+        if target not in self.banks:
+            return False
+        return target == "neutral" or (self.banks[target].offset is None and "neutral" not in self.banks)
+
+    def calibrating(self, target: str) -> bool:
+        return not self._calib_done and self.uses_calibration(target)
+
+    def calibrate(self) -> None:
+        """Record the live neutral face again from the next ``calib_frames`` frames (the tray's "Calibrate"): the
+        offsets fitted on the live face are forgotten, those from the banks' own neutral recordings kept."""
+        self._calib, self._calib_done = [], False
+        self._offsets = {e: o for e, o in self._offsets.items() if not self.uses_calibration(e)}
+
     def _observe(self, lm: np.ndarray) -> None:
         if not self._calib_done:
             self._calib.append(lm.copy())
             if len(self._calib) >= self.calib_frames:
                 self._calib_done = True
-                self._offsets = {e: o for e, o in self._offsets.items() if e != "neutral"}
+                self._offsets = {e: o for e, o in self._offsets.items() if not self.uses_calibration(e)}
 
     # -- per frame -------------------------------------------------------------------------------------
     def target_geometry(self, lm: np.ndarray, emotion: str, intensity: float):

@@ -101,6 +101,12 @@ class RoutingTranslator(Translator):
         self.personal.calibrate()
         self.fallback.calibrate()
 
+    def uses_calibration(self, target: str) -> bool:
+        return self.serving(target).uses_calibration(target)
+
+    def calibrating(self, target: str) -> bool:
+        return self.serving(target).calibrating(target)
+
     def reset(self) -> None:
         self.personal.reset()
         self.fallback.reset()
