@@ -8,6 +8,7 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
+from unittest.mock import patch
 
 import numpy as np
 import pytest
@@ -127,6 +128,12 @@ def test_tray_menu_drives_the_pipeline(qapp, trayer, demo):
         assert "Microphone" in titles and "Camera" in titles and "Model" in titles
         view.controller.switch_mic("no such microphone")
         assert "microphone" in view.controller.notifications[-1].lower()
+        # "Calibrate my neutral face" reaches the stream and tells the user what to do
+        with patch.object(
+            view.controller.pipeline, "calibrate_neutral", wraps=view.controller.pipeline.calibrate_neutral
+        ) as cal:
+            view.controller.calibrate_action.trigger()
+        assert cal.call_count == 1 and "relaxed face" in view.controller.notifications[-1]
         # an error from the pipeline shows as a notification and a red icon
         view.controller.pipeline._emit(
             "error", "camera 0 stopped delivering frames; retrying until it returns."

@@ -53,7 +53,7 @@ class Controller:
             )
         self.bypass_action = action("Bypass (camera untouched)", self.set_bypass, True)
         self.preview_action = action("Show preview", self.show_preview, True)
-        self.calibrate_action = action("Calibrate my neutral face", self.pipeline.calibrate_neutral)
+        self.calibrate_action = action("Calibrate my neutral face", self.calibrate)
         self.landmark_action = action("Landmark translator (no weights)", lambda: self.load_model(None))
         self.model_action = action("Open model checkpoint...", self._pick_model)
         self.start_action = action("Stop", self.toggle_running)
@@ -116,6 +116,13 @@ class Controller:
         self.bypass_action.setChecked(bool(on))
         self._save(bypass=bool(on))
         self._refresh_icon()
+
+    def calibrate(self) -> None:
+        """Record the user's neutral face again (what the ``neutral`` target returns to), and say what to do."""
+        self.pipeline.calibrate_neutral()
+        self.notify(
+            "W2LE Live", "Recording your neutral face: look at the camera with a relaxed face for a second."
+        )
 
     def show_preview(self, on: bool) -> None:
         if on and self.preview is None:
