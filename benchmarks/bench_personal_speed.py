@@ -26,8 +26,6 @@ from pathlib import Path
 
 import numpy as np
 
-from w2le_live.face.landmarks import face_width
-
 EMOTIONS = ("happy", "surprised")
 
 
@@ -183,6 +181,8 @@ def main() -> None:
                 pt.translate(f, face, None, controls)
                 ms.append((time.perf_counter() - t) * 1e3)
         res[emo] = round(float(np.median(ms[20:])), 2)
+    from w2le_live.face.landmarks import face_width  # not at the top: --against workers import their own
+
     width = float(np.median([face_width(x.landmarks) for x in faces if x]))
     print({"actor": args.actor, "face_px": round(width), "ms_per_frame": res})
 

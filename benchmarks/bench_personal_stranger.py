@@ -32,8 +32,6 @@ from pathlib import Path
 import bench_personal as B
 import numpy as np
 
-from w2le_live.face.landmarks import face_width
-
 # actor -> source clip; clip key -> (actor, file, first frame, end frame or None)
 SOURCES = {
     ("M003", "happy"): ("M003_level_1_happy_024.mp4", 0, None),
@@ -65,6 +63,7 @@ SIZE = 256
 
 def crop_box(frames: list) -> tuple[int, int, int]:
     """(x0, y0, side) of a fixed square around the face, from every 6th of (H, W, 3) uint8 BGR frames."""
+    from w2le_live.face.landmarks import face_width
     from w2le_live.personal import metrics as M
 
     lm = M.track_landmarks(frames[::6])
