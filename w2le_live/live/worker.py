@@ -88,8 +88,8 @@ class Worker:
         if isinstance(cmd, C.SwitchSource):
             return self._switch_source(cmd.source)
         if isinstance(cmd, C.Calibrate):
-            shown = self.ease.seconds > 0 and self.ease.level > 0 and self._leaving is None
-            if shown and self.translator.uses_calibration(self.shown.target):
+            fading = self.ease.seconds > 0 and self.ease.level > 0 and self._leaving is None
+            if fading and self.translator.uses_calibration(self.shown.target):
                 self._calibration += 1  # recorded once the old calibration's look has faded out (run)
                 self._calibrate_pending = True
             else:
