@@ -81,21 +81,25 @@ class Worker:
             return f"bypass -> {cmd.on}"
         if isinstance(cmd, C.SwapTranslator):
             target = C.target_after_swap(cmd.translator, cmd.target, self.controls.target)
-            if self._leaving is None and self.ease.seconds > 0 and self.ease.level > 0:
+            if self._fades_out():
                 self._leaving = self.translator  # fades out first (a second swap meanwhile: still this one)
             self.translator, self.controls = cmd.translator, replace(self.controls, target=target)
             return f"translator -> {cmd.translator.describe()}"
         if isinstance(cmd, C.SwitchSource):
             return self._switch_source(cmd.source)
         if isinstance(cmd, C.Calibrate):
-            fading = self.ease.seconds > 0 and self.ease.level > 0 and self._leaving is None
-            if fading and self.translator.uses_calibration(self.shown.target):
+            if self._fades_out() and self.translator.uses_calibration(self.shown.target):
                 self._calibration += 1  # recorded once the old calibration's look has faded out (run)
                 self._calibrate_pending = True
             else:
                 self.translator.calibrate()
             return "calibrate -> neutral face"
         raise TypeError(f"unknown command {cmd!r}")
+
+    def _fades_out(self) -> bool:
+        """Whether the serving translator's look is on the face and would fade out before a change to it shows
+        (easing on, not already fading out for a swap)."""
+        return self.ease.seconds > 0 and self.ease.level > 0 and self._leaving is None
 
     def _switch_source(self, new) -> Optional[str]:
         new.on_event = lambda k, m: self._emit(k, m)

@@ -67,7 +67,7 @@ class LandmarkTranslator(Translator):
         return target == "neutral"
 
     def calibrating(self, target: str) -> bool:
-        return target == "neutral" and self._neutral is None
+        return self.uses_calibration(target) and not self.calibrated
 
     def _observe(self, lm: np.ndarray) -> None:
         if self._neutral is None:

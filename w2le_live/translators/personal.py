@@ -185,9 +185,9 @@ class PersonalTranslator(Translator):
     def _observe(self, lm: np.ndarray) -> None:
         if not self._calib_done:
             self._calib.append(lm.copy())
-            if len(self._calib) >= self.calib_frames:
-                self._calib_done = True
-                self._offsets = {e: o for e, o in self._offsets.items() if not self.uses_calibration(e)}
+            self._calib_done = (
+                len(self._calib) >= self.calib_frames
+            )  # offset() caches a live fit only from here
 
     # -- per frame -------------------------------------------------------------------------------------
     def target_geometry(self, lm: np.ndarray, emotion: str, intensity: float):
