@@ -40,3 +40,22 @@ def face_width(lm: np.ndarray) -> float | np.ndarray:
     """
     d = lm[..., CHEEKS[0], :2] - lm[..., CHEEKS[1], :2]
     return float(np.linalg.norm(d)) if d.ndim == 1 else np.linalg.norm(d, axis=-1)
+
+
+NOSE_TIP = 1
+
+
+def head_turn(lm: np.ndarray) -> float | np.ndarray:
+    """How far the head is turned from the camera: the nose tip's place along the cheek-to-cheek line (234 -> 454),
+    from its middle, in half face widths. 0 facing the camera, +-1 with the nose tip over one cheek's edge (the far
+    cheek hidden behind it), beyond that towards a profile; positive towards 454 (image right). The image-plane
+    tilt does not count (the tip is read along the cheek line, not the image's x).
+
+    lm: (478, 2+) float landmarks, any units -> float; or a stack (F, 478, 2+) -> (F,) float array (NaN where a
+    row is NaN).
+    """
+    a, b, tip = lm[..., CHEEKS[0], :2], lm[..., CHEEKS[1], :2], lm[..., NOSE_TIP, :2]
+    ax = b - a
+    with np.errstate(invalid="ignore", divide="ignore"):
+        t = 2.0 * ((tip - (a + b) / 2) * ax).sum(-1) / (ax * ax).sum(-1)
+    return float(t) if np.ndim(t) == 0 else t

@@ -13,7 +13,7 @@ from typing import Callable, Iterable, Iterator, Optional, Sequence
 
 import numpy as np
 
-from w2le_live.face.landmarks import face_width
+from w2le_live.face.landmarks import face_width, head_turn
 
 SHAPES = ("closed", "open", "rounded", "spread", "teeth", "turns")
 LABELS = {
@@ -103,9 +103,7 @@ def mouth_features(landmarks: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.nd
     fw = np.maximum(face_width(lm), 1e-6)
     gap = np.linalg.norm(lm[:, 13, :2] - lm[:, 14, :2], axis=-1) / fw
     width = np.linalg.norm(lm[:, 61, :2] - lm[:, 291, :2], axis=-1) / fw
-    with np.errstate(invalid="ignore", divide="ignore"):
-        yaw = ((lm[:, 1, 0] - lm[:, 234, 0]) / (lm[:, 454, 0] - lm[:, 234, 0]) - 0.5) * 2
-    return gap, width, yaw
+    return gap, width, head_turn(lm)
 
 
 def inner_mouth_brightness(frame: np.ndarray, lm: np.ndarray) -> float:

@@ -86,6 +86,16 @@ class PersonalTranslator(Translator):
     soft_frames = 3
     # the bank layer blurred like a motion-blurred camera frame (motion_blur.py; docs/personal/wild.md "motion blur")
     blur_match = True
+    # how far a head turned from the camera (face.landmarks.head_turn: the nose tip between the cheeks, 0 facing the
+    # camera, 1 with the tip over the far cheek's edge) keeps the whole effect, and from where it is the camera's face
+    # (a smoothstep between). Turned further, the far cheek, nose side and lip corner that the bank's frames show are
+    # hidden, and the mesh folds over them. Two LRS3 speakers turning from the camera to profile (banks of their
+    # frontal frames): clean to 0.83; from 0.95-1.1 marks beyond the silhouette at the far eye and lip corner, a pale
+    # line at the lip corner, then white blobs on the nose and lips and lips in the background's colour (pose yaw
+    # -25 degrees on one, -32 on the other: the angle alone does not say what is hidden); the LivePortrait d12
+    # speaker reaches 0.64 (+-22 degrees), clean (docs/personal/turns.md). Frames turned past the fade are the
+    # camera's, and are not recorded as the neutral face.
+    turn_fade = (0.75, 0.95)
 
     def __init__(self, banks: Mapping[str, object], calib_frames: int = 25, profile_name: str = "",
                  render_cfg=None, retrieval_cfg=None):  # fmt: skip
@@ -184,6 +194,8 @@ class PersonalTranslator(Translator):
 
     def _observe(self, lm: np.ndarray) -> None:
         if not self._calib_done:
+            if self.turn_share(lm) < 1.0:
+                return  # a face turned away is not the neutral face to record
             self._calib.append(lm.copy())
             self._calib_done = (
                 len(self._calib) >= self.calib_frames
@@ -264,6 +276,28 @@ class PersonalTranslator(Translator):
         tn = G.apply_offset(ln, off, intensity, st["mean"] - st["ema"], st["w"], ratio, lid_max)
         return pose, ln, tn, pose.to_frame(tn)
 
+    def _head_angles(self, lm: np.ndarray, emotion: str) -> np.ndarray:
+        """(2,) float32 yaw and pitch (radians) of live landmarks lm (478, 3) float32 frame px, as the retriever's
+        pose cost reads them: an in-plane tilt (beyond the enrolment's) is not a turn (bank.head_angles)."""
+        from w2le_live.personal import geometry as G
+        from w2le_live.personal.bank import eye_roll, head_angles
+
+        ret = self._retrievers[emotion]
+        pose = G.pose_of(lm, self.banks[emotion].template)
+        return head_angles(pose.R, ret.undo_roll(float(eye_roll(lm))))
+
+    def turn_share(self, lm: np.ndarray) -> float:
+        """How much of the effect a face with landmarks lm (478, 2+) float32 keeps for its head turn
+        (``turn_fade``): 1 facing the camera, 0 turned past the fade's end, a smoothstep between."""
+        from w2le_live.face.landmarks import head_turn
+
+        lo, hi = self.turn_fade
+        t = (abs(head_turn(lm)) - lo) / max(hi - lo, 1e-6)
+        if not np.isfinite(t):
+            return 1.0
+        t = min(max(t, 0.0), 1.0)
+        return 1.0 - t * t * (3.0 - 2.0 * t)
+
     def _lead_lips(self, lm: np.ndarray) -> np.ndarray:
         """lm (478, 3) float32 live landmarks with the lips' motion about their centre, along the face's own vertical
         axis, extrapolated ``lip_lead`` frames ahead: the tracker's smoothing lag undone on the opening, no jitter
@@ -289,16 +323,18 @@ class PersonalTranslator(Translator):
         """frame: (H, W, 3) uint8 BGR; mel is ignored (the lips follow the live landmarks). The face/bypass
         guard and ``_observe`` run in ``Translator.translate``."""
         from w2le_live.personal import geometry as G
-        from w2le_live.personal.bank import eye_roll, head_angles
         from w2le_live.personal.render import UPPER_FACE, WIDE_EYES, inside_parts, render
 
         lm = self._lead_lips(face.landmarks)
-        k = float(min(controls.intensity, 1.5))
         emotion = controls.target
-        pose, ln, tn, tp = self._geometry(lm, emotion, k)
         ret = self._retrievers[emotion]  # every enrolled emotion's, built with the translator
-        # an in-plane tilt (beyond the enrolment's) is not a turn
-        ret.live_angles = head_angles(pose.R, ret.undo_roll(float(eye_roll(lm))))
+        turn = self.turn_share(face.landmarks)
+        if turn <= 0.0:  # turned away past what the bank's frames can show: the camera's face
+            self._eyes_prev = face.landmarks
+            return frame
+        ret.live_angles = self._head_angles(lm, emotion)
+        k = float(min(controls.intensity, 1.5)) * turn
+        pose, ln, tn, tp = self._geometry(lm, emotion, k)
         opens = self._open if self._open.max() > 0 else None  # the bank's open eyes, this share of each
         bank_eyes = emotion in WIDE_EYES or self._narrow.get(emotion) or opens is not None
         eyes = ret.choose_upper(tn) if bank_eyes else None

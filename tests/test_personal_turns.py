@@ -1,0 +1,115 @@
+"""A head turned away from the camera under the personal translator.
+
+An LRS3 speaker (``talking/lrs3/0Fi83BHQsMA_00002.mp4``, 41 frames) turns from a profile to the camera; played
+backwards he turns from the camera to a profile. With a bank of his frontal frames, the personal translator drew
+white blobs on the silhouette of his nose and lips and his lips in the background's blue once his far cheek was
+hidden (``docs/personal/turns.md``). Now the effect fades out over ``PersonalTranslator.turn_fade`` (the nose tip
+between the cheeks, ``face.landmarks.head_turn``) and a face turned past it is shown as the camera sees it."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from w2le_live.face.landmarks import head_turn
+from w2le_live.translators.base import Controls
+
+CLIP = "talking/lrs3/0Fi83BHQsMA_00002.mp4"
+
+
+def _face(turn: float, roll_deg: float = 0.0) -> np.ndarray:
+    """(478, 2) float32 landmarks: cheeks 100 px apart, the nose tip ``turn`` half-widths from their middle, the
+    whole face tilted by ``roll_deg`` in the image plane."""
+    lm = np.full((478, 2), 50.0, np.float32)
+    lm[234], lm[454], lm[1] = (0.0, 50.0), (100.0, 50.0), (50.0 + 50.0 * turn, 60.0)
+    a = np.radians(roll_deg)
+    rot = np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]], np.float32)
+    return (lm - 50.0) @ rot.T + 50.0
+
+
+def test_head_turn_reads_the_nose_along_the_cheeks_not_the_image_x():
+    assert head_turn(_face(0.0)) == pytest.approx(0.0, abs=1e-6)
+    assert head_turn(_face(1.0)) == pytest.approx(1.0, abs=1e-6)
+    assert head_turn(_face(-0.5)) == pytest.approx(-0.5, abs=1e-6)
+    # a head tilted 30 degrees in the image is not turned: the image's x alone would read 0.5 x sin(30) off
+    assert head_turn(_face(0.4, roll_deg=30.0)) == pytest.approx(0.4, abs=1e-5)
+    stack = np.stack([_face(0.2), np.full((478, 2), np.nan, np.float32), _face(-1.3)])
+    t = head_turn(stack)
+    assert t.shape == (3,) and t[0] == pytest.approx(0.2, abs=1e-6) and np.isnan(t[1])
+    assert t[2] == pytest.approx(-1.3, abs=1e-6)
+
+
+@pytest.fixture(scope="module")
+def turning(shared_data):
+    """(bank of his frontal frames, [(frame, face)] turning from the camera to a profile)."""
+    from w2le_live.personal.enroll import EnrollConfig, enroll_frames
+
+    path = shared_data / CLIP
+    if not path.is_file():
+        pytest.skip(f"{CLIP} is not in ../shared/data")
+    from w2le_live.io.video import iter_frames
+
+    frames = [f for _, _, f in iter_frames(path)]
+    # his last 13 frames face the camera (turn 0.0-0.3): too short for a real enrolment (2 s), enough for a bank
+    cfg = dataclasses.replace(EnrollConfig(), min_seconds=0.3)
+    bank = enroll_frames("happy", iter(frames[28:]), str(path), None, 20.0, cfg)
+    backwards = track_clip_backwards(frames)
+    return bank, backwards
+
+
+def track_clip_backwards(frames: list) -> list:
+    """The frames played backwards through one smoothed live tracker, as a camera would show them."""
+    from w2le_live.face.tracker import FaceTracker
+
+    with FaceTracker() as tr:
+        return [(f, tr.process(f, i / 25.0)) for i, f in enumerate(frames[::-1])]
+
+
+def test_a_face_turned_away_is_the_cameras_and_the_effect_fades_on_the_way(turning):
+    from w2le_live.translators.personal import PersonalTranslator
+
+    bank, stream = turning
+    tr = PersonalTranslator({"happy": bank}, calib_frames=5)
+    lo, hi = PersonalTranslator.turn_fade
+    seen = {"front": 0, "fading": 0, "away": 0}
+    share_prev, changes = 1.0, []
+    for frame, face in stream:
+        assert face is not None
+        turn = abs(head_turn(face.landmarks))
+        out = tr.translate(frame, face, None, Controls("happy", 1.0))
+        change = float(np.abs(out.astype(np.int16) - frame.astype(np.int16)).mean())
+        share = tr.turn_share(face.landmarks)
+        if turn < lo:
+            seen["front"] += 1
+            assert share == 1.0 and out is not frame and change > 0.3
+        elif turn >= hi:
+            seen["away"] += 1
+            assert share == 0.0 and out is frame  # shown as the camera sees it, not a copy
+        else:
+            seen["fading"] += 1
+            assert 0.0 < share < 1.0
+            changes.append((share, change))
+        assert abs(share - share_prev) < 0.9  # fades over frames, no switch
+        share_prev = share
+    # he turns through the whole range (front 0-0.74, then 0.75-0.94, then to a profile, 2.0)
+    assert seen["front"] >= 15 and seen["fading"] >= 3 and seen["away"] >= 10, seen
+    # the less of the effect is kept, the less of the frame is changed
+    (s_hi, c_hi), (s_lo, c_lo) = max(changes), min(changes)
+    assert s_hi > s_lo and c_hi > c_lo, changes
+
+
+def test_a_turned_face_is_not_recorded_as_the_neutral_face(turning):
+    from w2le_live.translators.personal import PersonalTranslator
+
+    bank, stream = turning
+    tr = PersonalTranslator({"happy": bank}, calib_frames=5)
+    away = [(f, x) for f, x in stream if abs(head_turn(x.landmarks)) >= PersonalTranslator.turn_fade[0]]
+    front = [(f, x) for f, x in stream if abs(head_turn(x.landmarks)) < PersonalTranslator.turn_fade[0]]
+    for f, x in away:
+        tr.translate(f, x, None, Controls("happy", 1.0))
+    assert tr.calibrating("happy")  # the neutral face is still to be recorded
+    for f, x in front[:5]:
+        tr.translate(f, x, None, Controls("happy", 1.0))
+    assert not tr.calibrating("happy")
