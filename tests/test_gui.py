@@ -134,6 +134,8 @@ def test_tray_menu_drives_the_pipeline(qapp, trayer, demo):
         ) as cal:
             view.controller.calibrate_action.trigger()
         assert cal.call_count == 1 and "relaxed face" in view.controller.notifications[-1]
+        _spin(qapp, 2.0)  # and once the face is recorded (25 frames), says so
+        assert view.controller.notifications[-1] == "Your neutral face is recorded."
         # an error from the pipeline shows as a notification and a red icon
         view.controller.pipeline._emit(
             "error", "camera 0 stopped delivering frames; retrying until it returns."

@@ -126,14 +126,16 @@ def demo_frames(whole_demo):
 
 
 def _changes(demo_frames, ease_s: float, switch_at: int | None = None, to="bypass", first=None,
-             target: str = "happy") -> tuple:  # fmt: skip
+             target: str = "happy", listener=None) -> tuple:  # fmt: skip
     """Mean |output - camera| inside the face oval per frame through the live loop (``first`` translator, default
     the landmark one, ``target``), with bypass, "calibrate", another emotion or another translator (``to``) asked
-    for after ``switch_at`` frames; and the loop's final stats."""
+    for after ``switch_at`` frames; and the loop's final stats. ``listener``: gets the loop's events."""
     clock, pairs = ManualClock(), []
     src = SteppedClip(demo_frames, clock)
     pipe = Pipeline(src, NullSink(), first or LandmarkTranslator(), controls=Controls(target, 1.0), clock=clock,
                     config=PipelineConfig(ease_s=ease_s), on_frame=lambda a, b, f: pairs.append((a, b, f)))  # fmt: skip
+    if listener is not None:
+        pipe.add_listener(listener)
     try:
         pipe.start()
         clock.settle()
@@ -247,13 +249,18 @@ class Recording(LandmarkTranslator):
         self.log.append("calibrate")
         super().calibrate()
 
+    def notes(self, into: list):
+        """A pipeline listener putting each "note" into ``into`` with the number of frames translated by then."""
+        return lambda e: into.append((e.message, len(self.log) - 1)) if e.kind == "note" else None
+
 
 def test_calibrate_in_the_live_loop_fades_out_records_then_fades_in(whole_demo):
     """The tray's "Calibrate my neutral face" with the neutral target showing: the face fades back to the camera's,
     the neutral face is recorded from the camera's frames (5 here), then the corrected face fades in; no frame
     jumps. Before: the correction vanished in one frame and came back in one frame 25 frames later."""
-    tr = Recording()
-    change, stats = _changes(whole_demo[:50], 0.4, switch_at=18, to="calibrate", first=tr, target="neutral")
+    tr, notes = Recording(), []
+    change, stats = _changes(whole_demo[:50], 0.4, switch_at=18, to="calibrate", first=tr, target="neutral",
+                             listener=tr.notes(notes))  # fmt: skip
     at = tr.log.index("calibrate")
     before, after = np.array(tr.log[:at]), np.array(tr.log[at + 1 :])
     assert np.all(before[:5] == 0.0) and before[5] > 0.0  # the first recording: untouched until it is done
@@ -265,12 +272,18 @@ def test_calibrate_in_the_live_loop_fades_out_records_then_fades_in(whole_demo):
     k = np.concatenate([before, after])
     assert np.abs(np.diff(k)).max() <= 1.5 * P / 0.4 + 1e-9  # never a jump
     assert tr.calibrated and len(change) == 50 and stats.untranslated == 0
+    # the tray is told once the recording is done (not at the stream's own first recording, not before)
+    assert [m for m, _ in notes] == ["Your neutral face is recorded."]
+    assert notes[0][1] == at + 5  # right after the 5th recorded frame (log: "calibrate", then frames)
 
 
 def test_calibrate_leaves_a_look_that_does_not_use_it_alone(demo_frames):
-    tr = Recording()
-    _changes(demo_frames, 0.4, switch_at=14, to="calibrate", first=tr, target="happy")
+    tr, notes = Recording(), []
+    _changes(
+        demo_frames, 0.4, switch_at=14, to="calibrate", first=tr, target="happy", listener=tr.notes(notes)
+    )
     at = tr.log.index("calibrate")
     assert 14 <= at <= 16  # recorded at once: happy does not depend on the neutral face
+    assert [m for m, _ in notes] == ["Your neutral face is recorded."] and notes[0][1] == at + 5
     k = np.array([x for x in tr.log if x != "calibrate"])
     assert np.all(k[12:] == pytest.approx(1.0))  # no dip

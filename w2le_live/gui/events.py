@@ -45,4 +45,6 @@ def from_pipeline(kind: str, message: str):
         return Problem(message)
     if kind == "info":
         return Recovered(message)
+    if kind == "note":
+        return Note(message)
     return None

@@ -12,7 +12,7 @@ log = logging.getLogger("w2le_live.pipeline")
 
 @dataclass(frozen=True)
 class PipelineEvent:
-    kind: str  # "error" | "warning" | "info" | "state"
+    kind: str  # "error" | "warning" | "info" (a problem went away) | "note" (something asked for is done) | "state"
     message: str
 
 

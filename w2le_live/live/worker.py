@@ -39,6 +39,7 @@ class Worker:
         # "Calibrate" with an effect that depends on the neutral face showing: the face fades back to the camera's
         # first, then the translator records it (a new recording's look is a new look: ``_calibration`` counts them)
         self._calibration, self._calibrate_pending = 0, False
+        self._announce_recorded = False  # a Calibrate asked: say so once the neutral face is recorded
         self.step: Optional[FrameStep] = None  # set by Pipeline.start (tracker + audio feed)
         self._stop, self._emit = stop, emit
         self.overlap_tracking, self._on_frame = overlap_tracking, on_frame
@@ -93,6 +94,7 @@ class Worker:
                 self._calibrate_pending = True
             else:
                 self.translator.calibrate()
+            self._announce_recorded = True
             return "calibrate -> neutral face"
         raise TypeError(f"unknown command {cmd!r}")
 
@@ -156,6 +158,18 @@ class Worker:
                 self._calibrate_pending = False
                 self.translator.calibrate()  # the camera's face shows now: recorded from this frame on
             self._record(cap, step.finish(cap.frame, obs, shown))
+            if self._announce_recorded and not self._calibrate_pending:
+                self._say_recorded()
+
+    def _say_recorded(self) -> None:
+        """After a Calibrate: once the serving translator has recorded the neutral face, say so (a "note": the
+        tray shows it); a translator that records none says nothing."""
+        recording = self.translator.recording_neutral()
+        if recording:
+            return
+        self._announce_recorded = False
+        if recording is not None:
+            self._emit("note", "Your neutral face is recorded.")
 
     def _prepared_step(self) -> FrameStep:
         """The frame step with the translator that renders now: the one swapped out while its look fades, else

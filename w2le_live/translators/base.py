@@ -92,6 +92,10 @@ class Translator(abc.ABC):
         """True while ``target``'s look waits for a neutral face still being recorded. Default: never."""
         return False
 
+    def recording_neutral(self) -> Optional[bool]:
+        """Whether the neutral face is being recorded now (any target's); None: this translator records none."""
+        return None
+
     def describe(self) -> str:
         """One line for logs and the status bar."""
         return f"{self.name} ({', '.join(self.emotions)})"

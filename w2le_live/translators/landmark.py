@@ -69,6 +69,9 @@ class LandmarkTranslator(Translator):
     def calibrating(self, target: str) -> bool:
         return self.uses_calibration(target) and not self.calibrated
 
+    def recording_neutral(self) -> Optional[bool]:
+        return not self.calibrated
+
     def _observe(self, lm: np.ndarray) -> None:
         if self._neutral is None:
             self._calib.append(to_face_coords(lm))

@@ -186,6 +186,9 @@ class PersonalTranslator(Translator):
     def calibrating(self, target: str) -> bool:
         return not self._calib_done and self.uses_calibration(target)
 
+    def recording_neutral(self) -> Optional[bool]:
+        return not self._calib_done
+
     def calibrate(self) -> None:
         """Record the live neutral face again from the next ``calib_frames`` frames (the tray's "Calibrate"): the
         offsets fitted on the live face are forgotten, those from the banks' own neutral recordings kept."""

@@ -107,6 +107,12 @@ class RoutingTranslator(Translator):
     def calibrating(self, target: str) -> bool:
         return self.serving(target).calibrating(target)
 
+    def recording_neutral(self) -> Optional[bool]:
+        states = [
+            s for s in (self.personal.recording_neutral(), self.fallback.recording_neutral()) if s is not None
+        ]
+        return any(states) if states else None
+
     def reset(self) -> None:
         self.personal.reset()
         self.fallback.reset()
