@@ -42,7 +42,6 @@ def face_width(lm: np.ndarray) -> float | np.ndarray:
     return float(np.linalg.norm(d)) if d.ndim == 1 else np.linalg.norm(d, axis=-1)
 
 
-
 def head_turn(lm: np.ndarray) -> float | np.ndarray:
     """How far the head is turned from the camera: the nose tip's place along the cheek-to-cheek line (234 -> 454),
     from its middle, in half face widths. 0 facing the camera, +-1 with the nose tip over one cheek's edge (the far

@@ -96,6 +96,9 @@ class PersonalTranslator(Translator):
     # speaker reaches 0.64 (+-22 degrees), clean (docs/personal/turns.md). Frames turned past the fade are the
     # camera's, and are not recorded as the neutral face.
     turn_fade = (0.75, 0.95)
+    # something in front of the mouth (a mug, a phone) of a colour the person's lower face never shows: the effect
+    # steps aside until it is gone (personal/occlusion.py; docs/personal/occlusion.md)
+    occlusion_guard = True
 
     def __init__(self, banks: Mapping[str, object], calib_frames: int = 25, profile_name: str = "",
                  render_cfg=None, retrieval_cfg=None):  # fmt: skip
@@ -143,6 +146,9 @@ class PersonalTranslator(Translator):
         from w2le_live.personal.motion_blur import LiveBlur
 
         self._blur = LiveBlur()  # the camera's sharpness against its own recent frames (motion blur)
+        from w2le_live.personal.occlusion import MouthGuard
+
+        self._guard = MouthGuard()  # the lower face's own colours, learnt from the first frames
         for r in self._retrievers.values():
             r.reset()
 
@@ -194,6 +200,7 @@ class PersonalTranslator(Translator):
         offsets fitted on the live face are forgotten, those from the banks' own neutral recordings kept."""
         self._calib, self._calib_done = [], False
         self._offsets = {e: o for e, o in self._offsets.items() if not self.uses_calibration(e)}
+        self._guard.reset()  # the lower face's colours learnt again too (the light may have changed)
 
     def _observe(self, lm: np.ndarray) -> None:
         if not self._calib_done:
@@ -279,16 +286,6 @@ class PersonalTranslator(Translator):
         tn = G.apply_offset(ln, off, intensity, st["mean"] - st["ema"], st["w"], ratio, lid_max)
         return pose, ln, tn, pose.to_frame(tn)
 
-    def _head_angles(self, lm: np.ndarray, emotion: str) -> np.ndarray:
-        """(2,) float32 yaw and pitch (radians) of live landmarks lm (478, 3) float32 frame px, as the retriever's
-        pose cost reads them: an in-plane tilt (beyond the enrolment's) is not a turn (bank.head_angles)."""
-        from w2le_live.personal import geometry as G
-        from w2le_live.personal.bank import eye_roll, head_angles
-
-        ret = self._retrievers[emotion]
-        pose = G.pose_of(lm, self.banks[emotion].template)
-        return head_angles(pose.R, ret.undo_roll(float(eye_roll(lm))))
-
     def turn_share(self, lm: np.ndarray) -> float:
         """How much of the effect a face with landmarks lm (478, 2+) float32 keeps for its head turn
         (``turn_fade``): 1 facing the camera, 0 turned past the fade's end, a smoothstep between."""
@@ -326,18 +323,22 @@ class PersonalTranslator(Translator):
         """frame: (H, W, 3) uint8 BGR; mel is ignored (the lips follow the live landmarks). The face/bypass
         guard and ``_observe`` run in ``Translator.translate``."""
         from w2le_live.personal import geometry as G
+        from w2le_live.personal.bank import eye_roll, head_angles
         from w2le_live.personal.render import UPPER_FACE, WIDE_EYES, inside_parts, render
 
         lm = self._lead_lips(face.landmarks)
         emotion = controls.target
         ret = self._retrievers[emotion]  # every enrolled emotion's, built with the translator
-        turn = self.turn_share(face.landmarks)
-        if turn <= 0.0:  # turned away past what the bank's frames can show: the camera's face
+        keep = self.turn_share(face.landmarks)
+        if keep > 0.0 and self.occlusion_guard:
+            keep *= self._guard.share(frame, face.landmarks)
+        if keep <= 0.0:  # turned past what the bank's frames show, or the mouth covered: the camera's frame
             self._eyes_prev = face.landmarks
             return frame
-        ret.live_angles = self._head_angles(lm, emotion)
-        k = float(min(controls.intensity, 1.5)) * turn
+        k = float(min(controls.intensity, 1.5)) * keep
         pose, ln, tn, tp = self._geometry(lm, emotion, k)
+        # an in-plane tilt (beyond the enrolment's) is not a turn
+        ret.live_angles = head_angles(pose.R, ret.undo_roll(float(eye_roll(lm))))
         opens = self._open if self._open.max() > 0 else None  # the bank's open eyes, this share of each
         bank_eyes = emotion in WIDE_EYES or self._narrow.get(emotion) or opens is not None
         eyes = ret.choose_upper(tn) if bank_eyes else None
