@@ -113,3 +113,50 @@ def test_a_turned_face_is_not_recorded_as_the_neutral_face(turning):
     for f, x in front[:5]:
         tr.translate(f, x, None, Controls("happy", 1.0))
     assert not tr.calibrating("happy")
+
+
+def test_the_status_says_the_effect_is_paused_while_the_head_is_turned_away(turning):
+    from w2le_live.translators.personal import PersonalTranslator
+
+    bank, stream = turning
+    tr = PersonalTranslator({"happy": bank}, calib_frames=5)
+    labels = []
+    for frame, face in stream:
+        tr.translate(frame, face, None, Controls("happy", 1.0))
+        labels.append((abs(head_turn(face.landmarks)), tr.left_alone, tr.serving_label("happy")))
+    away = [x for x in labels if x[0] >= PersonalTranslator.turn_fade[1]]
+    front = [x for x in labels if x[0] < PersonalTranslator.turn_fade[0]]
+    assert away and all(
+        a == "head turned away" and s.endswith("(paused: head turned away)") for _, a, s in away
+    )
+    assert front and all(a == "" and "paused" not in s for _, a, s in front)
+
+
+def test_the_live_loop_counts_a_turned_face_as_left_alone_not_untranslated(turning):
+    """Through the real live loop (no easing): the turned frames go out as the camera's, the stats count no
+    untranslated frame (that counter is for faces the loop failed to translate in time) and no late tick pastes
+    the last translated face over a turned one."""
+    from live_fakes import SteppedClip, play
+
+    from w2le_live.io.sinks import NullSink
+    from w2le_live.live.clock import ManualClock
+    from w2le_live.pipeline import Pipeline, PipelineConfig
+    from w2le_live.translators.personal import PersonalTranslator
+
+    bank, stream = turning
+    frames = [f for f, _ in stream]
+    clock, pairs = ManualClock(), []
+    src = SteppedClip(frames, clock)
+    tr = PersonalTranslator({"happy": bank}, calib_frames=5)
+    pipe = Pipeline(src, NullSink(), tr, controls=Controls("happy", 1.0), clock=clock,
+                    config=PipelineConfig(ease_s=0.0), on_frame=lambda a, b, f: pairs.append((a, b)))  # fmt: skip
+    try:
+        pipe.start()
+        clock.settle()
+        play(pipe, src)
+        stats = pipe.stats()
+    finally:
+        pipe.stop()
+    untouched = sum(a is b for a, b in pairs)
+    assert len(pairs) == len(frames) and untouched >= 10  # the turned frames went out as the camera's
+    assert stats.untranslated == 0 and stats.face_reused == 0

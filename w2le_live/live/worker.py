@@ -50,9 +50,10 @@ class Worker:
 
     def passing(self) -> bool:
         """True while frames go out untouched by choice (bypass, or no effect: intensity 0, the middle of an
-        emotion switch): the output then neither reuses the last translated face nor counts an untranslated one.
-        Read by the output thread."""
-        return self.shown.untouched
+        emotion switch; or the translator left the face alone: turned away, the mouth covered): the output then
+        neither reuses the last translated face nor counts an untranslated one. Read by the output thread."""
+        step = self.step
+        return self.shown.untouched or bool(step is not None and getattr(step.translator, "left_alone", ""))
 
     @property
     def source(self):

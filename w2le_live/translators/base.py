@@ -44,6 +44,9 @@ class Translator(abc.ABC):
     needs_audio: bool = False
     #: the audio window alignment the model was trained with (a neural checkpoint's own; others never read audio)
     alignment: str = "wav2lip"
+    #: why the last face was passed through untouched by choice ("head turned away", "mouth covered"), or ""; the
+    #: live loop then counts no untranslated frame and the status line says the effect is paused
+    left_alone: str = ""
 
     def translate(
         self,

@@ -141,6 +141,7 @@ class PersonalTranslator(Translator):
         self._narrow: dict[str, bool] = {}
         self._live_upper: dict[str, bool] = {}
         self._open = np.zeros(2, np.float32)
+        self.left_alone = ""
         self._soft = 0  # frames running that asked for the live inside (soft_frames)
         self._held = False
         from w2le_live.personal.motion_blur import LiveBlur
@@ -155,6 +156,10 @@ class PersonalTranslator(Translator):
     def describe(self) -> str:
         who = f" '{self.profile_name}'" if self.profile_name else ""
         return f"personal{who} ({', '.join(self.emotions)})"
+
+    def serving_label(self, target: str) -> str:
+        label = super().serving_label(target)
+        return f"{label} (paused: {self.left_alone})" if self.left_alone else label
 
     # -- offsets ---------------------------------------------------------------------------------------
     def offset(self, emotion: str) -> np.ndarray:
@@ -329,10 +334,14 @@ class PersonalTranslator(Translator):
         lm = self._lead_lips(face.landmarks)
         emotion = controls.target
         ret = self._retrievers[emotion]  # every enrolled emotion's, built with the translator
-        keep = self.turn_share(face.landmarks)
-        if keep > 0.0 and self.occlusion_guard:
+        keep, self.left_alone = self.turn_share(face.landmarks), ""
+        if keep <= 0.0:
+            self.left_alone = "head turned away"  # past what the bank's frames can show
+        elif self.occlusion_guard:
             keep *= self._guard.share(frame, face.landmarks)
-        if keep <= 0.0:  # turned past what the bank's frames show, or the mouth covered: the camera's frame
+            if keep <= 0.0:
+                self.left_alone = "mouth covered"
+        if keep <= 0.0:  # the camera's frame
             self._eyes_prev = face.landmarks
             return frame
         k = float(min(controls.intensity, 1.5)) * keep

@@ -90,7 +90,9 @@ class RoutingTranslator(Translator):
         idle = self.fallback if active is self.personal else self.personal
         if face is not None and not idle.needs_audio:
             idle.translate(frame, face, mel, Controls(controls.target, controls.intensity, bypass=True))
-        return active.translate(frame, face, mel, controls)
+        out = active.translate(frame, face, mel, controls)
+        self.left_alone = active.left_alone if out is frame else ""
+        return out
 
     def _render(self, frame: np.ndarray, face: FaceObservation, mel: Optional[np.ndarray],
                 controls: Controls) -> np.ndarray:  # fmt: skip
