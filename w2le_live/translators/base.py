@@ -61,6 +61,7 @@ class Translator(abc.ABC):
         face: the tracked face in ``frame``, or None (then ``frame`` is returned as is).
         mel: (80, 16) float32 in [-4, 4], the audio window for this frame, or None when there is no audio.
         """
+        self.left_alone = ""  # set again by a _render that passes this face through by choice
         if face is None:
             return frame
         self._observe(face.landmarks)

@@ -141,7 +141,6 @@ class PersonalTranslator(Translator):
         self._narrow: dict[str, bool] = {}
         self._live_upper: dict[str, bool] = {}
         self._open = np.zeros(2, np.float32)
-        self.left_alone = ""
         self._soft = 0  # frames running that asked for the live inside (soft_frames)
         self._held = False
         from w2le_live.personal.motion_blur import LiveBlur
@@ -334,7 +333,7 @@ class PersonalTranslator(Translator):
         lm = self._lead_lips(face.landmarks)
         emotion = controls.target
         ret = self._retrievers[emotion]  # every enrolled emotion's, built with the translator
-        keep, self.left_alone = self.turn_share(face.landmarks), ""
+        keep = self.turn_share(face.landmarks)
         if keep <= 0.0:
             self.left_alone = "head turned away"  # past what the bank's frames can show
         elif self.occlusion_guard:
