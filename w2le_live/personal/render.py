@@ -360,7 +360,8 @@ def bank_weight(rect: tuple[int, int, int, int], target: np.ndarray, pose: Pose,
 
 def _wide_eyes(out: np.ndarray, frame: np.ndarray, rect: tuple[int, int, int, int], live: np.ndarray,
                target: np.ndarray, bank: EmotionBank, choice: Sequence[tuple[int, float]], mesh_map, face_w: float,
-               cfg: RenderConfig, share: Optional[np.ndarray] = None) -> np.ndarray:  # fmt: skip
+               cfg: RenderConfig, share: Optional[np.ndarray] = None,
+               gain: Optional[np.ndarray] = None) -> np.ndarray:  # fmt: skip
     """The bank's eyes (lids, whites; its eyeball moved under the target iris, :func:`_bank_eyeballs`) over
     ``out`` (h, w, 3) float32, then the live irises moved (not stretched) to their target place inside the target
     eye openings (and, for an emotion not in WIDE_EYES, asked of wider live
@@ -369,7 +370,8 @@ def _wide_eyes(out: np.ndarray, frame: np.ndarray, rect: tuple[int, int, int, in
     bank's open eyes instead of the live ones stretched, ``PersonalTranslator.open_eyes``): how much of each eye is
     the bank's; the live iris is pasted only where the live lids show it (the bank's own iris, under it, elsewhere)
     and the eye corners are the bank's too (live corners cost W009 neutral from angry, a 1.28x opening, re-tracked
-    gaze 0.91 -> 0.85). Returns ``out``, changed in place (only the eye band)."""
+    gaze 0.91 -> 0.85). gain: (3,) float32 on the bank's pixels (``render``'s bank_gain) or None. Returns ``out``,
+    changed in place (only the eye band)."""
     import cv2
 
     x0, y0, x1, y1 = rect
@@ -409,6 +411,8 @@ def _wide_eyes(out: np.ndarray, frame: np.ndarray, rect: tuple[int, int, int, in
             img = W.remap(bank.crops[j], m).astype(np.float32)
             img = img if wt == 1.0 else img * wt
             bank_img = img if bank_img is None else bank_img + img
+        if gain is not None:
+            bank_img *= gain
         d[:, c0:c1] = bank_img - band[:, c0:c1]
     # the bank eyes' detail on the live light
     d -= _low(d, (we > 1e-3).astype(np.float32), cfg.light_sigma * face_w)
@@ -1308,7 +1312,8 @@ def render(frame: np.ndarray, live: np.ndarray, target: np.ndarray, pose: Pose, 
            cfg: RenderConfig = RenderConfig(), eye_choice: Optional[Sequence[tuple[int, float]]] = None,
            mouth: float = 0.0, mouth_choice: Optional[int] = None,
            live_eyes: Optional[np.ndarray] = None, eye_open: Optional[np.ndarray] = None,
-           inside: Optional[float] = None, blur: Optional[np.ndarray] = None) -> np.ndarray:  # fmt: skip
+           inside: Optional[float] = None, blur: Optional[np.ndarray] = None,
+           bank_gain: Optional[np.ndarray] = None) -> np.ndarray:  # fmt: skip
     """The translated frame.
 
     frame: (H, W, 3) uint8 BGR. live: (478, 2+) float32 live landmarks, frame pixels. target: (478, 2+) float32
@@ -1330,7 +1335,8 @@ def render(frame: np.ndarray, live: np.ndarray, target: np.ndarray, pose: Pose, 
     mouth, in [0, 1] (None: :func:`_inside_share` of this frame; the translator passes its own, see
     :func:`inside_parts`). blur: the camera's relative sharpness by direction ((8,) float64,
     ``motion_blur.LiveBlur``) or None: the bank layer is blurred like a motion-blurred frame
-    (``motion_blur.blur_like_live``).
+    (``motion_blur.blur_like_live``). bank_gain: (3,) float32 per-channel (BGR) gain on every bank pixel drawn, the
+    camera's light against the enrolment's (``light.LightMatch``), or None.
     Returns a new (H, W, 3) uint8 frame; pixels outside the target face oval are the input's.
     """
     import cv2
@@ -1353,6 +1359,8 @@ def render(frame: np.ndarray, live: np.ndarray, target: np.ndarray, pose: Pose, 
     kp = 1.0 if k >= cfg.parts_from else 0.0  # the bank's mouth and eyes: whole or not at all
     if k > 0 and cv2.minMaxLoc(masks.bank)[1] > 1e-3:  # masks.bank.max()
         bank_img = _bank_image(bank, maps, choice, mouth, mouth_choice, masks.keep, cfg)
+        if bank_gain is not None:  # the room's light, not the enrolment's
+            bank_img *= bank_gain
         if blur is not None:  # a motion-blurred camera frame: the bank layer blurred like it
             from w2le_live.personal.motion_blur import blur_like_live
 
@@ -1390,7 +1398,9 @@ def render(frame: np.ndarray, live: np.ndarray, target: np.ndarray, pose: Pose, 
             band = out[sw[0] : sw[0] + len(sw[1])]
             cv2.add(band, cv2.merge([sw[1]] * 3), dst=band)
     if kp > 0 and eye_choice:  # whole (below parts_from: none)
-        out = _wide_eyes(out, frame, rect, eyes, target, bank, eye_choice, maps, face_w, cfg, eye_open)
+        out = _wide_eyes(
+            out, frame, rect, eyes, target, bank, eye_choice, maps, face_w, cfg, eye_open, bank_gain
+        )
     out += 0.5
     _clamp(out, 255.0)
     x0, y0, x1, y1 = rect

@@ -99,6 +99,9 @@ class PersonalTranslator(Translator):
     # something in front of the mouth (a mug, a phone) of a colour the person's lower face never shows: the effect
     # steps aside until it is gone (personal/occlusion.py; docs/personal/occlusion.md)
     occlusion_guard = True
+    # the bank's frames brought to the camera's exposure and white balance where they differ from the enrolment's
+    # by more than an emotion's own shading does (personal/light.py; docs/personal/light.md)
+    light_match = True
 
     def __init__(self, banks: Mapping[str, object], calib_frames: int = 25, profile_name: str = "",
                  render_cfg=None, retrieval_cfg=None):  # fmt: skip
@@ -119,6 +122,10 @@ class PersonalTranslator(Translator):
         # built now, not on an emotion's first frame: a bank's mouth textures take ~14 ms per 100 frames (W009's
         # 108-frame bank; a 20-s enrolment ~65 ms), a stall of one or two frames the first time the tray switches
         self._retrievers: dict = {e: Retriever(b, self.retrieval_cfg) for e, b in self.banks.items()}
+        from w2le_live.personal.light import bank_colour
+
+        # each bank's face colour (its enrolment's light), to bring to the camera's (light.LightMatch): ~15 ms a bank
+        self._bank_colour = {e: bank_colour(b.crops, b.crop_landmarks) for e, b in self.banks.items()}
         self.reset()
 
     @classmethod
@@ -149,6 +156,9 @@ class PersonalTranslator(Translator):
         from w2le_live.personal.occlusion import MouthGuard
 
         self._guard = MouthGuard()  # the lower face's own colours, learnt from the first frames
+        from w2le_live.personal.light import LightMatch
+
+        self._light = LightMatch()  # the camera's light on the face, followed over frames
         for r in self._retrievers.values():
             r.reset()
 
@@ -344,6 +354,7 @@ class PersonalTranslator(Translator):
             self._eyes_prev = face.landmarks
             return frame
         k = float(min(controls.intensity, 1.5)) * keep
+        self._light.see(frame, face.landmarks)
         pose, ln, tn, tp = self._geometry(lm, emotion, k)
         # an in-plane tilt (beyond the enrolment's) is not a turn
         ret.live_angles = head_angles(pose.R, ret.undo_roll(float(eye_roll(lm))))
@@ -380,4 +391,5 @@ class PersonalTranslator(Translator):
         return render(frame, lm, tp, pose, self.banks[emotion], cheeks, upper, k,
                       self.render_cfg, eye_choice=eyes, mouth=self._mouth, mouth_choice=mouth,
                       live_eyes=lead, eye_open=opens, inside=inside,
-                      blur=self._blur(frame, face.landmarks) if self.blur_match else None)  # fmt: skip
+                      blur=self._blur(frame, face.landmarks) if self.blur_match else None,
+                      bank_gain=self._light.gain(self._bank_colour[emotion]) if self.light_match else None)  # fmt: skip

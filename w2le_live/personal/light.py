@@ -1,0 +1,102 @@
+"""The room's light against the enrolment's: the bank's frames brought to the camera's exposure and white balance.
+
+The renderer keeps the bank's own light in the middle of the lower face (the emotion's shading: a smile's raised
+cheeks), which assumes the camera sees the face as it did at enrolment. A take recorded in daylight and worn in the
+evening (W009's clip at 55 % of its brightness) showed the bank's bright cheeks, nose and teeth in a dim face, with
+dark blotches where the live eyes and brows met them (``docs/personal/light.md``). :class:`LightMatch` compares the
+live face's colour (cheeks and nose ridge, per channel) with the bank's and returns the gain that brings the bank to
+the camera's light. A difference the emotion itself makes is left alone: an actor's own clips, recorded in one
+session, differ by up to 7.4 % (M030's happy face against his neutral one); from ``free[0]`` (9 %) the gain fades in
+and is whole from ``free[1]`` (20 %), so the measured MEAD rows render bit for bit as before.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+import numpy as np
+
+from w2le_live.face.landmarks import LEFT_CHEEK, RIGHT_CHEEK, face_width
+
+NOSE_RIDGE = (168, 6, 197, 195, 5, 4, 45, 275)
+_PARTS = tuple(np.array(p) for p in (LEFT_CHEEK, RIGHT_CHEEK, NOSE_RIDGE))
+
+
+@dataclass(frozen=True)
+class LightConfig:
+    rate: float = 0.1  # per frame: how fast the live colour follows the camera (auto-exposure takes ~1 s)
+    # |log| of the live colour over the bank's, per channel: below the first no gain (the emotion's own shading),
+    # whole from the second, a smoothstep between
+    free: tuple[float, float] = (0.09, 0.2)
+    face_px: float = 64.0  # read at about this face width (pixels)
+
+
+def face_colour(img: np.ndarray, lm: np.ndarray, face_px: float = 64.0) -> Optional[np.ndarray]:
+    """(3,) float64 mean BGR of the cheeks and the nose ridge (the parts an expression changes least in colour),
+    their clipped pixels left out (a channel at 250 or more says nothing of the light's colour), or None when they
+    are outside the image or mostly clipped. img: (H, W, 3) uint8 BGR; lm: (478, 2+) float32 pixels of img."""
+    import cv2
+
+    pts = [lm[p, :2] for p in _PARTS]
+    lo = np.floor(np.min([p.min(0) for p in pts], 0)).astype(int)
+    hi = np.ceil(np.max([p.max(0) for p in pts], 0)).astype(int) + 1
+    h, w = img.shape[:2]
+    x0, y0, x1, y1 = max(lo[0], 0), max(lo[1], 0), min(hi[0], w), min(hi[1], h)
+    if x1 - x0 < 4 or y1 - y0 < 4:
+        return None
+    k = max(int(float(face_width(lm)) / face_px), 1)
+    box = np.ascontiguousarray(img[y0:y1:k, x0:x1:k])
+    mask = np.zeros(box.shape[:2], np.uint8)
+    org, sc = np.array([x0, y0], np.float32), np.float32(16.0 / k)
+    for p in pts:
+        cv2.fillPoly(mask, [cv2.convexHull(np.round((p - org) * sc).astype(np.int32))], 1, cv2.LINE_8, 4)
+    inside = cv2.countNonZero(mask)
+    mask &= cv2.compare(box.max(axis=2), 250, cv2.CMP_LT) // 255  # 1 where no channel is clipped
+    if not inside or cv2.countNonZero(mask) < 0.2 * inside:
+        return None
+    return np.array(cv2.mean(box, mask)[:3], np.float64)
+
+
+def bank_colour(crops: np.ndarray, crop_landmarks: np.ndarray, most: int = 32) -> Optional[np.ndarray]:
+    """(3,) float64 median of :func:`face_colour` over a bank's frames (``most`` of them, evenly spread: ~0.4 ms
+    each). crops: (B, S, S, 3) uint8 BGR; crop_landmarks: (B, 478, 2+) float32 crop pixels."""
+    pick = (
+        np.unique(np.linspace(0, len(crops) - 1, min(most, len(crops))).round().astype(int))
+        if len(crops)
+        else []
+    )
+    c = [face_colour(crops[i], crop_landmarks[i]) for i in pick]
+    c = [x for x in c if x is not None]
+    return np.median(np.stack(c), 0) if c else None
+
+
+class LightMatch:
+    """Per stream: the live face's colour, followed over frames; :meth:`gain` for a bank's colour."""
+
+    def __init__(self, cfg: LightConfig = LightConfig()):
+        self.cfg = cfg
+        self.reset()
+
+    def reset(self) -> None:
+        self._log: Optional[np.ndarray] = None  # (3,) float64 log of the live colour, followed at ``rate``
+
+    def see(self, frame: np.ndarray, lm: np.ndarray) -> None:
+        """Follow the live face's colour. frame: (H, W, 3) uint8 BGR; lm: (478, 2+) float32 frame pixels."""
+        c = face_colour(frame, lm, self.cfg.face_px)
+        if c is None:
+            return
+        now = np.log(np.maximum(c, 1.0))
+        self._log = now if self._log is None else self._log + self.cfg.rate * (now - self._log)
+
+    def gain(self, bank: Optional[np.ndarray]) -> Optional[np.ndarray]:
+        """(3,) float32 per-channel gain (BGR) bringing a bank of colour ``bank`` ((3,) float64, :func:`bank_colour`)
+        to the camera's light, or None where there is none to bring (within ``free[0]`` in every channel)."""
+        if bank is None or self._log is None:
+            return None
+        d = self._log - np.log(np.maximum(bank, 1.0))
+        lo, hi = self.cfg.free
+        t = np.clip((np.abs(d) - lo) / max(hi - lo, 1e-6), 0.0, 1.0)
+        if not t.any():
+            return None
+        return np.exp(d * t * t * (3.0 - 2.0 * t)).astype(np.float32)
