@@ -102,6 +102,9 @@ class PersonalTranslator(Translator):
     # the bank's frames brought to the camera's exposure and white balance where they differ from the enrolment's
     # by more than an emotion's own shading does (personal/light.py; docs/personal/light.md)
     light_match = True
+    # glasses with dark frames worn live but not in the take (or the other way round): the forehead, brows and eyes
+    # stay the camera's, warped to the emotion's (personal/glasses.py; docs/personal/glasses.md)
+    glasses_check = True
 
     def __init__(self, banks: Mapping[str, object], calib_frames: int = 25, profile_name: str = "",
                  render_cfg=None, retrieval_cfg=None):  # fmt: skip
@@ -126,6 +129,11 @@ class PersonalTranslator(Translator):
 
         # each bank's face colour (its enrolment's light), to bring to the camera's (light.LightMatch): ~15 ms a bank
         self._bank_colour = {e: bank_colour(b.crops, b.crop_landmarks) for e, b in self.banks.items()}
+        from w2le_live.personal.glasses import bank_rims
+
+        self._bank_rims = {
+            e: bank_rims(b.crops, b.crop_landmarks) for e, b in self.banks.items()
+        }  # dark frames?
         self.reset()
 
     @classmethod
@@ -159,6 +167,9 @@ class PersonalTranslator(Translator):
         from w2le_live.personal.light import LightMatch
 
         self._light = LightMatch()  # the camera's light on the face, followed over frames
+        from w2le_live.personal.glasses import GlassesCheck
+
+        self._glasses = GlassesCheck()  # dark glasses' frames on the live face, read every few frames
         for r in self._retrievers.values():
             r.reset()
 
@@ -360,8 +371,12 @@ class PersonalTranslator(Translator):
         ret.live_angles = head_angles(pose.R, ret.undo_roll(float(eye_roll(lm))))
         opens = self._open if self._open.max() > 0 else None  # the bank's open eyes, this share of each
         bank_eyes = emotion in WIDE_EYES or self._narrow.get(emotion) or opens is not None
-        eyes = ret.choose_upper(tn) if bank_eyes else None
         upper = emotion in UPPER_FACE and not self._live_upper.get(emotion, False)
+        if self.glasses_check:
+            self._glasses.see(frame, face.landmarks)
+            if self._glasses.differs(self._bank_rims[emotion]):  # the take's eyes and brows would erase them
+                bank_eyes, upper, opens = False, False, None
+        eyes = ret.choose_upper(tn) if bank_eyes else None
         # the bank mouth is chosen by the tracker's smoothed lips (the led ones, chosen by, switch more: flicker)
         key = tn if lm is face.landmarks else tn - (ln - pose.to_norm(face.landmarks))
         ret.see_mouth(frame, face.landmarks)  # the live mouth's texture: is the chosen bank mouth a smear?
