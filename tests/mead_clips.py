@@ -18,3 +18,18 @@ def track_clip(path: Path) -> list:
 
     with FaceTracker() as tr:
         return [(f, tr.process(f, t)) for _, t, f in iter_frames(path)]
+
+
+def w009_happy_bank_and_neutral(root: Path) -> tuple:
+    """(W009's happy bank, enrolled with her neutral clip as reference; her neutral clip's frames, (H, W, 3) uint8
+    BGR), the pair the robustness tests wear; skips the test when the clips are not in ../shared/data."""
+    import pytest
+
+    from w2le_live.io.video import iter_frames
+    from w2le_live.personal.enroll import enroll_file
+
+    neutral = mead_clip(root, "W009", "neutral")
+    if not neutral.is_file():
+        pytest.skip("the W009 MEAD clips are not in ../shared/data/mead")
+    bank = enroll_file("happy", str(mead_clip(root, "W009", "happy")), str(neutral))
+    return bank, [f for _, _, f in iter_frames(neutral)]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from mead_clips import mead_clip, track_clip
+from mead_clips import track_clip, w009_happy_bank_and_neutral
 
 from w2le_live.translators.base import Controls
 
@@ -35,14 +35,7 @@ def _track(frames: list) -> list:
 
 @pytest.fixture(scope="module")
 def w009(shared_data):
-    from w2le_live.io.video import iter_frames
-    from w2le_live.personal.enroll import enroll_file
-
-    neutral = mead_clip(shared_data, "W009", "neutral")
-    if not neutral.is_file():
-        pytest.skip("the W009 MEAD clips are not in ../shared/data/mead")
-    bank = enroll_file("happy", str(mead_clip(shared_data, "W009", "happy")), str(neutral))
-    return bank, [f for _, _, f in iter_frames(neutral)]
+    return w009_happy_bank_and_neutral(shared_data)
 
 
 def _run(bank, frames, faces, **kw):
