@@ -30,6 +30,15 @@ LEFT_CHEEK = (205, 50, 187, 123, 147, 207, 216, 206, 36, 101, 118, 117)
 RIGHT_CHEEK = (425, 280, 411, 352, 376, 427, 436, 426, 266, 330, 347, 346)
 NOSE_TIP = 1
 CHEEKS = (234, 454)  # the face width's ends: image-left and image-right cheek
+NOSE_RIDGE = (
+    6,
+    197,
+    195,
+    5,
+    4,
+    45,
+    275,
+)  # between the eyes to the tip: seldom covered, never moved by an emotion
 
 
 def face_width(lm: np.ndarray) -> float | np.ndarray:

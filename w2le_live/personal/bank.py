@@ -99,6 +99,14 @@ def gaze(norm: np.ndarray) -> np.ndarray:
                      (x[..., 473] - x[..., 263]) / (x[..., 362] - x[..., 263])], -1).astype(np.float32)  # fmt: skip
 
 
+def spread(count: int, most: int) -> np.ndarray:
+    """Indices (int, ascending, unique) of at most ``most`` of ``count`` frames, evenly spread from first to last:
+    a bank's frames sampled for a statistic of the whole take."""
+    if count <= 0:
+        return np.zeros(0, int)
+    return np.unique(np.linspace(0, count - 1, min(most, count)).round().astype(int))
+
+
 def head_angles(r: np.ndarray, roll: float = 0.0) -> np.ndarray:
     """Yaw and pitch (radians) of a pose rotation r (3, 3) (see geometry.Pose): where the face's own depth axis
     points in the frame, turned by ``roll`` (radians, the in-plane tilt to undo; see :func:`eye_roll`). Returns

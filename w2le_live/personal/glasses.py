@@ -17,6 +17,7 @@ from typing import Optional
 import numpy as np
 
 from w2le_live.face.landmarks import face_width
+from w2le_live.personal.bank import spread
 
 _EYES = ((33, 133), (362, 263))  # each eye's corners
 _UPPER_LIDS = (159, 386)
@@ -24,9 +25,8 @@ _UPPER_LIDS = (159, 386)
 
 @dataclass(frozen=True)
 class GlassesConfig:
-    on: float = (
-        0.15  # live rim score over which (and ``gap`` over the bank's) the live face wears glasses it lacks
-    )
+    # the higher rim score (live or bank) over which, and ``gap`` over the other's, the two differ by glasses
+    on: float = 0.15
     gap: float = 0.10
     off: float = 0.10  # ... until it falls under this or under the bank's + gap / 2
     rate: float = 0.2  # per reading: how fast the live score follows
@@ -70,10 +70,7 @@ def rim_score(img: np.ndarray, lm: np.ndarray, face_px: float = 96.0) -> Optiona
 def bank_rims(crops: np.ndarray, crop_landmarks: np.ndarray, most: int = 16) -> float:
     """Median :func:`rim_score` over a bank's frames (``most`` of them, evenly spread). crops: (B, S, S, 3) uint8
     BGR; crop_landmarks: (B, 478, 2+) float32 crop pixels."""
-    if not len(crops):
-        return 0.0
-    pick = np.unique(np.linspace(0, len(crops) - 1, min(most, len(crops))).round().astype(int))
-    v = [rim_score(crops[i], crop_landmarks[i]) for i in pick]
+    v = [rim_score(crops[i], crop_landmarks[i]) for i in spread(len(crops), most)]
     v = [x for x in v if x is not None]
     return float(np.median(v)) if v else 0.0
 

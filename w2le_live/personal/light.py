@@ -17,10 +17,11 @@ from typing import Optional
 
 import numpy as np
 
-from w2le_live.face.landmarks import LEFT_CHEEK, RIGHT_CHEEK, face_width
+from w2le_live.face.landmarks import LEFT_CHEEK, NOSE_RIDGE, RIGHT_CHEEK, face_width
+from w2le_live.personal.bank import spread
 
-NOSE_RIDGE = (168, 6, 197, 195, 5, 4, 45, 275)
-_PARTS = tuple(np.array(p) for p in (LEFT_CHEEK, RIGHT_CHEEK, NOSE_RIDGE))
+# both cheeks and the nose ridge (from 168, between the brows)
+_PARTS = tuple(np.array(p) for p in (LEFT_CHEEK, RIGHT_CHEEK, (168,) + NOSE_RIDGE))
 
 
 @dataclass(frozen=True)
@@ -61,12 +62,7 @@ def face_colour(img: np.ndarray, lm: np.ndarray, face_px: float = 64.0) -> Optio
 def bank_colour(crops: np.ndarray, crop_landmarks: np.ndarray, most: int = 32) -> Optional[np.ndarray]:
     """(3,) float64 median of :func:`face_colour` over a bank's frames (``most`` of them, evenly spread: ~0.4 ms
     each). crops: (B, S, S, 3) uint8 BGR; crop_landmarks: (B, 478, 2+) float32 crop pixels."""
-    pick = (
-        np.unique(np.linspace(0, len(crops) - 1, min(most, len(crops))).round().astype(int))
-        if len(crops)
-        else []
-    )
-    c = [face_colour(crops[i], crop_landmarks[i]) for i in pick]
+    c = [face_colour(crops[i], crop_landmarks[i]) for i in spread(len(crops), most)]
     c = [x for x in c if x is not None]
     return np.median(np.stack(c), 0) if c else None
 

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from w2le_live.face.landmarks import FACE_OVAL, LIPS_INNER, LIPS_OUTER, face_width
+from w2le_live.face.landmarks import FACE_OVAL, LIPS_INNER, LIPS_OUTER, NOSE_RIDGE, face_width
+from w2le_live.live.ease import smoothstep
 
-NOSE_RIDGE = (6, 197, 195, 5, 4, 45, 275)  # the colour reference: seldom covered, never moved by an emotion
 _NOSE, _OVAL = np.array(NOSE_RIDGE), np.array(FACE_OVAL)
 _OUTER, _INNER = np.array(LIPS_OUTER), np.array(LIPS_INNER)
 
@@ -32,12 +32,10 @@ class OcclusionConfig:
     up: float = 0.125  # per frame: how fast it returns (0.3 s at 25 fps)
     adapt: float = 0.02  # the colour model follows slow changes (light, a flush) on frames read as clear ...
     adapt_every: int = 10  # ... once every this many frames
-    face_px: float = (
-        64.0  # the lower face is read at about this face width (pixels): cost independent of size
-    )
-    seen: float = (
-        2e-5  # a colour bin's share (after a 1-bin blur) from which the colour counts as the person's
-    )
+    # the lower face is read at about this face width (pixels): cost independent of size
+    face_px: float = 64.0
+    # a colour bin's share (after a 1-bin blur) from which the colour counts as the person's
+    seen: float = 2e-5
 
 
 SHAPE = (16, 32, 32)  # luma, Cr, Cb bins of the colour model (8-bit YCrCb >> 4, >> 3, >> 3)
@@ -80,8 +78,7 @@ class MouthGuard:
         bad = sum(int(np.count_nonzero(~m[b])) for m, b in zip(self._model, bins))
         self.foreign = bad / max(sum(len(b) for b in bins), 1)
         lo, hi = self.cfg.fade
-        t = min(max((self.foreign - lo) / max(hi - lo, 1e-6), 0.0), 1.0)
-        want = 1.0 - t * t * (3.0 - 2.0 * t)
+        want = 1.0 - smoothstep((self.foreign - lo) / max(hi - lo, 1e-6))
         step = self.cfg.down if want < self._level else self.cfg.up
         self._level = float(min(max(want, self._level - step), self._level + step))
         if self.foreign < lo and self.cfg.adapt > 0 and self._n % self.cfg.adapt_every == 0:
@@ -139,9 +136,8 @@ def lower_face_bins(frame: np.ndarray, lm: np.ndarray, face_px: float = 64.0):
 
     face = np.zeros(ycc.shape[:2], np.uint8)  # 1: inside the face's outline
     cv2.fillPoly(face, [cv2.convexHull(pts(lm[_OVAL, :2]))], 1, cv2.LINE_8, 4)
-    part = np.zeros(
-        ycc.shape[:2], np.uint8
-    )  # 1: skin near the mouth, 2: lips, 0: elsewhere and the mouth's inside
+    # 1: skin near the mouth, 2: lips, 0: elsewhere and the mouth's inside
+    part = np.zeros(ycc.shape[:2], np.uint8)
     centre = tuple(int(v) for v in pts(mc[None])[0])
     cv2.ellipse(
         part, centre, (int(0.32 * fw * sc), int(0.24 * fw * sc)), 0.0, 0.0, 360.0, 1, -1, cv2.LINE_8, 4

@@ -131,9 +131,8 @@ class PersonalTranslator(Translator):
         self._bank_colour = {e: bank_colour(b.crops, b.crop_landmarks) for e, b in self.banks.items()}
         from w2le_live.personal.glasses import bank_rims
 
-        self._bank_rims = {
-            e: bank_rims(b.crops, b.crop_landmarks) for e, b in self.banks.items()
-        }  # dark frames?
+        # each bank's share of dark glasses' frames round the eyes (glasses.GlassesCheck)
+        self._bank_rims = {e: bank_rims(b.crops, b.crop_landmarks) for e, b in self.banks.items()}
         self.reset()
 
     @classmethod
@@ -315,13 +314,11 @@ class PersonalTranslator(Translator):
         """How much of the effect a face with landmarks lm (478, 2+) float32 keeps for its head turn
         (``turn_fade``): 1 facing the camera, 0 turned past the fade's end, a smoothstep between."""
         from w2le_live.face.landmarks import head_turn
+        from w2le_live.live.ease import smoothstep
 
         lo, hi = self.turn_fade
         t = (abs(head_turn(lm)) - lo) / max(hi - lo, 1e-6)
-        if not np.isfinite(t):
-            return 1.0
-        t = min(max(t, 0.0), 1.0)
-        return 1.0 - t * t * (3.0 - 2.0 * t)
+        return 1.0 - smoothstep(t) if np.isfinite(t) else 1.0
 
     def _lead_lips(self, lm: np.ndarray) -> np.ndarray:
         """lm (478, 3) float32 live landmarks with the lips' motion about their centre, along the face's own vertical
@@ -365,7 +362,8 @@ class PersonalTranslator(Translator):
             self._eyes_prev = face.landmarks
             return frame
         k = float(min(controls.intensity, 1.5)) * keep
-        self._light.see(frame, face.landmarks)
+        if self.light_match:
+            self._light.see(frame, face.landmarks)
         pose, ln, tn, tp = self._geometry(lm, emotion, k)
         # an in-plane tilt (beyond the enrolment's) is not a turn
         ret.live_angles = head_angles(pose.R, ret.undo_roll(float(eye_roll(lm))))
