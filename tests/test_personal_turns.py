@@ -42,16 +42,22 @@ def test_head_turn_reads_the_nose_along_the_cheeks_not_the_image_x():
 
 
 @pytest.fixture(scope="module")
-def turning(shared_data):
-    """(bank of his frontal frames, [(frame, face)] turning from the camera to a profile)."""
-    from w2le_live.personal.enroll import EnrollConfig, enroll_frames
-
+def clip_frames(shared_data):
+    """His 41 frames ((H, W, 3) uint8 BGR) as recorded: from a profile (turn 2.1) to the camera (0.0-0.3)."""
     path = shared_data / CLIP
     if not path.is_file():
         pytest.skip(f"{CLIP} is not in ../shared/data")
     from w2le_live.io.video import iter_frames
 
-    frames = [f for _, _, f in iter_frames(path)]
+    return [f for _, _, f in iter_frames(path)]
+
+
+@pytest.fixture(scope="module")
+def turning(shared_data, clip_frames):
+    """(bank of his frontal frames, [(frame, face)] turning from the camera to a profile)."""
+    from w2le_live.personal.enroll import EnrollConfig, enroll_frames
+
+    path, frames = shared_data / CLIP, clip_frames
     # his last 13 frames face the camera (turn 0.0-0.3): too short for a real enrolment (2 s), enough for a bank
     cfg = dataclasses.replace(EnrollConfig(), min_seconds=0.3)
     bank = enroll_frames("happy", iter(frames[28:]), str(path), None, 20.0, cfg)
@@ -160,3 +166,32 @@ def test_the_live_loop_counts_a_turned_face_as_left_alone_not_untranslated(turni
     untouched = sum(a is b for a, b in pairs)
     assert len(pairs) == len(frames) and untouched >= 10  # the turned frames went out as the camera's
     assert stats.untranslated == 0 and stats.face_reused == 0
+
+
+def test_enrolment_leaves_out_the_frames_turned_away(shared_data, clip_frames):
+    """A take that turns to a profile gives a bank of its frames facing the camera only: a profile's bank frame
+    has no far cheek or lip corner to draw onto a face that faces the camera. The user is told what was left out,
+    and a take turned away throughout is refused with its fix."""
+    from w2le_live.personal.enroll import EnrollConfig, EnrollmentError, enroll_frames, take_lines
+    from w2le_live.translators.personal import PersonalTranslator
+
+    cfg = dataclasses.replace(EnrollConfig(), min_seconds=0.3)
+    assert cfg.max_turn == PersonalTranslator.turn_fade[0]  # kept where the live effect starts to fade
+    what = str(shared_data / CLIP)
+    bank = enroll_frames("happy", iter(clip_frames), what, None, 20.0, cfg)
+    turns = np.abs(head_turn(bank.crop_landmarks))
+    assert len(turns) >= 15 and turns.max() <= cfg.max_turn
+    assert bank.info["tracked"] == 41 - 20 and bank.info["turned_s"] == pytest.approx(20 / 25)
+    assert any(
+        line.startswith("turns: 0.8 s of the take were turned too far") for line in take_lines(bank.info)
+    )
+    # without the limit the same take puts its profile frames into the bank (what the limit is for)
+    old = enroll_frames("happy", iter(clip_frames), what, None, 20.0, dataclasses.replace(cfg, max_turn=99.0))
+    assert np.abs(head_turn(old.crop_landmarks)).max() > 1.5
+    assert not any(line.startswith("turns:") for line in take_lines(old.info))
+    with pytest.raises(EnrollmentError, match="turned away from the camera in every frame; face the camera"):
+        enroll_frames("happy", iter(clip_frames[:14]), what, None, 20.0, cfg)
+    with pytest.raises(
+        EnrollmentError, match=r"only 0\.4 s with a face turned to the camera \(0\.8 s turned away"
+    ):
+        enroll_frames("happy", iter(clip_frames[:30]), what, None, 20.0, EnrollConfig())

@@ -9,7 +9,7 @@ from typing import Iterable, Optional
 import numpy as np
 
 from w2le_live.errors import UserError
-from w2le_live.face.landmarks import face_width
+from w2le_live.face.landmarks import face_width, head_turn
 from w2le_live.personal import geometry as G
 from w2le_live.personal.bank import EmotionBank, head_angles
 
@@ -34,6 +34,11 @@ class EnrollConfig:
     short_seconds: float = 6.0
     max_seconds: float = 120.0  # of video used (enroll --seconds at most)
     min_face_px: float = 60.0  # face width (cheek to cheek) in pixels
+    # Frames whose head is turned further than this (the nose tip between the cheeks, ``face.landmarks.head_turn``:
+    # 0 facing the camera, 1 at the far cheek's edge) are left out of the bank: their far cheek, lip corner and nose
+    # side are hidden, so drawn onto a face that faces the camera they show a fold. The live effect starts fading
+    # at the same turn (``PersonalTranslator.turn_fade``); MEAD's takes never pass 0.2 (docs/personal/turns.md).
+    max_turn: float = 0.75
     # Exposure: the 90th percentile grey of the face box (its lit side, 0..255), not its mean, which follows skin
     # tone: a well-lit dark-skinned face (MEAD W023) has a mean of ~40 but a lit side of ~67, the light-skinned
     # MEAD faces 103-186, and the same faces in a dim room (x 0.3) 30-55. Below ``min_luma`` the camera sees
@@ -73,6 +78,7 @@ class Tracked:
     luma: float
     face_px: float
     too_small: bool = False  # no face found, but one at a larger scale (or the frames cannot hold one)
+    turned: int = 0  # frames with a face turned further than ``EnrollConfig.max_turn``, left out
 
 
 def similarity_2d(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
@@ -206,8 +212,18 @@ def take_lines(info: dict) -> list[str]:
     its coverage line, then the exposure line when it was dim. info: a bank's ``info`` (as stored)."""
     from w2le_live.personal.coverage import summary_line
 
-    dim, short = exposure_line(info), short_take_line(info)
-    return [summary_line(info.get("coverage"))] + [line for line in (short, dim) if line]
+    dim, short, turned = exposure_line(info), short_take_line(info), turned_line(info)
+    return [summary_line(info.get("coverage"))] + [line for line in (short, turned, dim) if line]
+
+
+def turned_line(info: dict) -> Optional[str]:
+    """One line when frames of a kept take were left out for a head turned away (``info["turned_s"]``, seconds),
+    else None (also for takes enrolled before that was recorded)."""
+    turned = info.get("turned_s")
+    if not isinstance(turned, (int, float)) or turned <= 0:
+        return None
+    return (f"turns: {turned:g} s of the take were turned too far from the camera and left out (the renderer "
+            "cannot draw a face it saw from the side onto one facing the camera).")  # fmt: skip
 
 
 def short_take_line(info: dict, cfg: EnrollConfig = EnrollConfig()) -> Optional[str]:
@@ -235,7 +251,7 @@ def track(frames: Iterable[np.ndarray], cfg: EnrollConfig = EnrollConfig(), seco
     tr = tracker or FaceTracker(TrackerConfig(landmark_min_cutoff=1e4, landmark_beta=0.0))
     cutter = _Cutter(cfg)
     lms, lumas, widths = [], [], []
-    n = multi = 0
+    n = multi = turned = 0
     missed: list[np.ndarray] = []  # a few frames without a face, to tell "too small" from "no face"
     try:
         for frame in frames:
@@ -248,6 +264,9 @@ def track(frames: Iterable[np.ndarray], cfg: EnrollConfig = EnrollConfig(), seco
                     missed.append(frame)
                 continue
             multi += face.n_faces > 1
+            if abs(head_turn(face.landmarks)) > cfg.max_turn:  # NaN (no cheeks apart) is kept
+                turned += 1
+                continue
             lms.append(face.landmarks)
             widths.append(face_width(face.landmarks))
             lumas.append(_face_luma(frame, face.box))
@@ -259,9 +278,10 @@ def track(frames: Iterable[np.ndarray], cfg: EnrollConfig = EnrollConfig(), seco
     if not lms:
         s = min(cutter.side, cfg.max_crop_size)
         return Tracked(np.zeros((0, 478, 3), np.float32), np.zeros((0, s, s, 3), np.uint8),
-                       np.zeros((0, 478, 2), np.float32), n, multi, 0.0, 0.0, _found_larger(missed, cfg))  # fmt: skip
+                       np.zeros((0, 478, 2), np.float32), n, multi, 0.0, 0.0,
+                       not turned and _found_larger(missed, cfg), turned)  # fmt: skip
     return Tracked(np.stack(lms), np.stack(cutter.crops), np.stack(cutter.landmarks), n, multi,
-                   float(np.median(lumas)), float(np.median(widths)))  # fmt: skip
+                   float(np.median(lumas)), float(np.median(widths)), False, turned)  # fmt: skip
 
 
 def _found_larger(frames: list[np.ndarray], cfg: EnrollConfig) -> bool:
@@ -288,10 +308,20 @@ def check(tr: Tracked, what: str, cfg: EnrollConfig = EnrollConfig()) -> None:
     f = len(tr.landmarks)
     if f == 0 and tr.too_small:
         raise EnrollmentError(f"the face in {what} is too small to be found; move closer to the camera.")
+    if f == 0 and tr.turned:
+        raise EnrollmentError(
+            f"the face in {what} is turned away from the camera in every frame; face the camera (small turns are "
+            "fine) and record again."
+        )
     if f == 0:
         raise EnrollmentError(f"no face was found in {what}; face the camera in good light and record again.")
     if tr.multi_face > cfg.max_multi_face * max(tr.frames, 1):
         raise EnrollmentError(f"{what} shows more than one face; record with only you in the picture.")
+    if f < cfg.min_seconds * cfg.fps and tr.turned:
+        raise EnrollmentError(
+            f"{what} has only {f / cfg.fps:.1f} s with a face turned to the camera ({tr.turned / cfg.fps:.1f} s "
+            f"turned away were left out); face the camera and record at least {cfg.min_seconds:.0f} s."
+        )
     if f < cfg.min_seconds * cfg.fps:
         raise EnrollmentError(
             f"{what} has only {f / cfg.fps:.1f} s with a face; record at least {cfg.min_seconds:.0f} s."
@@ -438,7 +468,8 @@ def build_bank(emotion: str, tr: Tracked, what: str, neutral: Optional[Tracked] 
     info = {"frames": int(tr.frames), "tracked": len(norm), "kept": len(keep),
             "seconds": round(tr.frames / cfg.fps, 2), "has_neutral": neutral is not None,
             "face_px": round(tr.face_px, 1), "luma_p90": round(tr.luma, 1),
-            "mouth_range": round(float(hi - lo), 4), "build_s": 0.0}  # fmt: skip
+            "mouth_range": round(float(hi - lo), 4), "turned_s": round(tr.turned / cfg.fps, 2),
+            "build_s": 0.0}  # fmt: skip
     angles = np.stack([head_angles(G.pose_of(tr.landmarks[i], template).R) for i in keep])
     bank = EmotionBank(emotion, template, tr.crops[keep], tr.crop_landmarks[keep], norm[keep], norm, offset, info,
                        angles)  # fmt: skip
