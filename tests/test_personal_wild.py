@@ -43,7 +43,9 @@ def test_short_clips_are_refused_or_kept_with_what_is_missing(shared_data):
     if not (short.is_file() and grid.is_file()):
         pytest.skip(f"the LRS3 / GRID clips are not in {shared_data / 'talking'}")
     # 1.6 s with a face, half of it turned to a profile (left out of a bank: tests/test_personal_turns.py)
-    with pytest.raises(EnrollmentError, match=r"has only 0\.8 s with a face turned to the camera .* at least 2 s"):
+    with pytest.raises(
+        EnrollmentError, match=r"has only 0\.8 s with a face turned to the camera .* at least 2 s"
+    ):
         enroll_file("happy", str(short))
     bank = enroll_file("happy", str(grid))
     assert bank.info["seconds"] == 3.0 and bank.info["kept"] == 75

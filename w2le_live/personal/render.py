@@ -18,7 +18,7 @@ from typing import Optional, Sequence
 import numpy as np
 
 from w2le_live.face.blend import WHOLE_FROM
-from w2le_live.face.landmarks import FACE_OVAL, LIPS_INNER, LIPS_OUTER, face_width
+from w2le_live.face.landmarks import FACE_OVAL, LEFT_CHEEK, LIPS_INNER, LIPS_OUTER, RIGHT_CHEEK, face_width
 from w2le_live.personal import warp as W
 from w2le_live.personal.bank import EmotionBank
 from w2le_live.personal.geometry import Pose, lid_apertures
@@ -1307,13 +1307,31 @@ def _bank_detail(bank_img: np.ndarray, out: np.ndarray, wb: np.ndarray, masks: _
     return d
 
 
+def _tilt(img: np.ndarray, rect: tuple[int, int, int, int], target: np.ndarray, tilt: np.ndarray) -> None:
+    """img (h, w, 3) float32 over rect (x0, y0, x1, y1) times exp(u tilt), in place: u the place along the line
+    between the cheeks' centres in target ((478, 2+) float32 frame pixels), -1 at the left cheek's, +1 at the
+    right's, held beyond them. tilt: (3,) float32 per-channel log gain."""
+    import cv2
+
+    x0, y0, x1, y1 = rect
+    left = target[list(LEFT_CHEEK), :2].mean(0) - np.array([x0, y0], np.float32)
+    right = target[list(RIGHT_CHEEK), :2].mean(0) - np.array([x0, y0], np.float32)
+    v, mid = right - left, 0.5 * (left + right)
+    k = 2.0 / max(float(v @ v), 1e-6)
+    u = (np.arange(y1 - y0, dtype=np.float32) - mid[1])[:, None] * np.float32(v[1] * k)
+    u = u + (np.arange(x1 - x0, dtype=np.float32) - mid[0])[None, :] * np.float32(v[0] * k)
+    np.clip(u, -1.0, 1.0, out=u)
+    gain = cv2.exp(cv2.merge([u * np.float32(t) for t in np.asarray(tilt, np.float32)]))
+    cv2.multiply(img, gain, dst=img)
+
+
 def render(frame: np.ndarray, live: np.ndarray, target: np.ndarray, pose: Pose, bank: EmotionBank,
            choice: Sequence[tuple[int, float]], upper: bool, intensity: float,
            cfg: RenderConfig = RenderConfig(), eye_choice: Optional[Sequence[tuple[int, float]]] = None,
            mouth: float = 0.0, mouth_choice: Optional[int] = None,
            live_eyes: Optional[np.ndarray] = None, eye_open: Optional[np.ndarray] = None,
            inside: Optional[float] = None, blur: Optional[np.ndarray] = None,
-           bank_gain: Optional[np.ndarray] = None) -> np.ndarray:  # fmt: skip
+           bank_gain: Optional[np.ndarray] = None, bank_tilt: Optional[np.ndarray] = None) -> np.ndarray:  # fmt: skip
     """The translated frame.
 
     frame: (H, W, 3) uint8 BGR. live: (478, 2+) float32 live landmarks, frame pixels. target: (478, 2+) float32
@@ -1336,7 +1354,9 @@ def render(frame: np.ndarray, live: np.ndarray, target: np.ndarray, pose: Pose, 
     :func:`inside_parts`). blur: the camera's relative sharpness by direction ((8,) float64,
     ``motion_blur.LiveBlur``) or None: the bank layer is blurred like a motion-blurred frame
     (``motion_blur.blur_like_live``). bank_gain: (3,) float32 per-channel (BGR) gain on every bank pixel drawn, the
-    camera's light against the enrolment's (``light.LightMatch``), or None.
+    camera's light against the enrolment's (``light.LightMatch``), or None. bank_tilt: (3,) float32 per-channel log
+    gain across the face on the bank's pixels (``light.LightMatch.tilt``: a lamp to one side), +tilt from the right
+    cheek's centre outwards, -tilt from the left's, linear between (:func:`_tilt`), or None.
     Returns a new (H, W, 3) uint8 frame; pixels outside the target face oval are the input's.
     """
     import cv2
@@ -1361,6 +1381,8 @@ def render(frame: np.ndarray, live: np.ndarray, target: np.ndarray, pose: Pose, 
         bank_img = _bank_image(bank, maps, choice, mouth, mouth_choice, masks.keep, cfg)
         if bank_gain is not None:  # the room's light, not the enrolment's
             bank_img *= bank_gain
+        if bank_tilt is not None:  # and the side it comes from
+            _tilt(bank_img, rect, target, bank_tilt)
         if blur is not None:  # a motion-blurred camera frame: the bank layer blurred like it
             from w2le_live.personal.motion_blur import blur_like_live
 

@@ -125,10 +125,11 @@ class PersonalTranslator(Translator):
         # built now, not on an emotion's first frame: a bank's mouth textures take ~14 ms per 100 frames (W009's
         # 108-frame bank; a 20-s enrolment ~65 ms), a stall of one or two frames the first time the tray switches
         self._retrievers: dict = {e: Retriever(b, self.retrieval_cfg) for e, b in self.banks.items()}
-        from w2le_live.personal.light import bank_colour
+        from w2le_live.personal.light import bank_light
 
-        # each bank's face colour (its enrolment's light), to bring to the camera's (light.LightMatch): ~15 ms a bank
-        self._bank_colour = {e: bank_colour(b.crops, b.crop_landmarks) for e, b in self.banks.items()}
+        # each bank's face colour and its cheeks' (its enrolment's light), to bring to the camera's
+        # (light.LightMatch): ~15 ms a bank
+        self._bank_light = {e: bank_light(b.crops, b.crop_landmarks) for e, b in self.banks.items()}
         from w2le_live.personal.glasses import bank_rims
 
         # each bank's share of dark glasses' frames round the eyes (glasses.GlassesCheck)
@@ -401,8 +402,10 @@ class PersonalTranslator(Translator):
             self._held = False
         if self._held:
             inside = full
+        colour, sides = self._bank_light[emotion] if self.light_match else (None, None)
         return render(frame, lm, tp, pose, self.banks[emotion], cheeks, upper, k,
                       self.render_cfg, eye_choice=eyes, mouth=self._mouth, mouth_choice=mouth,
                       live_eyes=lead, eye_open=opens, inside=inside,
                       blur=self._blur(frame, face.landmarks) if self.blur_match else None,
-                      bank_gain=self._light.gain(self._bank_colour[emotion]) if self.light_match else None)  # fmt: skip
+                      bank_gain=self._light.gain(colour) if self.light_match else None,
+                      bank_tilt=self._light.tilt(sides) if self.light_match else None)  # fmt: skip
