@@ -117,3 +117,32 @@ def test_the_rooms_light_and_white_balance_are_not_an_object(w009):
     guard = MouthGuard()
     shares = [guard.share(f, x.landmarks) for f, x in zip(frames, _track(frames))]
     assert min(shares) == 1.0, max(range(len(shares)), key=lambda i: -shares[i])
+
+
+def test_enrolment_leaves_out_the_frames_with_a_mug_over_the_mouth(shared_data):
+    """Her happy take with the red mug raised for 1.6 s of its 4.3 s: those frames are left out of the bank (its
+    lips would be the mug's, drawn on her live face) and she is told; with the limit lifted the mug is in the bank.
+    Her takes as recorded lose no frame."""
+    from mead_clips import mead_clip
+
+    from w2le_live.io.video import iter_frames
+    from w2le_live.personal.enroll import EnrollConfig, enroll_frames, take_lines
+
+    path = mead_clip(shared_data, "W009", "happy")
+    if not path.is_file():
+        pytest.skip("the W009 MEAD clips are not in ../shared/data/mead")
+    clean = [f for _, _, f in iter_frames(path)]
+    frames = _with_mug(clean)
+
+    def mug_pixels(bank) -> int:  # crops are cut pixel for pixel: the mug's exact colour where it shows
+        return int(np.count_nonzero((bank.crops == np.array([40, 40, 150], np.uint8)).all(-1)))
+
+    bank = enroll_frames("happy", iter(frames), str(path))
+    assert bank.info["tracked"] == len(clean) - len(MUG) and bank.info["covered_s"] == pytest.approx(1.6)
+    assert mug_pixels(bank) == 0
+    assert any(line.startswith("mouth covered: 1.6 s of the take") for line in take_lines(bank.info))
+    old = enroll_frames("happy", iter(frames), str(path), cfg=EnrollConfig(max_covered=1.0))
+    assert old.info["covered_s"] == 0 and mug_pixels(old) > 1000
+    plain = enroll_frames("happy", iter(clean), str(path))
+    assert plain.info["covered_s"] == 0 and plain.info["tracked"] == len(clean)
+    assert not any(line.startswith("mouth covered") for line in take_lines(plain.info))

@@ -39,6 +39,10 @@ class EnrollConfig:
     # side are hidden, so drawn onto a face that faces the camera they show a fold. The live effect starts fading
     # at the same turn (``PersonalTranslator.turn_fade``); MEAD's takes never pass 0.2 (docs/personal/turns.md).
     max_turn: float = 0.75
+    # Frames with something in front of the mouth (a mug, a phone) are left out of the bank too: more than this
+    # share of their lower face in colours the take shows in under half its frames (occlusion.take_covered; real
+    # takes <= 0.023, a mug over the mouth >= 0.29). Their lips would be the mug's, and drawn on the live face.
+    max_covered: float = 0.10
     # Exposure: the 90th percentile grey of the face box (its lit side, 0..255), not its mean, which follows skin
     # tone: a well-lit dark-skinned face (MEAD W023) has a mean of ~40 but a lit side of ~67, the light-skinned
     # MEAD faces 103-186, and the same faces in a dim room (x 0.3) 30-55. Below ``min_luma`` the camera sees
@@ -79,6 +83,7 @@ class Tracked:
     face_px: float
     too_small: bool = False  # no face found, but one at a larger scale (or the frames cannot hold one)
     turned: int = 0  # frames with a face turned further than ``EnrollConfig.max_turn``, left out
+    covered: int = 0  # frames with something in front of the mouth (``EnrollConfig.max_covered``), left out
 
 
 def similarity_2d(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
@@ -213,7 +218,8 @@ def take_lines(info: dict) -> list[str]:
     from w2le_live.personal.coverage import summary_line
 
     dim, short, turned = exposure_line(info), short_take_line(info), turned_line(info)
-    return [summary_line(info.get("coverage"))] + [line for line in (short, turned, dim) if line]
+    covered = covered_line(info)
+    return [summary_line(info.get("coverage"))] + [line for line in (short, turned, covered, dim) if line]
 
 
 def turned_line(info: dict) -> Optional[str]:
@@ -224,6 +230,16 @@ def turned_line(info: dict) -> Optional[str]:
         return None
     return (f"turns: {turned:g} s of the take were turned too far from the camera and left out (the renderer "
             "cannot draw a face it saw from the side onto one facing the camera).")  # fmt: skip
+
+
+def covered_line(info: dict) -> Optional[str]:
+    """One line when frames of a kept take were left out for something in front of the mouth
+    (``info["covered_s"]``, seconds), else None (also for takes enrolled before that was recorded)."""
+    covered = info.get("covered_s")
+    if not isinstance(covered, (int, float)) or covered <= 0:
+        return None
+    return (f"mouth covered: {covered:g} s of the take showed something in front of the mouth (a cup, a hand, a "
+            "phone) and were left out.")  # fmt: skip
 
 
 def short_take_line(info: dict, cfg: EnrollConfig = EnrollConfig()) -> Optional[str]:
@@ -280,8 +296,15 @@ def track(frames: Iterable[np.ndarray], cfg: EnrollConfig = EnrollConfig(), seco
         return Tracked(np.zeros((0, 478, 3), np.float32), np.zeros((0, s, s, 3), np.uint8),
                        np.zeros((0, 478, 2), np.float32), n, multi, 0.0, 0.0,
                        not turned and _found_larger(missed, cfg), turned)  # fmt: skip
-    return Tracked(np.stack(lms), np.stack(cutter.crops), np.stack(cutter.landmarks), n, multi,
-                   float(np.median(lumas)), float(np.median(widths)), False, turned)  # fmt: skip
+    from w2le_live.personal.occlusion import take_covered
+
+    crops, local = np.stack(cutter.crops), np.stack(cutter.landmarks)
+    clear = ~take_covered(crops, local, cfg.max_covered)
+    if np.count_nonzero(clear) < 0.5 * len(clear):  # the take's colours changed throughout: no model to trust
+        clear[:] = True
+    lms, lumas, widths = np.stack(lms)[clear], np.array(lumas)[clear], np.array(widths)[clear]
+    return Tracked(lms, crops[clear], local[clear], n, multi, float(np.median(lumas)), float(np.median(widths)),
+                   False, turned, int(np.count_nonzero(~clear)))  # fmt: skip
 
 
 def _found_larger(frames: list[np.ndarray], cfg: EnrollConfig) -> bool:
@@ -317,10 +340,13 @@ def check(tr: Tracked, what: str, cfg: EnrollConfig = EnrollConfig()) -> None:
         raise EnrollmentError(f"no face was found in {what}; face the camera in good light and record again.")
     if tr.multi_face > cfg.max_multi_face * max(tr.frames, 1):
         raise EnrollmentError(f"{what} shows more than one face; record with only you in the picture.")
-    if f < cfg.min_seconds * cfg.fps and tr.turned:
+    if f < cfg.min_seconds * cfg.fps and (tr.turned or tr.covered):
+        left = [f"{tr.turned / cfg.fps:.1f} s turned away"] if tr.turned else []
+        left += [f"{tr.covered / cfg.fps:.1f} s with the mouth covered"] if tr.covered else []
+        view = "a face turned to the camera" if tr.turned else "the mouth in view"
         raise EnrollmentError(
-            f"{what} has only {f / cfg.fps:.1f} s with a face turned to the camera ({tr.turned / cfg.fps:.1f} s "
-            f"turned away were left out); face the camera and record at least {cfg.min_seconds:.0f} s."
+            f"{what} has only {f / cfg.fps:.1f} s with {view} ({' and '.join(left)} were left out); face the "
+            f"camera with nothing in front of your mouth and record at least {cfg.min_seconds:.0f} s."
         )
     if f < cfg.min_seconds * cfg.fps:
         raise EnrollmentError(
@@ -469,6 +495,7 @@ def build_bank(emotion: str, tr: Tracked, what: str, neutral: Optional[Tracked] 
             "seconds": round(tr.frames / cfg.fps, 2), "has_neutral": neutral is not None,
             "face_px": round(tr.face_px, 1), "luma_p90": round(tr.luma, 1),
             "mouth_range": round(float(hi - lo), 4), "turned_s": round(tr.turned / cfg.fps, 2),
+            "covered_s": round(tr.covered / cfg.fps, 2),
             "build_s": 0.0}  # fmt: skip
     angles = np.stack([head_angles(G.pose_of(tr.landmarks[i], template).R) for i in keep])
     bank = EmotionBank(emotion, template, tr.crops[keep], tr.crop_landmarks[keep], norm[keep], norm, offset, info,

@@ -151,3 +151,33 @@ def lower_face_bins(frame: np.ndarray, lm: np.ndarray, face_px: float = 64.0):
     np.clip(q, 0, 255, out=q)
     idx = ((q[:, 0] >> 4) << 10) | ((q[:, 1] >> 3) << 5) | (q[:, 2] >> 3)
     return idx[which == 1], idx[which == 2]
+
+
+def take_covered(
+    crops: np.ndarray, crop_landmarks: np.ndarray, most: float = 0.10, need: float = 0.5
+) -> np.ndarray:
+    """(F,) bool: the frames of an enrolment take with something in front of the mouth. A whole take is at hand, so
+    the person's colours are those (skin and lips apart, as :class:`MouthGuard` reads them) that show in at least
+    ``need`` of its frames, a 1-bin neighbourhood counted (a mug raised for a few seconds shows its colours in few
+    frames); a frame is covered when more than ``most`` of its lower-face pixels are of other colours. On every
+    shared real clip (MEAD, GRID, web; a whole take each) no frame passes 0.023; a red, white, black or blue mug
+    over the mouth in 40 of ~100 frames reads 0.29-0.57 (``docs/personal/occlusion.md``). An object in more than
+    ``need`` of the take is learnt as the person's. crops: (F, S, S, 3) uint8 BGR; crop_landmarks: (F, 478, 2+)
+    float32 crop pixels."""
+    from scipy.ndimage import maximum_filter
+
+    n = int(np.prod(SHAPE))
+    bins = [lower_face_bins(c, lm) for c, lm in zip(crops, crop_landmarks)]
+    seen = [np.zeros(n, np.int32), np.zeros(n, np.int32)]  # per part: the frames each colour shows in
+    for b in bins:
+        if b is not None:
+            for counts, idx in zip(seen, b):
+                counts[np.unique(idx)] += 1
+    frames = sum(b is not None for b in bins)
+    known = [maximum_filter(c.reshape(SHAPE), size=3).ravel() >= need * frames for c in seen]
+    out = np.zeros(len(bins), bool)
+    for i, b in enumerate(bins):
+        total = sum(len(idx) for idx in b) if b is not None else 0
+        if total:
+            out[i] = sum(int(np.count_nonzero(~k[idx])) for k, idx in zip(known, b)) > most * total
+    return out
