@@ -126,7 +126,7 @@ def test_enrolment_leaves_out_the_frames_with_a_mug_over_the_mouth(shared_data):
     from mead_clips import mead_clip
 
     from w2le_live.io.video import iter_frames
-    from w2le_live.personal.enroll import EnrollConfig, enroll_frames, take_lines
+    from w2le_live.personal.enroll import EnrollConfig, EnrollmentError, enroll_frames, take_lines
 
     path = mead_clip(shared_data, "W009", "happy")
     if not path.is_file():
@@ -146,3 +146,7 @@ def test_enrolment_leaves_out_the_frames_with_a_mug_over_the_mouth(shared_data):
     plain = enroll_frames("happy", iter(clean), str(path))
     assert plain.info["covered_s"] == 0 and plain.info["tracked"] == len(clean)
     assert not any(line.startswith("mouth covered") for line in take_lines(plain.info))
+    # too little left once they are out: refused, naming them and the fix
+    with pytest.raises(EnrollmentError, match=r"only 2\.7 s with the mouth in view \(1\.6 s with the mouth covered "
+                       r"were left out\); keep your mouth uncovered and record at least 3 s\.$"):  # fmt: skip
+        enroll_frames("happy", iter(frames), str(path), cfg=EnrollConfig(min_seconds=3.0))

@@ -238,8 +238,8 @@ def covered_line(info: dict) -> Optional[str]:
     covered = info.get("covered_s")
     if not isinstance(covered, (int, float)) or covered <= 0:
         return None
-    return (f"mouth covered: {covered:g} s of the take showed something in front of the mouth (a cup, a hand, a "
-            "phone) and were left out.")  # fmt: skip
+    return (f"mouth covered: {covered:g} s of the take showed something in front of the mouth (a cup, a phone) "
+            "and were left out.")  # fmt: skip
 
 
 def short_take_line(info: dict, cfg: EnrollConfig = EnrollConfig()) -> Optional[str]:
@@ -344,9 +344,11 @@ def check(tr: Tracked, what: str, cfg: EnrollConfig = EnrollConfig()) -> None:
         left = [f"{tr.turned / cfg.fps:.1f} s turned away"] if tr.turned else []
         left += [f"{tr.covered / cfg.fps:.1f} s with the mouth covered"] if tr.covered else []
         view = "a face turned to the camera" if tr.turned else "the mouth in view"
+        fix = ["face the camera"] if tr.turned else []
+        fix += ["keep your mouth uncovered"] if tr.covered else []
         raise EnrollmentError(
-            f"{what} has only {f / cfg.fps:.1f} s with {view} ({' and '.join(left)} were left out); face the "
-            f"camera with nothing in front of your mouth and record at least {cfg.min_seconds:.0f} s."
+            f"{what} has only {f / cfg.fps:.1f} s with {view} ({' and '.join(left)} were left out); "
+            f"{' and '.join(fix)} and record at least {cfg.min_seconds:.0f} s."
         )
     if f < cfg.min_seconds * cfg.fps:
         raise EnrollmentError(
