@@ -98,3 +98,35 @@ def test_first_run_line_only_without_a_profile(tmp_path, monkeypatch):
     assert landmark_hint(kind="neural", profile=None, model=None) is None
     assert "Teach my happy" in tray_offer(None)
     assert tray_offer(None) is None  # only on the first start
+
+
+def test_recording_asks_to_turn_back_while_the_face_is_turned_away(shared_data):
+    """The LRS3 speaker turning from a profile (turn 2.1) to the camera, as a camera take: while he is turned past
+    ``EnrollConfig.max_turn`` the prompt asks him to turn back (those frames would be left out of the take) and
+    they are not counted as coverage; once he faces the camera the shape prompts return."""
+    from w2le_live.io.video import iter_frames
+
+    path = shared_data / "talking/lrs3/0Fi83BHQsMA_00002.mp4"
+    if not path.is_file():
+        pytest.skip("the LRS3 clips are not in ../shared/data/talking")
+    frames = [f for _, _, f in iter_frames(path)]
+    w = C.CoverageWatch(min_seconds=1.0, stride=1)
+    prompts = []
+    try:
+        for f in frames:
+            w.add(f)
+            prompts.append(w.prompt)
+    finally:
+        w.close()
+    # frames 0-14 turn 1.0-2.1 (the profile), 16 onwards <= 0.8, 20 onwards <= 0.65
+    assert all(p == C.TURNED_PROMPT for p in prompts[2:14]), prompts[:16]
+    assert all(p != C.TURNED_PROMPT for p in prompts[20:])
+    assert w._cov._lm and len(w._cov._lm) <= len(frames) - 15  # the turned frames were not counted
+    # and a face that never turns far never hears it
+    plain = C.CoverageWatch(min_seconds=1.0, stride=1)
+    try:
+        for f in frames[20:]:
+            plain.add(f)
+            assert plain.prompt != C.TURNED_PROMPT
+    finally:
+        plain.close()

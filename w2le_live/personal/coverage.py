@@ -207,17 +207,27 @@ class CoverageTracker:
         return PROMPTS[missing[0]] if missing else "All shapes covered - you can stop."
 
 
+TURNED_PROMPT = "Turn back to the camera: a face turned this far is left out of the take."
+
+
 class CoverageWatch:
     """Coverage while recording from a camera: tracks each frame with its own tracker, keeps :attr:`coverage`
-    and :attr:`prompt` current, and says when the take may stop early (:attr:`done`)."""
+    and :attr:`prompt` current, and says when the take may stop early (:attr:`done`). A face turned past
+    ``max_turn`` (``EnrollConfig.max_turn``: enrolment leaves such frames out) is not counted, and from
+    ``turned_after`` measured frames of it in a row the prompt asks to turn back."""
 
     def __init__(self, min_seconds: float = 8.0, fps: float = 25.0, cfg: CoverageConfig = CoverageConfig(),
-                 stride: int = 2):  # fmt: skip
+                 stride: int = 2, max_turn: Optional[float] = None, turned_after: int = 3):  # fmt: skip
+        from w2le_live.personal.enroll import EnrollConfig
+
         self.min_frames, self.fps, self.stride = int(min_seconds * fps), fps, max(1, stride)
+        self.max_turn = EnrollConfig().max_turn if max_turn is None else max_turn
+        self.turned_after = turned_after
         self._cov = CoverageTracker(cfg)
         self._tracker = None
         self.frames = 0
         self.faceless = 0  # measured frames in a row without a face (the prompt can say "no face in view")
+        self.turned = 0  # measured frames in a row with the face turned past max_turn
 
     @property
     def coverage(self) -> Coverage:
@@ -225,7 +235,7 @@ class CoverageWatch:
 
     @property
     def prompt(self) -> str:
-        return self._cov.prompt()
+        return TURNED_PROMPT if self.turned >= self.turned_after else self._cov.prompt()
 
     @property
     def done(self) -> bool:
@@ -249,7 +259,9 @@ class CoverageWatch:
             )  # every ``stride``-th frame is enough to see the shapes, at half the cost
         face = self._tracker.process(frame, self.frames / self.fps)
         self.faceless = 0 if face is not None else self.faceless + 1
-        return self._cov.update(None if face is None else face.landmarks, frame)
+        away = face is not None and abs(head_turn(face.landmarks)) > self.max_turn  # NaN: not away
+        self.turned = self.turned + 1 if away else 0
+        return self._cov.update(None if face is None or away else face.landmarks, frame)
 
     def close(self) -> None:
         if self._tracker is not None:
