@@ -207,6 +207,9 @@ class CoverageTracker:
         return PROMPTS[missing[0]] if missing else "All shapes covered - you can stop."
 
 
+# a face turned further than this (``face.landmarks.head_turn``) is left out of an enrolment take
+# (``enroll.EnrollConfig.max_turn``): where the live effect starts to fade (``PersonalTranslator.turn_fade``)
+MAX_TURN = 0.75
 TURNED_PROMPT = "Turn back to the camera: a face turned this far is left out of the take."
 
 
@@ -218,10 +221,8 @@ class CoverageWatch:
 
     def __init__(self, min_seconds: float = 8.0, fps: float = 25.0, cfg: CoverageConfig = CoverageConfig(),
                  stride: int = 2, max_turn: Optional[float] = None, turned_after: int = 3):  # fmt: skip
-        from w2le_live.personal.enroll import EnrollConfig
-
         self.min_frames, self.fps, self.stride = int(min_seconds * fps), fps, max(1, stride)
-        self.max_turn = EnrollConfig().max_turn if max_turn is None else max_turn
+        self.max_turn = MAX_TURN if max_turn is None else max_turn
         self.turned_after = turned_after
         self._cov = CoverageTracker(cfg)
         self._tracker = None

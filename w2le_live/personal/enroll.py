@@ -12,6 +12,7 @@ from w2le_live.errors import UserError
 from w2le_live.face.landmarks import face_width, head_turn
 from w2le_live.personal import geometry as G
 from w2le_live.personal.bank import EmotionBank, head_angles
+from w2le_live.personal.coverage import MAX_TURN
 
 
 class EnrollmentError(UserError):
@@ -38,7 +39,7 @@ class EnrollConfig:
     # 0 facing the camera, 1 at the far cheek's edge) are left out of the bank: their far cheek, lip corner and nose
     # side are hidden, so drawn onto a face that faces the camera they show a fold. The live effect starts fading
     # at the same turn (``PersonalTranslator.turn_fade``); MEAD's takes never pass 0.2 (docs/personal/turns.md).
-    max_turn: float = 0.75
+    max_turn: float = MAX_TURN
     # Frames with something in front of the mouth (a mug, a phone) are left out of the bank too: more than this
     # share of their lower face in colours the take shows in under half its frames (occlusion.take_covered; real
     # takes <= 0.023, a mug over the mouth >= 0.29). Their lips would be the mug's, and drawn on the live face.
