@@ -220,10 +220,9 @@ class CoverageWatch:
     ``turned_after`` measured frames of it in a row the prompt asks to turn back."""
 
     def __init__(self, min_seconds: float = 8.0, fps: float = 25.0, cfg: CoverageConfig = CoverageConfig(),
-                 stride: int = 2, max_turn: Optional[float] = None, turned_after: int = 3):  # fmt: skip
+                 stride: int = 2, max_turn: float = MAX_TURN, turned_after: int = 3):  # fmt: skip
         self.min_frames, self.fps, self.stride = int(min_seconds * fps), fps, max(1, stride)
-        self.max_turn = MAX_TURN if max_turn is None else max_turn
-        self.turned_after = turned_after
+        self.max_turn, self.turned_after = max_turn, turned_after
         self._cov = CoverageTracker(cfg)
         self._tracker = None
         self.frames = 0

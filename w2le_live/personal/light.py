@@ -132,12 +132,8 @@ class LightMatch:
         to the camera's light, or None where there is none to bring (within ``free[0]`` in every channel)."""
         if bank is None or self._log is None:
             return None
-        d = self._log - np.log(np.maximum(bank, 1.0))
-        lo, hi = self.cfg.free
-        t = np.clip((np.abs(d) - lo) / max(hi - lo, 1e-6), 0.0, 1.0)
-        if not t.any():
-            return None
-        return np.exp(d * t * t * (3.0 - 2.0 * t)).astype(np.float32)
+        d = _faded(self._log - np.log(np.maximum(bank, 1.0)), self.cfg.free)
+        return None if d is None else np.exp(d).astype(np.float32)
 
     def tilt(self, bank_sides: Optional[np.ndarray]) -> Optional[np.ndarray]:
         """(3,) float32 per-channel log gain the bank's light is tilted by across the face (``+tilt`` at the right
@@ -146,12 +142,18 @@ class LightMatch:
         ``side_free[0]`` in every channel)."""
         if bank_sides is None or self._sides is None:
             return None
-        d = self._sides - _ratio(bank_sides)
-        lo, hi = self.cfg.side_free
-        t = np.clip((np.abs(d) - lo) / max(hi - lo, 1e-6), 0.0, 1.0)
-        if not t.any():
-            return None
-        return (0.5 * d * t * t * (3.0 - 2.0 * t)).astype(np.float32)
+        d = _faded(self._sides - _ratio(bank_sides), self.cfg.side_free)
+        return None if d is None else (0.5 * d).astype(np.float32)
+
+
+def _faded(d: np.ndarray, free: tuple[float, float]) -> Optional[np.ndarray]:
+    """(3,) float64 log difference d, per channel none of it below |d| = free[0], all of it from free[1], a
+    smoothstep between; None where no channel passes free[0]."""
+    lo, hi = free
+    t = np.clip((np.abs(d) - lo) / max(hi - lo, 1e-6), 0.0, 1.0)
+    if not t.any():
+        return None
+    return d * t * t * (3.0 - 2.0 * t)
 
 
 def _ratio(sides: np.ndarray) -> np.ndarray:

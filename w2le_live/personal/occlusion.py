@@ -75,8 +75,7 @@ class MouthGuard:
             if self._n >= self.cfg.ref_frames:
                 self._learn()
             return self._level
-        bad = sum(int(np.count_nonzero(~m[b])) for m, b in zip(self._model, bins))
-        self.foreign = bad / max(sum(len(b) for b in bins), 1)
+        self.foreign = foreign_share(self._model, bins)
         lo, hi = self.cfg.fade
         want = 1.0 - smoothstep((self.foreign - lo) / max(hi - lo, 1e-6))
         step = self.cfg.down if want < self._level else self.cfg.up
@@ -175,9 +174,11 @@ def take_covered(
                 counts[np.unique(idx)] += 1
     frames = sum(b is not None for b in bins)
     known = [maximum_filter(c.reshape(SHAPE), size=3).ravel() >= need * frames for c in seen]
-    out = np.zeros(len(bins), bool)
-    for i, b in enumerate(bins):
-        total = sum(len(idx) for idx in b) if b is not None else 0
-        if total:
-            out[i] = sum(int(np.count_nonzero(~k[idx])) for k, idx in zip(known, b)) > most * total
-    return out
+    return np.array([b is not None and foreign_share(known, b) > most for b in bins], bool)
+
+
+def foreign_share(model: list, bins: tuple) -> float:
+    """The share (0..1) of a frame's lower-face pixels of colours outside the person's: model, per part (skin,
+    lips), (n,) bool over the colour bins; bins: :func:`lower_face_bins`'s (skin, lips) indices. 0 with no pixel."""
+    bad = sum(int(np.count_nonzero(~m[b])) for m, b in zip(model, bins))
+    return bad / max(sum(len(b) for b in bins), 1)

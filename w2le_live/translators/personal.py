@@ -407,5 +407,4 @@ class PersonalTranslator(Translator):
                       self.render_cfg, eye_choice=eyes, mouth=self._mouth, mouth_choice=mouth,
                       live_eyes=lead, eye_open=opens, inside=inside,
                       blur=self._blur(frame, face.landmarks) if self.blur_match else None,
-                      bank_gain=self._light.gain(colour) if self.light_match else None,
-                      bank_tilt=self._light.tilt(sides) if self.light_match else None)  # fmt: skip
+                      bank_gain=self._light.gain(colour), bank_tilt=self._light.tilt(sides))  # fmt: skip
