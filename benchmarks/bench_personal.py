@@ -217,13 +217,15 @@ def translate_clip(pt, frames: list, faces: list, target: str) -> list:
 
 def follow(lm_a: np.ndarray, lm_b: np.ndarray) -> dict:
     """How a re-tracked clip follows another, frame for frame: {gaze_corr, eye_corr (the eye opening: blinks),
-    lip_corr (the inner-lip opening)}. lm_a, lm_b: (F, 478, 3) float32 re-tracks (NaN rows where no face)."""
+    lip_corr (the inner-lip opening), width_corr (the lip corners' distance: rounded and spread lips)}.
+    lm_a, lm_b: (F, 478, 3) float32 re-tracks (NaN rows where no face)."""
     from w2le_live.personal import metrics as M
 
     return {
         "gaze_corr": M.correlation(M.gaze(lm_a), M.gaze(lm_b)),
         "eye_corr": M.correlation(M.eye_opening(lm_a), M.eye_opening(lm_b)),
         "lip_corr": M.correlation(M.lip_opening(lm_a), M.lip_opening(lm_b)),
+        "width_corr": M.correlation(M.mouth_width(lm_a), M.mouth_width(lm_b)),
     }
 
 

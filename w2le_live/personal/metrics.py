@@ -231,6 +231,12 @@ def lip_opening(lm: np.ndarray) -> np.ndarray:
     return _pair_dist(lm, 13, 14) / np.maximum(_pair_dist(lm, 234, 454), 1e-6)
 
 
+def mouth_width(lm: np.ndarray) -> np.ndarray:
+    """Lip corners' distance (61-291) / face width: a rounded "oo" narrows it, a smile widens it.
+    lm: (F, 478, 2+) float32 -> (F,) float64."""
+    return _pair_dist(lm, 61, 291) / np.maximum(_pair_dist(lm, 234, 454), 1e-6)
+
+
 @dataclass(frozen=True)
 class SeamConfig:
     """The texture-seam measure, in face widths (cheek to cheek) of the driving face.

@@ -69,6 +69,12 @@ class PersonalTranslator(Translator):
     # the smoothed inner-lip opening trails the mouth's (correlation 0.973 with a fresh re-track on W009; 0.999
     # led by 0.5 frame), and the output's lips follow it (W009 neutral<-sad 0.942 -> 0.963); 0.7 adds flicker
     lip_lead = 0.5
+    # the same lead across the face: the mouth's width trails a fresh re-track as its opening does (rms 0.0034-0.0040
+    # face widths on W009's neutral and sad clips, 0.0006-0.0008 led by 0.5 frame; MEAD M030's 1080p angry take,
+    # quick "oo"s, 0.0106 -> 0.0013), so a rounded "oo" arrived a frame late and wide. W009, output's re-tracked
+    # width against the driving clip's, 0 -> 0.5: sad 0.871 -> 0.876, happy 0.914 -> 0.931, angry 0.944 -> 0.946,
+    # surprised 0.945 -> 0.954, happy from angry 0.935 -> 0.947; lips within 0.002, flicker +0.2 %
+    lip_lead_across = 0.5
     # frames of the tracker's lag given back to where the live eyes are sampled (geometry.lead_eyes): the smoothed
     # eye points trail the camera's by 0.55-0.62 frames of their motion (W009, against a fresh unsmoothed re-track).
     # A re-tracker reads the eyes against the bank's brows and creases (at the target: W009 re-tracked gaze,
@@ -323,11 +329,12 @@ class PersonalTranslator(Translator):
 
     def _lead_lips(self, lm: np.ndarray) -> np.ndarray:
         """lm (478, 3) float32 live landmarks with the lips' motion about their centre, along the face's own vertical
-        axis, extrapolated ``lip_lead`` frames ahead: the tracker's smoothing lag undone on the opening, no jitter
-        added to the mouth's place or width. A new array when changed."""
+        axis, extrapolated ``lip_lead`` frames ahead, and across it ``lip_lead_across`` frames: the tracker's
+        smoothing lag undone on the opening and the width (a quick "oo"), the mouth's place left as tracked. A new
+        array when changed."""
         from w2le_live.personal.geometry import mean_along
 
-        if self.lip_lead <= 0:
+        if self.lip_lead <= 0 and self.lip_lead_across <= 0:
             return lm
         idx = _LIP_INDEX
         pts = lm[idx, :2]
@@ -338,7 +345,11 @@ class PersonalTranslator(Translator):
         ax = lm[263, :2] - lm[33, :2]
         down = np.array([-ax[1], ax[0]], np.float32) / max(float(np.linalg.norm(ax)), 1e-6)
         out = lm.copy()
-        out[idx, :2] += (np.float32(self.lip_lead) * ((rel - prev) @ down))[:, None] * down[None]
+        step = rel - prev
+        out[idx, :2] += (np.float32(self.lip_lead) * (step @ down))[:, None] * down[None]
+        if self.lip_lead_across > 0:
+            across = np.array([down[1], -down[0]], np.float32)
+            out[idx, :2] += (np.float32(self.lip_lead_across) * (step @ across))[:, None] * across[None]
         return out
 
     def _render(self, frame: np.ndarray, face: FaceObservation, mel: Optional[np.ndarray],
