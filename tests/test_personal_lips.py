@@ -14,7 +14,11 @@ from w2le_live.personal import metrics as M
 from w2le_live.translators.base import Controls
 
 ACTOR = "W009"
-CASES = (("surprised", "neutral"), ("neutral", "sad"), ("happy", "surprised"))  # (target, driving clip)
+# (target, driving clip, bar). Happy from surprised: 0.952 while a smile's teeth were squeezed into her pursed "oo"s
+# (test_a_pursed_oo_is_not_drawn_as_a_squeezed_smile); her live "oo" drawn there instead reads 0.948: a fresh
+# tracker reads a pursed mouth inside a smiling face 0.02-0.04 face widths less open than it is drawn (frames 88-92;
+# the landmark translator, which warps every frame so, reads 0.910 on this clip). The smear read as the better sync.
+CASES = (("surprised", "neutral", 0.95), ("neutral", "sad", 0.95), ("happy", "surprised", 0.945))
 
 
 def _clip(root, emotion):
@@ -48,10 +52,10 @@ def _lip_corr(root, target, driving):
     return M.correlation(a, b)
 
 
-@pytest.mark.parametrize("target,driving", CASES)
-def test_output_lips_follow_the_driving_clip(shared_data, target, driving):
+@pytest.mark.parametrize("target,driving,bar", CASES)
+def test_output_lips_follow_the_driving_clip(shared_data, target, driving, bar):
     corr = _lip_corr(shared_data, target, driving)
-    assert corr >= 0.95, corr
+    assert corr >= bar, corr
 
 
 # (target, bar): driven by the neutral clip; today's margins are 0.003 and 0.005 over the bar
@@ -151,3 +155,30 @@ def test_a_dark_open_mouth_is_not_shown_as_bank_teeth(shared_data):
     teeth = [i for i in dark if _bright_inside(out[i], lm_out[i]) >= 0.2]
     assert len(dark) >= 5, dark  # the speaker says "oh" in this clip
     assert not teeth, (teeth, len(dark))
+
+
+def test_a_pursed_oo_is_not_drawn_as_a_squeezed_smile(shared_data):
+    """W009 happy driven by her surprised clip: in her pursed "oo"s (the lip corners under 0.6 of their median
+    distance: frames 74 and 84-92) the happy bank's nearest mouths are smiles up to twice as wide, whose inner lips
+    fit. Warped into the "oo" they showed a squeezed row of teeth with smeared lip ends (up to 0.19 of the opening
+    bright in 8 of the 10 frames; docs/personal/hd.md, squeeze_W009.jpg). The live mouth is drawn there instead
+    (PersonalTranslator.mouth_squeeze): no teeth, as in the camera's frame, and the lips as narrow as before."""
+    from mead_clips import track_clip
+
+    from w2le_live.personal.enroll import enroll_file
+    from w2le_live.translators.personal import PersonalTranslator
+
+    drive = track_clip(_clip(shared_data, "surprised"))
+    bank = enroll_file("happy", str(_clip(shared_data, "happy")), neutral=str(_clip(shared_data, "neutral")))
+    pt = PersonalTranslator({"happy": bank})
+    out = [pt.translate(f, o, None, Controls("happy", 1.0)) for f, o in drive]
+    frames = [f for f, _ in drive]
+    lm_in, lm_out = M.track_landmarks(frames), M.track_landmarks(out)
+    width = M.mouth_width(lm_in)
+    pursed = [i for i in range(len(frames)) if width[i] < 0.6 * np.nanmedian(width)]
+    assert len(pursed) >= 5, pursed  # she says "oo" in this clip
+    assert all(_bright_inside(frames[i], lm_in[i]) < 0.02 for i in pursed)  # and shows no teeth there
+    teeth = {i: round(_bright_inside(out[i], lm_out[i]), 2) for i in pursed}
+    assert max(teeth.values()) <= 0.03, teeth
+    out_w = M.mouth_width(lm_out)[pursed]
+    assert np.nanmax(out_w - width[pursed]) < 0.07, (out_w, width[pursed])  # happy's offset widens by ~0.04

@@ -99,6 +99,13 @@ def gaze(norm: np.ndarray) -> np.ndarray:
                      (x[..., 473] - x[..., 263]) / (x[..., 362] - x[..., 263])], -1).astype(np.float32)  # fmt: skip
 
 
+def mouth_width(norm: np.ndarray) -> np.ndarray:
+    """The lip corners' distance (61-291) over the face width (234-454). norm: (..., 478, 2+) -> (...,) float32."""
+    n = norm[..., :2].astype(np.float32, copy=False)
+    return (np.linalg.norm(n[..., 61, :] - n[..., 291, :], axis=-1)
+            / np.maximum(np.linalg.norm(n[..., 234, :] - n[..., 454, :], axis=-1), 1e-6)).astype(np.float32)  # fmt: skip
+
+
 def spread(count: int, most: int) -> np.ndarray:
     """Indices (int, ascending, unique) of at most ``most`` of ``count`` frames, evenly spread from first to last:
     a bank's frames sampled for a statistic of the whole take."""
@@ -249,6 +256,7 @@ class Retriever:
         self.cfg = cfg
         self._lips = lip_vector(bank.norm)  # (B, 40)
         self._gaps = pair_gaps(bank.norm)  # (B, 9)
+        self._widths = mouth_width(bank.norm)  # (B,)
         self._eyes = features(bank.norm)[:, 1:]  # (B, 2)
         self._upper = bank.norm[:, list(UPPER_POINTS), :2].reshape(len(bank.norm), -1)  # (B, 56)
         self._gaze = gaze(bank.norm)  # (B, 2)
@@ -374,6 +382,12 @@ class Retriever:
                 self.live_texture = live_mouth_texture(*self._live_src, self._crop_fw)
             self.smeared = bool(self.texture[mouth] < self.cfg.smear * self.live_texture)
         return mouth, self._cheek_h.step(self.face_cost(target_norm))
+
+    def squeeze(self, mouth: int, target_norm: np.ndarray) -> float:
+        """How far bank frame ``mouth``'s lips are squeezed (or stretched) across the face to fit the target geometry
+        (478, 3) float32: |log| of its lip corners' distance over the target's (0: the same width)."""
+        t = float(mouth_width(target_norm[None])[0])
+        return abs(float(np.log(max(float(self._widths[mouth]), 1e-6) / max(t, 1e-6))))
 
     def choose_upper(self, target_norm: np.ndarray) -> list[tuple[int, float]]:
         """Upper-face bank frame(s) for the target geometry (478, 3) float32: slow to switch, long fades."""

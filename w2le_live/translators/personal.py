@@ -29,6 +29,11 @@ class PersonalTranslator(Translator):
     needs_audio = False
     # face widths of inner-lip gap misfit: the bank's mouth below the first, the live one above the second
     mouth_fit = (0.004, 0.009)
+    # the bank mouth's lip corners over the target's (either way): above the second the live mouth is drawn, until
+    # it falls below the first. Inner-lip gaps can fit while the widths do not: W009 happy driven by her angry,
+    # surprised and fearful clips chose smiles for her "oo"s (up to 2.1x the target's width) in 3-10 frames a clip,
+    # drawn as a squeezed row of teeth with smeared lip ends; every other W009 case stays within 0.80-1.23
+    mouth_squeeze = (1.3, 1.4)
     upper_rate = 0.02  # per frame: how fast the live face's recent mean (the upper face's reference) follows
     # the larger of the emotion's and the neutral eye aperture over the live recent one: below the first, the lids
     # and whites come from the bank (a wide-eyed face asked for a calmer emotion: squeezing its lids leaves a
@@ -157,6 +162,7 @@ class PersonalTranslator(Translator):
         self._calib_done = False
         self._upper: dict = {}
         self._mouth = 0.0
+        self._squeezed = False
         self._lips: Optional[np.ndarray] = None
         self._eyes_prev: Optional[np.ndarray] = None
         self._narrow: dict[str, bool] = {}
@@ -398,6 +404,11 @@ class PersonalTranslator(Translator):
         # hysteresis, no fade: two different mouths are never blended (that is a ghost)
         lo, hi = self.mouth_fit
         self._mouth = 1.0 if ret.gap < lo else 0.0 if ret.gap > hi else self._mouth
+        lo, hi = np.log(self.mouth_squeeze)
+        s = ret.squeeze(mouth, tn)
+        self._squeezed = s > hi or (s > lo and self._squeezed)
+        if self._squeezed:  # a smile's lips squeezed into a rounded "oo" (or the reverse): the live mouth
+            self._mouth = 0.0
         if ret.smeared:  # a motion-blurred bank mouth (RetrievalConfig.smear): the live one
             self._mouth = 0.0
         # the live teeth over a softer bank opening: all of them, not a part, from the soft_frames-th frame running
