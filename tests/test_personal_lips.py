@@ -135,10 +135,10 @@ def _dark_inside(frame, lm):
     return 0.0 if got is None else float((got[0] < 0.5 * got[1]).mean())
 
 
-def test_a_dark_open_mouth_is_not_shown_as_bank_teeth(shared_data):
-    """W009 happy driven by her surprised clip: where the speaker's open mouth is dark inside ("oh", no teeth), the
-    output shows no teeth there either (a happy bank frame's teeth warped into the round opening read as a closed
-    mouth: 2 such frames of 11 before the live inside was kept under bank teeth the live mouth lacks)."""
+@pytest.fixture(scope="module")
+def happy_from_surprised(shared_data):
+    """W009's happy bank (her neutral clip as reference) driven by her surprised clip: (driving frames, output
+    frames, each [(H, W, 3) uint8 BGR], and their fresh re-tracks, each (F, 478, 3) float32)."""
     from mead_clips import track_clip
 
     from w2le_live.personal.enroll import enroll_file
@@ -149,7 +149,14 @@ def test_a_dark_open_mouth_is_not_shown_as_bank_teeth(shared_data):
     pt = PersonalTranslator({"happy": bank})
     out = [pt.translate(f, o, None, Controls("happy", 1.0)) for f, o in drive]
     frames = [f for f, _ in drive]
-    lm_in, lm_out = M.track_landmarks(frames), M.track_landmarks(out)
+    return frames, out, M.track_landmarks(frames), M.track_landmarks(out)
+
+
+def test_a_dark_open_mouth_is_not_shown_as_bank_teeth(happy_from_surprised):
+    """W009 happy driven by her surprised clip: where the speaker's open mouth is dark inside ("oh", no teeth), the
+    output shows no teeth there either (a happy bank frame's teeth warped into the round opening read as a closed
+    mouth: 2 such frames of 11 before the live inside was kept under bank teeth the live mouth lacks)."""
+    frames, out, lm_in, lm_out = happy_from_surprised
     dark = [i for i in range(len(frames))
             if _dark_inside(frames[i], lm_in[i]) >= 0.6 and _bright_inside(frames[i], lm_in[i]) < 0.05]  # fmt: skip
     teeth = [i for i in dark if _bright_inside(out[i], lm_out[i]) >= 0.2]
@@ -157,23 +164,13 @@ def test_a_dark_open_mouth_is_not_shown_as_bank_teeth(shared_data):
     assert not teeth, (teeth, len(dark))
 
 
-def test_a_pursed_oo_is_not_drawn_as_a_squeezed_smile(shared_data):
+def test_a_pursed_oo_is_not_drawn_as_a_squeezed_smile(happy_from_surprised):
     """W009 happy driven by her surprised clip: in her pursed "oo"s (the lip corners under 0.6 of their median
     distance: frames 74 and 84-92) the happy bank's nearest mouths are smiles up to twice as wide, whose inner lips
     fit. Warped into the "oo" they showed a squeezed row of teeth with smeared lip ends (up to 0.19 of the opening
     bright in 8 of the 10 frames; docs/personal/hd.md, squeeze_W009.jpg). The live mouth is drawn there instead
     (PersonalTranslator.mouth_squeeze): no teeth, as in the camera's frame, and the lips as narrow as before."""
-    from mead_clips import track_clip
-
-    from w2le_live.personal.enroll import enroll_file
-    from w2le_live.translators.personal import PersonalTranslator
-
-    drive = track_clip(_clip(shared_data, "surprised"))
-    bank = enroll_file("happy", str(_clip(shared_data, "happy")), neutral=str(_clip(shared_data, "neutral")))
-    pt = PersonalTranslator({"happy": bank})
-    out = [pt.translate(f, o, None, Controls("happy", 1.0)) for f, o in drive]
-    frames = [f for f, _ in drive]
-    lm_in, lm_out = M.track_landmarks(frames), M.track_landmarks(out)
+    frames, out, lm_in, lm_out = happy_from_surprised
     width = M.mouth_width(lm_in)
     pursed = [i for i in range(len(frames)) if width[i] < 0.6 * np.nanmedian(width)]
     assert len(pursed) >= 5, pursed  # she says "oo" in this clip
