@@ -58,7 +58,8 @@ class HdCtx(B.Ctx):
         # enrol from a file, as `w2le-live enroll --source` does: the scaled take written losslessly enough
         path = Path(os.environ["W2LE_DATA_DIR"]) / f"{target}_{self.height}.mp4"
         if not path.exists():
-            fr = self.frames(actor, target)
+            # decoded and scaled once: run_case has already read the take as its "real" clip
+            fr = self.clip(actor, target)[0]
             with VideoWriter(path, 25.0, fr[0].shape[1::-1], crf=10) as w:
                 for f in fr:
                     w.write(f)

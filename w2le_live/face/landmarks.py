@@ -51,6 +51,15 @@ def face_width(lm: np.ndarray) -> float | np.ndarray:
     return float(np.linalg.norm(d)) if d.ndim == 1 else np.linalg.norm(d, axis=-1)
 
 
+def mouth_width(lm: np.ndarray) -> float | np.ndarray:
+    """The lip corners' distance (61-291) over the face width: a rounded "oo" narrows it, a smile widens it.
+
+    lm: (478, 2+) float landmarks, any units -> float; or a stack (F, 478, 2+) -> (F,) float array of its dtype.
+    """
+    w = np.linalg.norm(lm[..., 61, :2] - lm[..., 291, :2], axis=-1) / np.maximum(face_width(lm), 1e-6)
+    return float(w) if np.ndim(w) == 0 else w
+
+
 def head_turn(lm: np.ndarray) -> float | np.ndarray:
     """How far the head is turned from the camera: the nose tip's place along the cheek-to-cheek line (234 -> 454),
     from its middle, in half face widths. 0 facing the camera, +-1 with the nose tip over one cheek's edge (the far

@@ -7,7 +7,7 @@ from typing import Optional
 
 import numpy as np
 
-from w2le_live.face.landmarks import face_width
+from w2le_live.face.landmarks import face_width, mouth_width
 from w2le_live.personal.geometry import eye_apertures, features, lip_vector, mean_along, pair_gaps
 
 
@@ -97,13 +97,6 @@ def gaze(norm: np.ndarray) -> np.ndarray:
     x = norm[..., 0]
     return np.stack([(x[..., 468] - x[..., 33]) / (x[..., 133] - x[..., 33]),
                      (x[..., 473] - x[..., 263]) / (x[..., 362] - x[..., 263])], -1).astype(np.float32)  # fmt: skip
-
-
-def mouth_width(norm: np.ndarray) -> np.ndarray:
-    """The lip corners' distance (61-291) over the face width (234-454). norm: (..., 478, 2+) -> (...,) float32."""
-    n = norm[..., :2].astype(np.float32, copy=False)
-    return (np.linalg.norm(n[..., 61, :] - n[..., 291, :], axis=-1)
-            / np.maximum(np.linalg.norm(n[..., 234, :] - n[..., 454, :], axis=-1), 1e-6)).astype(np.float32)  # fmt: skip
 
 
 def spread(count: int, most: int) -> np.ndarray:
@@ -386,8 +379,7 @@ class Retriever:
     def squeeze(self, mouth: int, target_norm: np.ndarray) -> float:
         """How far bank frame ``mouth``'s lips are squeezed (or stretched) across the face to fit the target geometry
         (478, 3) float32: |log| of its lip corners' distance over the target's (0: the same width)."""
-        t = float(mouth_width(target_norm[None])[0])
-        return abs(float(np.log(max(float(self._widths[mouth]), 1e-6) / max(t, 1e-6))))
+        return abs(float(np.log(max(float(self._widths[mouth]), 1e-6) / max(mouth_width(target_norm), 1e-6))))
 
     def choose_upper(self, target_norm: np.ndarray) -> list[tuple[int, float]]:
         """Upper-face bank frame(s) for the target geometry (478, 3) float32: slow to switch, long fades."""

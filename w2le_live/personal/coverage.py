@@ -13,7 +13,7 @@ from typing import Callable, Iterable, Iterator, Optional, Sequence
 
 import numpy as np
 
-from w2le_live.face.landmarks import face_width, head_turn
+from w2le_live.face.landmarks import face_width, head_turn, mouth_width
 
 SHAPES = ("closed", "open", "rounded", "spread", "teeth", "turns")
 LABELS = {
@@ -102,8 +102,7 @@ def mouth_features(landmarks: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.nd
     lm = np.asarray(landmarks, np.float64)
     fw = np.maximum(face_width(lm), 1e-6)
     gap = np.linalg.norm(lm[:, 13, :2] - lm[:, 14, :2], axis=-1) / fw
-    width = np.linalg.norm(lm[:, 61, :2] - lm[:, 291, :2], axis=-1) / fw
-    return gap, width, head_turn(lm)
+    return gap, mouth_width(lm), head_turn(lm)
 
 
 def inner_mouth_brightness(frame: np.ndarray, lm: np.ndarray) -> float:

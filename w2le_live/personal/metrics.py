@@ -233,8 +233,9 @@ def lip_opening(lm: np.ndarray) -> np.ndarray:
 
 def mouth_width(lm: np.ndarray) -> np.ndarray:
     """Lip corners' distance (61-291) / face width: a rounded "oo" narrows it, a smile widens it.
-    lm: (F, 478, 2+) float32 -> (F,) float64. (The renderer's ``bank.mouth_width`` is the same ratio; a measure keeps
-    its own copy, as every measure here, so that a change to the renderer cannot move its yardstick.)"""
+    lm: (F, 478, 2+) float32 -> (F,) float64. (``face.landmarks.mouth_width``, which the renderer and enrolment
+    use, is the same ratio; a measure keeps its own copy, as every measure here, so that a change to the renderer
+    cannot move its yardstick.)"""
     return _pair_dist(lm, 61, 291) / np.maximum(_pair_dist(lm, 234, 454), 1e-6)
 
 
