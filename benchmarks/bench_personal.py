@@ -623,7 +623,10 @@ def markdown(res: dict) -> str:
             s.append(f"| {f['actor']} ({TUNED.get(f['actor'], '-')}) | {f['driving']}{' (moving head)' if f['moving'] else ''} | "
                      f"{_f(f['gaze_corr'])} | {_f(f['eye_corr'])} | {_f(f['lip_corr'], 3)} |\n")  # fmt: skip
     if res.get("speed"):
-        s.append("\n## Speed (medians, ms)\n\n| what | value |\n|---|---|\n")
+        s.append("\n## Speed (medians, ms)\n\n")
+        if res.get("speed_source"):
+            s.append(f"Carried over from an earlier run (`--speed-from`): {res['speed_source']}.\n\n")
+        s.append("| what | value |\n|---|---|\n")
         s.append("".join(f"| {k} | {v} |\n" for k, v in res["speed"].items()))
     if res.get("grids"):
         s.append("\n## Grids\n\n" + "".join(f"- `{g}`\n" for g in res["grids"]) +
@@ -653,6 +656,9 @@ def main() -> None:
     )
     ap.add_argument("--no-self", action="store_true", help="skip the self-render check")
     ap.add_argument("--no-grids", action="store_true", help="write no grid images")
+    ap.add_argument("--speed-from", type=Path, default=None, metavar="RESULTS_JSON",
+                    help="with --speed-frames 0 --live-seconds 0: carry the speed table of an earlier run over "
+                         "(a loaded machine's timings are not the product's); results.md names its source")  # fmt: skip
     args = ap.parse_args()
     t_start = time.perf_counter()
     import torch
@@ -739,6 +745,10 @@ def main() -> None:
     sp = speed(ctx, args.actors[0], speed_frames, ("happy", "surprised")) if speed_frames else {}
     if live_s:
         sp.update(live(ctx, args.actors[0], live_s))
+    if args.speed_from is not None and not sp:
+        earlier = json.loads(args.speed_from.read_text())
+        sp = dict(earlier.get("speed", {}))
+        res["speed_source"] = f"{earlier.get('command', '?')}, {earlier.get('machine', '?')}"
     res["speed"] = sp
     print(json.dumps(sp))
     res["runtime_s"] = round(time.perf_counter() - t_start, 1)

@@ -249,8 +249,8 @@ class SeamConfig:
     tile's *equivalent blur* (px of the face frame; 0 where the output has as much texture as the driving frame or
     more, so new wrinkles or teeth are not a loss). Its median over frames is the blur map. A seam is a straight
     horizontal line (in the face's axes) where live texture meets softer texture: the upper quartile over a
-    tile row of the blur step between the tiles just above and just below it. A uniformly blurred face has no
-    step; a feathered alpha hides such a line from gradient measures but not from this one. Brows, eyes and lips
+    tile row of the blur step between the tiles just above and just below it, but no more than a quarter of the
+    face width reaches. A uniformly blurred face has no step; a feathered alpha hides such a line from gradient measures but not from this one. Brows, eyes and lips
     move with the emotion, so both faces' are left out with a margin, and so does the face's own edge where it
     moved (a surprised jaw drops: the driving chin's edge against the output's chin skin is not a lost texture). Calibration on real clips (M030, W009, every
     2nd frame): a clip against itself 0; the whole face blurred (sigma 1.2) <= 0.29; the landmark translator (one
@@ -273,9 +273,11 @@ class SeamConfig:
     min_face: float = 0.7  # fraction of a tile inside the face (and outside the lips, brows and eyes)
     feature_margin: float = 0.08  # brows and eyes of both faces are left out with this margin
     lip_margin: float = 0.14  # and the lips (mouth corners move most) with this one
-    min_tiles: int = 8  # a tile row needs this many measured pairs: a quarter of the face width (tiles every
-    # tile / 2 = 4 px, face_px / 4 = 32 per face width); a glabella-only row is one fold, not a line across
-    quantile: float = 75.0  # of the steps along a tile row
+    min_tiles: int = 8  # a quarter of the face width (tiles every tile / 2 = 4 px, face_px / 4 = 32 per face
+    # width): a row's step is at most the one this many tile pairs of it reach, so a line across a quarter of the
+    # face counts and one fold (the glabella's, a sad fold beside the nose: 2-5 tiles) does not, however few of the
+    # row's tiles the eyes and brows leave measured; a row with fewer measured pairs is not scored
+    quantile: float = 75.0  # of the steps along a tile row (a whole row's quartile is about min_tiles pairs)
     threshold: float = 0.5  # px of equivalent blur: a larger step is a visible seam
 
 
@@ -470,14 +472,19 @@ def seam_map(driving: Sequence[np.ndarray], output: Sequence[np.ndarray], lm_dri
 
 def seam_steps(blur: np.ndarray, cfg: SeamConfig = SeamConfig()) -> np.ndarray:
     """Per tile row i of a :func:`seam_map` (Ty, Tx): the step between tile rows i - 2 and i (adjacent, not
-    overlapping), as the upper quartile over the row of the blur increase (or decrease), so a line across a
-    quarter of the face counts while one moved fold does not. Returns (Ty,) float64, NaN where unmeasured."""
+    overlapping): the upper quartile over the row of the blur increase (or decrease), but no more than
+    ``min_tiles`` tile pairs of the row reach (a quarter of the face width), so a line across a quarter of the face
+    counts while one moved fold does not, however few of the row's tiles the eyes and brows leave measured (a
+    quartile of 12 pairs is 3 tiles). Returns (Ty,) float64, NaN where unmeasured."""
+    k = cfg.min_tiles
     out = np.full(blur.shape[0], np.nan)
     for i in range(2, blur.shape[0]):
         d = blur[i] - blur[i - 2]
-        d = d[np.isfinite(d)]
-        if len(d) >= cfg.min_tiles:
-            out[i] = max(float(np.percentile(d, cfg.quantile)), -float(np.percentile(d, 100 - cfg.quantile)))
+        d = np.sort(d[np.isfinite(d)])
+        if len(d) >= k:
+            up = min(float(np.percentile(d, cfg.quantile)), float(d[-k]))
+            down = max(float(np.percentile(d, 100 - cfg.quantile)), float(d[k - 1]))
+            out[i] = max(up, -down)
     return out
 
 
