@@ -35,6 +35,7 @@ import argparse
 import json
 import math
 import os
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -752,7 +753,7 @@ def main() -> None:
     res["speed"] = sp
     print(json.dumps(sp))
     res["runtime_s"] = round(time.perf_counter() - t_start, 1)
-    res["command"] = "python benchmarks/bench_personal.py" + (" --quick" if args.quick else "")
+    res["command"] = " ".join(["python benchmarks/bench_personal.py", *sys.argv[1:]])
     res["machine"] = (
         f"{os.cpu_count()} CPU cores (shared with other jobs), load average {os.getloadavg()[0]:.1f} at the end"
     )
