@@ -34,6 +34,13 @@ class PersonalTranslator(Translator):
     # surprised and fearful clips chose smiles for her "oo"s (up to 2.1x the target's width) in 3-10 frames a clip,
     # drawn as a squeezed row of teeth with smeared lip ends; every other W009 case stays within 0.80-1.23
     mouth_squeeze = (1.3, 1.4)
+    # where it is squeezed, the live mouth keeps its own shape too: the target geometry is moved back to the live
+    # one by this share at the lips, falling off as a Gaussian of this many face widths from the lips' centre (no
+    # fold in the warp), reached over this many frames (the geometry glides, two mouths are never blended). A
+    # pursed "oo" stretched to a smile's corners drew a wide flat hole that a fresh tracker read 30 % less open
+    # (W009 happy <- surprised, frames 84-93: inner-lip gap 0.086 for a live 0.124); a person saying "oo" while
+    # smiling purses the corners in too
+    squeeze_keep = (1.0, 0.15, 2)
     upper_rate = 0.02  # per frame: how fast the live face's recent mean (the upper face's reference) follows
     # the larger of the emotion's and the neutral eye aperture over the live recent one: below the first, the lids
     # and whites come from the bank (a wide-eyed face asked for a calmer emotion: squeezing its lids leaves a
@@ -163,6 +170,7 @@ class PersonalTranslator(Translator):
         self._upper: dict = {}
         self._mouth = 0.0
         self._squeezed = False
+        self._kept = 0.0  # the share of the live mouth's shape kept (squeeze_keep), gliding
         self._lips: Optional[np.ndarray] = None
         self._eyes_prev: Optional[np.ndarray] = None
         self._narrow: dict[str, bool] = {}
@@ -323,6 +331,24 @@ class PersonalTranslator(Translator):
         tn = G.apply_offset(ln, off, intensity, st["mean"] - st["ema"], st["w"], ratio, lid_max)
         return pose, ln, tn, pose.to_frame(tn)
 
+    def _keep_live_mouth(self, lm: np.ndarray, tp: np.ndarray, squeezed: bool) -> np.ndarray:
+        """tp (478, 2+) float32 target frame px moved back towards the live landmarks lm (same shape) around the
+        mouth while a squeezed bank mouth is off (``squeeze_keep``); tp itself when nothing is kept."""
+        from w2le_live.face.landmarks import face_width
+
+        share, reach, frames = self.squeeze_keep
+        goal = share if squeezed else 0.0
+        step = 1.0 / max(int(frames), 1)
+        self._kept = min(goal, self._kept + step) if goal > self._kept else max(goal, self._kept - step)
+        if self._kept <= 0.0:
+            return tp
+        centre = lm[_LIP_INDEX, :2].mean(0)
+        d = np.linalg.norm(lm[:, :2] - centre, axis=1) / max(float(face_width(lm)), 1e-6)
+        w = (self._kept * np.exp(-((d / max(reach, 1e-6)) ** 2))).astype(np.float32)
+        out = tp.copy()
+        out[:, :2] += w[:, None] * (lm[:, :2] - tp[:, :2])
+        return out
+
     def turn_share(self, lm: np.ndarray) -> float:
         """How much of the effect a face with landmarks lm (478, 2+) float32 keeps for its head turn
         (``turn_fade``): 1 facing the camera, 0 turned past the fade's end, a smoothstep between."""
@@ -409,6 +435,7 @@ class PersonalTranslator(Translator):
         self._squeezed = s > hi or (s > lo and self._squeezed)
         if self._squeezed:  # a smile's lips squeezed into a rounded "oo" (or the reverse): the live mouth
             self._mouth = 0.0
+        tp = self._keep_live_mouth(lm, tp, self._squeezed)
         if ret.smeared:  # a motion-blurred bank mouth (RetrievalConfig.smear): the live one
             self._mouth = 0.0
         # the live teeth over a softer bank opening: all of them, not a part, from the soft_frames-th frame running
