@@ -526,7 +526,10 @@ def live(ctx: Ctx, actor: str, seconds: float) -> dict:
 
 # -- report --------------------------------------------------------------------------------------------------
 def _f(v, nd=2) -> str:
-    return "-" if v is None or (isinstance(v, float) and not math.isfinite(v)) else f"{v:.{nd}f}"
+    if v is None or (isinstance(v, float) and not math.isfinite(v)):
+        return "-"
+    s = f"{v:.{nd}f}"  # a tiny negative step prints as 0.00, not -0.00
+    return s[1:] if s.startswith("-") and float(s) == 0 else s
 
 
 def _pct(v) -> str:
