@@ -250,13 +250,14 @@ class SeamConfig:
     more, so new wrinkles or teeth are not a loss). Its median over frames is the blur map. A seam is a straight
     horizontal line (in the face's axes) where live texture meets softer texture: the upper quartile over a
     tile row of the blur step between the tiles just above and just below it, but no more than a quarter of the
-    face width reaches. A uniformly blurred face has no step; a feathered alpha hides such a line from gradient measures but not from this one. Brows, eyes and lips
-    move with the emotion, so both faces' are left out with a margin, and so does the face's own edge where it
-    moved (a surprised jaw drops: the driving chin's edge against the output's chin skin is not a lost texture). Calibration on real clips (M030, W009, every
-    2nd frame): a clip against itself 0; the whole face blurred (sigma 1.2) <= 0.29; the landmark translator (one
-    bilinear remap; happy, surprised, sad, angry) <= 0.48; the lower face blurred from just below the eyes (sigma
-    0.8) >= 0.54; the personal translator of main at 2026-11-30, happy: 0.67-0.68 with the step at 0.14 face widths
-    below the eye line, the seam a viewer sees (``docs/personal/seam_measure.md``). With a second reference
+    face width reaches. A uniformly blurred face has no step; a feathered alpha hides such a line from gradient
+    measures but not from this one. Brows, eyes and lips move with the emotion, so both faces' are left out with a
+    margin, and so does the face's own edge where it moved (a surprised jaw drops: the driving chin's edge against
+    the output's chin skin is not a lost texture). Calibration on real clips (M030, W009, every 2nd frame): a clip
+    against itself 0; the whole face blurred (sigma 1.2) <= 0.23; the landmark translator (one bilinear remap;
+    happy, surprised, sad, angry) <= 0.37; the lower face blurred from just below the eyes (sigma 0.8) >= 0.53; the
+    personal translator of main at 2026-11-30, happy: 0.67-0.71 with the step at 0.14 face widths below the eye
+    line, the seam a viewer sees (``docs/personal/seam_measure.md``, seam8 for these figures). With a second reference
     (:func:`reference_texture` of the actor's real target clip, ``reference=``) a tile is blurred only where the
     output is less textured than both the driving frame and that clip: content the emotion removes (a sad fold
     in a neutral output) is not blur.
