@@ -344,3 +344,69 @@ def test_lids_open_past_twice_only_where_the_bank_eye_is_drawn():
     drawn = G.lid_apertures(G.apply_offset(live, zero, 1.0, lid_ratio=ratio, lid_max=3.0)) / base
     np.testing.assert_allclose(stretched, [2.0, 1.5], rtol=1e-4)
     np.testing.assert_allclose(drawn, [2.5, 1.5], rtol=1e-4)
+
+
+def test_lids_move_by_the_persons_own_amount_about_the_emotions_opening(w009):
+    """An emotion that opens the eyes 2x (M030's calm eyes over his sad squint) must not make every lid motion 2x
+    the person's: his 20 % squint became a 20 % squint of the wider eye, the lids moving 1.5-2.4x as far as his
+    (``docs/personal/hd.md``). On W009's real neutral clip, the target lids for a 2x emotion
+    (``geometry.lid_motion_ratio``): open frames move by her own amount (the plain ratio: 2x), the eyes open 2x
+    at her mean aperture, and her blinks still close them."""
+    from w2le_live.personal import geometry as G
+
+    _, drives = w009
+    raw = np.stack([face.landmarks for _, face in drives["neutral"]])
+    live = G.normalise(raw, G.build_template(raw))
+    ap = G.lid_apertures(live)  # (F, 2)
+    mean = ap.mean(0)
+    ratio = np.array([2.0, 2.0], np.float32)
+    zero = np.zeros((478, 3), np.float32)
+
+    def target(share):
+        return np.stack([
+            G.lid_apertures(G.apply_offset(ln, zero, 1.0, lid_ratio=G.lid_motion_ratio(ratio, a / mean, share),
+                                           lid_max=3.0))
+            for ln, a in zip(live, ap)
+        ])  # fmt: skip
+
+    kept, plain = target(1.0), target(0.0)
+    np.testing.assert_allclose(plain, 2.0 * ap, rtol=1e-4)  # share 0: the plain ratio, as before
+    open_ = (ap > 0.9 * mean).all(1)
+    assert open_.sum() > 30  # she keeps her eyes open most of the clip
+    for eye in (0, 1):
+        live_sd, kept_sd = ap[open_, eye].std(), kept[open_, eye].std()
+        assert 0.8 * live_sd <= kept_sd <= 1.25 * live_sd, (eye, kept_sd / live_sd)  # plain: 2.0
+        assert plain[open_, eye].std() > 1.8 * live_sd
+        # the emotion's opening: 2x her mean aperture, reached at it (open frames sit above it)
+        assert 1.7 * mean[eye] <= np.median(kept[open_, eye]) <= 2.2 * mean[eye]
+        # her blinks (the smoothed tracker's: down to 0.33-0.6 of the mean) still close the wider eye, by more than
+        # her own depth (a blink closes it) but less than the plain ratio's 2x
+        blink = ap[:, eye] < 0.6 * mean[eye]
+        assert blink.sum() >= 2
+        depth = np.median(ap[open_, eye]) - ap[blink, eye].mean()
+        kept_depth = np.median(kept[open_, eye]) - kept[blink, eye].mean()
+        assert 1.0 * depth <= kept_depth <= 1.7 * depth, (eye, kept_depth / depth)
+    order = np.argsort(ap[:, 0])
+    assert (np.diff(kept[order, 0]) >= -1e-6).all()  # a wider live eye never gives a narrower target
+
+
+@pytest.mark.parametrize("motion, lo, hi", [(1.0, 0.85, 1.12), (0.0, 1.15, 1.6)])
+def test_translator_lids_move_by_the_persons_amount(w009, motion, lo, hi):
+    """The translator's own target lids (W009 surprised from her neutral clip: the emotion opens her eyes ~1.25x):
+    on her open frames they move by her amount with ``lid_motion`` 1, by the ratio times it with 0 (as before)."""
+    from w2le_live.personal import geometry as G
+    from w2le_live.translators.personal import PersonalTranslator
+
+    banks, drives = w009
+    tr = PersonalTranslator({"surprised": banks["surprised"]})
+    tr.lid_motion = motion
+    live, target = [], []
+    for _, face in drives["neutral"]:
+        pose, tn, _ = tr.target_geometry(face.landmarks, "surprised", 1.0)
+        live.append(G.lid_apertures(pose.to_norm(face.landmarks)))
+        target.append(G.lid_apertures(tn))
+    live, target = np.stack(live)[25:], np.stack(target)[25:]  # past the running reference's first second
+    open_ = (live > 0.9 * live.mean(0)).all(1)
+    assert target[open_].mean() > 1.1 * live[open_].mean()  # surprise opens them
+    sd = target[open_].std(0) / live[open_].std(0)
+    assert (lo <= sd).all() and (sd <= hi).all(), sd

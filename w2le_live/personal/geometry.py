@@ -222,6 +222,23 @@ def lid_apertures(norm: np.ndarray) -> np.ndarray:
     )
 
 
+def lid_motion_ratio(ratio: np.ndarray, live: np.ndarray, share: float = 1.0) -> np.ndarray:
+    """The lids' ratio for this frame, so the lids move by the person's own amount about the emotion's opening.
+
+    ratio: (2,) float32, the emotion's mean eye aperture over the live face's recent mean (left, right); live: (2,)
+    float32, this frame's live aperture over that same mean. A plain ratio multiplies every lid motion by it (a
+    2x-opened squint blinks and narrows twice as far as the person). Here the target aperture is
+    ``live * (1 + (ratio - 1) * h)``: from the mean up, ``h = 1 / live`` (the emotion's difference added: motion kept
+    at the person's size), below it ``h = 2 - live`` (a blink still closes the eye, reached smoothly: the same
+    value and slope at the mean). ``share`` in [0, 1] blends from the plain ratio (0) to this (1).
+    Returns (2,) float32.
+    """
+    x = np.maximum(np.asarray(live, np.float32), 0.0)
+    h = np.where(x > 1.0, 1.0 / np.maximum(x, 1e-6), 2.0 - x)
+    h = (1.0 - share) + share * h
+    return (1.0 + (np.asarray(ratio, np.float32) - 1.0) * h).astype(np.float32)
+
+
 def upper_weight(template: np.ndarray, width: float = 0.12) -> np.ndarray:
     """(478,) float32 in [0, 1]: 1 for points at and above the lower eyelids (brows, lids, forehead), falling to 0
     over ``width`` face widths below them. template: (478, 3) float32 normalised."""

@@ -73,6 +73,9 @@ class PersonalTranslator(Translator):
     # same: from the first frame it kept a first, wider-eyed frame for seconds (W009 sad clip: first frame 0.068
     # face widths, its mean 0.058), and neutral asked of sad eyes opened them 1.07x, not the 1.19x between the clips
     lid_running_start = True
+    # the lids move by the person's own amount about the emotion's opening (1), not by the lids' ratio times it (0;
+    # geometry.lid_motion_ratio)
+    lid_motion = 1.0
     lower_ref_rate = 0.005  # the same for the lower face's reference (slower: speech averages out)
     # the share of the live face's own lower-face expression undone, the face widths below which a point's
     # difference is left alone (a neutral face keeps the plain offset), and the frames over which it fades in
@@ -328,6 +331,8 @@ class PersonalTranslator(Translator):
         if emotion in WIDE_EYES or self._narrow[emotion]:
             self._open = np.zeros(2, np.float32)
         lid_max = 2.0 + (self.open_lid_max - 2.0) * bank_eyes
+        if self.lid_motion > 0:
+            ratio = G.lid_motion_ratio(ratio, G.lid_apertures(ln) / np.maximum(st["lid"], 1e-3), self.lid_motion)
         tn = G.apply_offset(ln, off, intensity, st["mean"] - st["ema"], st["w"], ratio, lid_max)
         return pose, ln, tn, pose.to_frame(tn)
 
