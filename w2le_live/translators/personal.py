@@ -332,7 +332,9 @@ class PersonalTranslator(Translator):
             self._open = np.zeros(2, np.float32)
         lid_max = 2.0 + (self.open_lid_max - 2.0) * bank_eyes
         if self.lid_motion > 0:
-            ratio = G.lid_motion_ratio(ratio, G.lid_apertures(ln) / np.maximum(st["lid"], 1e-3), self.lid_motion)
+            ratio = G.lid_motion_ratio(
+                ratio, G.lid_apertures(ln) / np.maximum(st["lid"], 1e-3), self.lid_motion
+            )
         tn = G.apply_offset(ln, off, intensity, st["mean"] - st["ema"], st["w"], ratio, lid_max)
         return pose, ln, tn, pose.to_frame(tn)
 
