@@ -74,7 +74,8 @@ class PersonalTranslator(Translator):
     # face widths, its mean 0.058), and neutral asked of sad eyes opened them 1.07x, not the 1.19x between the clips
     lid_running_start = True
     # the lids move by the person's own amount about the emotion's opening (1), not by the lids' ratio times it (0;
-    # geometry.lid_motion_ratio)
+    # geometry.lid_motion_ratio): held-out M030's sad squint asked for neutral (ratio ~2) narrowed 1.47x as far as his,
+    # re-tracked; now 1.05x (W009, tuned on: gaze and openings unchanged; docs/personal/gaze.md, lids19)
     lid_motion = 1.0
     lower_ref_rate = 0.005  # the same for the lower face's reference (slower: speech averages out)
     # the share of the live face's own lower-face expression undone, the face widths below which a point's
@@ -275,7 +276,8 @@ class PersonalTranslator(Translator):
         lower, where speech must average out (a running mean over its first frames). The upper face (brows, lids)
         goes where the emotion's own mean puts it, plus the live movement around that recent mean (so a frown asked
         for happy goes, and raised brows and blinks stay live); the eye aperture scales by the emotion's over the
-        live one (far wider live eyes: the bank's lids, see ``narrow_eyes``). The lower face: live + the regressed
+        live one (far wider live eyes: the bank's lids, see ``narrow_eyes``), the live lids moving about that
+        opening by their own amount (``lid_motion``). The lower face: live + the regressed
         offset, with ``lower_rate`` of the live face's own expression undone (the emotion's mean minus the live
         recent mean, both taken at the same mouth opening, replaces that share of the offset where they differ by
         more than ``lower_dead``, fading in over ``lower_ramp`` frames while the reference settles), so a
