@@ -291,24 +291,26 @@ class PersonalTranslator(Translator):
         pose = G.pose_of(lm, bank.template)
         ln = pose.to_norm(lm)
         opening = float(G.mouth_opening(ln))
+        lids = G.lid_apertures(ln)  # (2,) this frame's live apertures
         st = self._upper.get(emotion)
         if st is None:
             mean = bank.tracked.mean(0)
             slope, mean_open = G.opening_slope(bank.tracked)
             st = self._upper[emotion] = dict(mean=mean, ema=ln.copy(), w=G.upper_weight(bank.template),
                                               ap=G.lid_apertures(mean), n=1, slope=slope, mean_open=mean_open,
-                                              lower=ln.copy(), open=opening, lid=G.lid_apertures(ln))  # fmt: skip
+                                              lower=ln.copy(), open=opening, lid=lids.copy())  # fmt: skip
         else:
             st["n"] += 1
             rate = max(self.upper_rate, 1.0 / st["n"]) if self.upper_running_start else self.upper_rate
             st["ema"] += rate * (ln - st["ema"])
             rate = max(self.upper_rate, 1.0 / st["n"]) if self.lid_running_start else self.upper_rate
-            st["lid"] += rate * (G.lid_apertures(ln) - st["lid"])
+            st["lid"] += rate * (lids - st["lid"])
             rate = max(self.lower_ref_rate, 1.0 / st["n"])
             st["lower"] += rate * (ln - st["lower"])
             st["open"] += rate * (opening - st["open"])
         live_ap = np.maximum(G.lid_apertures(st["ema"]), 1e-3)
-        ratio = st["ap"] / np.maximum(st["lid"], 1e-3)
+        lid_ref = np.maximum(st["lid"], 1e-3)
+        ratio = st["ap"] / lid_ref
         off = self.offset(emotion)
         # wide-eyed: the live eyes far wider than both the emotion's and the person's neutral ones (an emotion
         # with narrower eyes than neutral, e.g. angry, keeps the live eyes with the lids moved)
@@ -334,9 +336,7 @@ class PersonalTranslator(Translator):
             self._open = np.zeros(2, np.float32)
         lid_max = 2.0 + (self.open_lid_max - 2.0) * bank_eyes
         if self.lid_motion > 0:
-            ratio = G.lid_motion_ratio(
-                ratio, G.lid_apertures(ln) / np.maximum(st["lid"], 1e-3), self.lid_motion
-            )
+            ratio = G.lid_motion_ratio(ratio, lids / lid_ref, self.lid_motion)
         tn = G.apply_offset(ln, off, intensity, st["mean"] - st["ema"], st["w"], ratio, lid_max)
         return pose, ln, tn, pose.to_frame(tn)
 
