@@ -364,8 +364,8 @@ def test_lids_move_by_the_persons_own_amount_about_the_emotions_opening(w009):
 
     def target(share):
         return np.stack([
-            G.lid_apertures(G.apply_offset(ln, zero, 1.0, lid_ratio=G.lid_motion_ratio(ratio, a / mean, share),
-                                           lid_max=3.0))
+            G.lid_apertures(G.apply_offset(ln, zero, 1.0, lid_ratio=ratio, lid_max=3.0, lid_live=a / mean,
+                                           lid_motion=share))
             for ln, a in zip(live, ap)
         ])  # fmt: skip
 

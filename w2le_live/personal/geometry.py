@@ -303,18 +303,23 @@ def lead_eyes(lm: np.ndarray, prev: np.ndarray, lead: float) -> np.ndarray:
 
 def apply_offset(live: np.ndarray, offset: np.ndarray, k: float, upper_shift: np.ndarray | None = None,
                  upper_w: np.ndarray | None = None, lid_ratio: np.ndarray | None = None,
-                 lid_max: float | np.ndarray = 2.0) -> np.ndarray:  # fmt: skip
-    """The target geometry: the live face moved by the emotion (the one place the offset policy lives).
+                 lid_max: float | np.ndarray = 2.0, lid_live: np.ndarray | None = None,
+                 lid_motion: float = 0.0) -> np.ndarray:  # fmt: skip
+    """The target geometry: the live face moved by the emotion (the one place the offset policy lives; the
+    translator only keeps the running references it is computed against).
 
     live: (478, 3) float32 normalised live landmarks. offset: (478, 3) float32 face widths, the regressed
     expression offset. k: intensity (scales every move). upper_shift: (478, 3) float32, where the upper face
     should go instead (the emotion's mean upper face minus the live face's recent mean: an angry live face asked
     for happy loses its frown), used with weights upper_w (478,) float32 in [0, 1]. lid_ratio: (2,) float32,
-    the emotion's eye aperture over the live face's (left, right), clipped to [0.5, ``lid_max``] (a float or (2,)
-    float32 per eye: 2 where the live eye is stretched to the target lids, more where the bank's eye is drawn).
-    Inner-lip pairs move together (the live mouth opening stays); lid pairs move together and open by
-    ``lid_ratio ** k`` times the live aperture (blinks stay live, lids never cross); each iris keeps its live place
-    between the corners (:func:`_eyes_live`). Returns (478, 3) float32.
+    the emotion's eye aperture over the live face's recent mean (left, right). lid_live: (2,) float32, this
+    frame's live aperture over that same mean; with ``lid_motion`` > 0 the ratio becomes this frame's own
+    (:func:`lid_motion_ratio`: the lids move by the person's amount about the emotion's opening). The ratio is
+    then clipped to [0.5, ``lid_max``] (a float or (2,) float32 per eye: 2 where the live eye is stretched to the
+    target lids, more where the bank's eye is drawn). Inner-lip pairs move together (the live mouth opening
+    stays); lid pairs move together and open by ``ratio ** k`` times the live aperture (blinks stay live, lids
+    never cross); each iris keeps its live place between the corners (:func:`_eyes_live`).
+    Returns (478, 3) float32.
     """
     move = offset.astype(np.float32).copy()
     if upper_shift is not None and upper_w is not None:
@@ -324,6 +329,8 @@ def apply_offset(live: np.ndarray, offset: np.ndarray, k: float, upper_shift: np
     move[a] = move[b] = 0.5 * (move[a] + move[b])
     _eyes_live(live, move)
     out = live + np.float32(k) * move
+    if lid_ratio is not None and lid_live is not None and lid_motion > 0:
+        lid_ratio = lid_motion_ratio(lid_ratio, lid_live, lid_motion)
     ratio = np.ones(2, np.float32) if lid_ratio is None else np.clip(lid_ratio, 0.5, lid_max) ** np.float32(k)
     a, b = _pair_index(LEFT_LID_PAIRS + RIGHT_LID_PAIRS)
     per_pair = np.repeat(ratio, (len(LEFT_LID_PAIRS), len(RIGHT_LID_PAIRS)))[:, None]

@@ -74,7 +74,7 @@ class PersonalTranslator(Translator):
     # face widths, its mean 0.058), and neutral asked of sad eyes opened them 1.07x, not the 1.19x between the clips
     lid_running_start = True
     # the lids move by the person's own amount about the emotion's opening (1), not by the lids' ratio times it (0;
-    # geometry.lid_motion_ratio): held-out M030's sad squint asked for neutral (ratio ~2) narrowed 1.47x as far as his,
+    # geometry.apply_offset, lid_motion_ratio): held-out M030's sad squint asked for neutral (ratio ~2) narrowed 1.47x as far as his,
     # re-tracked; now 1.05x (W009, tuned on: gaze and openings unchanged; docs/personal/gaze.md, lids19)
     lid_motion = 1.0
     lower_ref_rate = 0.005  # the same for the lower face's reference (slower: speech averages out)
@@ -335,9 +335,8 @@ class PersonalTranslator(Translator):
         if emotion in WIDE_EYES or self._narrow[emotion]:
             self._open = np.zeros(2, np.float32)
         lid_max = 2.0 + (self.open_lid_max - 2.0) * bank_eyes
-        if self.lid_motion > 0:
-            ratio = G.lid_motion_ratio(ratio, lids / lid_ref, self.lid_motion)
-        tn = G.apply_offset(ln, off, intensity, st["mean"] - st["ema"], st["w"], ratio, lid_max)
+        tn = G.apply_offset(ln, off, intensity, st["mean"] - st["ema"], st["w"], ratio, lid_max, lids / lid_ref,
+                            self.lid_motion)  # fmt: skip
         return pose, ln, tn, pose.to_frame(tn)
 
     def _keep_live_mouth(self, lm: np.ndarray, tp: np.ndarray, squeezed: bool) -> np.ndarray:
