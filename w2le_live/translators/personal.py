@@ -74,8 +74,9 @@ class PersonalTranslator(Translator):
     # face widths, its mean 0.058), and neutral asked of sad eyes opened them 1.07x, not the 1.19x between the clips
     lid_running_start = True
     # the lids move by the person's own amount about the emotion's opening (1), not by the lids' ratio times it (0;
-    # geometry.apply_offset, lid_motion_ratio): held-out M030's sad squint asked for neutral (ratio ~2) narrowed 1.47x as far as his,
-    # re-tracked; now 1.05x (W009, tuned on: gaze and openings unchanged; docs/personal/gaze.md, lids19)
+    # geometry.apply_offset, lid_motion_ratio): held-out M030's sad squint asked for neutral (ratio ~2) narrowed
+    # 1.47x as far as his, re-tracked; now 1.05x (W009, tuned on: gaze and openings unchanged; docs/personal/gaze.md,
+    # lids19)
     lid_motion = 1.0
     lower_ref_rate = 0.005  # the same for the lower face's reference (slower: speech averages out)
     # the share of the live face's own lower-face expression undone, the face widths below which a point's
