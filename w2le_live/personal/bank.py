@@ -59,6 +59,11 @@ class RetrievalConfig:
     cheek_switch_cost: float = 0.004  # the cheeks' frame (its cost: the face away from the mouth)
     cheek_fade_frames: int = 3  # aligned cross-fade of the cheeks after a switch
     upper_switch_cost: float = 0.003
+    # cross-fade of the bank's eye frames after a switch (both warped onto the same target lids, irises under the
+    # live one): unfaded, each switch showed as a jump of lashes, crease and lid margin (W009 surprised: the eyes'
+    # frame-to-frame change 2.3x the camera's at a switch, 1.6x with 3; held-out M030's 720p angry <- sad: 2.3x ->
+    # 1.3x); W009's shift-averaged gaze -0.000 to -0.008 (docs/personal/gaze.md, session 20)
+    upper_fade_frames: int = 3
     gaze_weight: float = 0.5  # per unit of gaze: the bank eyes' iris must lie under the live one
     # radians: a live in-plane tilt within this of the enrolment's median one is read as it is (a seated person's
     # few degrees: undoing them too moved W009's static choices, p(surprised) 0.53 -> 0.34 and its blinks' size
@@ -294,7 +299,7 @@ class Retriever:
         self._pose_c: np.ndarray | float = 0.0
         self._lower_h = _Hysteresis(cfg.switch_cost, 0)
         self._cheek_h = _Hysteresis(cfg.cheek_switch_cost, cfg.cheek_fade_frames)
-        self._upper_h = _Hysteresis(cfg.upper_switch_cost, 0)
+        self._upper_h = _Hysteresis(cfg.upper_switch_cost, cfg.upper_fade_frames)
 
     def undo_roll(self, roll: float) -> float:
         """The share (radians) of a live in-plane tilt ``roll`` (radians, :func:`eye_roll`) that
@@ -382,5 +387,5 @@ class Retriever:
         return abs(float(np.log(max(float(self._widths[mouth]), 1e-6) / max(mouth_width(target_norm), 1e-6))))
 
     def choose_upper(self, target_norm: np.ndarray) -> list[tuple[int, float]]:
-        """Upper-face bank frame(s) for the target geometry (478, 3) float32: slow to switch, long fades."""
+        """Upper-face bank frame(s) for the target geometry (478, 3) float32: slow to switch, short fades."""
         return self._upper_h.step(self.upper_cost(target_norm))
