@@ -92,9 +92,11 @@ class RenderConfig:
     reach_feather: float = 0.3  # iris radii
     corner_live: float = 0.03  # and the live eye corners within this (face widths) of the target ones
     corner_feather: float = 0.03
-    # the bank's lids over wider live eyes (an emotion not in WIDE_EYES): the bank frame's eyeball moved as one so
-    # its own iris lies under the target one (its gaze rarely matches the live one: its iris edge showed beside the
-    # live iris, _bank_eyeballs)
+    # wherever the bank's eye is drawn: the bank frame's eyeball moved as one so its own iris lies under the target
+    # one (its gaze rarely matches the live one: its iris edge showed beside the live iris, _bank_eyeballs). Once
+    # only under the bank's lids for a calmer emotion; for surprised and fear too since session 21: W009 surprised
+    # re-tracked gaze over four sub-pixel shifts 0.900 -> 0.925 (and the bank eye's cross-fade no longer costs it),
+    # fear 0.940 -> 0.949
     bank_iris_align: bool = True
     resample_sharpen: float = 0.6  # upper face: fine texture given back where the live remap shifted
     resample_sigma: float = 1.0  # px: the scale of that texture
@@ -406,7 +408,7 @@ def _wide_eyes(out: np.ndarray, frame: np.ndarray, rect: tuple[int, int, int, in
         bank_img = None
         for j, wt in choice:
             m = mesh_map.xy(bank.crop_landmarks[j], r0, r1, c0, c1)
-            if cfg.bank_iris_align and bank.emotion not in WIDE_EYES:
+            if cfg.bank_iris_align:
                 _bank_eyeballs(m, bank.crop_landmarks[j], local - np.array([c0, 0], np.float32), face_w, cfg)
             img = W.remap(bank.crops[j], m).astype(np.float32)
             img = img if wt == 1.0 else img * wt
@@ -510,7 +512,8 @@ def _bank_eyeballs(
     (src: (478, 2+) float32 crop pixels) onto the target's (local: (478, 2+) float32 band pixels), where the
     live iris is pasted over it. The bank frame is chosen for its lids and brows; left where the mesh put it, its
     iris lay up to 1.4 px (W009 happy from fear) beside the live one, and its edge showed past the live eyeball
-    as a second ring. Only where the moved sample stays inside the bank's own opening too (no bank lid pulled
+    as a second ring. Surprised and fear pick their frames by gaze too, but among few: the irises of two frames
+    still lay apart while the frames cross-faded, read by a fresh tracker as a gaze between them. Only where the moved sample stays inside the bank's own opening too (no bank lid pulled
     in), fading over ``eyeball_edge`` face widths."""
 
     h, w = m.shape[:2]
