@@ -62,7 +62,9 @@ class RetrievalConfig:
     # cross-fade of the bank's eye frames after a switch (both warped onto the same target lids, irises under the
     # live one): unfaded, each switch showed as a jump of lashes, crease and lid margin (W009 surprised: the eyes'
     # frame-to-frame change 2.3x the camera's at a switch, 1.6x with 3; held-out M030's 720p angry <- sad: 2.3x ->
-    # 1.3x); W009's shift-averaged gaze -0.000 to -0.008 (docs/personal/gaze.md, session 20)
+    # 1.3x); W009's shift-averaged gaze -0.000 to -0.008 (docs/personal/gaze.md, session 20). Its cost on
+    # surprised (W009 0.908 -> 0.900, unseen MEAD M024 0.921 -> 0.908) was two bank irises apart under the fade;
+    # with each bank eyeball moved under the live iris (RenderConfig.bank_iris_align, session 21): 0.926 / 0.925
     upper_fade_frames: int = 3
     gaze_weight: float = 0.5  # per unit of gaze: the bank eyes' iris must lie under the live one
     # radians: a live in-plane tilt within this of the enrolment's median one is read as it is (a seated person's
