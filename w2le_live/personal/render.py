@@ -513,8 +513,9 @@ def _bank_eyeballs(
     live iris is pasted over it. The bank frame is chosen for its lids and brows; left where the mesh put it, its
     iris lay up to 1.4 px (W009 happy from fear) beside the live one, and its edge showed past the live eyeball
     as a second ring. Surprised and fear pick their frames by gaze too, but among few: the irises of two frames
-    still lay apart while the frames cross-faded, read by a fresh tracker as a gaze between them. Only where the moved sample stays inside the bank's own opening too (no bank lid pulled
-    in), fading over ``eyeball_edge`` face widths."""
+    still lay apart while the frames cross-faded, read by a fresh tracker as a gaze between them. Only where the
+    moved sample stays inside the bank's own opening too (no bank lid pulled in), fading over ``eyeball_edge`` face
+    widths."""
 
     h, w = m.shape[:2]
     edge = cfg.eyeball_edge * face_w
