@@ -249,7 +249,7 @@ def test_bank_eyes_draw_their_own_iris_under_the_live_one(happy_from_fear, monke
     _, _, bank, pairs = happy_from_fear
     seen: dict = {}
     errors: list = []
-    xy, remap = R._MeshMaps.xy, W.remap
+    xy, remap = R._MeshMaps.xy, W.remap_float
 
     def spy_xy(self, source, r0=0, r1=-1, c0=0, c1=-1):
         m = xy(self, source, r0, r1, c0, c1)
@@ -270,7 +270,7 @@ def test_bank_eyes_draw_their_own_iris_under_the_live_one(happy_from_fear, monke
         return remap(image, maps, *a, **k)
 
     monkeypatch.setattr(R._MeshMaps, "xy", spy_xy)
-    monkeypatch.setattr(W, "remap", spy_remap)
+    monkeypatch.setattr(W, "remap_float", spy_remap)
     tr = PersonalTranslator({"happy": bank})
     for f, o in pairs[:64]:
         tr.translate(f, o, None, Controls("happy", 1.0))

@@ -111,9 +111,9 @@ def test_neutral_bank_skin_keeps_the_live_texture_energy(neutral_from_sad):
 def test_neutral_from_sad_is_as_textured_as_her_real_neutral_face(neutral_from_sad, shared_data):
     """What the seam measure reads on neutral-from-sad is the sad folds removed (content), not blur: against the
     less textured of the driving frame and W009's own real neutral clip (``metrics.reference_texture``) the largest
-    row step is 0.23 on these frames (0.79 against the driving frame alone; whole clip 0.82 -> 0.10), and the same
-    outputs with the lower face smeared (sigma 0.8 px from 0.1 face widths below the lids) still read a seam
-    (0.60): a smear is less textured than both references."""
+    row step is 0.00 on these frames (0.47 against the driving frame alone, at the bar's edge: 0.51 before the float
+    remaps, 0.79 before the texture match's second pass), and the same outputs with the lower face smeared (sigma
+    0.8 px from 0.1 face widths below the lids) still read a seam: a smear is less textured than both references."""
     import cv2
 
     from w2le_live.io.video import iter_frames
@@ -123,9 +123,10 @@ def test_neutral_from_sad_is_as_textured_as_her_real_neutral_face(neutral_from_s
     real = [f for _, _, f in iter_frames(str(_clip(shared_data, "neutral")))][:N:2]
     ref = M.reference_texture(real, M.track_landmarks(real))
     d, o, ld, lo = frames[::2], out[::2], lm[::2], lmo[::2]
-    assert M.seam_score(M.seam_map(d, o, ld, lo))["seam"]  # the folds: read as blur against the driving alone
+    alone = M.seam_score(M.seam_map(d, o, ld, lo))["score"]
+    assert alone >= 0.4, alone  # the folds: near the bar against the driving alone
     res = M.seam_score(M.seam_map(d, o, ld, lo, reference=ref))
-    assert res["score"] <= M.SeamConfig().threshold, res
+    assert res["score"] <= M.SeamConfig().threshold and res["score"] <= alone - 0.3, res
     smear = []
     for img, p in zip(o, lo):
         y = int(p[[145, 374], 1].mean() + 0.1 * face_width(p))

@@ -306,3 +306,34 @@ def test_triangle_index_reuses_its_polygons_across_orders(drive):
             assert np.array_equal(W.triangle_index(target, grid), fresh(target, grid))
             drawn.add(len(W._DRAW.last[0]))
     assert len(drawn) >= 3  # the order changed (whole face, left half, lower half)
+
+
+def test_float_remap_is_the_8bit_remap_unrounded():
+    """``warp.remap_float`` (the source made float32, OpenCV's faster float bicubic) gives the 8-bit remap's samples
+    within its rounding (0.5 grey levels), clipped to [0, 255] as the 8-bit one saturates; with ``window`` (only the
+    part of a large image the map reaches converted) it gives the same values as without, also where the map runs
+    off the image's edges (replicated at the image's own border, not the window's); both map layouts."""
+    import cv2
+
+    from w2le_live.personal import warp as W
+
+    rng = np.random.default_rng(11)
+    img = cv2.GaussianBlur(rng.integers(0, 256, (480, 640, 3), dtype=np.uint8), (0, 0), 0.8)
+    img[100:140, 200:260] = 255  # a flat white block next to dark: bicubic overshoots there
+    img[140:180, 200:260] = 0
+    yy, xx = np.mgrid[0:120, 0:150].astype(np.float32)
+    # inside the image; over its top-left edges; over its bottom-right ones
+    for ox, oy in ((180.3, 80.6), (-20.4, -15.2), (560.7, 400.1)):
+        mx = (0.83 * xx + 0.2 * yy + ox).astype(np.float32)
+        my = (-0.2 * xx + 0.83 * yy + oy).astype(np.float32)
+        ref = W.remap(img, (mx, my)).astype(np.float32)
+        for maps in ((mx, my), np.dstack([mx, my])):
+            plain = W.remap_float(img, maps)
+            windowed = W.remap_float(img, maps, window=True)
+            assert plain.dtype == np.float32 and plain.shape == ref.shape
+            assert np.abs(plain - ref).max() <= 0.51
+            assert np.abs(windowed - plain).max() <= 1e-3
+            assert plain.min() >= 0.0 and plain.max() <= 255.0
+        assert not np.array_equal(plain, ref)  # unrounded: it is not the 8-bit path under another name
+    lin = W.remap_float(img, (mx, my), cubic=False)
+    assert np.abs(lin - W.remap(img, (mx, my), cubic=False)).max() <= 0.51

@@ -410,7 +410,7 @@ def _wide_eyes(out: np.ndarray, frame: np.ndarray, rect: tuple[int, int, int, in
             m = mesh_map.xy(bank.crop_landmarks[j], r0, r1, c0, c1)
             if cfg.bank_iris_align:
                 _bank_eyeballs(m, bank.crop_landmarks[j], local - np.array([c0, 0], np.float32), face_w, cfg)
-            img = W.remap(bank.crops[j], m).astype(np.float32)
+            img = W.remap_float(bank.crops[j], m)
             img = img if wt == 1.0 else img * wt
             bank_img = img if bank_img is None else bank_img + img
         if gain is not None:
@@ -815,7 +815,7 @@ def _live_layer(frame: np.ndarray, maps: _MeshMaps, live: np.ndarray, rect: tupl
     my += iy
     if cfg.eyeball:
         _eyeballs(mx, my, live, maps.target, rect, maps.face_w, cfg)
-    out = W.remap(frame, (mx, my)).astype(np.float32)
+    out = W.remap_float(frame, (mx, my), window=True)
     # the upper face: live texture (the bank adds its folds)
     # the rows down to the last one holding lower < 0.999 (one compare and a bounding box: a row-wise min's time)
     _, top, _, n = cv2.boundingRect(cv2.compare(masks.lower, 0.999, cv2.CMP_LT))
@@ -1028,7 +1028,7 @@ def _bank_image(bank: EmotionBank, maps: _MeshMaps, choice: Sequence[tuple[int, 
 
     bank_img = None
     for j, wt in choice:
-        img = W.remap(bank.crops[j], maps.xy(bank.crop_landmarks[j]), cfg.cubic_bank).astype(np.float32)
+        img = W.remap_float(bank.crops[j], maps.xy(bank.crop_landmarks[j]), cfg.cubic_bank)
         img = img if wt == 1.0 else img * wt
         bank_img = img if bank_img is None else bank_img + img
     mj = choice[0][0] if mouth_choice is None else mouth_choice
@@ -1039,7 +1039,7 @@ def _bank_image(bank: EmotionBank, maps: _MeshMaps, choice: Sequence[tuple[int, 
         if bw > 0:  # (the lips inside the rect)
             r0, r1, c0, c1 = b0 + y, b0 + y + bh, a0 + x, a0 + x + bw
             xy = maps.xy(bank.crop_landmarks[mj], r0, r1)[:, c0:c1]
-            img = W.remap(bank.crops[mj], xy, cfg.cubic_bank).astype(np.float32)
+            img = W.remap_float(bank.crops[mj], xy, cfg.cubic_bank)
             sub = bank_img[r0:r1, c0:c1]
             sub += _times(img - sub, 1.0 - keep[r0:r1, c0:c1])
     return _sharpen_bank(bank_img, maps, bank.crop_landmarks[choice[0][0]], keep, cfg)

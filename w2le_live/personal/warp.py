@@ -321,3 +321,39 @@ def remap(image: np.ndarray, maps, cubic: bool = True) -> np.ndarray:
     if isinstance(maps, np.ndarray):
         return cv2.remap(image, maps, None, flag, borderMode=cv2.BORDER_REPLICATE)
     return cv2.remap(image, maps[0], maps[1], flag, borderMode=cv2.BORDER_REPLICATE)
+
+
+def remap_float(image: np.ndarray, maps, cubic: bool = True, window: bool = False) -> np.ndarray:
+    """:func:`remap` into float32: image (H, W, 3) uint8 -> (h, w, 3) float32 in [0, 255], the same samples unrounded
+    (within 0.5 grey levels of ``remap(...).astype(np.float32)``). OpenCV's bicubic remap of 8-bit images is scalar
+    fixed-point code; of float32 images it is ~1.3x faster, more than the source's conversion costs. ``window``: only
+    the part of the image the maps reach (and the kernel's support round it) is converted, for a large image (the
+    camera frame) under a small map; edges are replicated at the image's own border either way."""
+    import cv2
+
+    flag = cv2.INTER_CUBIC if cubic else cv2.INTER_LINEAR
+    ox = oy = 0
+    if window:
+        if isinstance(maps, np.ndarray):
+            lo, hi = maps.reshape(-1, 2).min(0), maps.reshape(-1, 2).max(0)
+            (x_lo, y_lo), (x_hi, y_hi) = lo, hi
+        else:
+            x_lo, x_hi = cv2.minMaxLoc(maps[0])[:2]
+            y_lo, y_hi = cv2.minMaxLoc(maps[1])[:2]
+        H, W = image.shape[:2]
+        # the cubic kernel reads floor(x) - 1 .. floor(x) + 2
+        ox, oy = min(max(int(np.floor(x_lo)) - 2, 0), W - 1), min(max(int(np.floor(y_lo)) - 2, 0), H - 1)
+        ex, ey = min(max(int(np.floor(x_hi)) + 4, ox + 1), W), min(max(int(np.floor(y_hi)) + 4, oy + 1), H)
+        image = image[oy:ey, ox:ex]
+        if ox or oy:
+            shift = np.array([ox, oy], np.float32)
+            maps = maps - shift if isinstance(maps, np.ndarray) else (maps[0] - shift[0], maps[1] - shift[1])
+    src = image.astype(np.float32)
+    if isinstance(maps, np.ndarray):
+        out = cv2.remap(src, maps, None, flag, borderMode=cv2.BORDER_REPLICATE)
+    else:
+        out = cv2.remap(src, maps[0], maps[1], flag, borderMode=cv2.BORDER_REPLICATE)
+    # bicubic overshoots at sharp edges; the 8-bit remap saturates there
+    cv2.threshold(out, 255.0, 255.0, cv2.THRESH_TRUNC, dst=out)
+    cv2.threshold(out, 0.0, 0.0, cv2.THRESH_TOZERO, dst=out)
+    return out
