@@ -337,3 +337,21 @@ def test_float_remap_is_the_8bit_remap_unrounded():
         assert not np.array_equal(plain, ref)  # unrounded: it is not the 8-bit path under another name
     lin = W.remap_float(img, (mx, my), cubic=False)
     assert np.abs(lin - W.remap(img, (mx, my), cubic=False)).max() <= 0.51
+
+
+def test_render_rect_sides_grow_to_a_multiple_of_four_inside_the_frame():
+    """``render._grow4`` grows [a, b) to a multiple-of-4 length (the quarter-size low-passes then take OpenCV's
+    whole-scale area resize) by at most 3, keeping what it had, inside [0, n); to the right first, then left at the
+    frame's far edge; unchanged where [0, n) is too short for it."""
+    from w2le_live.personal import render as R
+
+    for n in (17, 64, 480, 641):
+        for a in range(0, n - 1, 7):
+            for b in range(a + 1, n + 1, 5):
+                lo, hi = R._grow4(a, b, n)
+                assert 0 <= lo <= a and b <= hi <= n and (hi - lo) - (b - a) <= 3
+                assert (hi - lo) % 4 == 0 or (lo == 0 and hi == n)
+                assert lo == a or hi == n  # grown to the right first
+    assert R._grow4(10, 23, 100) == (10, 26)
+    assert R._grow4(90, 99, 100) == (88, 100)  # one to the right, two to the left
+    assert R._grow4(0, 7, 7) == (0, 7)
