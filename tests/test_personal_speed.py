@@ -337,6 +337,10 @@ def test_float_remap_is_the_8bit_remap_unrounded():
         assert not np.array_equal(plain, ref)  # unrounded: it is not the 8-bit path under another name
     lin = W.remap_float(img, (mx, my), cubic=False)
     assert np.abs(lin - W.remap(img, (mx, my), cubic=False)).max() <= 0.51
+    # a degenerate map (a NaN or inf sample) reads the whole image, as without the window, and raises nothing
+    mx[3, 4], my[5, 5] = np.nan, np.inf
+    for maps in ((mx, my), np.dstack([mx, my])):
+        assert np.array_equal(W.remap_float(img, maps, window=True), W.remap_float(img, maps))
 
 
 def test_render_rect_sides_grow_to_a_multiple_of_four_inside_the_frame():

@@ -341,6 +341,8 @@ def remap_float(image: np.ndarray, maps, cubic: bool = True, window: bool = Fals
             x_lo, x_hi = cv2.minMaxLoc(maps[0])[:2]
             y_lo, y_hi = cv2.minMaxLoc(maps[1])[:2]
         H, W = image.shape[:2]
+        if not np.isfinite([x_lo, x_hi, y_lo, y_hi]).all():
+            x_lo, y_lo, x_hi, y_hi = 0, 0, W, H  # (a degenerate map: the whole image, as remap reads it)
         # the cubic kernel reads floor(x) - 1 .. floor(x) + 2
         ox, oy = min(max(int(np.floor(x_lo)) - 2, 0), W - 1), min(max(int(np.floor(y_lo)) - 2, 0), H - 1)
         ex, ey = min(max(int(np.floor(x_hi)) + 4, ox + 1), W), min(max(int(np.floor(y_hi)) + 4, oy + 1), H)
