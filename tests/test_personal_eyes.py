@@ -497,3 +497,35 @@ def test_the_banks_iris_lies_under_the_live_one(w009, align, follows):
         assert read >= 0.922, read
     else:
         assert read < 0.922, read
+
+
+def test_a_squinting_live_eye_lends_no_lid_to_the_wide_iris(shared_data):
+    """Wide eyes asked of narrower live ones (W009's fear bank driven by her angry clip: her angry eyes 0.057 face
+    widths open, her fear 0.091): the live iris disk, pasted whole at the target iris, brought the live upper lid's
+    skin into the top of the wide iris, a brown band (``docs/personal/gaze.md``, session 23). Pasted only where the
+    live lids show it (``RenderConfig.iris_live_lids``), the bank's aligned iris shows there instead: over the
+    pixels the two renders differ in (> 12 levels; ~50 a frame, in every frame), darker (grey 50 against 58) and
+    less red (R - B 16 against 21)."""
+    from mead_clips import track_clip
+
+    from w2le_live.personal.enroll import enroll_file
+    from w2le_live.personal.render import RenderConfig
+    from w2le_live.translators.personal import PersonalTranslator
+
+    if not _clip(shared_data, "fear").is_file() or not _clip(shared_data, "angry").is_file():
+        pytest.skip("the W009 MEAD clips are not in ../shared/data/mead")
+    bank = enroll_file("fear", str(_clip(shared_data, "fear")), str(_clip(shared_data, "neutral")))
+    pairs = track_clip(_clip(shared_data, "angry"))[:40]
+    outs = {}
+    for flag in (True, False):
+        tr = PersonalTranslator({"fear": bank}, render_cfg=RenderConfig(iris_live_lids=flag))
+        outs[flag] = np.stack([tr.translate(f, o, None, Controls("fear", 1.0)) for f, o in pairs]).astype(np.float32)
+    on, off = outs[True], outs[False]
+    moved = np.abs(on - off).max(-1) > 12
+    per_frame = moved.reshape(len(pairs), -1).sum(1)
+    assert (per_frame > 0).all() and per_frame.mean() >= 20, per_frame
+    grey_on, grey_off = on.mean(-1)[moved].mean(), off.mean(-1)[moved].mean()
+    red_on, red_off = (on[..., 2] - on[..., 0])[moved].mean(), (off[..., 2] - off[..., 0])[moved].mean()
+    assert grey_on <= grey_off - 4, (grey_on, grey_off)
+    assert red_on <= red_off - 2.5, (red_on, red_off)
+    assert RenderConfig().iris_live_lids  # and it is the default

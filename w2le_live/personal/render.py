@@ -65,6 +65,10 @@ class RenderConfig:
     # sharpness 0.12-0.17 and seam up to +0.11 (docs/personal/speed_options.md)
     cubic_bank: bool = True  # bicubic resampling of the bank frames too (the live face always is)
     iris_grow: float = 1.15  # wide eyes: the live iris disk pasted, in iris radii
+    # wide eyes over narrower live ones (surprised or fear from a squint): the live iris pasted only where the live
+    # lids show it, the bank's aligned iris beneath elsewhere (as the open-eye path does). The whole disk brought the
+    # live upper lid's skin into the top of the wide iris, a brown band (W009 fear <- angry; gaze.md, session 23)
+    iris_live_lids: bool = True
     # the bank's lids over wider live eyes (an emotion not in WIDE_EYES): within ``surround_reach`` face widths of
     # the target eye openings (fading out over ``surround_feather``) the bank adds only its texture finer than
     # ``surround_sigma`` (brow and lash hairs, pores); its shading above that scale (lid creases, sockets, the
@@ -366,7 +370,8 @@ def _wide_eyes(out: np.ndarray, frame: np.ndarray, rect: tuple[int, int, int, in
                gain: Optional[np.ndarray] = None) -> np.ndarray:  # fmt: skip
     """The bank's eyes (lids, whites; its eyeball moved under the target iris, :func:`_bank_eyeballs`) over
     ``out`` (h, w, 3) float32, then the live irises moved (not stretched) to their target place inside the target
-    eye openings (and, for an emotion not in WIDE_EYES, asked of wider live
+    eye openings, where the live lids show them (``RenderConfig.iris_live_lids``; the bank's aligned iris
+    elsewhere) (and, for an emotion not in WIDE_EYES, asked of wider live
     eyes, the live eyeball around them and the live eye corners: :func:`_live_eyeballs`, :func:`_corner_keep`).
     share: (left, right) float32 in [0, 1] for an emotion not in WIDE_EYES that opens narrower live eyes (the
     bank's open eyes instead of the live ones stretched, ``PersonalTranslator.open_eyes``): how much of each eye is
@@ -437,9 +442,9 @@ def _wide_eyes(out: np.ndarray, frame: np.ndarray, rect: tuple[int, int, int, in
         pts = local[list(contour)] - np.array([a0, b0], np.float32)
         cv2.fillConvexPoly(opening, cv2.convexHull(np.round(pts * 16).astype(np.int32)), 1, cv2.LINE_8, 4)
         a = disk * cv2.GaussianBlur(opening.astype(np.float32), (0, 0), 0.7) * np.float32(f)
-        if share is not None:  # only where the live lids show the iris (the bank's own iris beneath)
+        if share is not None or cfg.iris_live_lids:  # only where the live lids show the iris (the bank's beneath)
             org = np.array([x0 + a0, y0 + r0 + b0], np.float32) + (live[centre, :2] - target[centre, :2])
-            a *= _inside_all((live[list(contour), :2] - org,), a.shape, cfg.eyeball_edge * face_w)
+            a = a * _inside_all((live[list(contour), :2] - org,), a.shape, cfg.eyeball_edge * face_w)
         if a.max() <= 0:
             continue
         dx = np.float32(live[centre, 0] - target[centre, 0] + x0)
