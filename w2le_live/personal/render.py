@@ -444,7 +444,7 @@ def _wide_eyes(out: np.ndarray, frame: np.ndarray, rect: tuple[int, int, int, in
         a = disk * cv2.GaussianBlur(opening.astype(np.float32), (0, 0), 0.7) * np.float32(f)
         if share is not None or cfg.iris_live_lids:  # only where the live lids show the iris (the bank's beneath)
             org = np.array([x0 + a0, y0 + r0 + b0], np.float32) + (live[centre, :2] - target[centre, :2])
-            a = a * _inside_all((live[list(contour), :2] - org,), a.shape, cfg.eyeball_edge * face_w)
+            a *= _inside_all((live[list(contour), :2] - org,), a.shape, cfg.eyeball_edge * face_w)
         if a.max() <= 0:
             continue
         dx = np.float32(live[centre, 0] - target[centre, 0] + x0)
